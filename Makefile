@@ -1,0 +1,41 @@
+# SpecLab: make run | make test | make bench | make deps
+# Every target installs what it needs first (apt-get, only when missing).
+
+SWIFT      ?= swift
+APT_PKGS   := libgsl-dev libopenblas-dev gnuplot-nox fortunes
+# FMA/AVX2 code generation where the CPU has it (10x faster float kernels, see
+# MACHINE-NOTES.md); a portable build elsewhere.
+CPU_FLAGS  := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fma /proc/cpuinfo 2>/dev/null && [ "$$(uname -m)" = x86_64 ] && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+RELEASE    := $(SWIFT) build -c release $(CPU_FLAGS)
+SPECLAB    := .build/release/speclab
+
+.PHONY: all deps build run test bench clean
+
+all: run
+
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present ($(APT_PKGS))"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	  echo "deps: missing$$missing; run:  sudo apt-get install -y --no-install-recommends$$missing" >&2; exit 1; \
+	fi
+
+build: deps
+	$(RELEASE)
+
+run: build
+	$(SPECLAB) experiment run-suite default
+
+test: deps
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
+
+bench: build
+	OPENBLAS_NUM_THREADS=1 $(SPECLAB) bench
+
+clean:
+	rm -rf .build

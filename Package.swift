@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// SpecLab: analytic model and reference simulator of speculative decoding and
+// multi-token prediction. Module graph (one-way):
+//   CGSL -> LinAlg            (numerics on GSL + OpenBLAS)
+//   Analytic, Charts          (pure Swift, Foundation only)
+//   Analytic + Charts -> Experiments -> speclab (CLI, no logic)
+import PackageDescription
+
+let package = Package(
+    name: "SpecLab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "speclab", targets: ["speclab"]),
+        .library(name: "SpecLabAnalytic", targets: ["Analytic"]),
+        .library(name: "SpecLabLinAlg", targets: ["LinAlg"]),
+        .library(name: "SpecLabCharts", targets: ["Charts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // GSL linked against OpenBLAS's cblas, never gslcblas (see DESIGN.md):
+        // no pkgConfig, because gsl.pc adds -lgslcblas.
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL",
+                       providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
+        .target(name: "LinAlg", dependencies: ["CGSL"]),
+        .target(name: "Analytic"),
+        .target(name: "Charts"),
+        .target(name: "Experiments", dependencies: ["Analytic", "Charts"]),
+        .executableTarget(name: "speclab", dependencies: [
+            "Analytic", "Charts", "Experiments", "LinAlg",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
+        .testTarget(name: "AnalyticTests", dependencies: ["Analytic"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts"]),
+    ]
+)

@@ -1,0 +1,58 @@
+// Analytic: the analytic engine of SpecLab.
+//
+// Pure functions over value types: hardware and model-shape presets, the
+// roofline cost of one forward over k new tokens for b sequences at context L,
+// the cost of every drafting method, acceptance models, the speculation cycle,
+// speedups, best draft length and the batch crossover.
+//
+// Depends on Foundation only (JSON decoding of user presets). No file output,
+// no printing, no GSL: the CLI and the Experiments module do I/O.
+
+import Foundation
+
+/// Every bad input the engine can see, each with a one-line message that says
+/// what is wrong and what to do instead.
+public struct AnalyticError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+
+    static func unknownPreset(kind: String, name: String, valid: [String]) -> AnalyticError {
+        AnalyticError("unknown \(kind) '\(name)'; valid names: \(valid.joined(separator: ", "))")
+    }
+}
+
+/// Validation helpers shared by every entry point (CLI, sweeps, experiments).
+public enum Check {
+    public static func probability(_ value: Double, _ name: String) throws {
+        guard value.isFinite, value >= 0, value <= 1 else {
+            throw AnalyticError("\(name) must be in [0, 1], got \(format(value))")
+        }
+    }
+    public static func positive(_ value: Double, _ name: String) throws {
+        guard value.isFinite, value > 0 else {
+            throw AnalyticError("\(name) must be > 0, got \(format(value))")
+        }
+    }
+    public static func nonNegative(_ value: Double, _ name: String) throws {
+        guard value.isFinite, value >= 0 else {
+            throw AnalyticError("\(name) must be >= 0, got \(format(value))")
+        }
+    }
+    public static func atLeast(_ value: Int, _ minimum: Int, _ name: String) throws {
+        guard value >= minimum else {
+            throw AnalyticError("\(name) must be >= \(minimum), got \(value)")
+        }
+    }
+    static func format(_ value: Double) -> String {
+        value.isFinite ? String(value) : "\(value)"
+    }
+}
+
+/// Formatting of byte and time quantities for messages.
+public enum Units {
+    public static func gigabytes(_ bytes: Double) -> String {
+        String(format: "%.1f GB", bytes / 1e9)
+    }
+}

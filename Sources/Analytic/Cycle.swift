@@ -1,0 +1,337 @@
+// The speculation cycle: draft → one verify forward → accept, priced with the
+// roofline step cost at the given batch and context (ALGORITHMS.md §0).
+//
+//   speedup = τ · T_target(1 token) / (drafting time + verify time + per-cycle overhead)
+//
+// with verify time = one target forward over γ + 1 tokens (chain) or N tokens
+// (tree, root included) per sequence. Plain decoding (`ntp`) is the cycle with
+// draft length 0: τ = 1, no drafting, a verify forward of one token.
+
+import Foundation
+
+/// Everything `predict` needs.
+public struct PredictionConfig: Sendable, Equatable {
+    public var hardware: Hardware
+    /// Runtime fixed costs; nil = the hardware's default runtime.
+    public var overhead: RuntimeOverhead?
+    public var model: ModelShape
+    public var method: DraftMethod
+    /// The draft model of `sd`.
+    public var draftModel: ModelShape?
+    /// γ: drafts per cycle (chain length; tree depth for tree methods; heads for head methods).
+    public var draftLength: Int
+    /// Tokens in the verify forward of a tree, root included (EAGLE's total_token); nil = chain.
+    public var treeSize: Int?
+    /// Frontier width K of a dynamic tree (EAGLE-2/3 top-K per depth).
+    public var treeTopK: Int
+    /// EAGLE-3 reduced draft vocabulary.
+    public var eagle3DraftVocab: Int
+    /// Sequences verified together.
+    public var batch: Int
+    /// Tokens already in each sequence's KV cache.
+    public var contextTokens: Int
+    /// Encoder tokens of an encoder-decoder model (cross-attention); nil = contextTokens.
+    public var sourceTokens: Int?
+    /// Tensor/expert-parallel devices.
+    public var devices: Int
+    /// Weight type override (nil = the model's own).
+    public var weightType: WeightType?
+    public var acceptance: AcceptanceModel
+
+    public init(hardware: Hardware, overhead: RuntimeOverhead? = nil, model: ModelShape, method: DraftMethod,
+                draftModel: ModelShape? = nil, draftLength: Int, treeSize: Int? = nil, treeTopK: Int = 10,
+                eagle3DraftVocab: Int = 32000, batch: Int = 1, contextTokens: Int = 1024,
+                sourceTokens: Int? = nil, devices: Int = 1, weightType: WeightType? = nil,
+                acceptance: AcceptanceModel) {
+        self.hardware = hardware
+        self.overhead = overhead
+        self.model = model
+        self.method = method
+        self.draftModel = draftModel
+        self.draftLength = draftLength
+        self.treeSize = treeSize
+        self.treeTopK = treeTopK
+        self.eagle3DraftVocab = eagle3DraftVocab
+        self.batch = batch
+        self.contextTokens = contextTokens
+        self.sourceTokens = sourceTokens
+        self.devices = devices
+        self.weightType = weightType
+        self.acceptance = acceptance
+    }
+
+    /// Tokens per sequence in the verify forward.
+    public var verifyTokens: Int {
+        if method == .ntp { return 1 }
+        return treeSize ?? (draftLength + 1)
+    }
+
+    /// Rejects impossible settings with one line naming the flag.
+    public func validate() throws {
+        try Check.atLeast(batch, 1, "--batch")
+        try Check.atLeast(contextTokens, 0, "--context")
+        try Check.atLeast(devices, 1, "--devices")
+        if method != .ntp {
+            try Check.atLeast(draftLength, 1, "--draft-length")
+            try acceptance.validate()
+        }
+        if let treeSize {
+            guard method.supportsTree else {
+                throw AnalyticError("--tree-size applies to eagle1, eagle2, eagle3 and medusa, not \(method.rawValue)")
+            }
+            guard treeSize >= draftLength + 1 else {
+                throw AnalyticError("--tree-size \(treeSize) cannot hold a path of depth \(draftLength) (needs at least \(draftLength + 1) tokens incl. the root)")
+            }
+        }
+        try Check.atLeast(treeTopK, 1, "--tree-topk")
+        if method == .sd, draftModel == nil {
+            throw AnalyticError("--method sd needs --draft-model (a model preset or --draft-model-file)")
+        }
+        if let sourceTokens { try Check.atLeast(sourceTokens, 0, "--source-length") }
+        try hardware.validate()
+        try model.validate()
+        try draftModel?.validate()
+    }
+}
+
+/// The prediction for one configuration. Times are per cycle for the whole batch.
+public struct Prediction: Sendable, Equatable {
+    /// One plain decoding step (1 token per sequence) of the target.
+    public var targetStepSeconds: Double
+    /// One drafter forward at one token per sequence (0 for head and n-gram methods).
+    public var draftStepSeconds: Double
+    public var draftSecondsPerCycle: Double
+    public var verifySeconds: Double
+    public var hostSecondsPerCycle: Double
+    public var cycleSeconds: Double
+    /// Leviathan's c: drafting time per draft / target step time.
+    public var c: Double
+    public var tau: Double
+    public var speedup: Double
+    /// Tokens per second of the whole batch.
+    public var tokensPerSecond: Double
+    public var tokensPerSecondPerSequence: Double
+    /// Which term bounds the verify forward.
+    public var bound: Bound
+    public var verifyTokensPerSequence: Int
+    /// Device memory in use: weights + KV cache, bytes per device.
+    public var memoryBytesPerDevice: Double
+    public var verifyCost: StepCost
+    public var targetStepCost: StepCost
+}
+
+/// Precomputed workloads for one (hardware, model, method) so sweeps over
+/// draft length, batch, context and acceptance evaluate without rebuilding them.
+public struct Predictor: Sendable {
+    public let config: PredictionConfig
+    let context: ExecutionContext
+    let target: ForwardWorkload
+    let drafter: ForwardWorkload?
+    let heads: ForwardWorkload?
+    let weightType: WeightType
+    let staticWeightBytes: Double
+
+    public init(_ config: PredictionConfig) throws {
+        try config.validate()
+        self.config = config
+        let weightType = config.weightType ?? config.model.weightType
+        self.weightType = weightType
+        let model = config.model.with(weightType: weightType)
+        context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
+                                   weightType: weightType)
+        target = ForwardWorkload.target(model)
+        var drafterWeights = 0.0
+        switch config.method {
+        case .ntp, .pld:
+            drafter = nil; heads = nil
+        case .sd:
+            let draft = config.draftModel!.with(weightType: config.weightType ?? config.draftModel!.weightType)
+            drafter = ForwardWorkload.target(draft)
+            heads = nil
+            drafterWeights = draft.weightBytes
+        case .eagle1, .eagle2:
+            let workload = DrafterWorkload.eagle(model)
+            drafter = workload; heads = nil
+            drafterWeights = (workload.denseParameters - Double(model.vocab * model.hidden)) * weightType.bytesPerWeight
+        case .eagle3:
+            let workload = DrafterWorkload.eagle3(model, draftVocab: config.eagle3DraftVocab)
+            drafter = workload; heads = nil
+            drafterWeights = workload.denseParameters * weightType.bytesPerWeight
+        case .mtp:
+            let workload = DrafterWorkload.sequentialMTP(model)
+            drafter = workload; heads = nil
+            drafterWeights = (workload.denseParameters - Double(model.vocab * model.hidden)
+                + workload.routedExperts * workload.expertParameters) * weightType.bytesPerWeight
+        case .medusa:
+            drafter = nil
+            let workload = DrafterWorkload.medusaHeads(model, heads: config.draftLength)
+            heads = workload
+            drafterWeights = workload.denseParameters * weightType.bytesPerWeight
+        case .blockwise:
+            drafter = nil
+            let workload = DrafterWorkload.blockwiseHeads(model, heads: config.draftLength)
+            heads = workload
+            drafterWeights = workload.denseParameters * weightType.bytesPerWeight
+        case .mtpParallel:
+            drafter = nil
+            let workload = DrafterWorkload.parallelMTPHeads(model, heads: config.draftLength)
+            heads = workload
+            drafterWeights = workload.denseParameters * weightType.bytesPerWeight
+        }
+        staticWeightBytes = model.weightBytes + drafterWeights
+    }
+
+    /// Predicts one configuration; `draftLength`, `batch`, `contextTokens` and
+    /// `acceptance` override the stored config (the sweep fast path).
+    public func predict(draftLength overrideDraftLength: Int? = nil, batch overrideBatch: Int? = nil,
+                        contextTokens overrideContext: Int? = nil,
+                        acceptance overrideAcceptance: AcceptanceModel? = nil) throws -> Prediction {
+        let method = config.method
+        let draftLength = method == .ntp ? 0 : (overrideDraftLength ?? config.draftLength)
+        let batchCount = overrideBatch ?? config.batch
+        let contextCount = overrideContext ?? config.contextTokens
+        if overrideDraftLength != nil, method != .ntp { try Check.atLeast(draftLength, 1, "draft length") }
+        if overrideBatch != nil { try Check.atLeast(batchCount, 1, "batch") }
+        if overrideContext != nil { try Check.atLeast(contextCount, 0, "context") }
+        if method.draftsInsideVerify, overrideDraftLength != nil, overrideDraftLength != config.draftLength {
+            // Head workloads depend on the number of heads: rebuild.
+            var changed = config
+            changed.draftLength = draftLength
+            if let tree = changed.treeSize, tree < draftLength + 1 { changed.treeSize = draftLength + 1 }
+            return try Predictor(changed).predict(batch: overrideBatch, contextTokens: overrideContext,
+                                                  acceptance: overrideAcceptance)
+        }
+        let batch = Double(batchCount)
+        let contextTokens = Double(contextCount)
+        let sourceTokens = Double(config.sourceTokens ?? contextCount)
+        let verifyTokens: Int = method == .ntp ? 1 : (config.treeSize.map { max($0, draftLength + 1) } ?? draftLength + 1)
+
+        // Memory: all weights once per device group, KV of every sequence.
+        let kvPerToken = target.attentionLayers * target.kvValuesPerTokenPerLayer * context.kvBytesPerValue
+        let crossKV = target.crossAttentionLayers * target.crossKVValuesPerSourceTokenPerLayer * sourceTokens * context.kvBytesPerValue
+        var kvBytes = batch * ((contextTokens + Double(verifyTokens)) * kvPerToken + crossKV)
+        if let drafter {
+            kvBytes += batch * (contextTokens + Double(draftLength)) * drafter.attentionLayers
+                * drafter.kvValuesPerTokenPerLayer * context.kvBytesPerValue
+        }
+        let totalBytes = staticWeightBytes + kvBytes
+        let capacity = config.hardware.memoryBytes * Double(config.devices)
+        if totalBytes > capacity {
+            let needed = Int((totalBytes / config.hardware.memoryBytes).rounded(.up))
+            throw AnalyticError("\(config.model.name) does not fit: needs \(Units.gigabytes(totalBytes)) (weights \(Units.gigabytes(staticWeightBytes)) + KV cache \(Units.gigabytes(kvBytes)) at batch \(batchCount), context \(contextCount)) but \(config.devices) × \(config.hardware.name) hold \(Units.gigabytes(capacity)), short by \(Units.gigabytes(totalBytes - capacity)); use --devices \(needed) or more, a smaller batch or context, or a smaller --dtype")
+        }
+
+        let targetStep = Roofline.stepCost(target, tokensPerSequence: 1, batch: batch, contextTokens: contextTokens,
+                                           sourceTokens: sourceTokens, context: context)
+        if method == .ntp {
+            return Prediction(
+                targetStepSeconds: targetStep.seconds, draftStepSeconds: 0, draftSecondsPerCycle: 0,
+                verifySeconds: targetStep.seconds, hostSecondsPerCycle: 0, cycleSeconds: targetStep.seconds,
+                c: 0, tau: 1, speedup: 1, tokensPerSecond: batch / targetStep.seconds,
+                tokensPerSecondPerSequence: 1 / targetStep.seconds, bound: targetStep.bound,
+                verifyTokensPerSequence: 1, memoryBytesPerDevice: totalBytes / Double(config.devices),
+                verifyCost: targetStep, targetStepCost: targetStep)
+        }
+
+        let tau = try (overrideAcceptance ?? config.acceptance).tau(draftLength: draftLength)
+
+        // Verify: one target forward over the chain or tree, plus heads computed in it.
+        var verify = Roofline.stepCost(target, tokensPerSequence: Double(verifyTokens), batch: batch,
+                                       contextTokens: contextTokens, sourceTokens: sourceTokens, context: context)
+        if let heads {
+            verify = verify + Roofline.stepCost(heads, tokensPerSequence: Double(verifyTokens), batch: batch,
+                                                contextTokens: contextTokens, context: context)
+        }
+
+        // Drafting.
+        var draftSeconds = 0.0, draftStep = 0.0
+        var hostSeconds = context.overhead.perCycleSeconds
+        if let drafter {
+            draftStep = Roofline.stepCost(drafter, tokensPerSequence: 1, batch: batch, contextTokens: contextTokens,
+                                          context: context).seconds
+            switch method {
+            case .sd:
+                // γ autoregressive draft-model steps (Leviathan Algorithm 1).
+                draftSeconds = Double(draftLength) * draftStep
+            default:
+                // Feature-level drafters and MTP modules: the first forward also
+                // catches up on the τ tokens accepted last cycle (EAGLE's drafter
+                // cache catch-up, ALGORITHMS.md §10), then one forward per depth
+                // over that depth's frontier.
+                let first = Roofline.stepCost(drafter, tokensPerSequence: tau, batch: batch,
+                                              contextTokens: contextTokens, context: context).seconds
+                var width = 1.0
+                if let treeSize = config.treeSize, method.supportsTree {
+                    width = method.dynamicTree
+                        ? Double(config.treeTopK)
+                        : Double(max(treeSize - 1, draftLength)) / Double(draftLength)
+                }
+                let later = draftLength > 1
+                    ? Roofline.stepCost(drafter, tokensPerSequence: width, batch: batch,
+                                        contextTokens: contextTokens, context: context).seconds
+                    : 0
+                draftSeconds = first + Double(max(draftLength - 1, 0)) * later
+            }
+        } else if method == .pld {
+            hostSeconds += contextTokens * context.overhead.ngramSecondsPerContextToken
+        }
+
+        let cycle = draftSeconds + verify.seconds + hostSeconds
+        let perDraftSeconds = method == .pld ? (hostSeconds / Double(draftLength)) : draftSeconds / Double(draftLength)
+        return Prediction(
+            targetStepSeconds: targetStep.seconds, draftStepSeconds: draftStep, draftSecondsPerCycle: draftSeconds,
+            verifySeconds: verify.seconds, hostSecondsPerCycle: hostSeconds, cycleSeconds: cycle,
+            c: perDraftSeconds / targetStep.seconds, tau: tau, speedup: tau * targetStep.seconds / cycle,
+            tokensPerSecond: batch * tau / cycle, tokensPerSecondPerSequence: tau / cycle, bound: verify.bound,
+            verifyTokensPerSequence: verifyTokens, memoryBytesPerDevice: totalBytes / Double(config.devices),
+            verifyCost: verify, targetStepCost: targetStep)
+    }
+
+    /// The draft length in 1...maxDraftLength with the highest speedup at this
+    /// batch (ties to the shorter). Acceptance models that cannot reach a
+    /// length (too few per-position rates) end the scan there.
+    public func bestDraftLength(batch: Int? = nil, maxDraftLength: Int = 16) throws -> (draftLength: Int, prediction: Prediction) {
+        var best: (Int, Prediction)? = nil
+        for gamma in 1...max(1, maxDraftLength) {
+            if let tree = config.treeSize, tree < gamma + 1 { break }
+            let prediction: Prediction
+            do { prediction = try predict(draftLength: gamma, batch: batch) } catch let error as AnalyticError {
+                if best == nil { throw error }
+                break
+            }
+            if best == nil || prediction.speedup > best!.1.speedup * (1 + 1e-12) { best = (gamma, prediction) }
+        }
+        return best!
+    }
+
+    /// The smallest batch in 1...maxBatch at which even the best draft length
+    /// gives speedup < 1, or nil if speculation still pays at maxBatch.
+    /// Bisection between the last paying and first losing power of two.
+    public func crossoverBatch(maxBatch: Int = 4096, maxDraftLength: Int = 16) throws -> Int? {
+        func loses(_ batch: Int) throws -> Bool {
+            try bestDraftLength(batch: batch, maxDraftLength: maxDraftLength).prediction.speedup < 1
+        }
+        if try loses(1) { return 1 }
+        var low = 1, high = 2
+        while high <= maxBatch {
+            if try loses(high) { break }
+            low = high
+            high *= 2
+        }
+        if high > maxBatch {
+            if low < maxBatch, try loses(maxBatch) { high = maxBatch } else { return nil }
+        }
+        while high - low > 1 {
+            let mid = (low + high) / 2
+            if try loses(mid) { high = mid } else { low = mid }
+        }
+        return high
+    }
+}
+
+public enum Cycle {
+    /// One-shot prediction of a configuration.
+    public static func predict(_ config: PredictionConfig) throws -> Prediction {
+        try Predictor(config).predict()
+    }
+}

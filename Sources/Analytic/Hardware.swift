@@ -1,0 +1,269 @@
+// Hardware presets: peak memory bandwidth, dense tensor throughput, capacity,
+// interconnect, achievable fractions, GEMM tile size and the runtime's fixed
+// costs. Values come from ../shared/REFERENCES.md §1 unless a comment says
+// otherwise; user presets come from JSON (`--hardware-file`).
+
+import Foundation
+
+/// Fixed costs that depend on the serving runtime rather than on the chip:
+/// kernel launches, scheduling, sampling and the host side of verification.
+/// DESIGN.md: keep them as a named profile that calibration can set.
+public struct RuntimeOverhead: Codable, Sendable, Equatable {
+    public var name: String
+    /// Paid once by every forward (embedding, final norm, head, sampling, scheduling).
+    public var perForwardSeconds: Double
+    /// Paid per transformer layer of every forward (kernel launches / per-op latency).
+    public var perLayerSeconds: Double
+    /// Paid once per speculation cycle on the host (acceptance test, rollback, tree build).
+    public var perCycleSeconds: Double
+    /// Latency of one all-reduce between devices (tensor parallel), on top of its bytes.
+    public var perAllReduceSeconds: Double
+    /// Host time of an n-gram / prompt-lookup search, per context token scanned.
+    public var ngramSecondsPerContextToken: Double
+
+    public init(name: String, perForwardSeconds: Double, perLayerSeconds: Double,
+                perCycleSeconds: Double, perAllReduceSeconds: Double,
+                ngramSecondsPerContextToken: Double) {
+        self.name = name
+        self.perForwardSeconds = perForwardSeconds
+        self.perLayerSeconds = perLayerSeconds
+        self.perCycleSeconds = perCycleSeconds
+        self.perAllReduceSeconds = perAllReduceSeconds
+        self.ngramSecondsPerContextToken = ngramSecondsPerContextToken
+    }
+
+    /// No fixed costs: the pure roofline.
+    public static let ideal = RuntimeOverhead(
+        name: "ideal", perForwardSeconds: 0, perLayerSeconds: 0, perCycleSeconds: 0,
+        perAllReduceSeconds: 0, ngramSecondsPerContextToken: 0)
+
+    /// Compiled runtime (CUDA graphs: vLLM, SGLang, TensorRT-LLM). Per layer:
+    /// about 8 memory-bound ops × 3 µs constant latency each, the
+    /// `mem_empirical_constant_latency` of ai-dynamo/aiconfigurator's system
+    /// files (REFERENCES.md §1.2). Per forward / cycle / all-reduce: estimates
+    /// (tens of µs of sampling and scheduling), to be calibrated.
+    public static let compiled = RuntimeOverhead(
+        name: "compiled", perForwardSeconds: 30e-6, perLayerSeconds: 24e-6, perCycleSeconds: 30e-6,
+        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9)
+
+    /// Eager PyTorch / Hugging Face transformers at batch 1 (the baseline of the
+    /// EAGLE, Medusa and Hydra papers). Per layer 0.71 ms, derived from EAGLE-1
+    /// Table 4 (LLaMA2-Chat 7B on one RTX 3090: HF FP16 24.5 tok/s vs gpt-fast
+    /// FP16 55.1 tok/s at the same weights): (1/24.5 − 1/55.1) s / 32 layers.
+    /// Per cycle 1 ms of Python-side verification: an estimate.
+    public static let eager = RuntimeOverhead(
+        name: "eager", perForwardSeconds: 0.2e-3, perLayerSeconds: (1 / 24.5 - 1 / 55.1) / 32,
+        perCycleSeconds: 1e-3, perAllReduceSeconds: 30e-6, ngramSecondsPerContextToken: 20e-9)
+
+    /// T5X on TPU v4 (Leviathan et al. 2023's stack). 20 µs per layer makes the
+    /// roofline reproduce the paper's profiled draft/target cost ratios
+    /// c = 0.02 / 0.04 / 0.11 for T5-small / base / large against T5-XXL (§3.1 of
+    /// REFERENCES.md): one number fitted for the whole runtime, not per row.
+    public static let t5x = RuntimeOverhead(
+        name: "t5x", perForwardSeconds: 0, perLayerSeconds: 20e-6, perCycleSeconds: 0,
+        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9)
+
+    public static let presets: [RuntimeOverhead] = [.ideal, .compiled, .eager, .t5x]
+    public static var presetNames: [String] { presets.map(\.name) }
+
+    public static func preset(named name: String) throws -> RuntimeOverhead {
+        guard let found = presets.first(where: { $0.name == name }) else {
+            throw AnalyticError.unknownPreset(kind: "runtime", name: name, valid: presetNames)
+        }
+        return found
+    }
+
+    func validate() throws {
+        try Check.nonNegative(perForwardSeconds, "overhead.perForwardSeconds")
+        try Check.nonNegative(perLayerSeconds, "overhead.perLayerSeconds")
+        try Check.nonNegative(perCycleSeconds, "overhead.perCycleSeconds")
+        try Check.nonNegative(perAllReduceSeconds, "overhead.perAllReduceSeconds")
+        try Check.nonNegative(ngramSecondsPerContextToken, "overhead.ngramSecondsPerContextToken")
+    }
+}
+
+/// One accelerator (or CPU) as the roofline sees it.
+public struct Hardware: Codable, Sendable, Equatable {
+    public var name: String
+    /// Device memory capacity in bytes.
+    public var memoryBytes: Double
+    /// Peak memory bandwidth, bytes per second.
+    public var memoryBytesPerSecond: Double
+    /// Dense (no 2:4 sparsity) 16-bit tensor throughput, FLOP/s.
+    public var flopsPerSecond16: Double
+    /// Dense 8-bit (FP8) tensor throughput, FLOP/s; nil where the chip has no FP8 units.
+    public var flopsPerSecond8: Double?
+    /// Device-to-device bandwidth for collectives, bytes per second per direction.
+    public var interconnectBytesPerSecond: Double
+    /// Achievable fraction of peak bandwidth for large weight streams.
+    public var bandwidthEfficiency: Double
+    /// Achievable fraction of peak FLOP/s for large matrix products.
+    public var computeEfficiency: Double
+    /// Rows (tokens) of one GEMM tile: a product over M rows costs as much
+    /// compute as ceil(M / tile) · tile rows (tile quantization).
+    public var gemmTileRows: Double
+    /// Fixed costs of the runtime normally used on this hardware.
+    public var overhead: RuntimeOverhead
+    /// Where the numbers come from.
+    public var source: String
+
+    public init(name: String, memoryBytes: Double, memoryBytesPerSecond: Double,
+                flopsPerSecond16: Double, flopsPerSecond8: Double?, interconnectBytesPerSecond: Double,
+                bandwidthEfficiency: Double = 0.80, computeEfficiency: Double = 0.75,
+                gemmTileRows: Double, overhead: RuntimeOverhead = .compiled, source: String) {
+        self.name = name
+        self.memoryBytes = memoryBytes
+        self.memoryBytesPerSecond = memoryBytesPerSecond
+        self.flopsPerSecond16 = flopsPerSecond16
+        self.flopsPerSecond8 = flopsPerSecond8
+        self.interconnectBytesPerSecond = interconnectBytesPerSecond
+        self.bandwidthEfficiency = bandwidthEfficiency
+        self.computeEfficiency = computeEfficiency
+        self.gemmTileRows = gemmTileRows
+        self.overhead = overhead
+        self.source = source
+    }
+
+    /// Peak dense FLOP/s for a weight type: FP8 units where the model runs FP8
+    /// and the chip has them, 16-bit units otherwise (int4 is weight-only
+    /// quantization and computes in 16 bits).
+    public func peakFlopsPerSecond(for dtype: WeightType) -> Double {
+        if dtype == .fp8, let fp8 = flopsPerSecond8 { return fp8 }
+        return flopsPerSecond16
+    }
+
+    /// Ridge point of the roofline at 16 bits, FLOP per byte.
+    public var ridgeFlopsPerByte: Double { flopsPerSecond16 / memoryBytesPerSecond }
+
+    public func validate() throws {
+        try Check.positive(memoryBytes, "\(name).memoryBytes")
+        try Check.positive(memoryBytesPerSecond, "\(name).memoryBytesPerSecond")
+        try Check.positive(flopsPerSecond16, "\(name).flopsPerSecond16")
+        if let fp8 = flopsPerSecond8 { try Check.positive(fp8, "\(name).flopsPerSecond8") }
+        try Check.positive(interconnectBytesPerSecond, "\(name).interconnectBytesPerSecond")
+        guard bandwidthEfficiency > 0, bandwidthEfficiency <= 1 else {
+            throw AnalyticError("\(name).bandwidthEfficiency must be in (0, 1], got \(bandwidthEfficiency)")
+        }
+        guard computeEfficiency > 0, computeEfficiency <= 1 else {
+            throw AnalyticError("\(name).computeEfficiency must be in (0, 1], got \(computeEfficiency)")
+        }
+        guard gemmTileRows >= 1 else {
+            throw AnalyticError("\(name).gemmTileRows must be >= 1, got \(gemmTileRows)")
+        }
+        try overhead.validate()
+    }
+}
+
+private let GB = 1e9
+private let GiB = 1_073_741_824.0
+private let TFLOPS = 1e12
+
+extension Hardware {
+    /// The built-in presets (REFERENCES.md §1.1 unless noted).
+    /// Interconnect: NVLink figures are the vendor's bidirectional totals
+    /// halved to one direction; these are not in REFERENCES.md (vendor
+    /// datasheets: NVLink3 600 GB/s, NVLink4 900 GB/s, H800 400 GB/s, NVLink5
+    /// 1.8 TB/s; PCIe 4.0/5.0 x16 32/64 GB/s per direction).
+    /// GEMM tile rows: 64 on Hopper/Blackwell (the smallest wgmma M, PTX ISA),
+    /// 16 on Ampere/Ada/CDNA3 (mma.sync m16n8k16, MFMA 16×16), 128 on TPU (128×128 MXU).
+    public static let presets: [Hardware] = [
+        // A100 datasheet "312 | 624*" (dense | sparse); 1,555 GB/s HBM2; 40 GB.
+        Hardware(name: "a100-40gb", memoryBytes: 40 * GiB, memoryBytesPerSecond: 1555 * GB,
+                 flopsPerSecond16: 312 * TFLOPS, flopsPerSecond8: nil, interconnectBytesPerSecond: 300 * GB,
+                 gemmTileRows: 16, source: "NVIDIA A100 datasheet; cli99/llm-analysis a100-sxm-40gb.json"),
+        // aiconfigurator a100_sxm.yaml: mem_bw 2.039e12, bf16 3.12e14, 80 GiB.
+        Hardware(name: "a100-80gb", memoryBytes: 80 * GiB, memoryBytesPerSecond: 2039 * GB,
+                 flopsPerSecond16: 312 * TFLOPS, flopsPerSecond8: nil, interconnectBytesPerSecond: 300 * GB,
+                 gemmTileRows: 16, source: "ai-dynamo/aiconfigurator systems/a100_sxm.yaml"),
+        // aiconfigurator h100_sxm.yaml: 3.35e12 B/s, bf16 989e12, fp8 1978e12 (dense).
+        Hardware(name: "h100-sxm", memoryBytes: 80 * GiB, memoryBytesPerSecond: 3350 * GB,
+                 flopsPerSecond16: 989 * TFLOPS, flopsPerSecond8: 1979 * TFLOPS, interconnectBytesPerSecond: 450 * GB,
+                 gemmTileRows: 64, source: "ai-dynamo/aiconfigurator systems/h100_sxm.yaml; H100 datasheet (dense)"),
+        // aiconfigurator h100_pcie.yaml: 756.5 TFLOPS dense bf16, 1513 fp8 dense, 2 TB/s.
+        Hardware(name: "h100-pcie", memoryBytes: 80 * GiB, memoryBytesPerSecond: 2000 * GB,
+                 flopsPerSecond16: 756.5 * TFLOPS, flopsPerSecond8: 1513 * TFLOPS, interconnectBytesPerSecond: 64 * GB,
+                 gemmTileRows: 64, source: "ai-dynamo/aiconfigurator systems/h100_pcie.yaml"),
+        // aiconfigurator h800_sxm.yaml: compute, HBM as H100 SXM; NVLink 400 GB/s bidirectional.
+        Hardware(name: "h800", memoryBytes: 80 * GiB, memoryBytesPerSecond: 3350 * GB,
+                 flopsPerSecond16: 989 * TFLOPS, flopsPerSecond8: 1979 * TFLOPS, interconnectBytesPerSecond: 200 * GB,
+                 gemmTileRows: 64, source: "ai-dynamo/aiconfigurator systems/h800_sxm.yaml"),
+        // aiconfigurator h200_sxm.yaml: 4.8e12 B/s, 141 GiB, bf16 989e12, fp8 1978e12.
+        Hardware(name: "h200", memoryBytes: 141 * GiB, memoryBytesPerSecond: 4800 * GB,
+                 flopsPerSecond16: 989 * TFLOPS, flopsPerSecond8: 1979 * TFLOPS, interconnectBytesPerSecond: 450 * GB,
+                 gemmTileRows: 64, source: "ai-dynamo/aiconfigurator systems/h200_sxm.yaml"),
+        // aiconfigurator b200_sxm.yaml (Blackwell datasheet): 7.7e12 B/s, 180 GiB,
+        // bf16 2250e12, fp8 4500e12. The launch figures (192 GB, 8 TB/s) are the
+        // alternative; a user preset file can select them.
+        Hardware(name: "b200", memoryBytes: 180 * GiB, memoryBytesPerSecond: 7700 * GB,
+                 flopsPerSecond16: 2250 * TFLOPS, flopsPerSecond8: 4500 * TFLOPS, interconnectBytesPerSecond: 900 * GB,
+                 gemmTileRows: 64, source: "ai-dynamo/aiconfigurator systems/b200_sxm.yaml (datasheet values)"),
+        // AMD MI300X datasheet: FP16/BF16 1307.4 dense, FP8 2614.9 dense, 192 GB, 5.3 TB/s.
+        // Infinity Fabric: 896 GB/s aggregate peer bandwidth, halved (vendor; not in REFERENCES.md).
+        Hardware(name: "mi300x", memoryBytes: 192 * GiB, memoryBytesPerSecond: 5300 * GB,
+                 flopsPerSecond16: 1307.4 * TFLOPS, flopsPerSecond8: 2614.9 * TFLOPS, interconnectBytesPerSecond: 448 * GB,
+                 gemmTileRows: 16, source: "AMD Instinct MI300X datasheet"),
+        // GA102 whitepaper Table 9: FP16 tensor with FP32 accumulate 71 TFLOPS dense
+        // (what BF16 GEMMs use); 936 GB/s; 24 GB. PCIe 4.0 x16.
+        Hardware(name: "rtx-3090", memoryBytes: 24 * GiB, memoryBytesPerSecond: 936 * GB,
+                 flopsPerSecond16: 71 * TFLOPS, flopsPerSecond8: nil, interconnectBytesPerSecond: 32 * GB,
+                 gemmTileRows: 16, overhead: .compiled, source: "NVIDIA Ampere GA102 whitepaper, Appendix A Table 9"),
+        // Ada whitepaper v2.1 Appendix A: FP16/BF16 FP32-acc 165.2 dense; FP8 FP32-acc 330.3; 1008 GB/s.
+        Hardware(name: "rtx-4090", memoryBytes: 24 * GiB, memoryBytesPerSecond: 1008 * GB,
+                 flopsPerSecond16: 165.2 * TFLOPS, flopsPerSecond8: 330.3 * TFLOPS, interconnectBytesPerSecond: 32 * GB,
+                 gemmTileRows: 16, source: "NVIDIA Ada whitepaper v2.1, Appendix A"),
+        // cloud.google.com/tpu/docs/v4: 275 TFLOPS bf16, 32 GiB HBM2 at 1200 GBps;
+        // all-reduce bandwidth 1.1 PB/s per 4096-chip pod → 268 GB/s per chip (computed).
+        Hardware(name: "tpu-v4", memoryBytes: 32 * GiB, memoryBytesPerSecond: 1200 * GB,
+                 flopsPerSecond16: 275 * TFLOPS, flopsPerSecond8: nil, interconnectBytesPerSecond: 268 * GB,
+                 gemmTileRows: 128, overhead: .t5x, source: "Google Cloud TPU v4 documentation"),
+    ]
+
+    public static var presetNames: [String] { presets.map(\.name) }
+
+    public static func preset(named name: String) throws -> Hardware {
+        guard let found = presets.first(where: { $0.name == name }) else {
+            throw AnalyticError.unknownPreset(kind: "hardware", name: name, valid: presetNames)
+        }
+        return found
+    }
+
+    /// A user-defined preset from JSON. Every field of `Hardware` is required
+    /// except `flopsPerSecond8`, `bandwidthEfficiency` (0.80),
+    /// `computeEfficiency` (0.75), `gemmTileRows` (16), `overhead` (compiled)
+    /// and `source`.
+    public static func load(fromFile path: String) throws -> Hardware {
+        let file = try JSONFiles.decode(HardwareFile.self, from: path, what: "hardware")
+        let hardware = file.hardware
+        do { try hardware.validate() } catch let error as AnalyticError {
+            throw AnalyticError("hardware file '\(path)': \(error.message)")
+        }
+        return hardware
+    }
+}
+
+/// JSON form of a user hardware preset, with defaults for the optional fields.
+struct HardwareFile: Decodable {
+    var hardware: Hardware
+
+    enum Keys: String, CodingKey {
+        case name, memoryBytes, memoryBytesPerSecond, flopsPerSecond16, flopsPerSecond8,
+             interconnectBytesPerSecond, bandwidthEfficiency, computeEfficiency, gemmTileRows,
+             overhead, source
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        hardware = Hardware(
+            name: try c.decode(String.self, forKey: .name),
+            memoryBytes: try c.decode(Double.self, forKey: .memoryBytes),
+            memoryBytesPerSecond: try c.decode(Double.self, forKey: .memoryBytesPerSecond),
+            flopsPerSecond16: try c.decode(Double.self, forKey: .flopsPerSecond16),
+            flopsPerSecond8: try c.decodeIfPresent(Double.self, forKey: .flopsPerSecond8),
+            interconnectBytesPerSecond: try c.decodeIfPresent(Double.self, forKey: .interconnectBytesPerSecond) ?? 32e9,
+            bandwidthEfficiency: try c.decodeIfPresent(Double.self, forKey: .bandwidthEfficiency) ?? 0.80,
+            computeEfficiency: try c.decodeIfPresent(Double.self, forKey: .computeEfficiency) ?? 0.75,
+            gemmTileRows: try c.decodeIfPresent(Double.self, forKey: .gemmTileRows) ?? 16,
+            overhead: try c.decodeIfPresent(RuntimeOverhead.self, forKey: .overhead) ?? .compiled,
+            source: try c.decodeIfPresent(String.self, forKey: .source) ?? "user file")
+    }
+}

@@ -1,0 +1,57 @@
+// Reading user-defined presets and acceptance files: JSON decoding whose
+// errors name the offending field in one line.
+
+import Foundation
+
+public enum JSONFiles {
+    /// Decodes `T` from a file, turning every failure into one line that names
+    /// the file and, for a malformed document, the field at fault.
+    public static func decode<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
+        let url = URL(fileURLWithPath: path)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw AnalyticError("cannot read \(what) file '\(path)': no such file or not readable")
+        }
+        return try decode(type, from: data, source: "\(what) file '\(path)'")
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, source: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw AnalyticError("\(source): \(describe(error))")
+        } catch let error as AnalyticError {
+            throw AnalyticError("\(source): \(error.message)")
+        }
+    }
+
+    static func path(_ codingPath: [CodingKey]) -> String {
+        let parts = codingPath.map { key -> String in
+            if let index = key.intValue { return "[\(index)]" }
+            return key.stringValue
+        }
+        var text = ""
+        for part in parts {
+            if part.hasPrefix("[") || text.isEmpty { text += part } else { text += "." + part }
+        }
+        return text.isEmpty ? "(top level)" : text
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return "missing field '\(field)'"
+        case .typeMismatch(let type, let context):
+            return "field '\(path(context.codingPath))' has the wrong type (expected \(type))"
+        case .valueNotFound(let type, let context):
+            return "field '\(path(context.codingPath))' is null (expected \(type))"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return "not valid JSON (\(context.debugDescription))"
+            }
+            return "field '\(path(context.codingPath))': \(context.debugDescription)"
+        @unknown default:
+            return "malformed JSON"
+        }
+    }
+}
