@@ -25,24 +25,24 @@ public struct AnalyticError: Error, CustomStringConvertible, LocalizedError, Equ
 
 /// Validation helpers shared by every entry point (CLI, sweeps, experiments).
 public enum Check {
-    public static func probability(_ value: Double, _ name: String) throws {
+    public static func probability(_ value: Double, _ name: @autoclosure () -> String) throws {
         guard value.isFinite, value >= 0, value <= 1 else {
-            throw AnalyticError("\(name) must be in [0, 1], got \(format(value))")
+            throw AnalyticError("\(name()) must be in [0, 1], got \(format(value))")
         }
     }
-    public static func positive(_ value: Double, _ name: String) throws {
+    public static func positive(_ value: Double, _ name: @autoclosure () -> String) throws {
         guard value.isFinite, value > 0 else {
-            throw AnalyticError("\(name) must be > 0, got \(format(value))")
+            throw AnalyticError("\(name()) must be > 0, got \(format(value))")
         }
     }
-    public static func nonNegative(_ value: Double, _ name: String) throws {
+    public static func nonNegative(_ value: Double, _ name: @autoclosure () -> String) throws {
         guard value.isFinite, value >= 0 else {
-            throw AnalyticError("\(name) must be >= 0, got \(format(value))")
+            throw AnalyticError("\(name()) must be >= 0, got \(format(value))")
         }
     }
-    public static func atLeast(_ value: Int, _ minimum: Int, _ name: String) throws {
+    public static func atLeast(_ value: Int, _ minimum: Int, _ name: @autoclosure () -> String) throws {
         guard value >= minimum else {
-            throw AnalyticError("\(name) must be >= \(minimum), got \(value)")
+            throw AnalyticError("\(name()) must be >= \(minimum), got \(value)")
         }
     }
     static func format(_ value: Double) -> String {

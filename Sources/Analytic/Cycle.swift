@@ -290,12 +290,15 @@ public struct Predictor: Sendable {
     /// The draft length in 1...maxDraftLength with the highest speedup at this
     /// batch (ties to the shorter). Acceptance models that cannot reach a
     /// length (too few per-position rates) end the scan there.
-    public func bestDraftLength(batch: Int? = nil, maxDraftLength: Int = 16) throws -> (draftLength: Int, prediction: Prediction) {
+    public func bestDraftLength(batch: Int? = nil, maxDraftLength: Int = 16,
+                                contextTokens: Int? = nil) throws -> (draftLength: Int, prediction: Prediction) {
         var best: (Int, Prediction)? = nil
         for gamma in 1...max(1, maxDraftLength) {
             if let tree = config.treeSize, tree < gamma + 1 { break }
             let prediction: Prediction
-            do { prediction = try predict(draftLength: gamma, batch: batch) } catch let error as AnalyticError {
+            do { prediction = try predict(draftLength: gamma, batch: batch, contextTokens: contextTokens) }
+            catch let error as AnalyticError {
+                if error.message.contains("does not fit") { throw error }
                 if best == nil { throw error }
                 break
             }

@@ -1,0 +1,209 @@
+// Experiments: a directory experiments/NNN-slug/ with README.md and
+// config.json; running one writes results/NNN-slug/ (run.json, CSV, gnuplot
+// scripts, PNG and SVG charts). The whole result directory is built under a
+// temporary name and renamed into place, so an interrupted run leaves the
+// previous result intact.
+
+import Analytic
+import Charts
+import Foundation
+
+/// Chart options of an experiment's config.json.
+public struct ChartSpec: Codable, Sendable {
+    public var title: String
+    public var subtitle: String?
+    public var xLabel: String?
+    public var yLabel: String?
+    public var logX: Bool?
+    public var logY: Bool?
+    public var logBase: Int?
+    /// Horizontal guide lines, e.g. [{"y": 1, "title": "no speedup"}].
+    public var referenceLines: [Guide]?
+    public var key: String?
+    /// Multiply y values (e.g. 1000 to plot milliseconds).
+    public var yScale: Double?
+
+    public struct Guide: Codable, Sendable {
+        public var y: Double?
+        public var x: Double?
+        public var title: String
+    }
+
+    var guides: [ReferenceLine] {
+        (referenceLines ?? []).compactMap { guide in
+            if let y = guide.y { return .horizontal(y: y, title: guide.title) }
+            if let x = guide.x { return .vertical(x: x, title: guide.title) }
+            return nil
+        }
+    }
+
+    var keyPosition: KeyPosition {
+        switch key {
+        case "top-left": return .topLeft
+        case "top-right": return .topRight
+        case "bottom-left": return .bottomLeft
+        case "bottom-right": return .bottomRight
+        case "outside": return .outsideRight
+        case "below": return .below
+        default: return .auto
+        }
+    }
+}
+
+/// One named configuration of a multi-series sweep.
+public struct SeriesSpec: Codable, Sendable {
+    public var title: String
+    public var request: PredictRequest
+}
+
+/// The config.json of an experiment.
+public struct ExperimentSpec: Codable, Sendable {
+    /// sweep | leviathan | step-time | formula-comparison | heatmap
+    public var kind: String
+    public var title: String
+    /// Suites this experiment belongs to ("default" runs under `make run`).
+    public var suites: [String]?
+    /// Base request shared by every series.
+    public var base: PredictRequest?
+    /// Axes, `name=values`; the first is the x axis (sweep), or x then y (heatmap).
+    public var axes: [String]?
+    /// Named series (sweep), each overriding `base`.
+    public var series: [SeriesSpec]?
+    /// Metric plotted (sweep, heatmap, leviathan).
+    public var y: String?
+    /// Pick the best draft length in 1...n at every point.
+    public var optimizeDraftLength: Int?
+    /// leviathan: α values, γ range and c.
+    public var alphas: [Double]?
+    public var gammas: String?
+    public var c: Double?
+    /// step-time: hardware presets, tokens per sequence range, optional batch list.
+    public var hardware: [String]?
+    public var tokens: String?
+    public var chart: ChartSpec
+}
+
+/// Where experiments and results live.
+public struct ExperimentPaths: Sendable {
+    public var experimentsDirectory: URL
+    public var resultsDirectory: URL
+
+    public init(experimentsDirectory: URL, resultsDirectory: URL) {
+        self.experimentsDirectory = experimentsDirectory
+        self.resultsDirectory = resultsDirectory
+    }
+
+    public static var current: ExperimentPaths {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return ExperimentPaths(experimentsDirectory: cwd.appendingPathComponent("experiments"),
+                               resultsDirectory: cwd.appendingPathComponent("results"))
+    }
+
+    /// Experiment slugs (directories with a config.json), sorted.
+    public func slugs() throws -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: experimentsDirectory.path)) ?? []
+        return names.filter {
+            FileManager.default.fileExists(atPath: experimentsDirectory.appendingPathComponent($0)
+                .appendingPathComponent("config.json").path)
+        }.sorted()
+    }
+
+    public func spec(_ slug: String) throws -> ExperimentSpec {
+        let directory = experimentsDirectory.appendingPathComponent(slug)
+        guard FileManager.default.fileExists(atPath: directory.path) else {
+            let known = (try? slugs()) ?? []
+            throw AnalyticError("no experiment '\(slug)' in \(experimentsDirectory.path); known: \(known.joined(separator: ", "))")
+        }
+        return try JSONFiles.decode(ExperimentSpec.self, from: directory.appendingPathComponent("config.json").path,
+                                    what: "experiment config")
+    }
+}
+
+/// What one run produced.
+public struct ExperimentOutcome: Sendable {
+    public var slug: String
+    public var directory: URL
+    public var files: [String]
+    public var notes: [String]
+}
+
+public enum ExperimentRunner {
+    /// Runs one experiment and writes results/slug/ atomically.
+    public static func run(slug: String, paths: ExperimentPaths, plot: Bool = true) throws -> ExperimentOutcome {
+        let spec = try paths.spec(slug)
+        let experimentDirectory = paths.experimentsDirectory.appendingPathComponent(slug)
+        let fm = FileManager.default
+        try fm.createDirectory(at: paths.resultsDirectory, withIntermediateDirectories: true)
+        let staging = paths.resultsDirectory.appendingPathComponent(".tmp-\(slug)-\(UUID().uuidString.prefix(8))")
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: staging) }
+
+        var notes: [String] = []
+        let artifacts = try ExperimentKinds.run(spec, slug: slug, experimentDirectory: experimentDirectory,
+                                                output: staging, plot: plot, notes: &notes)
+        let configText = (try? String(contentsOf: experimentDirectory.appendingPathComponent("config.json"), encoding: .utf8)) ?? "{}"
+        try AtomicFile.write(Provenance.runJSON(slug: slug, configJSON: configText, notes: notes),
+                             to: staging.appendingPathComponent("run.json"))
+
+        let final = paths.resultsDirectory.appendingPathComponent(slug)
+        if fm.fileExists(atPath: final.path) {
+            let old = paths.resultsDirectory.appendingPathComponent(".old-\(slug)-\(UUID().uuidString.prefix(8))")
+            try fm.moveItem(at: final, to: old)
+            try fm.moveItem(at: staging, to: final)
+            try? fm.removeItem(at: old)
+        } else {
+            try fm.moveItem(at: staging, to: final)
+        }
+        return ExperimentOutcome(slug: slug, directory: final, files: artifacts + ["run.json"], notes: notes)
+    }
+
+    /// Runs every experiment whose `suites` contains `suite` ("all" = every experiment).
+    public static func runSuite(_ suite: String, paths: ExperimentPaths, plot: Bool = true,
+                                report: (ExperimentOutcome) -> Void) throws {
+        let slugs = try paths.slugs().filter { slug in
+            suite == "all" || ((try? paths.spec(slug).suites) ?? nil)?.contains(suite) == true
+        }
+        guard !slugs.isEmpty else {
+            throw AnalyticError("no experiments in suite '\(suite)' under \(paths.experimentsDirectory.path)")
+        }
+        for slug in slugs { report(try run(slug: slug, paths: paths, plot: plot)) }
+    }
+}
+
+/// run.json: the config, the code version and the machine.
+enum Provenance {
+    static func runJSON(slug: String, configJSON: String, notes: [String]) -> String {
+        let info = ProcessInfo.processInfo
+        let date = ISO8601DateFormatter().string(from: Date())
+        var uts = utsname()
+        uname(&uts)
+        let machine = withUnsafePointer(to: &uts.machine) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        return """
+        {
+          "experiment": \(JSONText.string(slug)),
+          "date": \(JSONText.string(date)),
+          "git_commit": \(JSONText.string(gitCommit())),
+          "host": {"os": \(JSONText.string(info.operatingSystemVersionString)), "machine": \(JSONText.string(machine)), "cores": \(info.processorCount), "memory_bytes": \(info.physicalMemory)},
+          "seed": null,
+          "deterministic": true,
+          "notes": [\(notes.map(JSONText.string).joined(separator: ", "))],
+          "config": \(configJSON.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+
+        """
+    }
+
+    static func gitCommit() -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "unknown" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+    }
+}

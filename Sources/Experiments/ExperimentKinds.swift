@@ -1,0 +1,223 @@
+// The kinds of experiment a config.json can ask for. Each writes its CSV
+// data and its chart into the staging directory and returns the file names.
+
+import Analytic
+import Charts
+import Foundation
+
+enum ExperimentKinds {
+    static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
+                    notes: inout [String]) throws -> [String] {
+        switch spec.kind {
+        case "sweep": return try sweep(spec, slug: slug, base: experimentDirectory, output: output, plot: plot, notes: &notes)
+        case "leviathan": return try leviathan(spec, output: output, plot: plot, notes: &notes)
+        case "step-time": return try stepTime(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
+        case "formula-comparison":
+            return try formulaComparison(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
+        case "heatmap": return try heatmap(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
+        default:
+            throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: sweep, leviathan, step-time, formula-comparison, heatmap")
+        }
+    }
+
+    /// Writes a chart's data and script, and draws it unless plotting is off.
+    static func draw(_ chart: some ChartDocument, output: URL, baseName: String, plot: Bool) throws -> [String] {
+        if plot {
+            let artifacts = try ChartRenderer.render(chart, directory: output, baseName: baseName)
+            return ([artifacts.dataFile, artifacts.script] + artifacts.images).map(\.lastPathComponent)
+        }
+        let artifacts = try ChartWriter.write(chart, directory: output, baseName: baseName)
+        return [artifacts.dataFile, artifacts.script].map(\.lastPathComponent)
+    }
+
+    static func resolvedSeries(_ spec: ExperimentSpec, base: URL) throws -> [(title: String, config: PredictionConfig)] {
+        let shared = spec.base ?? PredictRequest()
+        if let series = spec.series, !series.isEmpty {
+            return try series.map { ($0.title, try shared.merged(with: $0.request).resolve(baseDirectory: base)) }
+        }
+        return [("", try shared.resolve(baseDirectory: base))]
+    }
+
+    // MARK: sweep
+
+    static func sweep(_ spec: ExperimentSpec, slug: String, base: URL, output: URL, plot: Bool,
+                      notes: inout [String]) throws -> [String] {
+        let axes = try (spec.axes ?? []).map(SweepAxis.parse)
+        guard !axes.isEmpty else { throw AnalyticError("a sweep experiment needs \"axes\"") }
+        let result = try SweepResult.run(named: try resolvedSeries(spec, base: base), axes: axes,
+                                         optimizeDraftLength: spec.optimizeDraftLength, label: slug)
+        try result.csv().write(to: output.appendingPathComponent("data.csv"))
+        if result.skippedCount > 0 { notes.append("\(result.skippedCount) points skipped: the model does not fit in memory there") }
+        let y = spec.y ?? "speedup"
+        if axes[0].parameter == .batch, y == "speedup" {
+            for series in result.series {
+                if let crossing = series.points.first(where: { ($0.prediction?.speedup ?? 2) < 1 }) {
+                    notes.append("\(series.title.isEmpty ? "speedup" : series.title): below 1 from batch \(crossing.values[0])")
+                }
+            }
+        }
+        let c = spec.chart
+        let chart = try result.chart(y: y, title: c.title, subtitle: c.subtitle, xLabel: c.xLabel, yLabel: c.yLabel,
+                                     logX: c.logX ?? false, logY: c.logY ?? false, logBase: c.logBase ?? 10,
+                                     referenceLines: c.guides, key: c.keyPosition, yScale: c.yScale ?? 1)
+        return ["data.csv"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
+    }
+
+    // MARK: leviathan
+
+    static func leviathan(_ spec: ExperimentSpec, output: URL, plot: Bool, notes: inout [String]) throws -> [String] {
+        let alphas = spec.alphas ?? [0.5, 0.6, 0.7, 0.8, 0.9]
+        let gammas = try SweepAxis.parseValues(spec.gammas ?? "0:10", for: .draftLength).compactMap { $0.number }.map { Int($0) }
+        let c = spec.c ?? 0
+        for alpha in alphas { try Check.probability(alpha, "alpha") }
+        try Check.nonNegative(c, "c")
+        let y = spec.y ?? "speedup"
+        guard ["speedup", "expected_tokens", "ops_factor"].contains(y) else {
+            throw AnalyticError("leviathan experiments plot speedup, expected_tokens or ops_factor, not '\(y)'")
+        }
+        var table = CSVTable(columns: ["alpha", "gamma", "c", "expected_tokens", "speedup", "ops_factor"])
+        var lines: [ChartSeries] = []
+        for alpha in alphas {
+            var points: [ChartPoint] = []
+            for gamma in gammas {
+                let expected = Leviathan.expectedTokens(alpha: alpha, gamma: gamma)
+                let speedup = Leviathan.walltimeImprovement(alpha: alpha, gamma: gamma, c: c)
+                let ops = Leviathan.operationsFactor(alpha: alpha, gamma: gamma, cHat: c)
+                table.rows.append([CSVTable.cell(alpha), String(gamma), CSVTable.cell(c), CSVTable.cell(expected),
+                                   CSVTable.cell(speedup), CSVTable.cell(ops)])
+                let value = y == "speedup" ? speedup : (y == "expected_tokens" ? expected : ops)
+                points.append(ChartPoint(x: Double(gamma), y: value))
+            }
+            lines.append(ChartSeries(title: "α = \(alpha)", points: points))
+            if y == "speedup", c > 0 {
+                let best = Leviathan.optimalGamma(alpha: alpha, c: c, maxGamma: gammas.max() ?? 10)
+                notes.append(String(format: "alpha %.2f: best gamma %d, speedup %.2f", alpha, best.gamma, best.speedup))
+            }
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let s = spec.chart
+        let chart = Chart(title: s.title, subtitle: s.subtitle, xLabel: s.xLabel ?? "draft length γ (tokens)",
+                          yLabel: s.yLabel ?? (y == "speedup" ? "walltime speedup (×)" : y == "expected_tokens"
+                                               ? "expected tokens per target forward" : "arithmetic operations (× baseline)"),
+                          series: lines, referenceLines: s.guides, logScaleY: s.logY ?? false,
+                          keyPosition: s.keyPosition)
+        return ["data.csv"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
+    }
+
+    // MARK: step time
+
+    static func stepTime(_ spec: ExperimentSpec, base: URL, output: URL, plot: Bool,
+                         notes: inout [String]) throws -> [String] {
+        var request = spec.base ?? PredictRequest()
+        let hardwareNames = spec.hardware ?? ["h100-sxm"]
+        let tokens = try SweepAxis.parseValues(spec.tokens ?? "1:4096:x2", for: .draftLength).compactMap { $0.number }
+        let normalized = spec.y == "normalized"
+        var table = CSVTable(columns: ["hardware", "model", "tokens_per_sequence", "batch", "context", "seconds",
+                                       "relative_to_one_token", "bound", "weight_bytes", "kv_bytes", "flops"])
+        var lines: [ChartSeries] = []
+        for name in hardwareNames {
+            request.hardware = name
+            request.hardwareFile = nil
+            let config = try request.resolve(baseDirectory: base)
+            let model = config.model.with(weightType: config.weightType ?? config.model.weightType)
+            let context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
+                                           weightType: model.weightType)
+            let workload = ForwardWorkload.target(model)
+            func cost(_ k: Double) -> StepCost {
+                Roofline.stepCost(workload, tokensPerSequence: k, batch: Double(config.batch),
+                                  contextTokens: Double(config.contextTokens),
+                                  sourceTokens: Double(config.sourceTokens ?? config.contextTokens), context: context)
+            }
+            let one = cost(1).seconds
+            var points: [ChartPoint] = []
+            var knee: Double? = nil
+            for k in tokens {
+                let step = cost(k)
+                table.rows.append([name, model.name, CSVTable.cell(k), String(config.batch), String(config.contextTokens),
+                                   CSVTable.cell(step.seconds), CSVTable.cell(step.seconds / one), step.bound.rawValue,
+                                   CSVTable.cell(step.weightBytes), CSVTable.cell(step.kvCacheBytes), CSVTable.cell(step.flops)])
+                points.append(ChartPoint(x: k, y: normalized ? step.seconds / one : step.seconds * (spec.chart.yScale ?? 1)))
+                if knee == nil, step.seconds / one > 1.1 { knee = k }
+            }
+            lines.append(ChartSeries(title: name, points: points))
+            notes.append("\(name): T(1) = \(String(format: "%.3f", one * 1e3)) ms; T(k) exceeds 1.1·T(1) from k = \(knee.map { String(Int($0)) } ?? "beyond the range")")
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let s = spec.chart
+        let chart = Chart(title: s.title, subtitle: s.subtitle,
+                          xLabel: s.xLabel ?? "new tokens per sequence in one forward, k",
+                          yLabel: s.yLabel ?? (normalized ? "T(k) / T(1)" : "forward time (s)"),
+                          series: lines, referenceLines: s.guides, logScaleX: s.logX ?? true, logScaleY: s.logY ?? true,
+                          logBase: s.logBase ?? 2, keyPosition: s.keyPosition)
+        return ["data.csv"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
+    }
+
+    // MARK: simplified vs exact
+
+    static func formulaComparison(_ spec: ExperimentSpec, base: URL, output: URL, plot: Bool,
+                                  notes: inout [String]) throws -> [String] {
+        let batches = try (spec.axes ?? ["batch=1,64"]).map(SweepAxis.parse).first { $0.parameter == .batch }?
+            .values.compactMap { $0.number }.map { Int($0) } ?? [1]
+        var request = spec.base ?? PredictRequest()
+        if request.alpha == nil, request.alphas == nil, request.tau == nil, request.acceptanceFile == nil { request.alpha = 0.5 }
+        let predictor = try Predictor(try request.resolve(baseDirectory: base))
+        let alphas = stride(from: 0.0, through: 1.0, by: 0.05).map { ($0 * 100).rounded() / 100 }
+        var table = CSVTable(columns: ["batch", "alpha", "exact_speedup", "simplified_speedup", "draft_to_target_ratio",
+                                       "verify_to_step_ratio"])
+        var lines: [ChartSeries] = []
+        for batch in batches {
+            var exact: [ChartPoint] = [], simple: [ChartPoint] = []
+            var worst = 0.0
+            for alpha in alphas {
+                let p = try predictor.predict(draftLength: 1, batch: batch, acceptance: .iid(alpha: alpha))
+                let ratio = p.draftSecondsPerCycle / p.targetStepSeconds
+                let simplified = Leviathan.simplifiedSpeedup(alpha: alpha, draftToTargetTimeRatio: ratio)
+                exact.append(ChartPoint(x: alpha, y: p.speedup))
+                simple.append(ChartPoint(x: alpha, y: simplified))
+                worst = max(worst, abs(simplified - p.speedup) / p.speedup)
+                table.rows.append([String(batch), CSVTable.cell(alpha), CSVTable.cell(p.speedup), CSVTable.cell(simplified),
+                                   CSVTable.cell(ratio), CSVTable.cell(p.verifySeconds / p.targetStepSeconds)])
+            }
+            lines.append(ChartSeries(title: "exact cycle model, batch \(batch)", points: exact))
+            lines.append(ChartSeries(title: "simplified (1+α)/(1+α·T_draft/T_target), batch \(batch)", points: simple, dashed: true))
+            notes.append(String(format: "batch %d: simplified formula off by up to %.0f%% of the exact speedup", batch, worst * 100))
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let s = spec.chart
+        let chart = Chart(title: s.title, subtitle: s.subtitle, xLabel: s.xLabel ?? "acceptance rate α",
+                          yLabel: s.yLabel ?? "speedup over plain decoding (×)", series: lines,
+                          referenceLines: s.guides, keyPosition: s.keyPosition)
+        return ["data.csv"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
+    }
+
+    // MARK: heat map
+
+    static func heatmap(_ spec: ExperimentSpec, base: URL, output: URL, plot: Bool,
+                        notes: inout [String]) throws -> [String] {
+        let axes = try (spec.axes ?? []).map(SweepAxis.parse)
+        guard axes.count == 2, axes.allSatisfy(\.parameter.isNumeric) else {
+            throw AnalyticError("a heatmap experiment needs two numeric axes: x then y")
+        }
+        let y = spec.y ?? "speedup"
+        let config = try (spec.base ?? PredictRequest()).resolve(baseDirectory: base)
+        let points = try Sweep.run(base: config, axes: [axes[1], axes[0]], optimizeDraftLength: spec.optimizeDraftLength)
+        var table = CSVTable(columns: [axes[0].parameter.rawValue, axes[1].parameter.rawValue, y, "bound"])
+        let columns = axes[0].values.count
+        var grid: [[Double]] = []
+        for (i, point) in points.enumerated() {
+            if i % columns == 0 { grid.append([]) }
+            let value = SweepResult.metric(point, y) ?? .nan
+            grid[grid.count - 1].append(value)
+            table.rows.append([point.values[1].description, point.values[0].description, CSVTable.cell(value),
+                               point.prediction?.bound.rawValue ?? ""])
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let s = spec.chart
+        let map = HeatMap(title: s.title, subtitle: s.subtitle, xLabel: s.xLabel ?? axes[0].parameter.label,
+                          yLabel: s.yLabel ?? axes[1].parameter.label, colorLabel: PredictionFields.label(y),
+                          xValues: axes[0].values.compactMap(\.number), yValues: axes[1].values.compactMap(\.number),
+                          values: grid, valueFormat: "%.2f",
+                          palette: y == "speedup" ? .diverging(center: 1) : .viridis)
+        return ["data.csv"] + (try draw(map, output: output, baseName: "chart", plot: plot))
+    }
+}

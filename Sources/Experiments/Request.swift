@@ -1,0 +1,199 @@
+// Experiments: turns requests (CLI flags, experiment config.json) into engine
+// configurations, runs sweeps and experiments, writes CSV, run.json and charts.
+// Depends on Analytic and Charts; nothing here is imported by them.
+
+import Analytic
+import Foundation
+
+/// A prediction request as the user writes it: preset names or files, and
+/// exactly one acceptance source. The same fields appear as CLI flags and in
+/// an experiment's config.json.
+public struct PredictRequest: Codable, Sendable, Equatable {
+    public var hardware: String?
+    public var hardwareFile: String?
+    public var runtime: String?
+    public var model: String?
+    public var modelFile: String?
+    public var method: String?
+    public var draftModel: String?
+    public var draftModelFile: String?
+    public var draftLength: Int?
+    public var treeSize: Int?
+    public var treeTopK: Int?
+    public var eagle3DraftVocab: Int?
+    public var batch: Int?
+    public var context: Int?
+    public var sourceLength: Int?
+    public var devices: Int?
+    public var dtype: String?
+    public var alpha: Double?
+    public var alphas: [Double]?
+    public var tau: Double?
+    public var acceptanceFile: String?
+
+    public init() {}
+
+    /// Fields of `other` that are set override this request's.
+    public func merged(with other: PredictRequest) -> PredictRequest {
+        var result = self
+        func take<T>(_ path: WritableKeyPath<PredictRequest, T?>) {
+            if let value = other[keyPath: path] { result[keyPath: path] = value }
+        }
+        take(\.hardware); take(\.hardwareFile); take(\.runtime); take(\.model); take(\.modelFile)
+        take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.treeSize)
+        take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
+        take(\.devices); take(\.dtype)
+        if other.alpha != nil || other.alphas != nil || other.tau != nil || other.acceptanceFile != nil {
+            result.alpha = other.alpha; result.alphas = other.alphas
+            result.tau = other.tau; result.acceptanceFile = other.acceptanceFile
+        }
+        return result
+    }
+
+    /// Resolves presets and files into a validated engine configuration.
+    /// `baseDirectory` resolves relative file paths (an experiment's directory).
+    public func resolve(baseDirectory: URL? = nil) throws -> PredictionConfig {
+        func path(_ file: String) -> String {
+            guard let base = baseDirectory, !file.hasPrefix("/") else { return file }
+            return base.appendingPathComponent(file).path
+        }
+        if hardware != nil, hardwareFile != nil {
+            throw AnalyticError("give --hardware or --hardware-file, not both")
+        }
+        if model != nil, modelFile != nil { throw AnalyticError("give --model or --model-file, not both") }
+        if draftModel != nil, draftModelFile != nil {
+            throw AnalyticError("give --draft-model or --draft-model-file, not both")
+        }
+        var hardwareValue: Hardware
+        if let file = hardwareFile { hardwareValue = try Hardware.load(fromFile: path(file)) }
+        else if let name = hardware { hardwareValue = try Hardware.preset(named: name) }
+        else { throw AnalyticError("missing --hardware (one of \(Hardware.presetNames.joined(separator: ", "))) or --hardware-file") }
+        let overhead = try runtime.map { try RuntimeOverhead.preset(named: $0) }
+        if overhead != nil { hardwareValue.overhead = overhead! }
+
+        let modelValue: ModelShape
+        if let file = modelFile { modelValue = try ModelShape.load(fromFile: path(file)) }
+        else if let name = model { modelValue = try ModelShape.preset(named: name) }
+        else { throw AnalyticError("missing --model (one of \(ModelShape.presetNames.joined(separator: ", "))) or --model-file") }
+
+        let methodName = method ?? "ntp"
+        guard let methodValue = DraftMethod(rawValue: methodName) else {
+            throw AnalyticError("unknown method '\(methodName)'; valid: \(DraftMethod.names.joined(separator: ", "))")
+        }
+        var draft: ModelShape? = nil
+        if let file = draftModelFile { draft = try ModelShape.load(fromFile: path(file)) }
+        else if let name = draftModel { draft = try ModelShape.preset(named: name) }
+
+        let weightType = try dtype.map { name -> WeightType in
+            guard let type = WeightType(rawValue: name) else {
+                throw AnalyticError("unknown --dtype '\(name)'; valid: \(WeightType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return type
+        }
+        let acceptance = try resolveAcceptance(required: methodValue != .ntp, path: path)
+        let config = PredictionConfig(
+            hardware: hardwareValue, overhead: overhead, model: modelValue, method: methodValue, draftModel: draft,
+            draftLength: draftLength ?? (methodValue == .ntp ? 0 : 4), treeSize: treeSize, treeTopK: treeTopK ?? 10,
+            eagle3DraftVocab: eagle3DraftVocab ?? 32000, batch: batch ?? 1, contextTokens: context ?? 1024,
+            sourceTokens: sourceLength, devices: devices ?? 1, weightType: weightType, acceptance: acceptance)
+        try config.validate()
+        return config
+    }
+
+    public func resolveAcceptance(required: Bool, path: (String) -> String = { $0 }) throws -> AcceptanceModel {
+        let given = [alpha != nil, alphas != nil, tau != nil, acceptanceFile != nil].filter { $0 }.count
+        if given > 1 { throw AnalyticError("give one acceptance source: --alpha, --alphas, --tau or --acceptance-file") }
+        if let alpha { return .iid(alpha: alpha) }
+        if let alphas { return .perPosition(alphas: alphas) }
+        if let tau { return .meanAcceptedLength(tau: tau) }
+        if let file = acceptanceFile { return try AcceptanceFile.load(path: path(file)) }
+        if required {
+            throw AnalyticError("missing acceptance: give --alpha A, --alphas a1,a2,..., --tau T or --acceptance-file F")
+        }
+        return .iid(alpha: 0)
+    }
+}
+
+/// A prediction as ordered key/value fields: the JSON keys of `speclab
+/// predict --json` and the columns of sweep CSVs.
+public enum PredictionFields {
+    public static let keys = [
+        "target_step_seconds", "draft_seconds_per_cycle", "verify_seconds", "cycle_seconds", "c", "tau",
+        "speedup", "tokens_per_second", "tokens_per_second_per_sequence", "bound",
+        "draft_step_seconds", "host_seconds_per_cycle", "verify_tokens_per_sequence", "memory_bytes_per_device",
+    ]
+
+    public static func numeric(_ p: Prediction, key: String) -> Double? {
+        switch key {
+        case "target_step_seconds": return p.targetStepSeconds
+        case "draft_seconds_per_cycle": return p.draftSecondsPerCycle
+        case "verify_seconds": return p.verifySeconds
+        case "cycle_seconds": return p.cycleSeconds
+        case "c": return p.c
+        case "tau": return p.tau
+        case "speedup": return p.speedup
+        case "tokens_per_second": return p.tokensPerSecond
+        case "tokens_per_second_per_sequence": return p.tokensPerSecondPerSequence
+        case "draft_step_seconds": return p.draftStepSeconds
+        case "host_seconds_per_cycle": return p.hostSecondsPerCycle
+        case "verify_tokens_per_sequence": return Double(p.verifyTokensPerSequence)
+        case "memory_bytes_per_device": return p.memoryBytesPerDevice
+        default: return nil
+        }
+    }
+
+    /// Numeric keys a sweep can plot.
+    public static var plottable: [String] { keys.filter { $0 != "bound" } + ["draft_length"] }
+
+    /// Axis label with units for a metric.
+    public static func label(_ key: String) -> String {
+        switch key {
+        case "speedup": return "speedup over plain decoding (×)"
+        case "tau": return "τ, tokens per target forward"
+        case "c": return "c = draft time per draft / target step time"
+        case "tokens_per_second": return "throughput (tokens/s, whole batch)"
+        case "tokens_per_second_per_sequence": return "tokens/s per sequence"
+        case "draft_length": return "best draft length γ (tokens)"
+        case "verify_tokens_per_sequence": return "verified tokens per sequence"
+        case "memory_bytes_per_device": return "memory per device (bytes)"
+        default: return key.replacingOccurrences(of: "_seconds", with: "").replacingOccurrences(of: "_", with: " ") + " (s)"
+        }
+    }
+
+    /// JSON object text with stable key order.
+    public static func json(_ p: Prediction, extra: [(String, String)] = []) -> String {
+        var lines: [String] = []
+        for key in keys {
+            if key == "bound" { lines.append("  \"bound\": \"\(p.bound.rawValue)\"") }
+            else { lines.append("  \"\(key)\": \(JSONText.number(numeric(p, key: key)!))") }
+        }
+        for (key, value) in extra { lines.append("  \"\(key)\": \(value)") }
+        return "{\n" + lines.joined(separator: ",\n") + "\n}"
+    }
+}
+
+/// Minimal JSON text helpers (stable key order, finite numbers only).
+public enum JSONText {
+    public static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        return String(format: "%.10g", value)
+    }
+    public static func string(_ text: String) -> String {
+        var escaped = ""
+        for ch in text.unicodeScalars {
+            switch ch {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\t": escaped += "\\t"
+            default:
+                if ch.value < 0x20 { escaped += String(format: "\\u%04x", ch.value) } else { escaped.unicodeScalars.append(ch) }
+            }
+        }
+        return "\"" + escaped + "\""
+    }
+    public static func numbers(_ values: [Double]) -> String {
+        "[" + values.map(number).joined(separator: ", ") + "]"
+    }
+}

@@ -1,0 +1,166 @@
+// speclab predict / sweep / crossover: the cycle model from the command line.
+
+import Analytic
+import ArgumentParser
+import Charts
+import Experiments
+import Foundation
+
+/// Flags shared by every command that builds a prediction configuration.
+struct PredictOptions: ParsableArguments {
+    @Option(help: "Hardware preset (see 'speclab presets').") var hardware: String?
+    @Option(name: .customLong("hardware-file"), help: "Hardware preset from a JSON file.") var hardwareFile: String?
+    @Option(help: "Runtime fixed-cost profile: ideal, compiled, eager, t5x (default: the hardware's).") var runtime: String?
+    @Option(help: "Target model preset.") var model: String?
+    @Option(name: .customLong("model-file"), help: "Target model shape from a JSON file.") var modelFile: String?
+    @Option(help: "ntp, sd, eagle1, eagle2, eagle3, mtp, mtp-parallel, medusa, blockwise, pld.") var method: String?
+    @Option(name: .customLong("draft-model"), help: "Draft model preset (method sd).") var draftModel: String?
+    @Option(name: .customLong("draft-model-file"), help: "Draft model shape from a JSON file.") var draftModelFile: String?
+    @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ (chain length, tree depth, heads).") var draftLength: Int?
+    @Option(name: .customLong("tree-size"), help: "Tokens verified per tree, root included (eagle1/2/3, medusa).") var treeSize: Int?
+    @Option(name: .customLong("tree-topk"), help: "Dynamic-tree frontier width K (eagle2/3; default 10).") var treeTopK: Int?
+    @Option(help: "Sequences per verify forward (default 1).") var batch: Int?
+    @Option(help: "Tokens already in each sequence's KV cache (default 1024).") var context: Int?
+    @Option(name: .customLong("source-length"), help: "Encoder tokens for encoder-decoder models (default: --context).") var sourceLength: Int?
+    @Option(help: "Tensor/expert-parallel devices (default 1).") var devices: Int?
+    @Option(help: "Weight type: bf16, fp16, fp8, int4 (default: the model's).") var dtype: String?
+    @Option(help: "i.i.d. per-token acceptance α in [0, 1].") var alpha: Double?
+    @Option(help: "Per-position conditional acceptance α1,α2,... (EAGLE's n-α).") var alphas: String?
+    @Option(help: "Measured mean accepted length τ (tokens per target forward).") var tau: Double?
+    @Option(name: .customLong("acceptance-file"), help: "Acceptance histogram or rates (JSON or CSV).") var acceptanceFile: String?
+
+    func request() throws -> PredictRequest {
+        var r = PredictRequest()
+        r.hardware = hardware; r.hardwareFile = hardwareFile; r.runtime = runtime
+        r.model = model; r.modelFile = modelFile; r.method = method
+        r.draftModel = draftModel; r.draftModelFile = draftModelFile
+        r.draftLength = draftLength; r.treeSize = treeSize; r.treeTopK = treeTopK
+        r.batch = batch; r.context = context; r.sourceLength = sourceLength; r.devices = devices; r.dtype = dtype
+        r.alpha = alpha; r.tau = tau; r.acceptanceFile = acceptanceFile
+        r.alphas = try alphas.map { try parseList($0, name: "--alphas") }
+        return r
+    }
+
+    func config() throws -> PredictionConfig { try request().resolve() }
+}
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict step times, τ and speedup for one configuration.",
+        discussion: "For --method ntp the acceptance flags may be given and are ignored.")
+
+    @OptionGroup var options: PredictOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let config = try options.config()
+        let p = try Predictor(config).predict()
+        if json {
+            say(PredictionFields.json(p, extra: [
+                ("method", JSONText.string(config.method.rawValue)),
+                ("hardware", JSONText.string(config.hardware.name)),
+                ("model", JSONText.string(config.model.name)),
+                ("draft_length", String(config.method == .ntp ? 0 : config.draftLength)),
+                ("batch", String(config.batch)), ("context", String(config.contextTokens)),
+                ("devices", String(config.devices)),
+            ]))
+            return
+        }
+        let draftLength = config.method == .ntp ? 0 : config.draftLength
+        say("\(config.method.rawValue) on \(config.devices) × \(config.hardware.name) (\(config.hardware.overhead.name) runtime), \(config.model.name), batch \(config.batch), context \(config.contextTokens), draft length \(draftLength)")
+        say("  target step (1 token/seq)   \(milliseconds(p.targetStepSeconds))   bound: \(p.targetStepCost.bound.rawValue)")
+        say("  drafting per cycle          \(milliseconds(p.draftSecondsPerCycle))   c = \(format(p.c, 4))")
+        say("  verify (\(p.verifyTokensPerSequence) tokens/seq)        \(milliseconds(p.verifySeconds))   bound: \(p.bound.rawValue)")
+        say("  host per cycle              \(milliseconds(p.hostSecondsPerCycle))")
+        say("  cycle                       \(milliseconds(p.cycleSeconds))")
+        say("  τ (tokens per target fwd)   \(format(p.tau, 3))")
+        say("  speedup                     \(format(p.speedup, 3))×")
+        say("  throughput                  \(format(p.tokensPerSecond, 1)) tokens/s (\(format(p.tokensPerSecondPerSequence, 1)) per sequence)")
+        say("  memory per device           \(Units.gigabytes(p.memoryBytesPerDevice)) of \(Units.gigabytes(config.hardware.memoryBytes))")
+    }
+}
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Evaluate the model over a grid; write CSV and a chart.",
+        discussion: """
+        Axes: --vary NAME=VALUES, repeatable; NAME is one of \(SweepParameter.allCases.map(\.rawValue).joined(separator: ", ")).
+        VALUES: a list 1,2,4; a range 1:10; a stepped range 0.5:0.95:0.05; a geometric range 1:1024:x2.
+        The first axis is the chart's x axis; every other combination is one line.
+        """)
+
+    @OptionGroup var options: PredictOptions
+    @Option(name: .customLong("vary"), help: "An axis NAME=VALUES (repeatable).") var vary: [String] = []
+    @Option(help: "Write the grid as CSV to this file.") var csv: String?
+    @Option(help: "Draw the chart to FILE.png or FILE.svg (the .dat and .gp are written beside it).") var plot: String?
+    @Option(help: "Metric on the chart's y axis (default speedup).") var y = "speedup"
+    @Option(name: .customLong("best-draft-length"), help: "At every point use the best draft length in 1...N.") var bestDraftLength: Int?
+    @Option(help: "Chart title.") var title: String?
+    @Flag(name: .customLong("log-x"), help: "Logarithmic x axis (base 2).") var logX = false
+    @Flag(name: .customLong("no-plot"), help: "Write the .dat and .gp but do not run gnuplot.") var noPlot = false
+
+    func run() throws {
+        guard !vary.isEmpty else { throw AnalyticError("give at least one --vary NAME=VALUES, e.g. --vary batch=1:64:x2") }
+        guard csv != nil || plot != nil else { throw AnalyticError("give --csv FILE and/or --plot FILE.png") }
+        if let n = bestDraftLength { try Check.atLeast(n, 1, "--best-draft-length") }
+        let axes = try vary.map(SweepAxis.parse)
+        let config = try options.config()
+        let started = Date()
+        let result = try SweepResult.run(named: [("", config)], axes: axes, optimizeDraftLength: bestDraftLength)
+        let table = result.csv()
+        if let csv { try table.write(to: URL(fileURLWithPath: csv)) }
+        if let plot {
+            let chart = try result.chart(
+                y: y, title: title ?? "\(config.method.rawValue): \(y) vs \(axes[0].parameter.rawValue)",
+                subtitle: "\(config.model.name) on \(config.devices) × \(config.hardware.name), batch \(config.batch), context \(config.contextTokens)",
+                logX: logX, logBase: 2, referenceLines: y == "speedup" ? [.horizontal(y: 1, title: "no speedup")] : [])
+            let url = URL(fileURLWithPath: plot)
+            if noPlot { try ChartWriter.write(chart, to: url) } else { try ChartRenderer.render(chart, to: url) }
+        }
+        let points = table.rows.count
+        FileHandle.standardError.write(Data(String(format: "%d points in %.2f s%@\n", points, Date().timeIntervalSince(started),
+            result.skippedCount > 0 ? " (\(result.skippedCount) do not fit in memory: empty in the CSV)" : "").utf8))
+    }
+}
+
+struct Crossover: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Best draft length per batch size, and the batch at which speculation stops paying.")
+
+    @OptionGroup var options: PredictOptions
+    @Option(name: .customLong("max-draft-length"), help: "Largest draft length to consider.") var maxDraftLength = 16
+    @Option(name: .customLong("max-batch"), help: "Largest batch to consider.") var maxBatch = 4096
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try Check.atLeast(maxDraftLength, 1, "--max-draft-length")
+        try Check.atLeast(maxBatch, 1, "--max-batch")
+        var config = try options.config()
+        if config.method == .ntp { throw AnalyticError("crossover needs a speculative --method (not ntp)") }
+        config.draftLength = 1
+        let predictor = try Predictor(config)
+        var rows: [(Int, Int, Double)] = []
+        var batch = 1
+        while batch <= maxBatch {
+            do {
+                let best = try predictor.bestDraftLength(batch: batch, maxDraftLength: maxDraftLength)
+                rows.append((batch, best.draftLength, best.prediction.speedup))
+            } catch let error as AnalyticError where error.message.contains("does not fit") { break }
+            batch *= 2
+        }
+        let crossover = try? predictor.crossoverBatch(maxBatch: min(maxBatch, rows.last?.0 ?? 1), maxDraftLength: maxDraftLength)
+        if json {
+            let items = rows.map { "{\"batch\": \($0.0), \"best_draft_length\": \($0.1), \"speedup\": \(JSONText.number($0.2))}" }
+            say("{\"rows\": [\(items.joined(separator: ", "))], \"crossover_batch\": \(crossover.flatMap { $0 }.map(String.init) ?? "null")}")
+            return
+        }
+        say("batch  best γ  speedup")
+        for row in rows { say(String(format: "%5d  %6d  %6.3f×", row.0, row.1, row.2)) }
+        if let value = crossover.flatMap({ $0 }) {
+            say("speculation stops paying (speedup < 1 at every draft length) from batch \(value)")
+        } else {
+            say("speculation still pays at the largest batch that fits (\(rows.last?.0 ?? 0))")
+        }
+    }
+}
