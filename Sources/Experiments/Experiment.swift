@@ -79,6 +79,7 @@ public struct ExperimentSpec: Codable, Sendable {
     public var c: Double?
     /// step-time: hardware presets, tokens per sequence range, optional batch list.
     public var hardware: [String]?
+    public var models: [String]?
     public var tokens: String?
     public var chart: ChartSpec
 }

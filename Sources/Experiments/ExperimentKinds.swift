@@ -109,15 +109,19 @@ enum ExperimentKinds {
     static func stepTime(_ spec: ExperimentSpec, base: URL, output: URL, plot: Bool,
                          notes: inout [String]) throws -> [String] {
         var request = spec.base ?? PredictRequest()
-        let hardwareNames = spec.hardware ?? ["h100-sxm"]
+        let hardwareNames = spec.hardware ?? [request.hardware ?? "h100-sxm"]
+        let modelNames = spec.models ?? [request.model ?? "llama-3.1-8b"]
         let tokens = try SweepAxis.parseValues(spec.tokens ?? "1:4096:x2", for: .draftLength).compactMap { $0.number }
         let normalized = spec.y == "normalized"
         var table = CSVTable(columns: ["hardware", "model", "tokens_per_sequence", "batch", "context", "seconds",
                                        "relative_to_one_token", "bound", "weight_bytes", "kv_bytes", "flops"])
         var lines: [ChartSeries] = []
         for name in hardwareNames {
+          for modelName in modelNames {
             request.hardware = name
             request.hardwareFile = nil
+            request.model = modelName
+            request.modelFile = nil
             let config = try request.resolve(baseDirectory: base)
             let model = config.model.with(weightType: config.weightType ?? config.model.weightType)
             let context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
@@ -139,8 +143,11 @@ enum ExperimentKinds {
                 points.append(ChartPoint(x: k, y: normalized ? step.seconds / one : step.seconds * (spec.chart.yScale ?? 1)))
                 if knee == nil, step.seconds / one > 1.1 { knee = k }
             }
-            lines.append(ChartSeries(title: name, points: points))
-            notes.append("\(name): T(1) = \(String(format: "%.3f", one * 1e3)) ms; T(k) exceeds 1.1·T(1) from k = \(knee.map { String(Int($0)) } ?? "beyond the range")")
+            let seriesName = modelNames.count > 1 && hardwareNames.count > 1 ? "\(model.name) on \(name)"
+                : (modelNames.count > 1 ? model.name : name)
+            lines.append(ChartSeries(title: seriesName, points: points))
+            notes.append("\(seriesName): T(1) = \(String(format: "%.3f", one * 1e3)) ms; T(k) exceeds 1.1·T(1) from k = \(knee.map { String(Int($0)) } ?? "beyond the range")")
+          }
         }
         try table.write(to: output.appendingPathComponent("data.csv"))
         let s = spec.chart
@@ -186,7 +193,7 @@ enum ExperimentKinds {
         let s = spec.chart
         let chart = Chart(title: s.title, subtitle: s.subtitle, xLabel: s.xLabel ?? "acceptance rate α",
                           yLabel: s.yLabel ?? "speedup over plain decoding (×)", series: lines,
-                          referenceLines: s.guides, keyPosition: s.keyPosition)
+                          referenceLines: s.guides, xRange: AxisRange(lower: 0, upper: 1), keyPosition: s.keyPosition)
         return ["data.csv"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
     }
 

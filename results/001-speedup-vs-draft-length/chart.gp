@@ -1,0 +1,40 @@
+# SpecLab chart: Speedup vs draft length for several acceptance rates (c = 0.05)
+# Data: chart.dat. Redraw from this directory with:
+#   gnuplot chart.gp      (writes chart.png, chart.svg)
+# speclab sets speclab_output_suffix so that gnuplot writes temporary files
+# that are renamed into place afterwards: no half-written images.
+if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
+
+set encoding utf8
+set datafile missing '?'
+set title 'Speedup vs draft length for several acceptance rates (c = 0.05)'."\n".'{/*0.8 '.'E/(γc + 1), E = (1 − α\^(γ+1))/(1 − α); i.i.d. acceptance, verification as cheap as one target step'.'}' font ',15'
+set xlabel 'draft length γ (tokens)' font ',12'
+set ylabel 'walltime speedup (×)' font ',12'
+set border lw 1.2 lc rgb '#404040'
+set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
+set tics nomirror out scale 0.7
+set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
+set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
+set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
+set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
+set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
+set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
+set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
+set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
+set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+
+set terminal pngcairo enhanced font "sans,11" size 1000,650
+set output 'chart.png'.speclab_output_suffix
+plot \
+    'chart.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'α = 0.5', \
+    'chart.dat' index 1 using 1:2 with linespoints ls 2 dt 1 title 'α = 0.6', \
+    'chart.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'α = 0.7', \
+    'chart.dat' index 3 using 1:2 with linespoints ls 4 dt 1 title 'α = 0.8', \
+    'chart.dat' index 4 using 1:2 with linespoints ls 5 dt 1 title 'α = 0.9', \
+    'chart.dat' index 5 using 1:2 with linespoints ls 6 dt 1 title 'α = 0.95', \
+    1 with lines ls 101 title 'no speedup'
+
+set terminal svg size 1000,650 dynamic enhanced font "sans,11" background rgb 'white'
+set output 'chart.svg'.speclab_output_suffix
+replot
+unset output
