@@ -14,12 +14,14 @@ public enum Benchmark {
         let draft = try ModelShape.preset(named: "llama-3.2-1b")
         let methods: [DraftMethod] = [.ntp, .sd, .eagle1, .eagle2, .eagle3, .mtp, .medusa, .blockwise, .pld]
         var configs: [PredictionConfig] = []
-        for i in 0..<997 {
+        for i in 0..<1500 where configs.count < 997 {
             let method = methods[i % methods.count]
-            configs.append(PredictionConfig(
+            let config = (PredictionConfig(
                 hardware: hardware[i % hardware.count], model: models[(i / 3) % models.count], method: method,
                 draftModel: draft, draftLength: 1 + i % 8, treeSize: method.supportsTree && i % 2 == 0 ? 16 + i % 40 : nil,
                 batch: 1 << (i % 6), contextTokens: 256 * (1 + i % 16), acceptance: .iid(alpha: 0.5 + 0.45 * Double(i % 10) / 10)))
+            // Keep configurations that fit in the device's memory.
+            if (try? Predictor(config).predict()) != nil { configs.append(config) }
         }
 
         // Full path: configuration → validated predictor → prediction.

@@ -1,0 +1,256 @@
+import Foundation
+import Testing
+@testable import Analytic
+
+/// The roofline cost of one forward (StepCost.swift), with `RuntimeOverhead.ideal`
+/// unless a test is about overheads, so that only bytes and FLOPs count.
+@Suite("Roofline step cost")
+struct StepCostTests {
+    static func llama8b() throws -> ForwardWorkload { ForwardWorkload.target(try model("llama-3.1-8b")) }
+    static func h100(overhead: RuntimeOverhead = .ideal, devices: Int = 1) throws -> ExecutionContext {
+        ExecutionContext(hardware: try hardware("h100-sxm"), overhead: overhead, devices: devices)
+    }
+
+    // Hand constants (REFERENCES.md §1.1, §1.2, §2.2).
+    static let streamedParams8b = 7.505e9          // Llama-3.1-8B, rounded to 4 digits
+    static let h100Bandwidth = 3.35e12 * 0.8       // bytes/s: peak × achievable fraction
+    static let h100Compute = 989e12 * 0.75         // FLOP/s: dense BF16 × default compute efficiency
+    static let kvBytesPerToken8b = 128.0 * 1024    // 2 · 32 layers · 8 kv heads · 128 · 2 bytes
+
+    @Test("batch 1, context 0: T(1) ≈ streamed bytes / (3.35e12 × 0.8), memory-bound")
+    func singleTokenHand() throws {
+        let cost = Roofline.stepCost(try Self.llama8b(), tokensPerSequence: 1, batch: 1, contextTokens: 0,
+                                     context: try Self.h100())
+        // 7.505e9 × 2 B / 2.68e12 B/s = 5.6007 ms.
+        let hand = Self.streamedParams8b * 2 / Self.h100Bandwidth
+        // Tolerance 0.5%: 7.505e9 is rounded to 4 digits (0.007%) and one token of KV
+        // (128 KiB, 0.001% of the weights) is left out of the hand value.
+        #expect(isClose(cost.seconds, hand, relative: 0.005), "\(cost.seconds) s vs hand \(hand) s")
+        #expect(cost.bound == .memory)
+        #expect(cost.computeBoundSeconds == 0)
+        #expect(cost.overheadSeconds == 0 && cost.communicationSeconds == 0)
+        // Weight bytes = streamed parameters × 2 (tolerance 0.01%: 4-digit rounding of 7.505e9).
+        #expect(isClose(cost.weightBytes, Self.streamedParams8b * 2, relative: 1e-4))
+        // FLOPs ≈ 2 per streamed parameter for one token (attention over 1 token adds 32 × 16384 = 5.2e5).
+        #expect(isClose(cost.flops, 2 * Self.streamedParams8b, relative: 1e-4))
+    }
+
+    @Test("memory-bound plateau: T(k)/T(1) stays flat for k = 1…16 at batch 1")
+    func plateau() throws {
+        let workload = try Self.llama8b(), context = try Self.h100()
+        let t1 = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 0, context: context).seconds
+        for k in 1...16 {
+            let cost = Roofline.stepCost(workload, tokensPerSequence: Double(k), batch: 1, contextTokens: 0, context: context)
+            // Tolerance 1%: on Hopper the GEMM tile is 64 rows, so k ≤ 16 pads to the same
+            // compute (1.3 ms < 5.6 ms of weight streaming); only the KV write grows,
+            // by k × 128 KiB (≤ 2 MiB, < 0.02% of 15 GB).
+            #expect(cost.seconds / t1 >= 1 && cost.seconds / t1 <= 1.01, "k = \(k): ratio \(cost.seconds / t1)")
+            #expect(cost.bound == .memory, "k = \(k)")
+        }
+    }
+
+    @Test("past the knee: doubling the rows doubles the time (compute-bound)")
+    func linearPastKnee() throws {
+        let workload = try Self.llama8b(), context = try Self.h100()
+        // Rows via batch (one token per sequence, context 0): dense compute 2·P·rows
+        // dominates; at 4096 rows it is 2·7.505e9·4096/7.4175e14 = 82.9 ms vs 5.6 ms of weights.
+        let t4096 = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 4096, contextTokens: 0, context: context)
+        let t8192 = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 8192, contextTokens: 0, context: context)
+        #expect(t4096.bound == .compute && t8192.bound == .compute)
+        // Tolerance 1%: only the memory-bound attention group (each sequence's 1-token
+        // cache, 0.2 ms at 4096) is not exactly linear in the rows, and it is linear too.
+        #expect(isClose(t8192.seconds / t4096.seconds, 2, relative: 0.01), "ratio \(t8192.seconds / t4096.seconds)")
+        // Hand value at 4096 rows: 2·P·4096 / (989e12·0.75) + 4096 × 128 KiB / 2.68e12.
+        let hand = 2 * Self.streamedParams8b * 4096 / Self.h100Compute + 4096 * Self.kvBytesPerToken8b / Self.h100Bandwidth
+        // Tolerance 0.1%: the 4-digit rounding of P and 4096 attention FLOPs per layer-row left out.
+        #expect(isClose(t4096.seconds, hand, relative: 0.001), "\(t4096.seconds) vs \(hand)")
+    }
+
+    @Test("many tokens of one sequence: linear weights plus quadratic causal attention")
+    func longChunkOfOneSequence() throws {
+        let workload = try Self.llama8b(), context = try Self.h100()
+        // k new tokens at context 0: dense 2·P·k FLOPs plus attention
+        // 32 layers × 4·H·hd (= 16384) × k × (k + 1)/2 FLOPs; both compute-bound.
+        func hand(_ k: Double) -> Double {
+            (2 * Self.streamedParams8b * k + 32 * 16384 * k * (k + 1) / 2) / Self.h100Compute
+        }
+        let t4096 = Roofline.stepCost(workload, tokensPerSequence: 4096, batch: 1, contextTokens: 0, context: context)
+        let t8192 = Roofline.stepCost(workload, tokensPerSequence: 8192, batch: 1, contextTokens: 0, context: context)
+        #expect(t4096.bound == .compute && t8192.bound == .compute)
+        // Tolerance 0.1%: rounding of P; k is a multiple of the 64-row tile, so no padding.
+        #expect(isClose(t4096.seconds, hand(4096), relative: 0.001), "\(t4096.seconds) vs \(hand(4096))")
+        #expect(isClose(t8192.seconds, hand(8192), relative: 0.001), "\(t8192.seconds) vs \(hand(8192))")
+        // So the ratio is a bit above 2 (hand: 189.5 ms / 88.8 ms = 2.13), not exactly 2.
+        let ratio = t8192.seconds / t4096.seconds
+        #expect(ratio > 2 && ratio < 2.2, "ratio \(ratio)")
+    }
+
+    @Test("GEMM tile padding: 65 rows cost the compute of 128 on Hopper")
+    func tilePadding() throws {
+        let workload = try Self.llama8b()
+        // Make everything compute-bound by a huge bandwidth, so only padded FLOPs count.
+        var fast = try hardware("h100-sxm")
+        fast.memoryBytesPerSecond = 1e30
+        let context = ExecutionContext(hardware: fast, overhead: .ideal)
+        let t64 = Roofline.stepCost(workload, tokensPerSequence: 64, batch: 1, contextTokens: 0, context: context)
+        let t65 = Roofline.stepCost(workload, tokensPerSequence: 65, batch: 1, contextTokens: 0, context: context)
+        // Dense: 64 → 1 tile, 65 → 2 tiles; attention (unpadded) is ≈ 0.1% of the dense time here.
+        // Tolerance 1%: the attention term is left out of the ratio 2.
+        #expect(isClose(t65.seconds / t64.seconds, 2, relative: 0.01), "ratio \(t65.seconds / t64.seconds)")
+        // The reported FLOPs are unpadded: 65/64 of the 64-row FLOPs (tolerance 0.1%: attention shifts it by 0.055%).
+        #expect(isClose(t65.flops / t64.flops, 65.0 / 64.0, relative: 0.001))
+    }
+
+    @Test("KV cache: batch 64 × context 8192 × 128 KiB (+ the new token)")
+    func kvCacheBytes() throws {
+        let cost = Roofline.stepCost(try Self.llama8b(), tokensPerSequence: 1, batch: 64, contextTokens: 8192,
+                                     context: try Self.h100())
+        let contextOnly = 64 * 8192 * Self.kvBytesPerToken8b
+        // Within one token's worth per sequence (the new token's K/V is written too).
+        #expect(cost.kvCacheBytes >= contextOnly && cost.kvCacheBytes <= contextOnly + 64 * Self.kvBytesPerToken8b)
+        // Exactly, by hand: 64 × 8193 × 131072 B (integers, exact in Double).
+        #expect(cost.kvCacheBytes == 64 * 8193 * 131_072)
+    }
+
+    @Test("GQA vs MHA: Vicuna-7B (32 kv heads) reads 4× the KV bytes of Llama-3.1-8B (8 kv heads)")
+    func gqaVersusMHA() throws {
+        let context = try Self.h100()
+        let vicuna = Roofline.stepCost(ForwardWorkload.target(try model("vicuna-7b")), tokensPerSequence: 1, batch: 8,
+                                       contextTokens: 2048, context: context)
+        let llama = Roofline.stepCost(try Self.llama8b(), tokensPerSequence: 1, batch: 8, contextTokens: 2048, context: context)
+        // Same layers (32) and head dim (128): the ratio is exactly 32/8.
+        #expect(vicuna.kvCacheBytes == 4 * llama.kvCacheBytes)
+        // 512 KiB per token by hand: 8 × 2049 × 524288.
+        #expect(vicuna.kvCacheBytes == 8 * 2049 * 524_288)
+    }
+
+    @Test("runtime overhead: compiled adds perForward + 32 × perLayer")
+    func compiledOverhead() throws {
+        let workload = try Self.llama8b()
+        let ideal = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 512, context: try Self.h100())
+        let compiled = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 512,
+                                         context: try Self.h100(overhead: .compiled))
+        // 30 µs + 32 × 24 µs = 798 µs (the compiled profile's constants).
+        // Tolerance 1e-15 s: a sum of a few microsecond-sized doubles.
+        #expect(isClose(compiled.overheadSeconds, 30e-6 + 32 * 24e-6, absolute: 1e-15))
+        #expect(isClose(compiled.overheadSeconds, 798e-6, absolute: 1e-15))
+        #expect(isClose(compiled.seconds - ideal.seconds, 798e-6, absolute: 1e-15))
+        // The roofline part is unchanged.
+        #expect(compiled.memoryBoundSeconds == ideal.memoryBoundSeconds)
+        // The hardware preset's own default runtime is the compiled one.
+        #expect(ExecutionContext(hardware: try hardware("h100-sxm")).overhead == .compiled)
+    }
+
+    @Test("tensor parallel on 2 devices halves weight bytes per device and adds communication")
+    func tensorParallel() throws {
+        let workload = try Self.llama8b()
+        let one = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 1024, context: try Self.h100())
+        let two = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 1024,
+                                    context: try Self.h100(devices: 2))
+        #expect(two.weightBytes == one.weightBytes / 2)
+        #expect(two.kvCacheBytes == one.kvCacheBytes / 2)
+        #expect(one.communicationSeconds == 0)
+        #expect(two.communicationSeconds > 0)
+        // Ideal overhead: 2 all-reduces per layer × 32 layers, each ring all-reduce moves
+        // 2(N−1)/N × rows·d·2 B = 1 × 4096 × 2 B = 8192 B at 450 GB/s.
+        // Tolerance 1e-12 relative: a product of exact constants.
+        #expect(isClose(two.communicationSeconds, 2 * 32 * 8192 / 450e9, relative: 1e-12))
+        // With the compiled runtime each all-reduce also pays 10 µs: + 64 × 10 µs.
+        let compiled = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 1024,
+                                         context: try Self.h100(overhead: .compiled, devices: 2))
+        #expect(isClose(compiled.communicationSeconds, 2 * 32 * (8192 / 450e9 + 10e-6), relative: 1e-12))
+    }
+
+    @Test("zero tokens or zero batch cost nothing")
+    func emptyForward() throws {
+        let workload = try Self.llama8b(), context = try Self.h100(overhead: .compiled)
+        #expect(Roofline.stepCost(workload, tokensPerSequence: 0, batch: 1, contextTokens: 0, context: context) == .zero)
+        #expect(Roofline.stepCost(workload, tokensPerSequence: 1, batch: 0, contextTokens: 0, context: context) == .zero)
+    }
+}
+
+/// MoE expert occupancy (`MoE.expectedDistinctExperts`) and its step-cost tax.
+@Suite("MoE distinct experts")
+struct MoETests {
+    /// Mean and standard error of the distinct experts touched when `tokens`
+    /// tokens each pick `active` distinct experts of `experts` uniformly.
+    static func monteCarlo(experts: Int, active: Int, tokens: Int, trials: Int, seed: UInt64) -> (mean: Double, standardError: Double) {
+        var rng = SplitMix64(seed: seed)
+        var sum = 0.0, sumSquares = 0.0
+        let words = (experts + 63) / 64
+        var union = [UInt64](repeating: 0, count: words)
+        var mine = [UInt64](repeating: 0, count: words)
+        for _ in 0..<trials {
+            for w in 0..<words { union[w] = 0 }
+            for _ in 0..<tokens {
+                for w in 0..<words { mine[w] = 0 }
+                var chosen = 0
+                while chosen < active {     // k distinct experts: redraw duplicates
+                    let e = Int(rng.next(upperBound: UInt64(experts)))
+                    let bit = UInt64(1) << UInt64(e % 64)
+                    if mine[e / 64] & bit != 0 { continue }
+                    mine[e / 64] |= bit
+                    union[e / 64] |= bit
+                    chosen += 1
+                }
+            }
+            let distinct = Double(union.reduce(0) { $0 + $1.nonzeroBitCount })
+            sum += distinct
+            sumSquares += distinct * distinct
+        }
+        let n = Double(trials)
+        let mean = sum / n
+        let variance = max(0, (sumSquares - n * mean * mean) / (n - 1))
+        return (mean, (variance / n).squareRoot())
+    }
+
+    @Test("occupancy expectation matches a seeded Monte-Carlo draw (within 4 standard errors)", arguments: [
+        (8, 2, 1), (8, 2, 2), (8, 2, 4), (256, 8, 1), (256, 8, 4), (256, 8, 32),
+    ])
+    func matchesMonteCarlo(experts: Int, active: Int, tokens: Int) {
+        let analytic = MoE.expectedDistinctExperts(experts: Double(experts), active: Double(active), tokens: Double(tokens))
+        let mc = Self.monteCarlo(experts: experts, active: active, tokens: tokens, trials: 20_000,
+                                 seed: 0x5EED_0000 + UInt64(experts * 1000 + tokens))
+        // 4 standard errors: a false alarm has probability ≈ 6e-5 per case; at n = 1 the
+        // draw is exactly k every time (standard error 0), so allow 1e-12 for rounding.
+        #expect(abs(analytic - mc.mean) <= max(4 * mc.standardError, 1e-12),
+                "E=\(experts) k=\(active) n=\(tokens): analytic \(analytic), MC \(mc.mean) ± \(mc.standardError)")
+    }
+
+    @Test("hand values: n = 1 gives exactly k; Mixtral 2 → 3.5, 4 → 5.46875; DeepSeek 4 → 30.531")
+    func handValues() {
+        #expect(MoE.expectedDistinctExperts(experts: 8, active: 2, tokens: 1) == 2)
+        #expect(MoE.expectedDistinctExperts(experts: 256, active: 8, tokens: 1) == 8)
+        // 8(1 − 0.75²) = 3.5; 8(1 − 0.75⁴) = 8 × 0.68359375 (dyadic, exact up to pow's rounding).
+        // Tolerance 1e-12: pow of a dyadic base.
+        #expect(isClose(MoE.expectedDistinctExperts(experts: 8, active: 2, tokens: 2), 3.5, absolute: 1e-12))
+        #expect(isClose(MoE.expectedDistinctExperts(experts: 8, active: 2, tokens: 4), 5.46875, absolute: 1e-12))
+        // 256(1 − (31/32)⁴) = 256 − 923521/4096 = 256 − 225.468994140625 = 30.531005859375 (dyadic).
+        #expect(isClose(MoE.expectedDistinctExperts(experts: 256, active: 8, tokens: 4), 30.531005859375, absolute: 1e-12))
+        // Saturation and degenerate inputs.
+        #expect(MoE.expectedDistinctExperts(experts: 8, active: 8, tokens: 3) == 8)
+        #expect(MoE.expectedDistinctExperts(experts: 8, active: 2, tokens: 0) == 0)
+        #expect(MoE.expectedDistinctExperts(experts: 8, active: 2, tokens: 1e6) <= 8)
+    }
+
+    @Test("MoE tax: Mixtral-8x7B on 2 × H100 reads more expert weights at k = 4 than at k = 1")
+    func mixtralTax() throws {
+        let workload = ForwardWorkload.target(try model("mixtral-8x7b"))
+        let context = ExecutionContext(hardware: try hardware("h100-sxm"), overhead: .ideal, devices: 2)
+        let k1 = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 1024, context: context)
+        let k4 = Roofline.stepCost(workload, tokensPerSequence: 4, batch: 1, contextTokens: 1024, context: context)
+        #expect(k4.weightBytes > k1.weightBytes)
+        // By hand, bytes per device (BF16 over 2 devices = 1 byte per parameter):
+        //   dense = attention 32 × 41,943,040 + routers 32 × 4096 × 8 + head 32000 × 4096 = 1,474,297,856;
+        //   one expert = 3 × 4096 × 14336 = 176,160,768; 32 MoE layers;
+        //   k = 1: 2 experts → 32 × 2 × 176,160,768 = 11,274,289,152;
+        //   k = 4: 8(1 − 0.75⁴) = 5.46875 experts → 175 × 176,160,768 = 30,828,134,400.
+        // Tolerance 1e-12 relative: pow rounding in the occupancy.
+        #expect(isClose(k1.weightBytes, 1_474_297_856 + 11_274_289_152, relative: 1e-12))
+        #expect(isClose(k4.weightBytes, 1_474_297_856 + 30_828_134_400, relative: 1e-12))
+        // The verify forward over 4 tokens therefore costs clearly more than one token
+        // (a dense model stays within 1%: see the plateau test). Both are memory-bound.
+        #expect(k4.seconds > 2 * k1.seconds)
+        #expect(k1.bound == .memory && k4.bound == .memory)
+    }
+}

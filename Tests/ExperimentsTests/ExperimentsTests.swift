@@ -1,0 +1,190 @@
+import Analytic
+import Charts
+import Foundation
+import Testing
+@testable import Experiments
+
+private func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("speclab-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite("Requests")
+struct RequestTests {
+    func request(_ body: (inout PredictRequest) -> Void) -> PredictRequest {
+        var r = PredictRequest()
+        r.hardware = "h100-sxm"; r.model = "llama-3.1-8b"; r.method = "eagle3"; r.alpha = 0.8
+        body(&r)
+        return r
+    }
+
+    @Test("a complete request resolves to the presets it names")
+    func resolves() throws {
+        let config = try request { _ in }.resolve()
+        #expect(config.hardware.name == "h100-sxm")
+        #expect(config.model.name == "llama-3.1-8b")
+        #expect(config.method == .eagle3)
+        #expect(config.acceptance == .iid(alpha: 0.8))
+        #expect(config.batch == 1 && config.contextTokens == 1024 && config.draftLength == 4)
+    }
+
+    @Test("bad requests fail with one line naming the problem")
+    func badRequests() {
+        let cases: [(PredictRequest, String)] = [
+            (request { $0.hardware = nil }, "missing --hardware"),
+            (request { $0.hardwareFile = "x.json" }, "not both"),
+            (request { $0.dtype = "fp7" }, "fp7"),
+            (request { $0.tau = 3 }, "one acceptance source"),
+            (request { $0.alpha = nil }, "missing acceptance"),
+            (request { $0.method = "eagle9" }, "eagle9"),
+            (request { $0.method = "sd" }, "--draft-model"),
+            (request { $0.model = "llama-9" }, "llama-3.1-8b"),  // lists valid names
+            (request { $0.treeSize = 3; $0.draftLength = 4 }, "--tree-size"),
+        ]
+        for (r, fragment) in cases {
+            do {
+                _ = try r.resolve()
+                Issue.record("expected an error containing '\(fragment)'")
+            } catch let error as AnalyticError {
+                #expect(error.message.contains(fragment), "\(error.message)")
+                #expect(!error.message.contains("\n"))
+            } catch {
+                Issue.record("unexpected error type \(error)")
+            }
+        }
+    }
+
+    @Test("ntp ignores acceptance flags and needs none")
+    func ntpNeedsNoAcceptance() throws {
+        let config = try request { $0.method = "ntp"; $0.alpha = nil }.resolve()
+        let prediction = try Predictor(config).predict()
+        #expect(prediction.tau == 1 && prediction.speedup == 1)
+    }
+
+    @Test("merged requests take the override's acceptance source as a whole")
+    func merge() {
+        var override = PredictRequest()
+        override.tau = 3
+        let merged = request { _ in }.merged(with: override)
+        #expect(merged.tau == 3 && merged.alpha == nil && merged.hardware == "h100-sxm")
+    }
+}
+
+@Suite("Acceptance files")
+struct AcceptanceFileTests {
+    @Test("vLLM v1 counters fixture gives per-position rates and τ")
+    func vllmCounters() throws {
+        // Written from vLLM's documented counter names (vllm/v1/spec_decode/metrics.py):
+        // 1000 drafts of 3 tokens; 800 accepted at position 0, 600 at 1, 400 at 2.
+        let json = #"{"num_drafts": 1000, "num_accepted_tokens_per_pos": [800, 600, 400]}"#
+        let model = try AcceptanceFile.parseJSON(Data(json.utf8), source: "fixture")
+        let distribution = try model.distribution(draftLength: 3)
+        // P(a=0)=0.2, P(a=1)=0.2, P(a=2)=0.2, P(a=3)=0.4 → τ = 1 + 0.2 + 0.4 + 1.2 = 2.8
+        let expected = [0.2, 0.2, 0.2, 0.4]
+        for (got, want) in zip(distribution.probabilities, expected) { #expect(abs(got - want) < 1e-12) }
+        #expect(abs(distribution.tau - 2.8) < 1e-12)
+    }
+
+    @Test("CSV histogram with a header")
+    func csvHistogram() throws {
+        let model = try AcceptanceFile.parseCSV("accepted,count\n0,2\n1,3\n2,5\n", source: "fixture")
+        #expect(model == .empirical(counts: [2, 3, 5]))
+        #expect(abs(try model.tau(draftLength: 2) - 2.3) < 1e-12)  // 1 + (3 + 10)/10
+    }
+
+    @Test("a file with no acceptance field says which fields are allowed")
+    func noField() {
+        #expect(throws: AnalyticError.self) { try AcceptanceFile.parseJSON(Data("{}".utf8), source: "f") }
+        do { _ = try AcceptanceFile.parseJSON(Data("{}".utf8), source: "f") } catch let e as AnalyticError {
+            #expect(e.message.contains("accepted_length_counts"))
+        } catch {}
+    }
+}
+
+@Suite("Sweeps and experiments")
+struct SweepReportTests {
+    func base() throws -> PredictionConfig {
+        var r = PredictRequest()
+        r.hardware = "h100-sxm"; r.model = "llama-3.1-8b"; r.method = "sd"; r.draftModel = "llama-3.2-1b"; r.alpha = 0.7
+        return try r.resolve()
+    }
+
+    @Test("CSV has one row per point and the documented columns")
+    func csvShape() throws {
+        let axes = [try SweepAxis.parse("batch=1,2,4"), try SweepAxis.parse("draft-length=1:3")]
+        let result = try SweepResult.run(named: [("", try base())], axes: axes)
+        let table = result.csv()
+        #expect(table.rows.count == 9)
+        #expect(Array(table.columns.prefix(3)) == ["batch", "draft-length", "draft_length"])
+        #expect(table.columns.contains("speedup") && table.columns.contains("tau") && table.columns.contains("bound"))
+        // Odometer order: last axis fastest.
+        #expect(table.rows[0][0] == "1" && table.rows[0][1] == "1" && table.rows[1][1] == "2" && table.rows[3][0] == "2")
+    }
+
+    @Test("chart: x = first axis, one line per value of the second")
+    func chartLines() throws {
+        let axes = [try SweepAxis.parse("batch=1:64:x2"), try SweepAxis.parse("draft-length=1,4")]
+        let chart = try SweepResult.run(named: [("", try base())], axes: axes).chart(y: "speedup", title: "t")
+        #expect(chart.series.count == 2)
+        #expect(chart.series.allSatisfy { $0.points.count == 7 })
+        #expect(chart.xLabel.contains("batch"))
+    }
+
+    @Test("a non-numeric first axis cannot be the x axis")
+    func nonNumericX() throws {
+        let axes = [try SweepAxis.parse("hardware=a100-80gb,h100-sxm")]
+        let result = try SweepResult.run(named: [("", try base())], axes: axes)
+        #expect(throws: AnalyticError.self) { try result.chart(y: "speedup", title: "t") }
+    }
+
+    @Test("an experiment writes run.json, CSV and script; a failing rerun keeps the old result")
+    func experimentAtomic() throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let paths = ExperimentPaths(experimentsDirectory: root.appendingPathComponent("experiments"),
+                                    resultsDirectory: root.appendingPathComponent("results"))
+        let experiment = paths.experimentsDirectory.appendingPathComponent("001-test")
+        try FileManager.default.createDirectory(at: experiment, withIntermediateDirectories: true)
+        let config = """
+        {"kind": "sweep", "title": "t", "suites": ["quick"],
+         "base": {"hardware": "h100-sxm", "model": "llama-3.1-8b", "method": "eagle3", "alpha": 0.8},
+         "axes": ["draft-length=1:4"], "chart": {"title": "t"}}
+        """
+        try config.write(to: experiment.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let outcome = try ExperimentRunner.run(slug: "001-test", paths: paths, plot: false)
+        let result = paths.resultsDirectory.appendingPathComponent("001-test")
+        for file in ["data.csv", "run.json", "chart.gp", "chart.dat"] {
+            #expect(FileManager.default.fileExists(atPath: result.appendingPathComponent(file).path), "\(file)")
+        }
+        #expect(outcome.files.contains("data.csv"))
+        let csv = try String(contentsOf: result.appendingPathComponent("data.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 5)
+        let runJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: result.appendingPathComponent("run.json"))) as? [String: Any]
+        #expect(runJSON?["experiment"] as? String == "001-test")
+        #expect((runJSON?["config"] as? [String: Any])?["kind"] as? String == "sweep")
+
+        // Break the config: the run fails and the previous result stays complete.
+        try config.replacingOccurrences(of: "h100-sxm", with: "h999")
+            .write(to: experiment.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        #expect(throws: AnalyticError.self) { try ExperimentRunner.run(slug: "001-test", paths: paths, plot: false) }
+        #expect(try String(contentsOf: result.appendingPathComponent("data.csv"), encoding: .utf8) == csv)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: paths.resultsDirectory.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test("every experiment config in the repository decodes and names a known kind")
+    func repositoryExperimentsDecode() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let paths = ExperimentPaths(experimentsDirectory: root.appendingPathComponent("experiments"),
+                                    resultsDirectory: root.appendingPathComponent("results"))
+        let slugs = try paths.slugs()
+        #expect(!slugs.isEmpty)
+        for slug in slugs {
+            let spec = try paths.spec(slug)
+            #expect(["sweep", "leviathan", "step-time", "formula-comparison", "heatmap"].contains(spec.kind), "\(slug)")
+            #expect(FileManager.default.fileExists(atPath: paths.experimentsDirectory.appendingPathComponent(slug)
+                .appendingPathComponent("README.md").path), "\(slug) has a README")
+        }
+    }
+}
