@@ -193,6 +193,7 @@ public struct Predictor: Sendable {
         if overrideDraftLength != nil, method != .ntp { try Check.atLeast(draftLength, 1, "draft length") }
         if overrideBatch != nil { try Check.atLeast(batchCount, 1, "batch") }
         if overrideContext != nil { try Check.atLeast(contextCount, 0, "context") }
+        if let overrideAcceptance, method != .ntp { try overrideAcceptance.validate() }
         if method.draftsInsideVerify, overrideDraftLength != nil, overrideDraftLength != config.draftLength {
             // Head workloads depend on the number of heads: rebuild.
             var changed = config

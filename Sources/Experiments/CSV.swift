@@ -13,7 +13,7 @@ public struct CSVTable: Sendable {
     }
 
     static func escape(_ field: String) -> String {
-        if field.contains(",") || field.contains("\"") || field.contains("\n") {
+        if field.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 }) {
             return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return field
@@ -33,10 +33,12 @@ public struct CSVTable: Sendable {
         try AtomicFile.write(text, to: url)
     }
 
-    /// Number formatting for CSV cells: shortest round-trip text, empty for non-finite.
+    /// Number formatting for CSV cells: Swift's shortest text that reads back
+    /// to the same Double (no locale, much faster than String(format:)),
+    /// integers without ".0", empty for non-finite values.
     public static func cell(_ value: Double) -> String {
         guard value.isFinite else { return "" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
-        return String(format: "%.8g", value)
+        return value.description
     }
 }

@@ -13,10 +13,16 @@ struct SpecLab: ParsableCommand {
         abstract: "Analytic model of speculative decoding and multi-token prediction.",
         discussion: """
         Examples:
+          speclab presets
           speclab speedup --alpha 0.8 --gamma 5 --c 0.05
-          speclab predict --hardware h100-sxm --model llama-3.1-8b --method eagle3 --draft-length 6 --batch 1 --context 2048 --alpha 0.8
-          speclab sweep --hardware h100-sxm --model llama-3.1-8b --method sd --draft-model llama-3.2-1b --alpha 0.7 \\
-                        --vary batch=1:256:x2 --vary draft-length=1,2,4,8 --csv out.csv --plot out.png
+          speclab predict --hardware h100-sxm --model llama-3.1-8b \\
+            --method eagle3 --draft-length 6 --context 2048 --alpha 0.8
+          speclab sweep --hardware h100-sxm --model llama-3.1-8b \\
+            --method sd --draft-model llama-3.2-1b --alpha 0.7 \\
+            --vary batch=1:256:x2 --vary draft-length=1,2,4,8 \\
+            --csv out.csv --plot out.png
+          speclab crossover --hardware h100-sxm --model llama-3.1-8b \\
+            --method eagle3 --alpha 0.8 --context 128
           speclab experiment run-suite default
         """,
         subcommands: [Speedup.self, OptimalGamma.self, Predict.self, SweepCommand.self, Crossover.self, Presets.self,
@@ -46,7 +52,10 @@ struct SpecLab: ParsableCommand {
         } catch let error as LocalizedError {
             fail(error.errorDescription ?? "\(error)")
         } catch {
-            fail("\(error)")
+            // Help requests and argument errors raised while running (e.g. `--help` on a group).
+            if exitCode(for: error) == .success { exit(withError: error) }
+            let text = message(for: error).replacingOccurrences(of: "\n", with: " ")
+            fail(text.isEmpty ? "\(error)" : text, code: exitCode(for: error).rawValue)
         }
     }
 

@@ -29,6 +29,21 @@ struct BadInputTests {
         expectAnalyticError(mentioning: ["alpha"]) { _ = try Cycle.predict(config) }
     }
 
+    @Test("an out-of-range α given as a predict override is rejected too", arguments: [1.2, -0.1])
+    func alphaOverrideOutOfRange(alpha: Double) throws {
+        let predictor = try Predictor(try Self.sdConfig())
+        expectAnalyticError(mentioning: ["alpha"]) { _ = try predictor.predict(acceptance: .iid(alpha: alpha)) }
+    }
+
+    @Test("an out-of-range α on a sweep axis stops the sweep, naming alpha")
+    func alphaSweepOutOfRange() throws {
+        let axes = [try SweepAxis.parse("alpha=0.8,1.2")]
+        expectAnalyticError(mentioning: ["alpha"]) { _ = try Sweep.run(base: try Self.sdConfig(), axes: axes) }
+        expectAnalyticError(mentioning: ["alpha"]) {
+            _ = try Sweep.run(base: try Self.sdConfig(), axes: axes, optimizeDraftLength: 8)
+        }
+    }
+
     @Test("per-position α out of range names its position")
     func perPositionOutOfRange() throws {
         let config = try Self.sdConfig(acceptance: .perPosition(alphas: [0.8, 1.5, 0.6]), draftLength: 3)

@@ -97,6 +97,25 @@ struct CycleTests {
         }
     }
 
+    @Test("crossover edge cases: α = 0 loses at batch 1; α = 1 still pays at batch 8")
+    func crossoverEdges() throws {
+        let hopeless = try Predictor(try Self.config(method: .sd, alpha: 0, contextTokens: 128))
+        #expect(try hopeless.crossoverBatch() == 1)
+        let perfect = try Predictor(try Self.config(method: .sd, alpha: 1, contextTokens: 128))
+        #expect(try perfect.crossoverBatch(maxBatch: 8) == nil)
+    }
+
+    @Test("bestDraftLength stops where per-position rates run out")
+    func bestDraftLengthPerPosition() throws {
+        var config = try Self.config(method: .sd, draftLength: 2)
+        config.acceptance = .perPosition(alphas: [0.95, 0.95, 0.95])
+        let best = try Predictor(config).bestDraftLength(batch: 1, maxDraftLength: 16)
+        // With 3 rates only γ ≤ 3 can be priced; at batch 1, α 0.95 and c ≈ 0.2 longer is better.
+        #expect(best.draftLength == 3)
+        // τ by hand: 1 + .95 + .9025 + .857375 = 3.709875 (tolerance 1e-12: decimal products).
+        #expect(isClose(best.prediction.tau, 3.709875, absolute: 1e-12))
+    }
+
     @Test("best draft length shrinks with the batch (sd, α 0.8)")
     func bestDraftLengthShrinks() throws {
         let predictor = try Predictor(try Self.config(method: .sd, draftLength: 4, alpha: 0.8, contextTokens: 256))
