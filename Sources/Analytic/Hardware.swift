@@ -99,8 +99,8 @@ public struct Hardware: Codable, Sendable, Equatable {
     public var bandwidthEfficiency: Double
     /// Achievable fraction of peak FLOP/s for large matrix products.
     public var computeEfficiency: Double
-    /// Rows (tokens) of one GEMM tile: a product over M rows costs as much
-    /// compute as ceil(M / tile) · tile rows (tile quantization).
+    /// Rows (tokens) of one GEMM tile: a product over M < tile rows costs as
+    /// much compute as one over a full tile (tile quantization).
     public var gemmTileRows: Double
     /// Fixed costs of the runtime normally used on this hardware.
     public var overhead: RuntimeOverhead

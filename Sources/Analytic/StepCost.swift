@@ -9,10 +9,12 @@
 //            are read (occupancy expectation, `MoE.expectedDistinctExperts`);
 //   attention — the attention core: the KV cache is read once per sequence
 //            (GQA/MLA-aware bytes) and every query attends to its context.
-// Compute is charged for whole GEMM tiles: a product over M rows costs the
-// compute of ceil(M / tile) · tile rows (tile quantization; NVIDIA "Matrix
-// Multiplication Background User's Guide"), which is why compute efficiency
-// is low for small M and verification stops being free before the ridge point.
+// Compute is charged for at least one GEMM tile of rows: a product over M <
+// tile rows costs as much compute as one over a full tile (tile quantization,
+// NVIDIA "Matrix Multiplication Background User's Guide"), so compute
+// efficiency is low for small M. Above one tile the charge is linear in M:
+// libraries pick tile shapes per problem, and charging ceil(M / tile) whole
+// tiles would put artificial cliffs (+1/n per extra tile) into batch sweeps.
 
 import Foundation
 
@@ -204,7 +206,7 @@ public enum Roofline {
     @inline(__always)
     static func paddedRows(_ rows: Double, tile: Double) -> Double {
         guard rows > 0 else { return 0 }
-        return (rows / tile).rounded(.up) * tile
+        return max(rows, tile)
     }
 
     /// Cost of one forward of `workload` over `tokensPerSequence` new tokens

@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'One forward of llama-3.1-8b over k new tokens (batch 1, context 1024)'."\n".'{/*0.8 '.'roofline per operation group + compiled-runtime fixed costs; flat while memory-bound, linear past the compute knee'.'}' font ',15'
+set title 'One forward of llama-3.1-8b over k new tokens (batch 1, context 1024)'."\n".'{/*0.8 '.'roofline per operation group + compiled-runtime fixed costs'.'}' font ',15'
 set xlabel 'new tokens per sequence in one forward, k' font ',12'
 set ylabel 'forward time (ms)' font ',12'
 set border lw 1.2 lc rgb '#404040'
