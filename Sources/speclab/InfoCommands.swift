@@ -5,6 +5,12 @@ import ArgumentParser
 import Experiments
 import Foundation
 
+/// Pads text to a column width (String(format:) ignores widths for %@ on Linux).
+func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - text.count))
+    return right ? fill + text : text + fill
+}
+
 struct Presets: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List hardware, model and runtime presets.")
     @Flag(help: "Print JSON.") var json = false
@@ -23,25 +29,29 @@ struct Presets: ParsableCommand {
             say("{\"hardware\": [\n  \(hardware.joined(separator: ",\n  "))\n],\n\"models\": [\n  \(models.joined(separator: ",\n  "))\n],\n\"runtimes\": [\n  \(runtimes.joined(separator: ",\n  "))\n]}")
             return
         }
-        say("Hardware (dense peak; achievable fractions applied in the model):")
-        say("  name        memory    bandwidth   BF16 TFLOPS  FP8 TFLOPS  link GB/s  runtime")
+        say("Hardware (dense peaks; the model applies the achievable fractions):")
+        say("  name        memory     bandwidth  BF16 TFLOPS  FP8 TFLOPS  link GB/s  tile  runtime")
         for h in Hardware.presets {
-            say(String(format: "  %-10@ %6.0f GB  %6.0f GB/s  %10.1f  %10@  %9.0f  %@", h.name, h.memoryBytes / 1e9,
-                       h.memoryBytesPerSecond / 1e9, h.flopsPerSecond16 / 1e12,
-                       h.flopsPerSecond8.map { String(format: "%.1f", $0 / 1e12) } ?? "-", h.interconnectBytesPerSecond / 1e9,
-                       h.overhead.name))
+            say("  " + pad(h.name, 10) + pad(String(format: "%.0f GiB", h.memoryBytes / 1_073_741_824), 9, right: true)
+                + pad(String(format: "%.0f GB/s", h.memoryBytesPerSecond / 1e9), 14, right: true)
+                + pad(String(format: "%.1f", h.flopsPerSecond16 / 1e12), 13, right: true)
+                + pad(h.flopsPerSecond8.map { String(format: "%.1f", $0 / 1e12) } ?? "-", 12, right: true)
+                + pad(String(format: "%.0f", h.interconnectBytesPerSecond / 1e9), 11, right: true)
+                + pad(String(format: "%.0f", h.gemmTileRows), 6, right: true) + "  " + h.overhead.name)
         }
         say("\nModels:")
-        say("  name            layers  hidden  heads/kv   vocab    params    active  weights")
+        say("  name           layers  hidden  heads/kv   vocab    params    active  weights")
         for m in ModelShape.presets {
-            say(String(format: "  %-15@ %6d  %6d  %4d/%-4d %7d  %7.2fB  %7.2fB  %@%@", m.name, m.layers, m.hidden, m.heads,
-                       m.kvHeads, m.vocab, m.totalParameters / 1e9, m.activeParameters / 1e9, m.weightType.rawValue,
-                       m.isEncoderDecoder ? " (encoder-decoder)" : (m.mla != nil ? " (MLA, MoE)" : (m.isMoE ? " (MoE)" : ""))))
+            let kind = m.isEncoderDecoder ? " (encoder-decoder)" : (m.mla != nil ? " (MLA, MoE)" : (m.isMoE ? " (MoE)" : ""))
+            say("  " + pad(m.name, 14) + pad(String(m.layers), 7, right: true) + pad(String(m.hidden), 8, right: true)
+                + pad("\(m.heads)/\(m.kvHeads)", 10, right: true) + pad(String(m.vocab), 8, right: true)
+                + pad(String(format: "%.2fB", m.totalParameters / 1e9), 10, right: true)
+                + pad(String(format: "%.2fB", m.activeParameters / 1e9), 10, right: true) + "  " + m.weightType.rawValue + kind)
         }
         say("\nRuntimes (fixed costs):")
         for r in RuntimeOverhead.presets {
-            say(String(format: "  %-9@ per forward %7.1f µs, per layer %7.1f µs, per cycle %7.1f µs", r.name,
-                       r.perForwardSeconds * 1e6, r.perLayerSeconds * 1e6, r.perCycleSeconds * 1e6))
+            say("  " + pad(r.name, 9) + String(format: " per forward %7.1f µs, per layer %7.1f µs, per cycle %7.1f µs",
+                                              r.perForwardSeconds * 1e6, r.perLayerSeconds * 1e6, r.perCycleSeconds * 1e6))
         }
     }
 }
