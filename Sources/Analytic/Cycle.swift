@@ -84,6 +84,7 @@ public struct PredictionConfig: Sendable, Equatable {
             }
         }
         try Check.atLeast(treeTopK, 1, "--tree-topk")
+        try Check.atLeast(eagle3DraftVocab, 1, "--draft-vocab")
         if method == .sd, draftModel == nil {
             throw AnalyticError("--method sd needs --draft-model (a model preset or --draft-model-file)")
         }

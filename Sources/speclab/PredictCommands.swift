@@ -19,6 +19,7 @@ struct PredictOptions: ParsableArguments {
     @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ (chain length, tree depth, heads).") var draftLength: Int?
     @Option(name: .customLong("tree-size"), help: "Tokens verified per tree, root included (eagle1/2/3, medusa).") var treeSize: Int?
     @Option(name: .customLong("tree-topk"), help: "Dynamic-tree frontier width K (eagle2/3; default 10).") var treeTopK: Int?
+    @Option(name: .customLong("draft-vocab"), help: "EAGLE-3 reduced draft vocabulary (default 32000).") var draftVocab: Int?
     @Option(help: "Sequences per verify forward (default 1).") var batch: Int?
     @Option(help: "Tokens already in each sequence's KV cache (default 1024).") var context: Int?
     @Option(name: .customLong("source-length"), help: "Encoder tokens for encoder-decoder models (default: --context).") var sourceLength: Int?
@@ -34,7 +35,7 @@ struct PredictOptions: ParsableArguments {
         r.hardware = hardware; r.hardwareFile = hardwareFile; r.runtime = runtime
         r.model = model; r.modelFile = modelFile; r.method = method
         r.draftModel = draftModel; r.draftModelFile = draftModelFile
-        r.draftLength = draftLength; r.treeSize = treeSize; r.treeTopK = treeTopK
+        r.draftLength = draftLength; r.treeSize = treeSize; r.treeTopK = treeTopK; r.eagle3DraftVocab = draftVocab
         r.batch = batch; r.context = context; r.sourceLength = sourceLength; r.devices = devices; r.dtype = dtype
         r.alpha = alpha; r.tau = tau; r.acceptanceFile = acceptanceFile
         r.alphas = try alphas.map { try parseList($0, name: "--alphas") }
