@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // SpecLab: analytic model and reference simulator of speculative decoding and
 // multi-token prediction. Module graph (one-way):
-//   CGSL -> LinAlg            (numerics on GSL + OpenBLAS)
+//   CGSL -> LinAlg -> Transformer   (numerics on GSL + OpenBLAS; the reference model)
 //   Analytic, Charts          (pure Swift, Foundation only)
 //   Analytic + Charts -> Experiments -> speclab (CLI, no logic)
 import PackageDescription
@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SpecLabAnalytic", targets: ["Analytic"]),
         .library(name: "SpecLabLinAlg", targets: ["LinAlg"]),
         .library(name: "SpecLabCharts", targets: ["Charts"]),
+        .library(name: "SpecLabTransformer", targets: ["Transformer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,15 +25,17 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL",
                        providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
         .target(name: "LinAlg", dependencies: ["CGSL"]),
+        .target(name: "Transformer", dependencies: ["LinAlg"]),
         .target(name: "Analytic"),
         .target(name: "Charts"),
-        .target(name: "Experiments", dependencies: ["Analytic", "Charts"]),
+        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Transformer"]),
         .executableTarget(name: "speclab", dependencies: [
-            "Analytic", "Charts", "Experiments", "LinAlg",
+            "Analytic", "Charts", "Experiments", "LinAlg", "Transformer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
         .testTarget(name: "AnalyticTests", dependencies: ["Analytic"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "LinAlg"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts"]),
     ]
