@@ -1,0 +1,83 @@
+// The model configuration: a small value type; presets are named instances.
+
+import Foundation
+
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public var name: String
+    /// Byte vocabulary: 256.
+    public var vocab: Int
+    public var width: Int
+    public var layers: Int
+    public var heads: Int
+    /// Grouped KV heads (heads must be a multiple).
+    public var kvHeads: Int
+    /// SwiGLU intermediate size.
+    public var ffnHidden: Int
+    /// Longest sequence (positions) the model is trained and run at.
+    public var contextLength: Int
+    public var ropeTheta: Double
+    public var normEpsilon: Double
+    public var tiedEmbeddings: Bool
+
+    public init(name: String, vocab: Int = 256, width: Int, layers: Int, heads: Int, kvHeads: Int, ffnHidden: Int,
+                contextLength: Int, ropeTheta: Double = 10_000, normEpsilon: Double = 1e-5, tiedEmbeddings: Bool) {
+        self.name = name
+        self.vocab = vocab
+        self.width = width
+        self.layers = layers
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.ffnHidden = ffnHidden
+        self.contextLength = contextLength
+        self.ropeTheta = ropeTheta
+        self.normEpsilon = normEpsilon
+        self.tiedEmbeddings = tiedEmbeddings
+    }
+
+    public var headDim: Int { width / heads }
+    public var kvWidth: Int { kvHeads * headDim }
+
+    /// Trains to a useful loss in a few minutes here; tests and CI.
+    public static let tiny = ModelConfig(name: "tiny", width: 64, layers: 2, heads: 4, kvHeads: 2, ffnHidden: 176,
+                                         contextLength: 128, tiedEmbeddings: true)
+    /// The default target for decoding experiments.
+    public static let small = ModelConfig(name: "small", width: 256, layers: 4, heads: 8, kvHeads: 4, ffnHidden: 704,
+                                          contextLength: 256, tiedEmbeddings: false)
+    /// Weights far beyond the 32 MiB L3 (≈ 85M parameters, 340 MB in float32):
+    /// decode is memory-bandwidth-bound, as on a GPU. Timing runs may use random
+    /// or partly trained weights.
+    public static let large = ModelConfig(name: "large", width: 768, layers: 12, heads: 12, kvHeads: 4, ffnHidden: 2048,
+                                          contextLength: 1024, tiedEmbeddings: false)
+    /// A draft model for classic speculative decoding against `small`.
+    public static let draft = ModelConfig(name: "draft", width: 96, layers: 1, heads: 4, kvHeads: 4, ffnHidden: 256,
+                                          contextLength: 256, tiedEmbeddings: true)
+
+    public static let presets: [ModelConfig] = [.tiny, .small, .large, .draft]
+
+    public static func preset(named name: String) throws -> ModelConfig {
+        guard let found = presets.first(where: { $0.name == name }) else {
+            throw ModelError("unknown model preset '\(name)'; valid: \(presets.map(\.name).joined(separator: ", "))")
+        }
+        return found
+    }
+
+    public func validate() throws {
+        guard vocab >= 2, width >= 2, layers >= 1, heads >= 1, kvHeads >= 1, ffnHidden >= 1, contextLength >= 2 else {
+            throw ModelError("model config '\(name)': every size must be positive")
+        }
+        guard width % heads == 0, headDim % 2 == 0 else {
+            throw ModelError("model config '\(name)': width \(width) must be a multiple of heads \(heads) with an even head size")
+        }
+        guard heads % kvHeads == 0 else {
+            throw ModelError("model config '\(name)': heads \(heads) must be a multiple of kvHeads \(kvHeads)")
+        }
+    }
+}
+
+/// Errors of the reference model, one line each.
+public struct ModelError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}

@@ -1,0 +1,230 @@
+// The inference forward: m new tokens per sequence, explicit position ids and
+// an attention mask, against each sequence's KV cache (ALGORITHMS.md §1.4–1.5).
+// One call scores a single token, a chain, a block or a token tree, for one
+// sequence or a batch of sequences of different lengths (rows stacked, so every
+// weight matrix is streamed once per call). Buffers are reused across calls:
+// the decode loop allocates nothing once the workspace has grown.
+
+import Foundation
+import LinAlg
+
+/// Which new rows a new row may attend to (cached rows are always visible).
+public enum AttentionMask: Sendable, Equatable {
+    /// Row i sees new rows 0...i (a chain, a prefill, a block).
+    case causal
+    /// Row i sees new row j iff allowed[i * m + j] (a token tree's ancestor mask).
+    case tree([Bool])
+
+    /// The ancestor mask of a tree given by parent indices (parent[i] < i, −1 for the root):
+    /// anc[i][j] = (i == j) || anc[parent[i]][j], built in one pass.
+    public static func ancestors(parents: [Int]) -> AttentionMask {
+        let m = parents.count
+        var allowed = [Bool](repeating: false, count: m * m)
+        for i in 0..<m {
+            let parent = parents[i]
+            precondition(parent < i, "tree parents must precede their children (node \(i) has parent \(parent))")
+            if parent >= 0 { for j in 0..<m where allowed[parent * m + j] { allowed[i * m + j] = true } }
+            allowed[i * m + i] = true
+        }
+        return .tree(allowed)
+    }
+}
+
+/// One sequence's part of a forward.
+public struct SequenceStep {
+    public var tokens: [Int32]
+    public var positions: [Int32]
+    public var mask: AttentionMask
+    public var cache: KVCache
+
+    public init(tokens: [Int32], positions: [Int32]? = nil, mask: AttentionMask = .causal, cache: KVCache) {
+        self.tokens = tokens
+        self.positions = positions ?? (0..<tokens.count).map { Int32(cache.length + $0) }
+        self.mask = mask
+        self.cache = cache
+    }
+}
+
+/// A Float network ready to decode, with its reusable workspace.
+public final class InferenceModel: @unchecked Sendable {
+    public let network: Network<Float>
+    public var config: ModelConfig { network.config }
+    private var capacityRows = 0
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+    private var x: UnsafeMutablePointer<Float>!, xn: UnsafeMutablePointer<Float>!, q: UnsafeMutablePointer<Float>!
+    private var k: UnsafeMutablePointer<Float>!, v: UnsafeMutablePointer<Float>!, att: UnsafeMutablePointer<Float>!
+    private var proj: UnsafeMutablePointer<Float>!, gate: UnsafeMutablePointer<Float>!, up: UnsafeMutablePointer<Float>!
+    private var hidden: UnsafeMutablePointer<Float>!, rstd: UnsafeMutablePointer<Float>!
+    /// Logits of the last forward, (rows, vocab).
+    public private(set) var logits: UnsafeMutablePointer<Float>!
+    /// Features f (final RMSNorm output) of the last forward, (rows, width).
+    public private(set) var features: UnsafeMutablePointer<Float>!
+    private var scores: UnsafeMutablePointer<Float>!
+    private var scoreCapacity = 0
+    /// Residual streams after the requested blocks (index = block count; 0 = embeddings), (rows, width).
+    public private(set) var residualStreams: [Int: UnsafeMutablePointer<Float>] = [:]
+    public private(set) var rows = 0
+    private var positionScratch: [Int32] = []
+
+    public init(network: Network<Float>) { self.network = network }
+
+    deinit {
+        for p in buffers { p.deallocate() }
+        for (_, p) in residualStreams { p.deallocate() }
+        scores?.deallocate()
+    }
+
+    private func ensure(rows needed: Int, layers wanted: Set<Int>) {
+        let d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        if needed > capacityRows {
+            for p in buffers { p.deallocate() }
+            buffers.removeAll()
+            let rowsToHold = max(needed, 2 * capacityRows)
+            func make(_ width: Int) -> UnsafeMutablePointer<Float> {
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: rowsToHold * width)
+                p.initialize(repeating: 0, count: rowsToHold * width)
+                buffers.append(p)
+                return p
+            }
+            x = make(d); xn = make(d); q = make(d); k = make(kv); v = make(kv); att = make(d); proj = make(d)
+            gate = make(f); up = make(f); hidden = make(f); rstd = make(1); logits = make(config.vocab); features = make(d)
+            for (_, p) in residualStreams { p.deallocate() }
+            residualStreams.removeAll()
+            capacityRows = rowsToHold
+        }
+        for l in wanted where residualStreams[l] == nil {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: capacityRows * d)
+            p.initialize(repeating: 0, count: capacityRows * d)
+            residualStreams[l] = p
+        }
+    }
+
+    /// Runs the sequences' new tokens through the model. Writes their K/V rows
+    /// to cache slots n..<n+m (not committed). Results stay valid until the next call:
+    /// `logits`, `features` and the requested `residualStreams`, rows in sequence order.
+    public func forward(_ steps: [SequenceStep], residualLayers: Set<Int> = []) {
+        let d = config.width, kv = config.kvWidth, f = config.ffnHidden, hd = config.headDim
+        let total = steps.reduce(0) { $0 + $1.tokens.count }
+        precondition(total > 0, "forward needs at least one token")
+        ensure(rows: total, layers: residualLayers)
+        rows = total
+        let net = network
+        let eps = Float(config.normEpsilon)
+        var row = 0
+        positionScratch.removeAll(keepingCapacity: true)
+        for step in steps {
+            precondition(step.positions.count == step.tokens.count, "one position per token")
+            precondition(step.cache.canHold(step.tokens.count),
+                         "the KV cache holds \(step.cache.capacity) tokens; \(step.cache.length) + \(step.tokens.count) do not fit")
+            step.tokens.withUnsafeBufferPointer { tok in
+                Layers.embeddingForward(out: x + row * d, tokens: tok.baseAddress!, table: net.p(net.embeddingOffset),
+                                        n: step.tokens.count, c: d)
+            }
+            positionScratch.append(contentsOf: step.positions)
+            row += step.tokens.count
+        }
+        if let stream = residualStreams[0], residualLayers.contains(0) { stream.update(from: x, count: total * d) }
+        positionScratch.withUnsafeBufferPointer { pos in
+            for l in 0..<config.layers {
+                let b = net.blocks[l]
+                Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.attentionNorm), n: total, c: d, epsilon: eps)
+                Linear.forward(out: q, inp: xn, weight: net.p(b.wq), rows: total, inFeatures: d, outFeatures: d)
+                Linear.forward(out: k, inp: xn, weight: net.p(b.wk), rows: total, inFeatures: d, outFeatures: kv)
+                Linear.forward(out: v, inp: xn, weight: net.p(b.wv), rows: total, inFeatures: d, outFeatures: kv)
+                Layers.rope(q, positions: pos.baseAddress!, n: total, heads: config.heads, headDim: hd, theta: config.ropeTheta)
+                Layers.rope(k, positions: pos.baseAddress!, n: total, heads: config.kvHeads, headDim: hd, theta: config.ropeTheta)
+                var start = 0
+                for step in steps {
+                    let m = step.tokens.count, n = step.cache.length
+                    (step.cache.keys[l] + n * kv).update(from: k + start * kv, count: m * kv)
+                    (step.cache.values[l] + n * kv).update(from: v + start * kv, count: m * kv)
+                    attend(step: step, layer: l, queryRows: start, m: m, n: n)
+                    start += m
+                }
+                Linear.forward(out: proj, inp: att, weight: net.p(b.wo), rows: total, inFeatures: d, outFeatures: d)
+                for i in 0..<(total * d) { x[i] += proj[i] }
+                Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.ffnNorm), n: total, c: d, epsilon: eps)
+                Linear.forward(out: gate, inp: xn, weight: net.p(b.w1), rows: total, inFeatures: d, outFeatures: f)
+                Linear.forward(out: up, inp: xn, weight: net.p(b.w3), rows: total, inFeatures: d, outFeatures: f)
+                Layers.swigluForward(out: hidden, gate: gate, up: up, count: total * f)
+                Linear.forward(out: proj, inp: hidden, weight: net.p(b.w2), rows: total, inFeatures: f, outFeatures: d)
+                for i in 0..<(total * d) { x[i] += proj[i] }
+                if residualLayers.contains(l + 1), let stream = residualStreams[l + 1] { stream.update(from: x, count: total * d) }
+            }
+        }
+        Layers.rmsnormForward(out: features, rstd: rstd, inp: x, weight: net.p(net.finalNormOffset), n: total, c: d, epsilon: eps)
+        Linear.forward(out: logits, inp: features, weight: net.p(net.outputOffset), rows: total, inFeatures: d,
+                       outFeatures: config.vocab)
+    }
+
+    /// Attention of one sequence's m new rows over its n cached rows (all
+    /// visible) and its new rows (visible per the mask).
+    private func attend(step: SequenceStep, layer: Int, queryRows start: Int, m: Int, n: Int) {
+        let d = config.width, kv = config.kvWidth, hd = config.headDim
+        let group = config.heads / config.kvHeads
+        let keysCount = n + m
+        if m * keysCount > scoreCapacity {
+            scores?.deallocate()
+            scoreCapacity = max(m * keysCount, 2 * scoreCapacity)
+            scores = .allocate(capacity: scoreCapacity)
+        }
+        let scale = 1 / Float(hd).squareRoot()
+        let keys = step.cache.keys[layer], values = step.cache.values[layer]
+        for h in 0..<config.heads {
+            let kvOffset = (h / group) * hd
+            let qh = q + start * d + h * hd
+            Float.gemm(transposeA: false, transposeB: true, m: m, n: keysCount, k: hd, alpha: scale, a: qh, lda: d,
+                       b: keys + kvOffset, ldb: kv, beta: 0, c: scores, ldc: keysCount)
+            for i in 0..<m {
+                let row = scores + i * keysCount
+                switch step.mask {
+                case .causal:
+                    for j in (i + 1)..<m { row[n + j] = -.infinity }
+                case .tree(let allowed):
+                    for j in 0..<m where !allowed[i * m + j] { row[n + j] = -.infinity }
+                }
+                var maximum = -Float.infinity
+                for j in 0..<keysCount where row[j] > maximum { maximum = row[j] }
+                var sum: Float = 0
+                for j in 0..<keysCount {
+                    let e = row[j] == -.infinity ? 0 : Foundation.exp(row[j] - maximum)
+                    row[j] = e
+                    sum += e
+                }
+                let inverse = 1 / sum
+                for j in 0..<keysCount { row[j] *= inverse }
+            }
+            Float.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: keysCount, alpha: 1, a: scores,
+                       lda: keysCount, b: values + kvOffset, ldb: kv, beta: 0, c: att + start * d + h * hd, ldc: d)
+        }
+    }
+
+    /// Logits of row r of the last forward.
+    public func logitsRow(_ r: Int) -> UnsafeBufferPointer<Float> {
+        precondition(r < rows, "row \(r) of \(rows)")
+        return UnsafeBufferPointer(start: logits + r * config.vocab, count: config.vocab)
+    }
+
+    /// Features (final RMSNorm output) of row r of the last forward.
+    public func featuresRow(_ r: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: features + r * config.width, count: config.width)
+    }
+
+    /// Prefills a prompt into an empty cache (causal chain at positions 0..<P), commits it,
+    /// and returns the logits of the last prompt token.
+    public func prefill(_ prompt: [Int32], cache: KVCache) -> [Float] {
+        precondition(cache.length == 0, "prefill expects an empty cache")
+        forward([SequenceStep(tokens: prompt, cache: cache)])
+        cache.commit(prompt.count)
+        return Array(logitsRow(prompt.count - 1))
+    }
+}
+
+/// out (rows, outFeatures) = inp (rows, inFeatures) · weight (outFeatures, inFeatures)ᵀ for inference.
+enum Linear {
+    @inline(__always)
+    static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                        rows: Int, inFeatures: Int, outFeatures: Int) {
+        Layers.matmulForward(out: out, inp: inp, weight: weight, n: rows, c: inFeatures, oc: outFeatures)
+    }
+}

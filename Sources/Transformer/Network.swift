@@ -1,0 +1,332 @@
+// The network: parameters in one allocation carved into named tensors, the
+// training forward over (B, T) windows and its backward. The forward is split
+// at the final RMSNorm output f (the "top feature", ALGORITHMS.md §0) so that
+// extra heads (MTP, Medusa, EAGLE) can add losses on f or on the residual
+// streams and push their gradient back through the trunk.
+
+import Foundation
+import LinAlg
+
+/// Where each named tensor lives in the flat parameter buffer.
+public struct ParameterLayout: Sendable {
+    public struct Entry: Sendable {
+        public var name: String
+        public var offset: Int
+        public var shape: [Int]
+        /// AdamW weight decay applies (matrices yes; norm scales no).
+        public var decays: Bool
+        public var count: Int { shape.reduce(1, *) }
+    }
+    public private(set) var entries: [Entry] = []
+    public private(set) var count = 0
+
+    mutating func add(_ name: String, _ shape: [Int], decays: Bool = true) -> Int {
+        let offset = count
+        entries.append(Entry(name: name, offset: offset, shape: shape, decays: decays))
+        count += shape.reduce(1, *)
+        return offset
+    }
+
+    public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+}
+
+/// Offsets of one block's tensors.
+struct BlockOffsets {
+    var attentionNorm = 0, wq = 0, wk = 0, wv = 0, wo = 0, ffnNorm = 0, w1 = 0, w3 = 0, w2 = 0
+}
+
+/// A decoder-only transformer over scalar type T (Float for the model, Double for gradient checks).
+public final class Network<T: Real>: @unchecked Sendable {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    let embeddingOffset: Int
+    let blocks: [BlockOffsets]
+    let finalNormOffset: Int
+    let outputOffset: Int
+    /// All parameters, one allocation.
+    public let parameters: UnsafeMutableBufferPointer<T>
+    /// Gradients, same layout.
+    public let gradients: UnsafeMutableBufferPointer<T>
+
+    public init(config: ModelConfig) throws {
+        try config.validate()
+        self.config = config
+        var layout = ParameterLayout()
+        let d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        embeddingOffset = layout.add("tok_embeddings", [config.vocab, d])
+        var blocks: [BlockOffsets] = []
+        for l in 0..<config.layers {
+            var b = BlockOffsets()
+            b.attentionNorm = layout.add("layers.\(l).attention_norm", [d], decays: false)
+            b.wq = layout.add("layers.\(l).attention.wq", [d, d])
+            b.wk = layout.add("layers.\(l).attention.wk", [kv, d])
+            b.wv = layout.add("layers.\(l).attention.wv", [kv, d])
+            b.wo = layout.add("layers.\(l).attention.wo", [d, d])
+            b.ffnNorm = layout.add("layers.\(l).ffn_norm", [d], decays: false)
+            b.w1 = layout.add("layers.\(l).feed_forward.w1", [f, d])
+            b.w3 = layout.add("layers.\(l).feed_forward.w3", [f, d])
+            b.w2 = layout.add("layers.\(l).feed_forward.w2", [d, f])
+            blocks.append(b)
+        }
+        self.blocks = blocks
+        finalNormOffset = layout.add("norm", [d], decays: false)
+        outputOffset = config.tiedEmbeddings ? embeddingOffset : layout.add("output", [config.vocab, d])
+        self.layout = layout
+        parameters = .allocate(capacity: layout.count)
+        parameters.initialize(repeating: 0)
+        gradients = .allocate(capacity: layout.count)
+        gradients.initialize(repeating: 0)
+    }
+
+    deinit {
+        parameters.deallocate()
+        gradients.deallocate()
+    }
+
+    public var parameterCount: Int { layout.count }
+
+    /// GPT-2 initialisation: N(0, 0.02) for matrices, residual output
+    /// projections (wo, w2) scaled by 1/√(2L) (Radford et al. 2019), norms 1.
+    public func initialize(seed: UInt64) {
+        let rng = RandomSource(seed: seed)
+        let residualScale = 1 / (2 * Double(config.layers)).squareRoot()
+        for entry in layout.entries {
+            let values = parameters.baseAddress! + entry.offset
+            if !entry.decays {
+                for i in 0..<entry.count { values[i] = 1 }
+                continue
+            }
+            let std = entry.name.hasSuffix(".wo") || entry.name.hasSuffix(".w2") ? 0.02 * residualScale : 0.02
+            for i in 0..<entry.count { values[i] = T(rng.normal(mean: 0, standardDeviation: std)) }
+        }
+    }
+
+    /// Copies parameters from a network of another scalar type (e.g. Float → Double for gradient checks).
+    public func copyParameters<U: Real>(from other: Network<U>) {
+        precondition(other.layout.count == layout.count, "parameter layouts differ")
+        for i in 0..<layout.count { parameters[i] = T(other.parameters[i]) }
+    }
+
+    public func zeroGradients() { gradients.update(repeating: 0) }
+
+    // Raw views.
+    @inline(__always) func p(_ offset: Int) -> UnsafeMutablePointer<T> { parameters.baseAddress! + offset }
+    @inline(__always) func g(_ offset: Int) -> UnsafeMutablePointer<T> { gradients.baseAddress! + offset }
+}
+
+/// Saved activations of one training forward over `batch` windows of `length` tokens.
+public final class TrainingState<T: Real>: @unchecked Sendable {
+    public let batch: Int
+    public let length: Int
+    public var rows: Int { batch * length }
+    let config: ModelConfig
+    var tokens: [Int32]
+    var positions: [Int32]
+    // Per layer: residual input, norm outputs and rstd, q/k/v (after RoPE), attention probs,
+    // attention output, mid residual, ffn norm output, gate, up, swiglu output.
+    var residual: [UnsafeMutablePointer<T>] = []      // L + 1 residual streams, each (N, d)
+    var norm1: [UnsafeMutablePointer<T>] = [], rstd1: [UnsafeMutablePointer<T>] = []
+    var q: [UnsafeMutablePointer<T>] = [], k: [UnsafeMutablePointer<T>] = [], v: [UnsafeMutablePointer<T>] = []
+    var probs: [UnsafeMutablePointer<T>] = [], attention: [UnsafeMutablePointer<T>] = []
+    var mid: [UnsafeMutablePointer<T>] = [], norm2: [UnsafeMutablePointer<T>] = [], rstd2: [UnsafeMutablePointer<T>] = []
+    var gate: [UnsafeMutablePointer<T>] = [], up: [UnsafeMutablePointer<T>] = [], hidden: [UnsafeMutablePointer<T>] = []
+    /// f: final RMSNorm output (N, d); its rstd.
+    public let features: UnsafeMutablePointer<T>
+    let finalRstd: UnsafeMutablePointer<T>
+    /// ∂loss/∂f, accumulated by every head (N, d).
+    public let featureGradients: UnsafeMutablePointer<T>
+    /// Extra ∂loss/∂residual-stream per layer boundary, for heads that read h^{(l)} (EAGLE-3, DeepSeek MTP).
+    public let residualGradients: [UnsafeMutablePointer<T>]
+    // Head scratch.
+    let logits: UnsafeMutablePointer<T>, headProbs: UnsafeMutablePointer<T>, losses: UnsafeMutablePointer<T>
+    // Backward scratch.
+    let scratch: [UnsafeMutablePointer<T>]
+    private var allocations: [UnsafeMutablePointer<T>] = []
+
+    public init(config: ModelConfig, batch: Int, length: Int) {
+        self.config = config
+        self.batch = batch
+        self.length = length
+        tokens = [Int32](repeating: 0, count: batch * length)
+        positions = (0..<batch * length).map { Int32($0 % length) }
+        let n = batch * length, d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        var pool: [UnsafeMutablePointer<T>] = []
+        func make(_ count: Int) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+            pointer.initialize(repeating: 0, count: max(count, 1))
+            pool.append(pointer)
+            return pointer
+        }
+        for _ in 0...config.layers { residual.append(make(n * d)) }
+        for _ in 0..<config.layers {
+            norm1.append(make(n * d)); rstd1.append(make(n))
+            q.append(make(n * d)); k.append(make(n * kv)); v.append(make(n * kv))
+            probs.append(make(batch * config.heads * length * length)); attention.append(make(n * d))
+            mid.append(make(n * d)); norm2.append(make(n * d)); rstd2.append(make(n))
+            gate.append(make(n * f)); up.append(make(n * f)); hidden.append(make(n * f))
+        }
+        features = make(n * d)
+        finalRstd = make(n)
+        featureGradients = make(n * d)
+        var extra: [UnsafeMutablePointer<T>] = []
+        for _ in 0...config.layers { extra.append(make(n * d)) }
+        residualGradients = extra
+        logits = make(n * config.vocab)
+        headProbs = make(n * config.vocab)
+        losses = make(n)
+        // Scratch: two (N, max(d, f)) buffers, q/k/v gradients, attention scratch.
+        let wide = n * max(d, f, config.vocab)
+        scratch = [make(wide), make(wide), make(n * d), make(n * kv), make(n * kv), make(length * length), make(n * f), make(n * f)]
+        allocations = pool
+    }
+
+    deinit { for pointer in allocations { pointer.deallocate() } }
+
+    /// The residual stream after block l (l = 0: embeddings), (N, d).
+    public func residualStream(_ l: Int) -> UnsafePointer<T> { UnsafePointer(residual[l]) }
+}
+
+extension Network {
+    /// Forward over `state.batch` windows of `state.length` tokens up to the
+    /// features f. `tokens` has batch · length entries.
+    public func forwardTrunk(tokens: [Int32], state: TrainingState<T>) {
+        precondition(tokens.count == state.rows, "forwardTrunk: \(tokens.count) tokens for \(state.rows) rows")
+        precondition(state.length <= config.contextLength, "window longer than the context length")
+        state.tokens = tokens
+        let n = state.rows, d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        let eps = T(config.normEpsilon)
+        tokens.withUnsafeBufferPointer { tok in
+            Layers.embeddingForward(out: state.residual[0], tokens: tok.baseAddress!, table: p(embeddingOffset), n: n, c: d)
+        }
+        state.positions.withUnsafeBufferPointer { pos in
+            for l in 0..<config.layers {
+                let b = blocks[l]
+                let x = state.residual[l]
+                Layers.rmsnormForward(out: state.norm1[l], rstd: state.rstd1[l], inp: x, weight: p(b.attentionNorm),
+                                      n: n, c: d, epsilon: eps)
+                Layers.matmulForward(out: state.q[l], inp: state.norm1[l], weight: p(b.wq), n: n, c: d, oc: d)
+                Layers.matmulForward(out: state.k[l], inp: state.norm1[l], weight: p(b.wk), n: n, c: d, oc: kv)
+                Layers.matmulForward(out: state.v[l], inp: state.norm1[l], weight: p(b.wv), n: n, c: d, oc: kv)
+                Layers.rope(state.q[l], positions: pos.baseAddress!, n: n, heads: config.heads, headDim: config.headDim,
+                            theta: config.ropeTheta)
+                Layers.rope(state.k[l], positions: pos.baseAddress!, n: n, heads: config.kvHeads, headDim: config.headDim,
+                            theta: config.ropeTheta)
+                Layers.attentionForward(out: state.attention[l], probs: state.probs[l], q: state.q[l], k: state.k[l],
+                                        v: state.v[l], batch: state.batch, length: state.length, heads: config.heads,
+                                        kvHeads: config.kvHeads, headDim: config.headDim)
+                let projected = state.scratch[0]
+                Layers.matmulForward(out: projected, inp: state.attention[l], weight: p(b.wo), n: n, c: d, oc: d)
+                Layers.add(state.mid[l], x, projected, count: n * d)
+                Layers.rmsnormForward(out: state.norm2[l], rstd: state.rstd2[l], inp: state.mid[l], weight: p(b.ffnNorm),
+                                      n: n, c: d, epsilon: eps)
+                Layers.matmulForward(out: state.gate[l], inp: state.norm2[l], weight: p(b.w1), n: n, c: d, oc: f)
+                Layers.matmulForward(out: state.up[l], inp: state.norm2[l], weight: p(b.w3), n: n, c: d, oc: f)
+                Layers.swigluForward(out: state.hidden[l], gate: state.gate[l], up: state.up[l], count: n * f)
+                Layers.matmulForward(out: projected, inp: state.hidden[l], weight: p(b.w2), n: n, c: f, oc: d)
+                Layers.add(state.residual[l + 1], state.mid[l], projected, count: n * d)
+            }
+        }
+        Layers.rmsnormForward(out: state.features, rstd: state.finalRstd, inp: state.residual[config.layers],
+                              weight: p(finalNormOffset), n: n, c: d, epsilon: eps)
+        state.featureGradients.update(repeating: 0, count: n * d)
+        for buffer in state.residualGradients { buffer.update(repeating: 0, count: n * d) }
+    }
+
+    /// The LM head on f and its mean cross-entropy over all rows; adds
+    /// `weight` · ∂loss/∂f to the feature gradients and ∂/∂W_out to the gradients.
+    /// Returns the mean loss (nats per token).
+    @discardableResult
+    public func languageModelLoss(targets: [Int32], state: TrainingState<T>, weight: T = 1) -> T {
+        let n = state.rows, d = config.width, vocab = config.vocab
+        Layers.matmulForward(out: state.logits, inp: state.features, weight: p(outputOffset), n: n, c: d, oc: vocab)
+        var total: T = 0
+        targets.withUnsafeBufferPointer { tgt in
+            Layers.crossEntropyForward(losses: state.losses, probs: state.headProbs, logits: state.logits,
+                                       targets: tgt.baseAddress!, n: n, v: vocab)
+            for i in 0..<n { total += state.losses[i] }
+            guard weight != 0 else { return }
+            let dlogits = state.logits  // reuse: logits are not needed after this point
+            Layers.crossEntropyBackward(dlogits: dlogits, probs: state.headProbs, targets: tgt.baseAddress!, n: n,
+                                        v: vocab, scale: weight / T(n))
+            Layers.matmulBackward(dinp: state.featureGradients, dweight: g(outputOffset), dout: dlogits,
+                                  inp: state.features, weight: p(outputOffset), n: n, c: d, oc: vocab)
+        }
+        return total / T(n)
+    }
+
+    /// Back-propagates the accumulated feature (and residual-stream) gradients through the trunk.
+    public func backwardTrunk(state: TrainingState<T>) {
+        let n = state.rows, d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        // dx: gradient of the residual stream being walked down.
+        let dx = state.scratch[2]
+        dx.update(repeating: 0, count: n * d)
+        Layers.accumulate(dx, state.residualGradients[config.layers], count: n * d)
+        Layers.rmsnormBackward(dinp: dx, dweight: g(finalNormOffset), dout: state.featureGradients,
+                               inp: state.residual[config.layers], weight: p(finalNormOffset), rstd: state.finalRstd,
+                               n: n, c: d)
+        let dA = state.scratch[0], dB = state.scratch[1]
+        let dq = state.scratch[1], dk = state.scratch[3], dv = state.scratch[4]
+        let dgate = state.scratch[6], dup = state.scratch[7]
+        state.positions.withUnsafeBufferPointer { pos in
+            for l in stride(from: config.layers - 1, through: 0, by: -1) {
+                let b = blocks[l]
+                // x_{l+1} = mid + W2 · h: dmid = dx (carried), dh = dx · W2.
+                let dh = dA
+                dh.update(repeating: 0, count: n * f)
+                Layers.matmulBackward(dinp: dh, dweight: g(b.w2), dout: dx, inp: state.hidden[l], weight: p(b.w2),
+                                      n: n, c: f, oc: d)
+                dgate.update(repeating: 0, count: n * f)
+                dup.update(repeating: 0, count: n * f)
+                Layers.swigluBackward(dgate: dgate, dup: dup, dout: dh, gate: state.gate[l], up: state.up[l], count: n * f)
+                let dnorm2 = dB
+                dnorm2.update(repeating: 0, count: n * d)
+                Layers.matmulBackward(dinp: dnorm2, dweight: g(b.w1), dout: dgate, inp: state.norm2[l], weight: p(b.w1),
+                                      n: n, c: d, oc: f)
+                Layers.matmulBackward(dinp: dnorm2, dweight: g(b.w3), dout: dup, inp: state.norm2[l], weight: p(b.w3),
+                                      n: n, c: d, oc: f)
+                Layers.rmsnormBackward(dinp: dx, dweight: g(b.ffnNorm), dout: dnorm2, inp: state.mid[l],
+                                       weight: p(b.ffnNorm), rstd: state.rstd2[l], n: n, c: d)
+                // mid = x + Wo · attention: dx carries on, dattention = dmid · Wo.
+                let dattention = dA
+                dattention.update(repeating: 0, count: n * d)
+                Layers.matmulBackward(dinp: dattention, dweight: g(b.wo), dout: dx, inp: state.attention[l],
+                                      weight: p(b.wo), n: n, c: d, oc: d)
+                dq.update(repeating: 0, count: n * d)
+                dk.update(repeating: 0, count: n * kv)
+                dv.update(repeating: 0, count: n * kv)
+                Layers.attentionBackward(dq: dq, dk: dk, dv: dv, dout: dattention, probs: state.probs[l], q: state.q[l],
+                                         k: state.k[l], v: state.v[l], scratch: state.scratch[5], batch: state.batch,
+                                         length: state.length, heads: config.heads, kvHeads: config.kvHeads,
+                                         headDim: config.headDim)
+                Layers.rope(dq, positions: pos.baseAddress!, n: n, heads: config.heads, headDim: config.headDim,
+                            theta: config.ropeTheta, direction: -1)
+                Layers.rope(dk, positions: pos.baseAddress!, n: n, heads: config.kvHeads, headDim: config.headDim,
+                            theta: config.ropeTheta, direction: -1)
+                let dnorm1 = dA
+                dnorm1.update(repeating: 0, count: n * d)
+                Layers.matmulBackward(dinp: dnorm1, dweight: g(b.wq), dout: dq, inp: state.norm1[l], weight: p(b.wq),
+                                      n: n, c: d, oc: d)
+                Layers.matmulBackward(dinp: dnorm1, dweight: g(b.wk), dout: dk, inp: state.norm1[l], weight: p(b.wk),
+                                      n: n, c: d, oc: kv)
+                Layers.matmulBackward(dinp: dnorm1, dweight: g(b.wv), dout: dv, inp: state.norm1[l], weight: p(b.wv),
+                                      n: n, c: d, oc: kv)
+                Layers.rmsnormBackward(dinp: dx, dweight: g(b.attentionNorm), dout: dnorm1, inp: state.residual[l],
+                                       weight: p(b.attentionNorm), rstd: state.rstd1[l], n: n, c: d)
+                Layers.accumulate(dx, state.residualGradients[l], count: n * d)
+            }
+        }
+        state.tokens.withUnsafeBufferPointer { tok in
+            Layers.embeddingBackward(dtable: g(embeddingOffset), dout: dx, tokens: tok.baseAddress!, n: n, c: d)
+        }
+    }
+
+    /// Next-token loss and its gradient (zeroes gradients first): forward, LM loss, backward.
+    @discardableResult
+    public func lossAndGradients(tokens: [Int32], targets: [Int32], state: TrainingState<T>) -> T {
+        zeroGradients()
+        forwardTrunk(tokens: tokens, state: state)
+        let loss = languageModelLoss(targets: targets, state: state)
+        backwardTrunk(state: state)
+        return loss
+    }
+}
