@@ -23,7 +23,7 @@ public final class ProgressReporter: @unchecked Sendable {
 
     public static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
-    public func update(_ done: Int) {
+    public func update(_ done: Int, detail: String = "") {
         guard enabled else { return }
         let now = Date()
         guard done == total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
@@ -34,8 +34,9 @@ public final class ProgressReporter: @unchecked Sendable {
         let width = 30
         let filled = Int(Double(width) * Double(done) / Double(total))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(format: "\r%@ [%@] %3.0f%% %d/%d  %@/s  ETA %@ ", label, bar,
-                          100 * Double(done) / Double(total), done, total, Self.compact(rate), Self.duration(remaining))
+        let line = String(format: "\r%@ [%@] %3.0f%% %d/%d  %@/s  ETA %@  %@ ", label, bar,
+                          100 * Double(done) / Double(total), done, total, Self.compact(rate), Self.duration(remaining),
+                          detail)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

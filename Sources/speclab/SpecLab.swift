@@ -26,7 +26,8 @@ struct SpecLab: ParsableCommand {
           speclab experiment run-suite default
         """,
         subcommands: [Speedup.self, OptimalGamma.self, Predict.self, SweepCommand.self, Crossover.self, Presets.self,
-                      AcceptanceCommand.self, Convert.self, ExperimentCommand.self, Bench.self])
+                      AcceptanceCommand.self, Convert.self, ExperimentCommand.self, Bench.self,
+                      Train.self, Generate.self])
 
     /// Runs the command; any error becomes one line on stderr and a non-zero exit.
     static func main() {

@@ -1,0 +1,540 @@
+// SkinnyProduct: the decode-time matrix product Y (k, out) = X (k, in) · Wᵀ
+// for a row-major weight matrix W (out, in) far larger than cache and few
+// right-hand vectors k (1…64): the "multi-vector GEMV" of GPU decode kernels.
+// Each weight row is streamed from memory once and applied to all k vectors,
+// so the time stays near weight bytes / bandwidth while k is small, where
+// OpenBLAS 0.3.21's sgemm is ~4× slower (MACHINE-NOTES.md). `linear` picks this
+// kernel for k ≤ `sgemmCrossover` and cblas_sgemm above it.
+//
+// Depends on CGSL (cblas_sgemm / cblas_sgemv for the large-k path), Dispatch
+// (row split across cores) and the C library (processor count). No Foundation, no I/O.
+//
+// Kernel layout: 4 weight rows × up to 2 vectors per block, SIMD8<Float>
+// accumulators (`a += w * x`: a multiply and an add, never a fused
+// multiply-add, so every build — portable or `-target-cpu haswell` — rounds
+// the same way), unaligned raw-pointer loads, scalar tails. The micro-kernels
+// `kernelRxV` below are written out by one pattern; keep them identical in
+// arithmetic when editing (see "Summation order").
+//
+// Summation order (what makes results bitwise reproducible): every output
+// element y[j, o] = Σᵢ x[j, i]·w[o, i] is computed by exactly one kernel call
+// on one thread, as: eight lane sums over i ≡ lane (mod 8) for the first
+// ⌊in/8⌋·8 terms, each in increasing i; the lanes folded as a tree
+// ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); then the remaining in mod 8 terms
+// added one by one; then `+ bias[o]`; then, with `accumulate`, `y_old + that`.
+// This order depends on `in` only, not on k, the block sizes, the thread
+// count or the CPU flags, so row j of a k-vector product equals the 1-vector
+// product of x[j] bit for bit.
+
+import CGSL
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Y (k, out) = X (k, in) · Wᵀ (+ bias) (+ Y) for few vectors k, streaming the
+/// weights once. All matrices are row-major and densely packed: W (out, in),
+/// X (k, in) — vector j is `inputs[j*in ..< (j+1)*in]` — and Y (k, out).
+public enum SkinnyProduct {
+    /// Weight rows per register block.
+    public static let rowBlock = 4
+    /// Input vectors per register block.
+    public static let vectorBlock = 2
+    /// Elements of a weight row per tile: a block's tile (rows · tileLength
+    /// floats) stays in L1 while every vector block uses it.
+    public static let tileLength = 512
+    /// Weight matrices of at most this many bytes are multiplied on one
+    /// thread: below it the cost of waking a second thread is comparable to
+    /// the product itself.
+    public static let parallelThresholdBytes = 1 << 20
+    /// `linear` uses this kernel for k ≤ sgemmCrossover and OpenBLAS sgemm
+    /// above (measured with `KernelBenchmark`, see the comment at its value).
+    public static let sgemmCrossover = 32
+
+    /// The number of online processors (sysconf), at least 1: the default
+    /// thread count of `multiply` and `linear`.
+    public static var defaultThreads: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    // MARK: Raw-pointer API
+
+    /// outputs (k, out) ← inputs (k, in) · weightsᵀ (+ bias) (+ outputs).
+    ///
+    /// - Parameters:
+    ///   - weights: W (outFeatures, inFeatures), row-major.
+    ///   - inputs: X (k, inFeatures), row-major.
+    ///   - outputs: Y (k, outFeatures), row-major; must not overlap the inputs,
+    ///     weights or bias. Without `accumulate` its old contents are ignored
+    ///     (may be anything, even NaN).
+    ///   - bias: optional (outFeatures), added to every output row.
+    ///   - accumulate: Y ← Y + (X·Wᵀ + bias) instead of Y ← X·Wᵀ + bias.
+    ///   - threads: threads the output rows are split across (1 = the calling
+    ///     thread only). The result does not depend on it (see the file comment).
+    ///   - minimumParallelBytes: weight matrices of at most this many bytes run
+    ///     on one thread whatever `threads` says.
+    public static func multiply(weights: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
+                                inputs: UnsafePointer<Float>, vectors k: Int,
+                                outputs: UnsafeMutablePointer<Float>,
+                                bias: UnsafePointer<Float>? = nil, accumulate: Bool = false,
+                                threads: Int = SkinnyProduct.defaultThreads,
+                                minimumParallelBytes: Int = SkinnyProduct.parallelThresholdBytes) {
+        precondition(outFeatures >= 0 && inFeatures >= 0 && k >= 0,
+                     "SkinnyProduct.multiply: negative shape W (\(outFeatures),\(inFeatures)), k = \(k)")
+        precondition(threads >= 1, "SkinnyProduct.multiply: need at least 1 thread, got \(threads)")
+        if outFeatures == 0 || k == 0 { return }
+        let task = Task(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
+                        inputs: inputs, vectors: k, outputs: outputs, bias: bias, accumulate: accumulate)
+        let blocks = (outFeatures + rowBlock - 1) / rowBlock
+        let weightBytes = outFeatures * inFeatures * MemoryLayout<Float>.stride
+        let threadCount = weightBytes > minimumParallelBytes ? min(threads, blocks) : 1
+        if threadCount == 1 {
+            task.run(rows: 0, to: outFeatures)
+            return
+        }
+        // Contiguous shares of whole row blocks, one per thread.
+        let blocksPerThread = (blocks + threadCount - 1) / threadCount
+        DispatchQueue.concurrentPerform(iterations: threadCount) { part in
+            let start = min(outFeatures, part * blocksPerThread * rowBlock)
+            let end = min(outFeatures, (part + 1) * blocksPerThread * rowBlock)
+            if start < end { task.run(rows: start, to: end) }
+        }
+    }
+
+    /// The same product through OpenBLAS: cblas_sgemv for k = 1, cblas_sgemm
+    /// (X · Wᵀ, W transposed in place) otherwise; the bias is written into
+    /// (or added to) Y first and the product added with beta = 1. Uses the
+    /// OpenBLAS thread count (`OpenBLAS.setThreads`, OPENBLAS_NUM_THREADS);
+    /// bitwise reproducible only at a fixed one. Same shapes and semantics as
+    /// `multiply` up to rounding.
+    public static func openBLASProduct(weights: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
+                                       inputs: UnsafePointer<Float>, vectors k: Int,
+                                       outputs: UnsafeMutablePointer<Float>,
+                                       bias: UnsafePointer<Float>? = nil, accumulate: Bool = false) {
+        precondition(outFeatures >= 0 && inFeatures >= 0 && k >= 0,
+                     "SkinnyProduct.openBLASProduct: negative shape W (\(outFeatures),\(inFeatures)), k = \(k)")
+        if outFeatures == 0 || k == 0 { return }
+        if let bias {
+            for j in 0..<k {
+                let row = outputs + j * outFeatures
+                if accumulate {
+                    for o in 0..<outFeatures { row[o] += bias[o] }
+                } else {
+                    row.update(from: bias, count: outFeatures)
+                }
+            }
+        }
+        let beta: Float = (accumulate || bias != nil) ? 1 : 0
+        if inFeatures == 0 {
+            if beta == 0 { outputs.update(repeating: 0, count: k * outFeatures) }
+            return
+        }
+        precondition(outFeatures <= Int(Int32.max) && inFeatures <= Int(Int32.max) && k <= Int(Int32.max),
+                     "SkinnyProduct.openBLASProduct: shape exceeds cblas's 32-bit sizes")
+        if k == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outFeatures), Int32(inFeatures),
+                        1, weights, Int32(inFeatures), inputs, 1, beta, outputs, 1)
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                        Int32(k), Int32(outFeatures), Int32(inFeatures),
+                        1, inputs, Int32(inFeatures), weights, Int32(inFeatures),
+                        beta, outputs, Int32(outFeatures))
+        }
+    }
+
+    /// The product for any k: `multiply` (with `threads`) for k ≤ `sgemmCrossover`,
+    /// `openBLASProduct` (OpenBLAS's own thread count) above. Same parameters
+    /// and semantics as `multiply`.
+    public static func linear(weights: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
+                              inputs: UnsafePointer<Float>, vectors k: Int,
+                              outputs: UnsafeMutablePointer<Float>,
+                              bias: UnsafePointer<Float>? = nil, accumulate: Bool = false,
+                              threads: Int = SkinnyProduct.defaultThreads) {
+        if k <= sgemmCrossover {
+            multiply(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
+                     inputs: inputs, vectors: k, outputs: outputs,
+                     bias: bias, accumulate: accumulate, threads: threads)
+        } else {
+            openBLASProduct(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
+                            inputs: inputs, vectors: k, outputs: outputs,
+                            bias: bias, accumulate: accumulate)
+        }
+    }
+
+    // MARK: Matrix API
+
+    /// outputs (k, out) ← inputs (k, in) · weightsᵀ (+ bias) (+ outputs), on `multiply`.
+    /// weights is (out, in); bias, if given, has out elements.
+    public static func multiply(_ inputs: Matrix, weights: Matrix, bias: [Float]? = nil,
+                                accumulate: Bool = false, into outputs: inout Matrix,
+                                threads: Int = SkinnyProduct.defaultThreads) {
+        withCheckedShapes(inputs, weights, bias, &outputs, caller: "multiply") { w, x, b, y in
+            multiply(weights: w, outFeatures: weights.rows, inFeatures: weights.cols,
+                     inputs: x, vectors: inputs.rows, outputs: y,
+                     bias: b, accumulate: accumulate, threads: threads)
+        }
+    }
+
+    /// outputs (k, out) ← inputs (k, in) · weightsᵀ (+ bias) (+ outputs), on `linear`
+    /// (this kernel for k ≤ `sgemmCrossover`, OpenBLAS above).
+    public static func linear(_ inputs: Matrix, weights: Matrix, bias: [Float]? = nil,
+                              accumulate: Bool = false, into outputs: inout Matrix,
+                              threads: Int = SkinnyProduct.defaultThreads) {
+        withCheckedShapes(inputs, weights, bias, &outputs, caller: "linear") { w, x, b, y in
+            linear(weights: w, outFeatures: weights.rows, inFeatures: weights.cols,
+                   inputs: x, vectors: inputs.rows, outputs: y,
+                   bias: b, accumulate: accumulate, threads: threads)
+        }
+    }
+
+    private static func withCheckedShapes(
+        _ inputs: Matrix, _ weights: Matrix, _ bias: [Float]?, _ outputs: inout Matrix, caller: String,
+        _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        precondition(inputs.cols == weights.cols,
+                     "SkinnyProduct.\(caller): inputs \(inputs.shapeDescription) need weights (out,\(inputs.cols)), got \(weights.shapeDescription)")
+        precondition(outputs.rows == inputs.rows && outputs.cols == weights.rows,
+                     "SkinnyProduct.\(caller): outputs \(outputs.shapeDescription) should be (\(inputs.rows),\(weights.rows)) for inputs \(inputs.shapeDescription), weights \(weights.shapeDescription)")
+        if let bias {
+            precondition(bias.count == weights.rows,
+                         "SkinnyProduct.\(caller): bias of \(bias.count) for weights \(weights.shapeDescription)")
+        }
+        // Empty arrays may have no storage; hand the kernels a valid pointer anyway.
+        var scratch: Float = 0
+        withUnsafeMutablePointer(to: &scratch) { fallback in
+            weights.withUnsafeBufferPointer { w in
+                inputs.withUnsafeBufferPointer { x in
+                    outputs.withUnsafeMutableBufferPointer { y in
+                        let wp = w.baseAddress ?? UnsafePointer(fallback)
+                        let xp = x.baseAddress ?? UnsafePointer(fallback)
+                        let yp = y.baseAddress ?? fallback
+                        if let bias {
+                            bias.withUnsafeBufferPointer { b in body(wp, xp, b.baseAddress ?? UnsafePointer(fallback), yp) }
+                        } else {
+                            body(wp, xp, nil, yp)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Driver
+
+    /// One product's operands, shared read-only by the threads; each thread
+    /// writes a disjoint range of output columns.
+    private struct Task: @unchecked Sendable {
+        let weights: UnsafePointer<Float>
+        let outFeatures: Int
+        let inFeatures: Int
+        let inputs: UnsafePointer<Float>
+        let vectors: Int
+        let outputs: UnsafeMutablePointer<Float>
+        let bias: UnsafePointer<Float>?
+        let accumulate: Bool
+
+        /// Output columns (weight rows) start..<end, for all vectors. Each
+        /// block of weight rows is walked in tiles of `tileLength` floats; every
+        /// vector block is applied to a tile while it is in L1, so the weights
+        /// stream from memory once and steadily, overlapping the arithmetic.
+        func run(rows start: Int, to end: Int) {
+            let rowBlock = SkinnyProduct.rowBlock, vectorBlock = SkinnyProduct.vectorBlock
+            let body = inFeatures & ~7
+            let slots = rowBlock * ((vectors + vectorBlock - 1) / vectorBlock) * vectorBlock
+            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: slots) { scratch in
+                let partials = scratch.baseAddress!
+                var row = start
+                while row < end {
+                    let rows = min(rowBlock, end - row)
+                    let kernelRows = rows == rowBlock ? rowBlock : 1
+                    for sub in stride(from: row, to: row + rows, by: kernelRows) {
+                        let w = weights + sub * inFeatures
+                        let b = bias.map { $0 + sub }
+                        var tileStart = 0
+                        repeat {
+                            let tileEnd = min(body, tileStart + SkinnyProduct.tileLength)
+                            let last = tileEnd == body
+                            var j = 0
+                            while j < vectors {
+                                let count = min(vectorBlock, vectors - j)
+                                let tile = Tile(weights: w, inputs: inputs + j * inFeatures, count: inFeatures,
+                                                begin: tileStart, end: tileEnd, partials: partials + j * kernelRows,
+                                                outputs: last ? outputs + (j * outFeatures + sub) : nil,
+                                                outStride: outFeatures, bias: b, accumulate: accumulate)
+                                SkinnyProduct.block(rows: kernelRows, vectors: count, tile)
+                                j += count
+                            }
+                            tileStart = tileEnd
+                        } while tileStart < body
+                    }
+                    row += rows
+                }
+            }
+        }
+    }
+
+    /// One micro-kernel call: rows × vectors dot products over the elements
+    /// begin..<end (multiples of 8) of weight rows and input vectors of length `count`.
+    struct Tile {
+        /// First weight row of the block; rows are `count` apart.
+        let weights: UnsafePointer<Float>
+        /// First input vector of the block; vectors are `count` apart.
+        let inputs: UnsafePointer<Float>
+        let count: Int
+        let begin: Int
+        let end: Int
+        /// rows·vectors SIMD8 lane sums carried from tile to tile, [row][vector];
+        /// ignored when begin = 0 (the sums start at zero).
+        let partials: UnsafeMutablePointer<SIMD8<Float>>
+        /// Set on the last tile (end = count & ~7): add the count mod 8 tail
+        /// terms, fold the lanes and store to outputs[vector·outStride + row].
+        let outputs: UnsafeMutablePointer<Float>?
+        let outStride: Int
+        /// Bias of the block's first row, or nil.
+        let bias: UnsafePointer<Float>?
+        let accumulate: Bool
+    }
+
+    @inline(__always)
+    static func block(rows: Int, vectors: Int, _ tile: Tile) {
+        if rows == SkinnyProduct.rowBlock {
+            switch vectors {
+            case 1: kernel4x1(tile)
+            case 2: kernel4x2(tile)
+            default: preconditionFailure("SkinnyProduct: vector block \(vectors)")
+            }
+        } else {
+            switch vectors {
+            case 1: kernel1x1(tile)
+            case 2: kernel1x2(tile)
+            default: preconditionFailure("SkinnyProduct: vector block \(vectors)")
+            }
+        }
+    }
+
+    // MARK: Micro-kernels
+
+    /// Tree sum of the eight lanes: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
+    @inline(__always)
+    static func lanesSum(_ a: SIMD8<Float>) -> Float {
+        let four = a.lowHalf + a.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+
+    /// y ← sum + bias[row] (or y + (sum + bias[row]) when accumulating).
+    @inline(__always)
+    static func store(_ sum: Float, _ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?,
+                      _ row: Int, _ accumulate: Bool) {
+        var value = sum
+        if let bias { value += bias[row] }
+        if accumulate { y.pointee += value } else { y.pointee = value }
+    }
+
+    /// 1 weight row × 1 vector (1 dot product); see `Tile`.
+    @inline(never)
+    static func kernel1x1(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let x0 = UnsafeRawPointer(t.inputs)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var offset = t.begin &* 4
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 = a00.addingProduct(r0, v0)
+            offset &+= 32
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00
+            return
+        }
+        var s00 = lanesSum(a00)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let r0 = w[i]
+            s00 += r0 * v0
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+    }
+
+    /// 1 weight row × 2 vectors (2 dot products); see `Tile`.
+    @inline(never)
+    static func kernel1x2(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let x0 = UnsafeRawPointer(t.inputs)
+        let x1 = UnsafeRawPointer(t.inputs + 1 * t.count)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
+        var offset = t.begin &* 4
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let v1 = x1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 = a00.addingProduct(r0, v0); a01 = a01.addingProduct(r0, v1)
+            offset &+= 32
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00; t.partials[1] = a01
+            return
+        }
+        var s00 = lanesSum(a00)
+        var s01 = lanesSum(a01)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let v1 = x[1 * count + i]
+            let r0 = w[i]
+            s00 += r0 * v0; s01 += r0 * v1
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
+    }
+
+    /// 4 weight rows × 1 vector (4 dot products); see `Tile`.
+    @inline(never)
+    static func kernel4x1(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let w1 = UnsafeRawPointer(t.weights + 1 * t.count)
+        let w2 = UnsafeRawPointer(t.weights + 2 * t.count)
+        let w3 = UnsafeRawPointer(t.weights + 3 * t.count)
+        let x0 = UnsafeRawPointer(t.inputs)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var a10 = fresh ? SIMD8<Float>() : t.partials[1]
+        var a20 = fresh ? SIMD8<Float>() : t.partials[2]
+        var a30 = fresh ? SIMD8<Float>() : t.partials[3]
+        var offset = t.begin &* 4
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 = a00.addingProduct(r0, v0)
+            let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a10 = a10.addingProduct(r1, v0)
+            let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a20 = a20.addingProduct(r2, v0)
+            let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a30 = a30.addingProduct(r3, v0)
+            offset &+= 32
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00; t.partials[1] = a10; t.partials[2] = a20; t.partials[3] = a30
+            return
+        }
+        var s00 = lanesSum(a00)
+        var s10 = lanesSum(a10)
+        var s20 = lanesSum(a20)
+        var s30 = lanesSum(a30)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let r0 = w[i]
+            s00 += r0 * v0
+            let r1 = w[1 * count + i]
+            s10 += r1 * v0
+            let r2 = w[2 * count + i]
+            s20 += r2 * v0
+            let r3 = w[3 * count + i]
+            s30 += r3 * v0
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s20, y + (0 * t.outStride + 2), t.bias, 2, t.accumulate)
+        store(s30, y + (0 * t.outStride + 3), t.bias, 3, t.accumulate)
+    }
+
+    /// 4 weight rows × 2 vectors (8 dot products); see `Tile`.
+    @inline(never)
+    static func kernel4x2(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let w1 = UnsafeRawPointer(t.weights + 1 * t.count)
+        let w2 = UnsafeRawPointer(t.weights + 2 * t.count)
+        let w3 = UnsafeRawPointer(t.weights + 3 * t.count)
+        let x0 = UnsafeRawPointer(t.inputs)
+        let x1 = UnsafeRawPointer(t.inputs + 1 * t.count)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
+        var a10 = fresh ? SIMD8<Float>() : t.partials[2]
+        var a11 = fresh ? SIMD8<Float>() : t.partials[3]
+        var a20 = fresh ? SIMD8<Float>() : t.partials[4]
+        var a21 = fresh ? SIMD8<Float>() : t.partials[5]
+        var a30 = fresh ? SIMD8<Float>() : t.partials[6]
+        var a31 = fresh ? SIMD8<Float>() : t.partials[7]
+        var offset = t.begin &* 4
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let v1 = x1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 = a00.addingProduct(r0, v0); a01 = a01.addingProduct(r0, v1)
+            let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a10 = a10.addingProduct(r1, v0); a11 = a11.addingProduct(r1, v1)
+            let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a20 = a20.addingProduct(r2, v0); a21 = a21.addingProduct(r2, v1)
+            let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a30 = a30.addingProduct(r3, v0); a31 = a31.addingProduct(r3, v1)
+            offset &+= 32
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a10; t.partials[3] = a11; t.partials[4] = a20; t.partials[5] = a21; t.partials[6] = a30; t.partials[7] = a31
+            return
+        }
+        var s00 = lanesSum(a00)
+        var s01 = lanesSum(a01)
+        var s10 = lanesSum(a10)
+        var s11 = lanesSum(a11)
+        var s20 = lanesSum(a20)
+        var s21 = lanesSum(a21)
+        var s30 = lanesSum(a30)
+        var s31 = lanesSum(a31)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let v1 = x[1 * count + i]
+            let r0 = w[i]
+            s00 += r0 * v0; s01 += r0 * v1
+            let r1 = w[1 * count + i]
+            s10 += r1 * v0; s11 += r1 * v1
+            let r2 = w[2 * count + i]
+            s20 += r2 * v0; s21 += r2 * v1
+            let r3 = w[3 * count + i]
+            s30 += r3 * v0; s31 += r3 * v1
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s11, y + (1 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s20, y + (0 * t.outStride + 2), t.bias, 2, t.accumulate)
+        store(s21, y + (1 * t.outStride + 2), t.bias, 2, t.accumulate)
+        store(s30, y + (0 * t.outStride + 3), t.bias, 3, t.accumulate)
+        store(s31, y + (1 * t.outStride + 3), t.bias, 3, t.accumulate)
+    }
+}
+
+extension Matrix {
+    /// self (k, in) · weightsᵀ (+ bias), weights (out, in) -> (k, out), in a new
+    /// matrix, through `SkinnyProduct.linear`. Allocates; in a loop prefer
+    /// `SkinnyProduct.linear(_:weights:bias:accumulate:into:threads:)`.
+    public func timesTransposed(_ weights: Matrix, bias: [Float]? = nil,
+                                threads: Int = SkinnyProduct.defaultThreads) -> Matrix {
+        var result = Matrix(rows: rows, cols: weights.rows)
+        SkinnyProduct.linear(self, weights: weights, bias: bias, into: &result, threads: threads)
+        return result
+    }
+}

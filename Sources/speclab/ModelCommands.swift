@@ -1,0 +1,56 @@
+// speclab train / generate / bench-model: the reference transformer.
+
+import ArgumentParser
+import Experiments
+import Foundation
+import Transformer
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a reference-model preset on a corpus; writes a checkpoint, training.csv and a loss chart.",
+        discussion: "Presets: \(ModelConfig.presets.map(\.name).joined(separator: ", ")). Corpora: gsl (the GSL headers, C), prose (fortunes), or a file/directory path.")
+
+    @Option(help: "Model preset.") var preset = "tiny"
+    @Option(help: "gsl, prose, or a path to a file or directory of text.") var corpus = "gsl"
+    @Option(help: "Optimizer steps.") var steps = 1000
+    @Option(help: "Output directory for the checkpoint.") var out: String
+    @Option(help: "Random seed (initialisation and batches).") var seed: UInt64 = 1
+    @Option(name: .customLong("batch-size"), help: "Windows per step.") var batchSize = 16
+    @Option(name: .customLong("sequence-length"), help: "Bytes per window (default: min(128, the preset's context)).") var sequenceLength: Int?
+    @Option(name: .customLong("learning-rate"), help: "Peak AdamW learning rate.") var learningRate: Float = 3e-3
+    @Option(help: "BLAS threads (results are bitwise reproducible at a fixed count).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(name: .customLong("no-plot"), help: "Write the loss data and gnuplot script without running gnuplot.") var noPlot = false
+
+    func run() throws {
+        let config = try ModelConfig.preset(named: preset)
+        let settings = TrainingSettings(steps: steps, batchSize: batchSize,
+                                        sequenceLength: sequenceLength ?? min(128, config.contextLength),
+                                        learningRate: learningRate, seed: seed)
+        let lines = try TrainingRun.run(TrainingRequest(preset: preset, corpus: corpus, output: URL(fileURLWithPath: out),
+                                                        settings: settings, threads: threads, plot: !noPlot))
+        for line in lines { say(line) }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate bytes from a trained checkpoint.")
+
+    @Option(help: "Checkpoint directory (from 'speclab train').") var model: String
+    @Option(help: "The prompt (any bytes; the model is byte-level).") var prompt: String
+    @Option(name: .customLong("max-tokens"), help: "Bytes to generate.") var maxTokens = 200
+    @Option(help: "0 = greedy.") var temperature = 0.0
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely bytes (0 = off).") var topK = 0
+    @Option(name: .customLong("top-p"), help: "Nucleus mass (1 = off).") var topP = 1.0
+    @Option(help: "Sampling seed.") var seed: UInt64 = 1
+
+    func run() throws {
+        let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP)
+        try settings.validate()
+        FileHandle.standardOutput.write(Data(prompt.utf8))
+        try TrainingRun.generate(model: URL(fileURLWithPath: model), prompt: prompt, maxTokens: maxTokens,
+                                 settings: settings, seed: seed) { byte in
+            FileHandle.standardOutput.write(Data([byte]))
+        }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import LinAlg
+import Testing
+@testable import Transformer
+
+private let gslAvailable = FileManager.default.fileExists(atPath: Corpus.gslDirectory)
+
+@Suite("Training", .enabled(if: gslAvailable, "the GSL headers are missing: run 'make deps'"))
+struct TrainingTests {
+    /// The byte unigram entropy of the GSL headers is about 5 bits per byte: a
+    /// model that has learned nothing beyond byte frequencies sits there. The tiny
+    /// model on a fixed seed reaches well below it within 300 steps (measured
+    /// 3.2 bits per byte at the time of writing); the bound leaves a margin for
+    /// BLAS differences between machines.
+    @Test("the tiny model trains on the GSL headers to below 3.5 bits per byte in 300 steps")
+    func tinyTrains() throws {
+        OpenBLAS.setThreads(1)
+        let corpus = try Corpus.load("gsl")
+        let network = try Network<Float>(config: .tiny)
+        network.initialize(seed: 1)
+        let objective = NextTokenObjective(network: network)
+        let settings = TrainingSettings(steps: 300, batchSize: 8, sequenceLength: 64, learningRate: 1e-2, seed: 1,
+                                        evaluationInterval: 300, evaluationWindows: 32)
+        let before = try Trainer.validationBitsPerByte(objective: objective, config: .tiny, corpus: corpus, settings: settings)
+        let report = try Trainer.train(objective: objective, config: .tiny, corpus: corpus, settings: settings)
+        #expect(before > 7.5)   // an untrained model is near uniform: log2(256) = 8 bits per byte
+        #expect(report.finalValidationBitsPerByte < 3.5, "validation \(report.finalValidationBitsPerByte) bits per byte")
+        #expect(report.points.count == 300)
+    }
+
+    @Test("training is deterministic for a seed at a fixed thread count")
+    func deterministic() throws {
+        OpenBLAS.setThreads(1)
+        let corpus = try Corpus.load("gsl")
+        func run() throws -> [Float] {
+            let network = try Network<Float>(config: .tiny)
+            network.initialize(seed: 3)
+            let settings = TrainingSettings(steps: 5, batchSize: 2, sequenceLength: 32, seed: 4, evaluationInterval: 5,
+                                            evaluationWindows: 2)
+            _ = try Trainer.train(objective: NextTokenObjective(network: network), config: .tiny, corpus: corpus,
+                                  settings: settings)
+            return Array(network.parameters)
+        }
+        #expect(try run() == run())
+    }
+
+    @Test("a checkpoint round-trips every tensor exactly, and a damaged one is refused by name")
+    func checkpointRoundTrip() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let network = try Network<Float>(config: .tiny)
+        network.initialize(seed: 5)
+        try Checkpoint.save(network, to: directory, metadata: ["corpus": "gsl"])
+        let loaded = try Checkpoint.load(from: directory)
+        #expect(Array(loaded.parameters) == Array(network.parameters))
+        #expect(loaded.config == network.config)
+        #expect(try Checkpoint.info(at: directory).metadata["corpus"] == "gsl")
+        // Truncate the weights: the error names the file's problem.
+        let weights = directory.appendingPathComponent(Checkpoint.weightsFile)
+        let data = try Data(contentsOf: weights)
+        try data.prefix(data.count - 100).write(to: weights)
+        #expect(throws: ModelError.self) { try Checkpoint.load(from: directory) }
+        // A missing directory says how to make one.
+        do { _ = try Checkpoint.load(from: directory.appendingPathComponent("nothing")) } catch let error as ModelError {
+            #expect(error.message.contains("speclab train"))
+        }
+    }
+
+    @Test("a diverging run stops with the step named")
+    func divergenceIsReported() throws {
+        let corpus = try Corpus.load("gsl")
+        let network = try Network<Float>(config: .tiny)
+        network.initialize(seed: 6)
+        network.parameters[0] = .nan   // poisons the first forward
+        let settings = TrainingSettings(steps: 3, batchSize: 2, sequenceLength: 16, seed: 1, evaluationInterval: 3)
+        do {
+            _ = try Trainer.train(objective: NextTokenObjective(network: network), config: .tiny, corpus: corpus,
+                                  settings: settings)
+            Issue.record("expected a divergence error")
+        } catch let error as ModelError {
+            #expect(error.message.contains("step"))
+        }
+    }
+}
