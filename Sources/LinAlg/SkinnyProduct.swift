@@ -9,7 +9,7 @@
 // Depends on CGSL (cblas_sgemm / cblas_sgemv for the large-k path), Dispatch
 // (row split across cores) and the C library (processor count). No Foundation, no I/O.
 //
-// Kernel layout: 4 weight rows × up to 2 vectors per block, SIMD8<Float>
+// Kernel layout: 2 weight rows × up to 4 vectors per block, SIMD8<Float>
 // accumulators (`a += w * x`: a multiply and an add, never a fused
 // multiply-add, so every build — portable or `-target-cpu haswell` — rounds
 // the same way), unaligned raw-pointer loads, scalar tails. The micro-kernels
@@ -39,9 +39,9 @@ import Darwin
 /// X (k, in) — vector j is `inputs[j*in ..< (j+1)*in]` — and Y (k, out).
 public enum SkinnyProduct {
     /// Weight rows per register block.
-    public static let rowBlock = 4
+    public static let rowBlock = 2
     /// Input vectors per register block.
-    public static let vectorBlock = 2
+    public static let vectorBlock = 4
     /// Elements of a weight row per tile: a block's tile (rows · tileLength
     /// floats) stays in L1 while every vector block uses it.
     public static let tileLength = 512
@@ -85,8 +85,12 @@ public enum SkinnyProduct {
                      "SkinnyProduct.multiply: negative shape W (\(outFeatures),\(inFeatures)), k = \(k)")
         precondition(threads >= 1, "SkinnyProduct.multiply: need at least 1 thread, got \(threads)")
         if outFeatures == 0 || k == 0 { return }
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * (inFeatures & ~7)))
+        defer { packed.deallocate() }
+        pack(inputs, vectors: k, inFeatures: inFeatures, into: packed)
         let task = Task(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
-                        inputs: inputs, vectors: k, outputs: outputs, bias: bias, accumulate: accumulate)
+                        inputs: inputs, packed: UnsafePointer(packed), vectors: k,
+                        outputs: outputs, bias: bias, accumulate: accumulate)
         let blocks = (outFeatures + rowBlock - 1) / rowBlock
         let weightBytes = outFeatures * inFeatures * MemoryLayout<Float>.stride
         let threadCount = weightBytes > minimumParallelBytes ? min(threads, blocks) : 1
@@ -230,6 +234,8 @@ public enum SkinnyProduct {
         let outFeatures: Int
         let inFeatures: Int
         let inputs: UnsafePointer<Float>
+        /// The inputs' first in & ~7 columns in the layout of `pack`.
+        let packed: UnsafePointer<Float>
         let vectors: Int
         let outputs: UnsafeMutablePointer<Float>
         let bias: UnsafePointer<Float>?
@@ -259,7 +265,8 @@ public enum SkinnyProduct {
                             var j = 0
                             while j < vectors {
                                 let count = min(vectorBlock, vectors - j)
-                                let tile = Tile(weights: w, inputs: inputs + j * inFeatures, count: inFeatures,
+                                let tile = Tile(weights: w, inputs: inputs + j * inFeatures,
+                                                packed: packed + j * body, count: inFeatures,
                                                 begin: tileStart, end: tileEnd, partials: partials + j * kernelRows,
                                                 outputs: last ? outputs + (j * outFeatures + sub) : nil,
                                                 outStride: outFeatures, bias: b, accumulate: accumulate)
@@ -280,8 +287,12 @@ public enum SkinnyProduct {
     struct Tile {
         /// First weight row of the block; rows are `count` apart.
         let weights: UnsafePointer<Float>
-        /// First input vector of the block; vectors are `count` apart.
+        /// First input vector of the block; vectors are `count` apart (read
+        /// for the count mod 8 tail only).
         let inputs: UnsafePointer<Float>
+        /// The block's vectors packed by `pack`: for element i (a multiple of
+        /// 8), vector v's x[i..<i+8] is at packed[i·vectors + 8·v].
+        let packed: UnsafePointer<Float>
         let count: Int
         let begin: Int
         let end: Int
@@ -301,16 +312,47 @@ public enum SkinnyProduct {
     static func block(rows: Int, vectors: Int, _ tile: Tile) {
         if rows == SkinnyProduct.rowBlock {
             switch vectors {
-            case 1: kernel4x1(tile)
-            case 2: kernel4x2(tile)
+            case 1: kernel2x1(tile)
+            case 2: kernel2x2(tile)
+            case 3: kernel2x3(tile)
+            case 4: kernel2x4(tile)
             default: preconditionFailure("SkinnyProduct: vector block \(vectors)")
             }
         } else {
             switch vectors {
             case 1: kernel1x1(tile)
             case 2: kernel1x2(tile)
+            case 3: kernel1x3(tile)
+            case 4: kernel1x4(tile)
             default: preconditionFailure("SkinnyProduct: vector block \(vectors)")
             }
+        }
+    }
+
+    /// Copies the first in & ~7 columns of X (k, in) into `packed`, vector
+    /// block by vector block (blocks of `vectorBlock`, the last one smaller):
+    /// block j… holds, for each 8-column chunk c, the chunk of each of its n
+    /// vectors in turn, at packed[j·body + c·8·n + 8·v]. A kernel then reads
+    /// its vectors' chunks from one contiguous run instead of n rows whose
+    /// addresses differ by a multiple of 4 KiB (same L1 set: they would evict
+    /// each other).
+    static func pack(_ inputs: UnsafePointer<Float>, vectors k: Int, inFeatures: Int,
+                     into packed: UnsafeMutablePointer<Float>) {
+        let body = inFeatures & ~7
+        var j = 0
+        while j < k {
+            let n = min(vectorBlock, k - j)
+            let target = UnsafeMutableRawPointer(packed + j * body)
+            for v in 0..<n {
+                let source = UnsafeRawPointer(inputs + (j + v) * inFeatures)
+                var column = 0
+                while column < body {
+                    let chunk = source.loadUnaligned(fromByteOffset: column * 4, as: SIMD8<Float>.self)
+                    target.storeBytes(of: chunk, toByteOffset: (column * n + 8 * v) * 4, as: SIMD8<Float>.self)
+                    column += 8
+                }
+            }
+            j += n
         }
     }
 
@@ -337,16 +379,18 @@ public enum SkinnyProduct {
     @inline(never)
     static func kernel1x1(_ t: Tile) {
         let w0 = UnsafeRawPointer(t.weights)
-        let x0 = UnsafeRawPointer(t.inputs)
+        let xp = UnsafeRawPointer(t.packed)
         let fresh = t.begin == 0
         var a00 = fresh ? SIMD8<Float>() : t.partials[0]
         var offset = t.begin &* 4
+        var packedOffset = t.begin &* 4
         let endBytes = t.end &* 4
         while offset < endBytes {
-            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 = a00.addingProduct(r0, v0)
+            a00 += r0 * v0
             offset &+= 32
+            packedOffset &+= 32
         }
         guard let y = t.outputs else {
             t.partials[0] = a00
@@ -368,19 +412,20 @@ public enum SkinnyProduct {
     @inline(never)
     static func kernel1x2(_ t: Tile) {
         let w0 = UnsafeRawPointer(t.weights)
-        let x0 = UnsafeRawPointer(t.inputs)
-        let x1 = UnsafeRawPointer(t.inputs + 1 * t.count)
+        let xp = UnsafeRawPointer(t.packed)
         let fresh = t.begin == 0
         var a00 = fresh ? SIMD8<Float>() : t.partials[0]
         var a01 = fresh ? SIMD8<Float>() : t.partials[1]
         var offset = t.begin &* 4
+        var packedOffset = t.begin &* 8
         let endBytes = t.end &* 4
         while offset < endBytes {
-            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            let v1 = x1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
+            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 = a00.addingProduct(r0, v0); a01 = a01.addingProduct(r0, v1)
+            a00 += r0 * v0; a01 += r0 * v1
             offset &+= 32
+            packedOffset &+= 64
         }
         guard let y = t.outputs else {
             t.partials[0] = a00; t.partials[1] = a01
@@ -401,41 +446,124 @@ public enum SkinnyProduct {
         store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
     }
 
-    /// 4 weight rows × 1 vector (4 dot products); see `Tile`.
+    /// 1 weight row × 3 vectors (3 dot products); see `Tile`.
     @inline(never)
-    static func kernel4x1(_ t: Tile) {
+    static func kernel1x3(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let xp = UnsafeRawPointer(t.packed)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
+        var a02 = fresh ? SIMD8<Float>() : t.partials[2]
+        var offset = t.begin &* 4
+        var packedOffset = t.begin &* 12
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
+            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
+            let v2 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 64, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 += r0 * v0; a01 += r0 * v1; a02 += r0 * v2
+            offset &+= 32
+            packedOffset &+= 96
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a02
+            return
+        }
+        var s00 = lanesSum(a00)
+        var s01 = lanesSum(a01)
+        var s02 = lanesSum(a02)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let v1 = x[1 * count + i]
+            let v2 = x[2 * count + i]
+            let r0 = w[i]
+            s00 += r0 * v0; s01 += r0 * v1; s02 += r0 * v2
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s02, y + (2 * t.outStride + 0), t.bias, 0, t.accumulate)
+    }
+
+    /// 1 weight row × 4 vectors (4 dot products); see `Tile`.
+    @inline(never)
+    static func kernel1x4(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let xp = UnsafeRawPointer(t.packed)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
+        var a02 = fresh ? SIMD8<Float>() : t.partials[2]
+        var a03 = fresh ? SIMD8<Float>() : t.partials[3]
+        var offset = t.begin &* 4
+        var packedOffset = t.begin &* 16
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
+            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
+            let v2 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 64, as: SIMD8<Float>.self)
+            let v3 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 96, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 += r0 * v0; a01 += r0 * v1; a02 += r0 * v2; a03 += r0 * v3
+            offset &+= 32
+            packedOffset &+= 128
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a02; t.partials[3] = a03
+            return
+        }
+        var s00 = lanesSum(a00)
+        var s01 = lanesSum(a01)
+        var s02 = lanesSum(a02)
+        var s03 = lanesSum(a03)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let v1 = x[1 * count + i]
+            let v2 = x[2 * count + i]
+            let v3 = x[3 * count + i]
+            let r0 = w[i]
+            s00 += r0 * v0; s01 += r0 * v1; s02 += r0 * v2; s03 += r0 * v3
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s02, y + (2 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s03, y + (3 * t.outStride + 0), t.bias, 0, t.accumulate)
+    }
+
+    /// 2 weight rows × 1 vector (2 dot products); see `Tile`.
+    @inline(never)
+    static func kernel2x1(_ t: Tile) {
         let w0 = UnsafeRawPointer(t.weights)
         let w1 = UnsafeRawPointer(t.weights + 1 * t.count)
-        let w2 = UnsafeRawPointer(t.weights + 2 * t.count)
-        let w3 = UnsafeRawPointer(t.weights + 3 * t.count)
-        let x0 = UnsafeRawPointer(t.inputs)
+        let xp = UnsafeRawPointer(t.packed)
         let fresh = t.begin == 0
         var a00 = fresh ? SIMD8<Float>() : t.partials[0]
         var a10 = fresh ? SIMD8<Float>() : t.partials[1]
-        var a20 = fresh ? SIMD8<Float>() : t.partials[2]
-        var a30 = fresh ? SIMD8<Float>() : t.partials[3]
         var offset = t.begin &* 4
+        var packedOffset = t.begin &* 4
         let endBytes = t.end &* 4
         while offset < endBytes {
-            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 = a00.addingProduct(r0, v0)
+            a00 += r0 * v0
             let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a10 = a10.addingProduct(r1, v0)
-            let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a20 = a20.addingProduct(r2, v0)
-            let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a30 = a30.addingProduct(r3, v0)
+            a10 += r1 * v0
             offset &+= 32
+            packedOffset &+= 32
         }
         guard let y = t.outputs else {
-            t.partials[0] = a00; t.partials[1] = a10; t.partials[2] = a20; t.partials[3] = a30
+            t.partials[0] = a00; t.partials[1] = a10
             return
         }
         var s00 = lanesSum(a00)
         var s10 = lanesSum(a10)
-        var s20 = lanesSum(a20)
-        var s30 = lanesSum(a30)
         let x = t.inputs, w = t.weights, count = t.count
         var i = t.end
         while i < count {
@@ -444,63 +572,44 @@ public enum SkinnyProduct {
             s00 += r0 * v0
             let r1 = w[1 * count + i]
             s10 += r1 * v0
-            let r2 = w[2 * count + i]
-            s20 += r2 * v0
-            let r3 = w[3 * count + i]
-            s30 += r3 * v0
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
         store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
-        store(s20, y + (0 * t.outStride + 2), t.bias, 2, t.accumulate)
-        store(s30, y + (0 * t.outStride + 3), t.bias, 3, t.accumulate)
     }
 
-    /// 4 weight rows × 2 vectors (8 dot products); see `Tile`.
+    /// 2 weight rows × 2 vectors (4 dot products); see `Tile`.
     @inline(never)
-    static func kernel4x2(_ t: Tile) {
+    static func kernel2x2(_ t: Tile) {
         let w0 = UnsafeRawPointer(t.weights)
         let w1 = UnsafeRawPointer(t.weights + 1 * t.count)
-        let w2 = UnsafeRawPointer(t.weights + 2 * t.count)
-        let w3 = UnsafeRawPointer(t.weights + 3 * t.count)
-        let x0 = UnsafeRawPointer(t.inputs)
-        let x1 = UnsafeRawPointer(t.inputs + 1 * t.count)
+        let xp = UnsafeRawPointer(t.packed)
         let fresh = t.begin == 0
         var a00 = fresh ? SIMD8<Float>() : t.partials[0]
         var a01 = fresh ? SIMD8<Float>() : t.partials[1]
         var a10 = fresh ? SIMD8<Float>() : t.partials[2]
         var a11 = fresh ? SIMD8<Float>() : t.partials[3]
-        var a20 = fresh ? SIMD8<Float>() : t.partials[4]
-        var a21 = fresh ? SIMD8<Float>() : t.partials[5]
-        var a30 = fresh ? SIMD8<Float>() : t.partials[6]
-        var a31 = fresh ? SIMD8<Float>() : t.partials[7]
         var offset = t.begin &* 4
+        var packedOffset = t.begin &* 8
         let endBytes = t.end &* 4
         while offset < endBytes {
-            let v0 = x0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            let v1 = x1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
+            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 = a00.addingProduct(r0, v0); a01 = a01.addingProduct(r0, v1)
+            a00 += r0 * v0; a01 += r0 * v1
             let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a10 = a10.addingProduct(r1, v0); a11 = a11.addingProduct(r1, v1)
-            let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a20 = a20.addingProduct(r2, v0); a21 = a21.addingProduct(r2, v1)
-            let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a30 = a30.addingProduct(r3, v0); a31 = a31.addingProduct(r3, v1)
+            a10 += r1 * v0; a11 += r1 * v1
             offset &+= 32
+            packedOffset &+= 64
         }
         guard let y = t.outputs else {
-            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a10; t.partials[3] = a11; t.partials[4] = a20; t.partials[5] = a21; t.partials[6] = a30; t.partials[7] = a31
+            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a10; t.partials[3] = a11
             return
         }
         var s00 = lanesSum(a00)
         var s01 = lanesSum(a01)
         var s10 = lanesSum(a10)
         var s11 = lanesSum(a11)
-        var s20 = lanesSum(a20)
-        var s21 = lanesSum(a21)
-        var s30 = lanesSum(a30)
-        var s31 = lanesSum(a31)
         let x = t.inputs, w = t.weights, count = t.count
         var i = t.end
         while i < count {
@@ -510,20 +619,134 @@ public enum SkinnyProduct {
             s00 += r0 * v0; s01 += r0 * v1
             let r1 = w[1 * count + i]
             s10 += r1 * v0; s11 += r1 * v1
-            let r2 = w[2 * count + i]
-            s20 += r2 * v0; s21 += r2 * v1
-            let r3 = w[3 * count + i]
-            s30 += r3 * v0; s31 += r3 * v1
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
         store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
         store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
         store(s11, y + (1 * t.outStride + 1), t.bias, 1, t.accumulate)
-        store(s20, y + (0 * t.outStride + 2), t.bias, 2, t.accumulate)
-        store(s21, y + (1 * t.outStride + 2), t.bias, 2, t.accumulate)
-        store(s30, y + (0 * t.outStride + 3), t.bias, 3, t.accumulate)
-        store(s31, y + (1 * t.outStride + 3), t.bias, 3, t.accumulate)
+    }
+
+    /// 2 weight rows × 3 vectors (6 dot products); see `Tile`.
+    @inline(never)
+    static func kernel2x3(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let w1 = UnsafeRawPointer(t.weights + 1 * t.count)
+        let xp = UnsafeRawPointer(t.packed)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
+        var a02 = fresh ? SIMD8<Float>() : t.partials[2]
+        var a10 = fresh ? SIMD8<Float>() : t.partials[3]
+        var a11 = fresh ? SIMD8<Float>() : t.partials[4]
+        var a12 = fresh ? SIMD8<Float>() : t.partials[5]
+        var offset = t.begin &* 4
+        var packedOffset = t.begin &* 12
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
+            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
+            let v2 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 64, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 += r0 * v0; a01 += r0 * v1; a02 += r0 * v2
+            let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a10 += r1 * v0; a11 += r1 * v1; a12 += r1 * v2
+            offset &+= 32
+            packedOffset &+= 96
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a02; t.partials[3] = a10; t.partials[4] = a11; t.partials[5] = a12
+            return
+        }
+        var s00 = lanesSum(a00)
+        var s01 = lanesSum(a01)
+        var s02 = lanesSum(a02)
+        var s10 = lanesSum(a10)
+        var s11 = lanesSum(a11)
+        var s12 = lanesSum(a12)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let v1 = x[1 * count + i]
+            let v2 = x[2 * count + i]
+            let r0 = w[i]
+            s00 += r0 * v0; s01 += r0 * v1; s02 += r0 * v2
+            let r1 = w[1 * count + i]
+            s10 += r1 * v0; s11 += r1 * v1; s12 += r1 * v2
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s02, y + (2 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s11, y + (1 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s12, y + (2 * t.outStride + 1), t.bias, 1, t.accumulate)
+    }
+
+    /// 2 weight rows × 4 vectors (8 dot products); see `Tile`.
+    @inline(never)
+    static func kernel2x4(_ t: Tile) {
+        let w0 = UnsafeRawPointer(t.weights)
+        let w1 = UnsafeRawPointer(t.weights + 1 * t.count)
+        let xp = UnsafeRawPointer(t.packed)
+        let fresh = t.begin == 0
+        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
+        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
+        var a02 = fresh ? SIMD8<Float>() : t.partials[2]
+        var a03 = fresh ? SIMD8<Float>() : t.partials[3]
+        var a10 = fresh ? SIMD8<Float>() : t.partials[4]
+        var a11 = fresh ? SIMD8<Float>() : t.partials[5]
+        var a12 = fresh ? SIMD8<Float>() : t.partials[6]
+        var a13 = fresh ? SIMD8<Float>() : t.partials[7]
+        var offset = t.begin &* 4
+        var packedOffset = t.begin &* 16
+        let endBytes = t.end &* 4
+        while offset < endBytes {
+            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
+            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
+            let v2 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 64, as: SIMD8<Float>.self)
+            let v3 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 96, as: SIMD8<Float>.self)
+            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a00 += r0 * v0; a01 += r0 * v1; a02 += r0 * v2; a03 += r0 * v3
+            let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            a10 += r1 * v0; a11 += r1 * v1; a12 += r1 * v2; a13 += r1 * v3
+            offset &+= 32
+            packedOffset &+= 128
+        }
+        guard let y = t.outputs else {
+            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a02; t.partials[3] = a03; t.partials[4] = a10; t.partials[5] = a11; t.partials[6] = a12; t.partials[7] = a13
+            return
+        }
+        var s00 = lanesSum(a00)
+        var s01 = lanesSum(a01)
+        var s02 = lanesSum(a02)
+        var s03 = lanesSum(a03)
+        var s10 = lanesSum(a10)
+        var s11 = lanesSum(a11)
+        var s12 = lanesSum(a12)
+        var s13 = lanesSum(a13)
+        let x = t.inputs, w = t.weights, count = t.count
+        var i = t.end
+        while i < count {
+            let v0 = x[i]
+            let v1 = x[1 * count + i]
+            let v2 = x[2 * count + i]
+            let v3 = x[3 * count + i]
+            let r0 = w[i]
+            s00 += r0 * v0; s01 += r0 * v1; s02 += r0 * v2; s03 += r0 * v3
+            let r1 = w[1 * count + i]
+            s10 += r1 * v0; s11 += r1 * v1; s12 += r1 * v2; s13 += r1 * v3
+            i &+= 1
+        }
+        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s02, y + (2 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s03, y + (3 * t.outStride + 0), t.bias, 0, t.accumulate)
+        store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s11, y + (1 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s12, y + (2 * t.outStride + 1), t.bias, 1, t.accumulate)
+        store(s13, y + (3 * t.outStride + 1), t.bias, 1, t.accumulate)
     }
 }
 

@@ -220,11 +220,26 @@ public final class InferenceModel: @unchecked Sendable {
     }
 }
 
-/// out (rows, outFeatures) = inp (rows, inFeatures) · weight (outFeatures, inFeatures)ᵀ for inference.
+/// out (rows, outFeatures) = inp (rows, inFeatures) · weight (outFeatures, inFeatures)ᵀ for inference:
+/// the skinny multi-vector product for few rows (each weight row streamed once
+/// for all rows — OpenBLAS's sgemm is ~4× off the bandwidth limit there,
+/// MACHINE-NOTES.md), sgemm above its crossover.
 enum Linear {
+    /// Threads for the skinny product; 1 gives results independent of the machine's core count.
+    nonisolated(unsafe) static var threads = SkinnyProduct.defaultThreads
+
     @inline(__always)
     static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         rows: Int, inFeatures: Int, outFeatures: Int) {
-        Layers.matmulForward(out: out, inp: inp, weight: weight, n: rows, c: inFeatures, oc: outFeatures)
+        SkinnyProduct.linear(weights: weight, outFeatures: outFeatures, inFeatures: inFeatures, inputs: inp,
+                             vectors: rows, outputs: out, threads: threads)
+    }
+}
+
+extension InferenceModel {
+    /// Threads of the decode-time products (default: every core).
+    public static var productThreads: Int {
+        get { Linear.threads }
+        set { Linear.threads = max(1, newValue) }
     }
 }

@@ -189,6 +189,7 @@ public final class TrainingState<T: Real>: @unchecked Sendable {
 extension Network {
     /// Forward over `state.batch` windows of `state.length` tokens up to the
     /// features f. `tokens` has batch · length entries.
+    @_specialize(exported: true, where T == Float)
     public func forwardTrunk(tokens: [Int32], state: TrainingState<T>) {
         precondition(tokens.count == state.rows, "forwardTrunk: \(tokens.count) tokens for \(state.rows) rows")
         precondition(state.length <= config.contextLength, "window longer than the context length")
@@ -236,6 +237,7 @@ extension Network {
     /// `weight` · ∂loss/∂f to the feature gradients and ∂/∂W_out to the gradients.
     /// Returns the mean loss (nats per token).
     @discardableResult
+    @_specialize(exported: true, where T == Float)
     public func languageModelLoss(targets: [Int32], state: TrainingState<T>, weight: T = 1) -> T {
         let n = state.rows, d = config.width, vocab = config.vocab
         Layers.matmulForward(out: state.logits, inp: state.features, weight: p(outputOffset), n: n, c: d, oc: vocab)
@@ -255,6 +257,7 @@ extension Network {
     }
 
     /// Back-propagates the accumulated feature (and residual-stream) gradients through the trunk.
+    @_specialize(exported: true, where T == Float)
     public func backwardTrunk(state: TrainingState<T>) {
         let n = state.rows, d = config.width, kv = config.kvWidth, f = config.ffnHidden
         // dx: gradient of the residual stream being walked down.
@@ -322,6 +325,7 @@ extension Network {
 
     /// Next-token loss and its gradient (zeroes gradients first): forward, LM loss, backward.
     @discardableResult
+    @_specialize(exported: true, where T == Float)
     public func lossAndGradients(tokens: [Int32], targets: [Int32], state: TrainingState<T>) -> T {
         zeroGradients()
         forwardTrunk(tokens: tokens, state: state)

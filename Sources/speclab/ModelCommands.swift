@@ -54,3 +54,16 @@ struct Generate: ParsableCommand {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 }
+
+struct BenchModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-model",
+        abstract: "Decode time, T(k)/T(1) and training throughput of a reference-model preset against this machine's measured limits.")
+
+    @Option(help: "Model preset (large: weights far beyond the L3 cache).") var preset = "large"
+    @Option(help: "Threads for products and probes.") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        for line in try ModelBenchmark.run(preset: preset, threads: threads) { say(line) }
+    }
+}

@@ -1,0 +1,82 @@
+// `speclab bench-model`: decode speed of the reference transformer against
+// the machine's own limits, measured in one run — streaming-read bandwidth,
+// sgemm FLOP/s, the per-token decode time, T(k)/T(1) (the memory-bound plateau
+// speculation relies on) and training throughput.
+
+import Foundation
+import LinAlg
+import Transformer
+
+public enum ModelBenchmark {
+    public static func run(preset: String, threads: Int, repetitions: Int = 7,
+                           trainingPreset: String = "small") throws -> [String] {
+        guard threads >= 1 else { throw ModelError("--threads must be >= 1") }
+        let config = try ModelConfig.preset(named: preset)
+        var lines = Benchmark.machineFacts()
+        InferenceModel.productThreads = threads
+        OpenBLAS.setThreads(threads)
+
+        let bandwidth = Probes.streamingReadBandwidth(bytes: 512 << 20, threads: threads, repetitions: 5)
+        let sgemm = Probes.sgemmThroughput(size: 1024, threads: threads, repetitions: 5)
+        lines.append(String(format: "streaming read: %.1f GB/s (%d threads); sgemm 1024³: %.1f GFLOP/s",
+                            bandwidth.bytesPerSecond / 1e9, threads, sgemm.flopsPerSecond / 1e9))
+
+        let network = try Network<Float>(config: config)
+        network.initialize(seed: 1)
+        let model = InferenceModel(network: network)
+        let embedding = config.vocab * config.width
+        let streamed = Double(network.parameterCount - (config.tiedEmbeddings ? 0 : embedding)) * 4
+        lines.append(String(format: "model %@: %d parameters, %.1f MB of float32 weights streamed per forward (random weights: timing only)",
+                            config.name, network.parameterCount, streamed / 1e6))
+
+        let cache = KVCache(config: config)
+        let prompt = (0..<32).map { Int32(($0 * 37 + 11) % 256) }
+        _ = model.prefill(prompt, cache: cache)
+        func time(k: Int) -> Double {
+            let tokens = (0..<k).map { Int32(($0 * 53 + 7) % 256) }
+            var samples: [Double] = []
+            let step = [SequenceStep(tokens: tokens, cache: cache)]
+            model.forward(step)   // warm-up
+            for _ in 0..<repetitions {
+                let start = DispatchTime.now().uptimeNanoseconds
+                model.forward(step)
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return Statistics.median(samples)
+        }
+        let ks = [1, 2, 4, 8, 16, 32, 64]
+        let times = ks.map { time(k: $0) }
+        let bound = streamed / bandwidth.bytesPerSecond
+        lines.append(String(format: "decode one token: %.2f ms = %.1f GB/s of weights; bandwidth bound %.2f ms → %.2f× the bound (target ≤ 1.2×)",
+                            times[0] * 1e3, streamed / times[0] / 1e9, bound * 1e3, times[0] / bound))
+        var table = "T(k)/T(1):"
+        for (k, t) in zip(ks, times) { table += String(format: "  k=%d %.2f", k, t / times[0]) }
+        lines.append(table)
+        if let knee = zip(ks, times).first(where: { $0.1 / times[0] > 1.3 }) {
+            lines.append("T(8)/T(1) = \(String(format: "%.2f", times[3] / times[0])) (target ≤ 1.3); the forward leaves the memory-bound plateau (T(k) > 1.3·T(1)) at k = \(knee.0)")
+        } else {
+            lines.append("T(8)/T(1) = \(String(format: "%.2f", times[3] / times[0])) (target ≤ 1.3); still on the plateau at k = \(ks.last!)")
+        }
+
+        // Training throughput against sgemm, same threads.
+        let trainConfig = try ModelConfig.preset(named: trainingPreset)
+        let trainNetwork = try Network<Float>(config: trainConfig)
+        trainNetwork.initialize(seed: 1)
+        let length = min(128, trainConfig.contextLength), batch = 16
+        let state = TrainingState<Float>(config: trainConfig, batch: batch, length: length)
+        let tokens = (0..<(batch * length)).map { Int32(($0 * 31 + 5) % 256) }
+        let targets = tokens.map { ($0 + 1) % 256 }
+        // Through the (non-generic) objective, so the layers run as specialised Float code.
+        let objective = NextTokenObjective(network: trainNetwork)
+        _ = objective.step(inputs: tokens, targets: targets, state: state)
+        let steps = 5
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { _ = objective.step(inputs: tokens, targets: targets, state: state) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let flops = (6 * Double(trainNetwork.parameterCount) + 6 * Double(trainConfig.layers * trainConfig.width * length))
+            * Double(steps * batch * length)
+        lines.append(String(format: "training %@ (forward + backward, batch %d × %d): %.1f GFLOP/s = %.0f%% of sgemm (target ≥ 40%%)",
+                            trainConfig.name, batch, length, flops / seconds / 1e9, 100 * flops / seconds / sgemm.flopsPerSecond))
+        return lines
+    }
+}
