@@ -81,7 +81,24 @@ public struct ExperimentSpec: Codable, Sendable {
     public var hardware: [String]?
     public var models: [String]?
     public var tokens: String?
+    /// train: what to train.
+    public var training: TrainSpec?
     public var chart: ChartSpec
+}
+
+/// The `train` kind: a reference-model preset on a corpus, then a greedy sample.
+public struct TrainSpec: Codable, Sendable {
+    public var preset: String
+    public var corpus: String
+    public var steps: Int
+    public var batchSize: Int?
+    public var sequenceLength: Int?
+    public var learningRate: Float?
+    public var seed: UInt64?
+    /// BLAS threads (fixed, so the run is bitwise reproducible on a machine).
+    public var threads: Int?
+    public var samplePrompt: String?
+    public var sampleTokens: Int?
 }
 
 /// Where experiments and results live.

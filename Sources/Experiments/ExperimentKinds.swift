@@ -4,6 +4,7 @@
 import Analytic
 import Charts
 import Foundation
+import Transformer
 
 enum ExperimentKinds {
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
@@ -15,8 +16,9 @@ enum ExperimentKinds {
         case "formula-comparison":
             return try formulaComparison(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
         case "heatmap": return try heatmap(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
+        case "train": return try train(spec, output: output, plot: plot, notes: &notes)
         default:
-            throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: sweep, leviathan, step-time, formula-comparison, heatmap")
+            throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: sweep, leviathan, step-time, formula-comparison, heatmap, train")
         }
     }
 
@@ -195,6 +197,26 @@ enum ExperimentKinds {
                           yLabel: s.yLabel ?? "speedup over plain decoding (×)", series: lines,
                           referenceLines: s.guides, xRange: AxisRange(lower: 0, upper: 1), keyPosition: s.keyPosition)
         return ["data.csv"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
+    }
+
+    // MARK: train
+
+    static func train(_ spec: ExperimentSpec, output: URL, plot: Bool, notes: inout [String]) throws -> [String] {
+        guard let t = spec.training else { throw AnalyticError("a train experiment needs \"training\"") }
+        let config = try ModelConfig.preset(named: t.preset)
+        let settings = TrainingSettings(steps: t.steps, batchSize: t.batchSize ?? 16,
+                                        sequenceLength: t.sequenceLength ?? min(128, config.contextLength),
+                                        learningRate: t.learningRate ?? 3e-3, seed: t.seed ?? 1)
+        let lines = try TrainingRun.run(TrainingRequest(preset: t.preset, corpus: t.corpus, output: output,
+                                                        settings: settings, threads: t.threads ?? 1, plot: plot))
+        notes += lines.filter { !$0.hasPrefix("checkpoint") && !$0.hasPrefix("loss curve") }
+        var sample: [UInt8] = []
+        let prompt = Array((t.samplePrompt ?? "#include <gsl/").utf8)
+        try TrainingRun.generate(model: output, prompt: prompt, maxTokens: t.sampleTokens ?? 100,
+                                 settings: .greedy, seed: 1) { sample.append($0) }
+        try AtomicFile.write(Data(sample), to: output.appendingPathComponent("sample.txt"))
+        return ["model.safetensors", "config.json", "training.csv", "loss.dat", "loss.gp"]
+            + (plot ? ["loss.png", "loss.svg"] : []) + ["sample.txt"]
     }
 
     // MARK: heat map

@@ -69,7 +69,8 @@ public enum TrainingRun {
             p.validationBitsPerByte.map { ChartPoint(x: Double(p.step), y: $0) } })
         let chart = Chart(title: "Training loss: \(config.name) on \(corpus.name)",
                           subtitle: "\(network.parameterCount) parameters, batch \(request.settings.batchSize) × \(request.settings.sequenceLength) bytes, seed \(request.settings.seed)",
-                          xLabel: "step", yLabel: "loss (bits per byte)", series: [train, validation], keyPosition: .topRight)
+                          xLabel: "step", yLabel: "loss (bits per byte)", series: [train, validation],
+                          xRange: AxisRange(lower: 0), keyPosition: .topRight)
         var lines = [
             "\(config.name): \(network.parameterCount) parameters, corpus \(corpus.name) (\(corpus.train.count) train / \(corpus.validation.count) validation bytes)",
             String(format: "%d steps in %.1f s, %.0f tokens/s, %.2f GFLOP/s (6·N·tokens); last train loss %.3f nats",
@@ -93,12 +94,18 @@ public enum TrainingRun {
     }
 
     /// Generates from a checkpoint; streams bytes through `onByte`.
-    public static func generate(model directory: URL, prompt: String, maxTokens: Int, settings: SamplingSettings,
-                                seed: UInt64, onByte: @escaping (UInt8) -> Void) throws {
+    public static func generate(model directory: URL, prompt: [UInt8], maxTokens: Int, settings: SamplingSettings,
+                                seed: UInt64, echoPrompt: Bool = true, onByte: @escaping (UInt8) -> Void) throws {
         guard maxTokens >= 0 else { throw ModelError("--max-tokens must be >= 0") }
         let network = try Checkpoint.load(from: directory)
+        try settings.validate()
+        guard !prompt.isEmpty else { throw ModelError("the prompt is empty: give at least one byte") }
+        guard prompt.count + maxTokens <= network.config.contextLength else {
+            throw ModelError("prompt (\(prompt.count) bytes) + --max-tokens \(maxTokens) exceed the model's context of \(network.config.contextLength) bytes; shorten the prompt or ask for fewer tokens")
+        }
+        if echoPrompt { for byte in prompt { onByte(byte) } }
         let generator = Generator(model: InferenceModel(network: network))
-        _ = try generator.generate(prompt: Array(prompt.utf8), maxTokens: maxTokens, settings: settings, seed: seed,
+        _ = try generator.generate(prompt: prompt, maxTokens: maxTokens, settings: settings, seed: seed,
                                    onToken: onByte)
     }
 }

@@ -10,6 +10,8 @@
 
 import CGSL
 import Dispatch
+import Glibc
+let HUGE = getenv("HUGE") != nil
 
 /// A streaming-read bandwidth measurement.
 public struct BandwidthProbe: Sendable, Equatable, CustomStringConvertible {
@@ -204,7 +206,16 @@ public enum Probes {
     /// `count` Floats in [-1, 1) from a xorshift64* stream (fast enough for
     /// hundreds of MB; timing inputs only, not for statistics).
     static func filledBuffer(count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        let buffer: UnsafeMutablePointer<Float>
+        if HUGE && count * 4 >= (2 << 20) {
+            var raw: UnsafeMutableRawPointer? = nil
+            let size = (count * 4 + (2 << 20) - 1) & ~((2 << 20) - 1)
+            _ = posix_memalign(&raw, 2 << 20, size)
+            _ = madvise(raw, size, 14)
+            buffer = raw!.bindMemory(to: Float.self, capacity: count)
+        } else {
+            buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        }
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         for index in 0..<count {
             state ^= state >> 12; state ^= state << 25; state ^= state >> 27

@@ -36,7 +36,8 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate bytes from a trained checkpoint.")
 
     @Option(help: "Checkpoint directory (from 'speclab train').") var model: String
-    @Option(help: "The prompt (any bytes; the model is byte-level).") var prompt: String
+    @Option(help: "The prompt text.") var prompt: String?
+    @Option(name: .customLong("prompt-file"), help: "Read the prompt's raw bytes from a file (any bytes, not only UTF-8).") var promptFile: String?
     @Option(name: .customLong("max-tokens"), help: "Bytes to generate.") var maxTokens = 200
     @Option(help: "0 = greedy.") var temperature = 0.0
     @Option(name: .customLong("top-k"), help: "Keep the k most likely bytes (0 = off).") var topK = 0
@@ -46,8 +47,17 @@ struct Generate: ParsableCommand {
     func run() throws {
         let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP)
         try settings.validate()
-        FileHandle.standardOutput.write(Data(prompt.utf8))
-        try TrainingRun.generate(model: URL(fileURLWithPath: model), prompt: prompt, maxTokens: maxTokens,
+        let bytes: [UInt8]
+        switch (prompt, promptFile) {
+        case (let text?, nil): bytes = Array(text.utf8)
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ModelError("cannot read --prompt-file '\(path)'")
+            }
+            bytes = Array(data)
+        default: throw ModelError("give --prompt TEXT or --prompt-file PATH (one of them)")
+        }
+        try TrainingRun.generate(model: URL(fileURLWithPath: model), prompt: bytes, maxTokens: maxTokens,
                                  settings: settings, seed: seed) { byte in
             FileHandle.standardOutput.write(Data([byte]))
         }
