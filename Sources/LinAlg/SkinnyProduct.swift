@@ -9,7 +9,7 @@
 // Depends on CGSL (cblas_sgemm / cblas_sgemv for the large-k path), Dispatch
 // (row split across cores) and the C library (processor count). No Foundation, no I/O.
 //
-// Kernel layout: 4 weight rows × up to 2 vectors per block, SIMD8<Float>
+// Kernel layout: 4 weight rows × up to 1 vectors per block, SIMD8<Float>
 // accumulators (`a += w * x`: a multiply and an add, never a fused
 // multiply-add, so every build — portable or `-target-cpu haswell` — rounds
 // the same way), unaligned raw-pointer loads, scalar tails. The micro-kernels
@@ -41,10 +41,10 @@ public enum SkinnyProduct {
     /// Weight rows per register block.
     public static let rowBlock = 4
     /// Input vectors per register block.
-    public static let vectorBlock = 2
+    public static let vectorBlock = 1
     /// Elements of a weight row per tile: a block's tile (rows · tileLength
     /// floats) stays in L1 while every vector block uses it.
-    public static let tileLength = 1024
+    public static let tileLength = 512
     /// Weight matrices of at most this many bytes are multiplied on one
     /// thread: below it the cost of waking a second thread is comparable to
     /// the product itself.
@@ -313,13 +313,11 @@ public enum SkinnyProduct {
         if rows == SkinnyProduct.rowBlock {
             switch vectors {
             case 1: kernel4x1(tile)
-            case 2: kernel4x2(tile)
             default: preconditionFailure("SkinnyProduct: vector block \(vectors)")
             }
         } else {
             switch vectors {
             case 1: kernel1x1(tile)
-            case 2: kernel1x2(tile)
             default: preconditionFailure("SkinnyProduct: vector block \(vectors)")
             }
         }
@@ -404,44 +402,6 @@ public enum SkinnyProduct {
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
     }
 
-    /// 1 weight row × 2 vectors (2 dot products); see `Tile`.
-    @inline(never)
-    static func kernel1x2(_ t: Tile) {
-        let w0 = UnsafeRawPointer(t.weights)
-        let xp = UnsafeRawPointer(t.packed)
-        let fresh = t.begin == 0
-        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
-        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
-        var offset = t.begin &* 4
-        var packedOffset = t.begin &* 8
-        let endBytes = t.end &* 4
-        while offset < endBytes {
-            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
-            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
-            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0; a01 += r0 * v1
-            offset &+= 32
-            packedOffset &+= 64
-        }
-        guard let y = t.outputs else {
-            t.partials[0] = a00; t.partials[1] = a01
-            return
-        }
-        var s00 = lanesSum(a00)
-        var s01 = lanesSum(a01)
-        let x = t.inputs, w = t.weights, count = t.count
-        var i = t.end
-        while i < count {
-            let v0 = x[i]
-            let v1 = x[1 * count + i]
-            let r0 = w[i]
-            s00 += r0 * v0; s01 += r0 * v1
-            i &+= 1
-        }
-        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
-        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
-    }
-
     /// 4 weight rows × 1 vector (4 dot products); see `Tile`.
     @inline(never)
     static func kernel4x1(_ t: Tile) {
@@ -497,77 +457,6 @@ public enum SkinnyProduct {
         store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
         store(s20, y + (0 * t.outStride + 2), t.bias, 2, t.accumulate)
         store(s30, y + (0 * t.outStride + 3), t.bias, 3, t.accumulate)
-    }
-
-    /// 4 weight rows × 2 vectors (8 dot products); see `Tile`.
-    @inline(never)
-    static func kernel4x2(_ t: Tile) {
-        let w0 = UnsafeRawPointer(t.weights)
-        let w1 = UnsafeRawPointer(t.weights + 1 * t.count)
-        let w2 = UnsafeRawPointer(t.weights + 2 * t.count)
-        let w3 = UnsafeRawPointer(t.weights + 3 * t.count)
-        let xp = UnsafeRawPointer(t.packed)
-        let fresh = t.begin == 0
-        var a00 = fresh ? SIMD8<Float>() : t.partials[0]
-        var a01 = fresh ? SIMD8<Float>() : t.partials[1]
-        var a10 = fresh ? SIMD8<Float>() : t.partials[2]
-        var a11 = fresh ? SIMD8<Float>() : t.partials[3]
-        var a20 = fresh ? SIMD8<Float>() : t.partials[4]
-        var a21 = fresh ? SIMD8<Float>() : t.partials[5]
-        var a30 = fresh ? SIMD8<Float>() : t.partials[6]
-        var a31 = fresh ? SIMD8<Float>() : t.partials[7]
-        var offset = t.begin &* 4
-        var packedOffset = t.begin &* 8
-        let endBytes = t.end &* 4
-        while offset < endBytes {
-            let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
-            let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
-            let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0; a01 += r0 * v1
-            let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a10 += r1 * v0; a11 += r1 * v1
-            let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a20 += r2 * v0; a21 += r2 * v1
-            let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a30 += r3 * v0; a31 += r3 * v1
-            offset &+= 32
-            packedOffset &+= 64
-        }
-        guard let y = t.outputs else {
-            t.partials[0] = a00; t.partials[1] = a01; t.partials[2] = a10; t.partials[3] = a11; t.partials[4] = a20; t.partials[5] = a21; t.partials[6] = a30; t.partials[7] = a31
-            return
-        }
-        var s00 = lanesSum(a00)
-        var s01 = lanesSum(a01)
-        var s10 = lanesSum(a10)
-        var s11 = lanesSum(a11)
-        var s20 = lanesSum(a20)
-        var s21 = lanesSum(a21)
-        var s30 = lanesSum(a30)
-        var s31 = lanesSum(a31)
-        let x = t.inputs, w = t.weights, count = t.count
-        var i = t.end
-        while i < count {
-            let v0 = x[i]
-            let v1 = x[1 * count + i]
-            let r0 = w[i]
-            s00 += r0 * v0; s01 += r0 * v1
-            let r1 = w[1 * count + i]
-            s10 += r1 * v0; s11 += r1 * v1
-            let r2 = w[2 * count + i]
-            s20 += r2 * v0; s21 += r2 * v1
-            let r3 = w[3 * count + i]
-            s30 += r3 * v0; s31 += r3 * v1
-            i &+= 1
-        }
-        store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
-        store(s01, y + (1 * t.outStride + 0), t.bias, 0, t.accumulate)
-        store(s10, y + (0 * t.outStride + 1), t.bias, 1, t.accumulate)
-        store(s11, y + (1 * t.outStride + 1), t.bias, 1, t.accumulate)
-        store(s20, y + (0 * t.outStride + 2), t.bias, 2, t.accumulate)
-        store(s21, y + (1 * t.outStride + 2), t.bias, 2, t.accumulate)
-        store(s30, y + (0 * t.outStride + 3), t.bias, 3, t.accumulate)
-        store(s31, y + (1 * t.outStride + 3), t.bias, 3, t.accumulate)
     }
 }
 
