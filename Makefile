@@ -36,6 +36,7 @@ test: deps
 
 bench: build
 	OPENBLAS_NUM_THREADS=1 $(SPECLAB) bench
+	$(SPECLAB) bench-model --preset large
 
 clean:
 	rm -rf .build

@@ -10,8 +10,6 @@
 
 import CGSL
 import Dispatch
-import Glibc
-let HUGE = getenv("HUGE") != nil
 
 /// A streaming-read bandwidth measurement.
 public struct BandwidthProbe: Sendable, Equatable, CustomStringConvertible {
@@ -68,17 +66,21 @@ public enum Probes {
     /// Bytes read per second when `threads` threads each sum a contiguous share
     /// of a `bytes`-sized Float buffer (4 SIMD8 accumulators per thread, so the
     /// adds keep up with memory and the reads dominate). The buffer is written
-    /// once before timing so its pages exist. Median of `repetitions`.
+    /// once before timing so its pages exist; it is a `WeightBuffer` (huge
+    /// pages advised unless `hugePages` is false), like the weights of
+    /// `productTimes`, so the two compare. Median of `repetitions`.
     public static func streamingReadBandwidth(bytes: Int = 512 << 20,
                                               threads: Int = SkinnyProduct.defaultThreads,
-                                              repetitions: Int = 5) -> BandwidthProbe {
+                                              repetitions: Int = 5,
+                                              hugePages: Bool = true) -> BandwidthProbe {
         precondition(bytes >= 4, "Probes.streamingReadBandwidth: need at least one Float, got \(bytes) bytes")
         precondition(threads >= 1 && repetitions >= 1,
                      "Probes.streamingReadBandwidth: threads \(threads) and repetitions \(repetitions) must be ≥ 1")
         let count = bytes / MemoryLayout<Float>.stride
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        buffer.initialize(repeating: 1, count: count)
-        defer { buffer.deallocate() }
+        let storage = WeightBuffer(count: count, hugePages: hugePages)
+        defer { withExtendedLifetime(storage) {} }   // keep the memory until the end
+        let buffer = storage.baseAddress
+        buffer.update(repeating: 1, count: count)
         let partials = UnsafeMutablePointer<Double>.allocate(capacity: threads)
         partials.initialize(repeating: 0, count: threads)
         defer { partials.deallocate() }
@@ -104,7 +106,7 @@ public enum Probes {
         let median = Statistics.median(samples)
         return BandwidthProbe(bytesPerSecond: Double(count * 4) / median, bytes: count * 4,
                               threads: threads, samples: samples, checksum: checksum,
-                              method: "sum of \(count) Float32 with SIMD8, \(threads) thread(s) on contiguous shares, 1 warm-up, median of \(repetitions)")
+                              method: "sum of \(count) Float32 with SIMD8, \(threads) thread(s) on contiguous shares, \(storage.hugePagesAdvised ? "huge pages advised" : "4 KiB pages"), 1 warm-up, median of \(repetitions)")
     }
 
     /// FLOP/s of cblas_sgemm on size×size×size (2·size³ operations) with the
@@ -117,15 +119,13 @@ public enum Probes {
         let previousThreads = OpenBLAS.threads
         OpenBLAS.setThreads(threads)
         defer { OpenBLAS.setThreads(previousThreads) }
-        let a = filledBuffer(count: size * size, seed: 1)
-        let b = filledBuffer(count: size * size, seed: 2)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
-        c.initialize(repeating: 0, count: size * size)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        let a = filledArray(count: size * size, seed: 1)
+        let b = filledArray(count: size * size, seed: 2)
+        var c = [Float](repeating: 0, count: size * size)
         let n = Int32(size)
         func product() {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n,
-                        1, a, n, b, n, 0, c, n)
+                        1, a, n, b, n, 0, &c, n)
         }
         product()
         let samples = timed(repetitions: repetitions, product)
@@ -136,24 +136,27 @@ public enum Probes {
     }
 
     /// Median time of `SkinnyProduct.multiply` for W (out, in) and each k in
-    /// `ks`, with `threads` threads (weights filled with pseudo-random values
-    /// in [-1, 1), no bias). Report T(k)/T(1) from one call.
+    /// `ks`, with `threads` threads (weights in a `WeightBuffer` filled with
+    /// pseudo-random values in [-1, 1), no bias). Report T(k)/T(1) from one call.
     public static func skinnyProductTimes(out: Int, in inFeatures: Int, ks: [Int],
                                           threads: Int = SkinnyProduct.defaultThreads,
-                                          repetitions: Int = 5) -> [ProductTiming] {
+                                          repetitions: Int = 5,
+                                          hugePages: Bool = true) -> [ProductTiming] {
         productTimes(out: out, in: inFeatures, ks: ks, path: .skinny, threads: threads,
-                     repetitions: repetitions)
+                     repetitions: repetitions, hugePages: hugePages)
     }
 
     /// Median time of the product for each k in `ks` on `path`. For `.openBLAS`
     /// the OpenBLAS thread count is set to `threads` and restored after.
     public static func productTimes(out: Int, in inFeatures: Int, ks: [Int], path: ProductPath,
                                     threads: Int = SkinnyProduct.defaultThreads,
-                                    repetitions: Int = 5) -> [ProductTiming] {
+                                    repetitions: Int = 5,
+                                    hugePages: Bool = true) -> [ProductTiming] {
         precondition(out >= 1 && inFeatures >= 1, "Probes.productTimes: W (\(out),\(inFeatures)) must be non-empty")
-        let weights = filledBuffer(count: out * inFeatures, seed: 3)
-        defer { weights.deallocate() }
-        return productTimes(weights: weights, out: out, in: inFeatures, ks: ks, path: path,
+        let weights = WeightBuffer(count: out * inFeatures, hugePages: hugePages)
+        defer { withExtendedLifetime(weights) {} }   // keep the memory until the end
+        fillPseudoRandom(weights.baseAddress, count: out * inFeatures, seed: 3)
+        return productTimes(weights: weights.baseAddress, out: out, in: inFeatures, ks: ks, path: path,
                             threads: threads, repetitions: repetitions)
     }
 
@@ -162,7 +165,9 @@ public enum Probes {
         precondition(ks.allSatisfy { $0 >= 1 } && threads >= 1 && repetitions >= 1,
                      "Probes.productTimes: ks \(ks), threads \(threads), repetitions \(repetitions) must be ≥ 1")
         guard let largest = ks.max() else { return [] }
-        let inputs = filledBuffer(count: largest * inFeatures, seed: 4)
+        let inputArray = filledArray(count: largest * inFeatures, seed: 4)
+        let inputs = UnsafeMutablePointer<Float>.allocate(capacity: largest * inFeatures)
+        inputs.initialize(from: inputArray, count: largest * inFeatures)
         let outputs = UnsafeMutablePointer<Float>.allocate(capacity: largest * out)
         outputs.initialize(repeating: 0, count: largest * out)
         defer { inputs.deallocate(); outputs.deallocate() }
@@ -203,26 +208,23 @@ public enum Probes {
         return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
     }
 
-    /// `count` Floats in [-1, 1) from a xorshift64* stream (fast enough for
-    /// hundreds of MB; timing inputs only, not for statistics).
-    static func filledBuffer(count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
-        let buffer: UnsafeMutablePointer<Float>
-        if HUGE && count * 4 >= (2 << 20) {
-            var raw: UnsafeMutableRawPointer? = nil
-            let size = (count * 4 + (2 << 20) - 1) & ~((2 << 20) - 1)
-            _ = posix_memalign(&raw, 2 << 20, size)
-            _ = madvise(raw, size, 14)
-            buffer = raw!.bindMemory(to: Float.self, capacity: count)
-        } else {
-            buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+    /// `count` Floats in [-1, 1) (see `fillPseudoRandom`).
+    static func filledArray(count: Int, seed: UInt64) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress { fillPseudoRandom(base, count: count, seed: seed) }
+            initialized = count
         }
+    }
+
+    /// Writes `count` Floats in [-1, 1) from a xorshift64* stream (fast enough
+    /// for hundreds of MB; timing inputs only, not for statistics).
+    static func fillPseudoRandom(_ buffer: UnsafeMutablePointer<Float>, count: Int, seed: UInt64) {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         for index in 0..<count {
             state ^= state >> 12; state ^= state << 25; state ^= state >> 27
             let bits = (state &* 0x2545_F491_4F6C_DD1D) >> 40            // 24 bits
             buffer[index] = Float(bits) * (2.0 / 16_777_216.0) - 1
         }
-        return buffer
     }
 
     /// Σ buffer[0..<count] with four SIMD8 accumulators.
@@ -264,16 +266,18 @@ public enum KernelBenchmark {
                            repetitions: Int = 5,
                            bandwidthBytes: Int = 512 << 20,
                            sgemmSize: Int = 1024,
+                           hugePages: Bool = true,
                            progress: ((String) -> Void)? = nil) -> [String] {
         var lines: [String] = []
         func emit(_ line: String) { lines.append(line); progress?(line) }
         let weightBytes = Double(outFeatures * inFeatures * 4)
-        emit("kernel benchmark: W (\(outFeatures), \(inFeatures)) float32 = \(Format.fixed(weightBytes / 1e6, 1)) MB, median of \(repetitions) repetitions")
+        emit("kernel benchmark: W (\(outFeatures), \(inFeatures)) float32 = \(Format.fixed(weightBytes / 1e6, 1)) MB, median of \(repetitions) repetitions, \(hugePages ? "huge pages advised" : "4 KiB pages") for W and the read buffer")
         emit("OpenBLAS: \(OpenBLAS.configDescription)")
         var bandwidth: [Int: BandwidthProbe] = [:]
         var flops: [Int: FlopsProbe] = [:]
         for threads in threadCounts {
-            let probe = Probes.streamingReadBandwidth(bytes: bandwidthBytes, threads: threads, repetitions: repetitions)
+            let probe = Probes.streamingReadBandwidth(bytes: bandwidthBytes, threads: threads,
+                                                      repetitions: repetitions, hugePages: hugePages)
             bandwidth[threads] = probe
             emit("streaming read: \(probe)")
         }
@@ -282,8 +286,10 @@ public enum KernelBenchmark {
             flops[threads] = probe
             emit("sgemm: \(probe)")
         }
-        let weights = Probes.filledBuffer(count: outFeatures * inFeatures, seed: 3)
-        defer { weights.deallocate() }
+        let weightStorage = WeightBuffer(count: outFeatures * inFeatures, hugePages: hugePages)
+        defer { withExtendedLifetime(weightStorage) {} }   // keep the memory until the end
+        Probes.fillPseudoRandom(weightStorage.baseAddress, count: outFeatures * inFeatures, seed: 3)
+        let weights = UnsafePointer(weightStorage.baseAddress)
         for threads in threadCounts {
             guard let readRate = bandwidth[threads]?.bytesPerSecond,
                   let flopRate = flops[threads]?.flopsPerSecond else { continue }

@@ -228,4 +228,28 @@ struct SkinnyProductTests {
         SkinnyProduct.multiply(Matrix(rows: 0, cols: 5), weights: Matrix(rows: 2, cols: 5), into: &none)
         #expect(none.values.isEmpty)
     }
+
+    @Test("WeightBuffer: zeroed, 2 MiB-aligned, usable as weights")
+    func weightBuffer() {
+        for hugePages in [true, false] {
+            let storage = WeightBuffer(count: 3 * 1000 + 5, hugePages: hugePages)
+            #expect(storage.count == 3005 && storage.buffer.count == 3005)
+            #expect(UInt(bitPattern: storage.baseAddress) % UInt(2 << 20) == 0)
+            #expect(storage.buffer.allSatisfy { $0 == 0 })
+            if !hugePages { #expect(!storage.hugePagesAdvised) }
+            let p = randomProblem(out: 5, in: 601, k: 3, seed: 77)
+            _ = storage.buffer.initialize(from: p.weights.values)
+            var y = [Float](repeating: 0, count: 3 * 5)
+            p.inputs.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { yb in
+                    SkinnyProduct.multiply(weights: storage.baseAddress, outFeatures: 5, inFeatures: 601,
+                                           inputs: x.baseAddress!, vectors: 3, outputs: yb.baseAddress!)
+                }
+            }
+            withExtendedLifetime(storage) {}
+            var expected = Matrix(rows: 3, cols: 5)
+            SkinnyProduct.multiply(p.inputs, weights: p.weights, into: &expected)
+            #expect(y.map(\.bitPattern) == expected.values.map(\.bitPattern))
+        }
+    }
 }
