@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // SpecLab: analytic model and reference simulator of speculative decoding and
 // multi-token prediction. Module graph (one-way):
-//   CGSL -> LinAlg -> Transformer   (numerics on GSL + OpenBLAS; the reference model)
+//   CGSL -> LinAlg -> Transformer -> Decoding   (numerics; the reference model; decoding methods)
 //   Analytic, Charts          (pure Swift, Foundation only)
 //   Analytic + Charts -> Experiments -> speclab (CLI, no logic)
 import PackageDescription
@@ -26,16 +26,18 @@ let package = Package(
                        providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
         .target(name: "LinAlg", dependencies: ["CGSL"]),
         .target(name: "Transformer", dependencies: ["LinAlg"]),
+        .target(name: "Decoding", dependencies: ["Transformer", "LinAlg"]),
         .target(name: "Analytic"),
         .target(name: "Charts"),
-        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Transformer"]),
+        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Transformer", "Decoding"]),
         .executableTarget(name: "speclab", dependencies: [
-            "Analytic", "Charts", "Experiments", "LinAlg", "Transformer",
+            "Analytic", "Charts", "Experiments", "LinAlg", "Transformer", "Decoding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
         .testTarget(name: "AnalyticTests", dependencies: ["Analytic"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "LinAlg"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Transformer", "LinAlg"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts"]),
     ]

@@ -1,0 +1,163 @@
+// The speculation loop shared by every method (ALGORITHMS.md §0): draft a
+// tree rooted at the pending token, one target verify forward over it, accept
+// with a verifier, keep the accepted path in the caches, let the drafter catch
+// up. Counters are kept by the loop itself (STYLE.md).
+
+import Foundation
+import LinAlg
+import Transformer
+
+/// The model being decoded from, as the loop sees it.
+public protocol TargetModel: AnyObject {
+    var vocabulary: Int { get }
+    /// Runs the prompt (the cache must be empty) and returns the distributions at its last position (node 0).
+    func prefill(_ prompt: [Int32], settings: SamplingSettings) -> NodeDistributions
+    /// One verify forward over the tree's nodes at positions n + depth; cache rows are tentative.
+    func verify(_ tree: TokenTree, settings: SamplingSettings) -> NodeDistributions
+    /// Keeps the accepted path (tree indices, root first) in the cache.
+    func accept(path: [Int])
+    /// Tokens committed in the cache.
+    var committedLength: Int { get }
+}
+
+/// A drafter's proposal for one round.
+public struct DraftProposal {
+    public var tree: TokenTree
+    /// For sampled chain drafts (V2): q[i] = the full distribution node i was drawn from (q[0] unused).
+    public var q: [[Double]]?
+    /// Drafter forwards spent on this proposal.
+    public var drafterForwards: Int
+
+    public init(tree: TokenTree, q: [[Double]]? = nil, drafterForwards: Int = 0) {
+        self.tree = tree
+        self.q = q
+        self.drafterForwards = drafterForwards
+    }
+}
+
+public protocol Drafter: AnyObject {
+    var name: String { get }
+    /// A new sequence: the prompt is committed everywhere; `first` is the pending token.
+    func reset(prompt: [Int32], first: Int32)
+    /// Proposes a tree rooted at the pending token `root`; `context` holds every committed token.
+    func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal
+    /// After verification: the accepted drafts (after the root) and the extra token y.
+    func update(accepted: [Int32], extra: Int32)
+}
+
+/// Counters of one decode (STYLE.md: the summary is computed from them).
+public struct DecodeStats: Sendable, Codable, Equatable {
+    public var rounds = 0
+    public var drafted = 0
+    public var accepted = 0
+    /// acceptedAtLeast[k-1] = rounds with at least k accepted drafts (unconditional A_k · rounds).
+    public var acceptedAtLeast: [Int] = []
+    /// histogram[a] = rounds that accepted a drafts.
+    public var acceptedLengthHistogram: [Int] = []
+    /// Verify forwards of the target (the prefill is not counted).
+    public var targetForwards = 0
+    public var drafterForwards = 0
+    public var draftingSeconds = 0.0
+    public var verifyingSeconds = 0.0
+    public var otherSeconds = 0.0
+    /// Tokens emitted, the prefill's first token included, truncated at the budget.
+    public var tokensGenerated = 0
+
+    public init() {}
+
+    /// τ = Σ (a_i + 1) / R: tokens per target verify forward, bonus counted once (§2.7).
+    public var tau: Double { rounds > 0 ? Double(accepted + rounds) / Double(rounds) : 0 }
+    /// A_k = P(a ≥ k), k = 1, 2, …
+    public var perPositionAcceptance: [Double] {
+        acceptedAtLeast.map { rounds > 0 ? Double($0) / Double(rounds) : 0 }
+    }
+    public var seconds: Double { draftingSeconds + verifyingSeconds + otherSeconds }
+
+    mutating func record(accepted a: Int, drafted: Int) {
+        rounds += 1
+        self.drafted += drafted
+        self.accepted += a
+        if acceptedLengthHistogram.count <= a { acceptedLengthHistogram += [Int](repeating: 0, count: a + 1 - acceptedLengthHistogram.count) }
+        acceptedLengthHistogram[a] += 1
+        if acceptedAtLeast.count < a { acceptedAtLeast += [Int](repeating: 0, count: a - acceptedAtLeast.count) }
+        for k in 0..<a { acceptedAtLeast[k] += 1 }
+    }
+
+    public mutating func merge(_ other: DecodeStats) {
+        rounds += other.rounds; drafted += other.drafted; accepted += other.accepted
+        for (k, v) in other.acceptedAtLeast.enumerated() {
+            if k < acceptedAtLeast.count { acceptedAtLeast[k] += v } else { acceptedAtLeast.append(v) }
+        }
+        for (k, v) in other.acceptedLengthHistogram.enumerated() {
+            if k < acceptedLengthHistogram.count { acceptedLengthHistogram[k] += v } else { acceptedLengthHistogram.append(v) }
+        }
+        targetForwards += other.targetForwards; drafterForwards += other.drafterForwards
+        draftingSeconds += other.draftingSeconds; verifyingSeconds += other.verifyingSeconds
+        otherSeconds += other.otherSeconds; tokensGenerated += other.tokensGenerated
+    }
+}
+
+public struct DecodeResult: Sendable {
+    public var tokens: [Int32]
+    public var stats: DecodeStats
+}
+
+public enum SpeculativeDecoding {
+    /// Decodes up to `maxNewTokens` after `prompt`. Seeds: drafting and
+    /// verification draw from separate streams (§1.7). T = 0 verifies with V1;
+    /// T > 0 with V2 when the proposal carries q (sampled chain drafts), V3 otherwise.
+    public static func generate(target: TargetModel, drafter: Drafter, prompt: [Int32], maxNewTokens: Int,
+                                settings: SamplingSettings, seed: UInt64) -> DecodeResult {
+        generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: maxNewTokens, settings: settings,
+                 seed: seed, residual: .exact)
+    }
+
+    static func generate(target: TargetModel, drafter: Drafter, prompt: [Int32], maxNewTokens: Int,
+                         settings: SamplingSettings, seed: UInt64, residual: ResidualRule) -> DecodeResult {
+        let draftRNG = RandomSource(seed: seed &* 2 &+ 1)
+        let verifyRNG = RandomSource(seed: seed &* 2)
+        var stats = DecodeStats()
+        var output: [Int32] = []
+        guard maxNewTokens > 0 else { return DecodeResult(tokens: [], stats: stats) }
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { clock = now }
+            return Double(now - clock) / 1e9
+        }
+        let first = target.prefill(prompt, settings: settings)
+        var pending = Int32(settings.temperature == 0 ? first.argmax(0) : sample(first.probabilities(0), uniform: verifyRNG.uniform()))
+        output.append(pending)
+        var context = prompt
+        drafter.reset(prompt: prompt, first: pending)
+        stats.otherSeconds += lap()
+        while output.count < maxNewTokens {
+            let proposal = drafter.propose(root: pending, context: context, settings: settings, rng: draftRNG)
+            stats.drafterForwards += proposal.drafterForwards
+            stats.draftingSeconds += lap()
+            let distributions = target.verify(proposal.tree, settings: settings)
+            stats.targetForwards += 1
+            let result: VerifyResult
+            if settings.temperature == 0 {
+                result = Verification.greedy(tree: proposal.tree, target: distributions)
+            } else if let q = proposal.q, proposal.tree.isChain {
+                result = Verification.chainSampling(tree: proposal.tree, q: q, target: distributions, rng: verifyRNG,
+                                                    residual: residual)
+            } else {
+                result = Verification.deterministicTree(tree: proposal.tree, target: distributions, rng: verifyRNG)
+            }
+            target.accept(path: result.path)
+            stats.verifyingSeconds += lap()
+            let acceptedTokens = result.path.dropFirst().map { proposal.tree.tokens[$0] }
+            context.append(pending)
+            context += acceptedTokens
+            for token in acceptedTokens + [result.extra] where output.count < maxNewTokens { output.append(token) }
+            stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
+            drafter.update(accepted: acceptedTokens, extra: result.extra)
+            pending = result.extra
+            stats.otherSeconds += lap()
+        }
+        stats.tokensGenerated = output.count
+        return DecodeResult(tokens: output, stats: stats)
+    }
+}

@@ -1,0 +1,119 @@
+// Verifiers (ALGORITHMS.md §2): given a token tree and the target's warped
+// distribution p at every node, return the accepted path and the extra token
+// y (the correction after a rejection, or the bonus after full acceptance).
+// V1 greedy match, V2 chain speculative sampling (Leviathan et al. 2023,
+// Chen et al. 2023), V3 tree verification with deterministic candidates.
+
+import Foundation
+import LinAlg
+
+/// The target's view of the tree nodes after one verify forward.
+public protocol NodeDistributions: AnyObject {
+    /// argmax of the target's logits at node i (ties to the lowest index).
+    func argmax(_ node: Int) -> Int
+    /// The warped target distribution p at node i (the distribution of the token after node i).
+    func probabilities(_ node: Int) -> [Double]
+}
+
+public struct VerifyResult: Sendable, Equatable {
+    /// Accepted tree indices, root (0) first.
+    public var path: [Int]
+    /// The extra token emitted after the accepted drafts.
+    public var extra: Int32
+    public var accepted: Int { path.count - 1 }
+}
+
+/// Draws from a (not necessarily normalised) non-negative vector with one uniform.
+@inline(__always)
+func sample(_ weights: [Double], uniform u: Double) -> Int {
+    let total = weights.reduce(0, +)
+    var target = u * total, last = 0
+    for (i, w) in weights.enumerated() where w > 0 {
+        last = i
+        if target < w { return i }
+        target -= w
+    }
+    return last
+}
+
+/// How the token after a rejection is drawn. `exact` is normalize(max(0, p − q))
+/// (the only lossless rule); `targetDistribution` resamples from p itself, the
+/// classic bug (it double-counts tokens the draft already proposed), kept
+/// internal so the distribution test can show that it fails.
+enum ResidualRule: Sendable {
+    case exact
+    case targetDistribution
+}
+
+public enum Verification {
+    /// V1: follow the child whose token is the target's argmax; stop when none matches.
+    public static func greedy(tree: TokenTree, target: NodeDistributions) -> VerifyResult {
+        var node = 0, path = [0]
+        while true {
+            let best = target.argmax(node)
+            guard let child = tree.children(of: node).first(where: { Int(tree.tokens[$0]) == best }) else {
+                return VerifyResult(path: path, extra: Int32(best))
+            }
+            node = child
+            path.append(child)
+        }
+    }
+
+    /// V2 on a chain whose node i (1...γ) was drawn from q[i] (full distributions).
+    public static func chainSampling(tree: TokenTree, q: [[Double]], target: NodeDistributions,
+                                     rng: RandomSource) -> VerifyResult {
+        chainSampling(tree: tree, q: q, target: target, rng: rng, residual: .exact)
+    }
+
+    static func chainSampling(tree: TokenTree, q: [[Double]], target: NodeDistributions, rng: RandomSource,
+                              residual rule: ResidualRule) -> VerifyResult {
+        precondition(tree.isChain, "V2 verifies chains; use V3/V4 for trees")
+        var path = [0]
+        for i in 1..<tree.count {
+            let token = Int(tree.tokens[i])
+            let p = target.probabilities(i - 1)
+            let qi = q[i]
+            precondition(qi[token] > 0, "V2: the draft token must have q > 0")
+            let u = rng.uniform()
+            if u * qi[token] < p[token] {
+                path.append(i)
+                continue
+            }
+            var residual = [Double](repeating: 0, count: p.count)
+            for x in 0..<p.count {
+                residual[x] = rule == .exact ? max(0, p[x] - qi[x]) : p[x]
+            }
+            let mass = residual.reduce(0, +)
+            let y = mass < 1e-12 ? sample(p, uniform: rng.uniform()) : sample(residual, uniform: rng.uniform())
+            return VerifyResult(path: path, extra: Int32(y))
+        }
+        let bonus = sample(target.probabilities(tree.count - 1), uniform: rng.uniform())
+        return VerifyResult(path: path, extra: Int32(bonus))
+    }
+
+    /// V3: children are fixed candidates (point masses), tried in rank order
+    /// against the running residual of p; a chain is the one-child case.
+    public static func deterministicTree(tree: TokenTree, target: NodeDistributions, rng: RandomSource) -> VerifyResult {
+        var node = 0, path = [0]
+        while true {
+            var p = target.probabilities(node)
+            var descended = false
+            for child in tree.children(of: node) {
+                let token = Int(tree.tokens[child])
+                if rng.uniform() < p[token] {
+                    node = child
+                    path.append(child)
+                    descended = true
+                    break
+                }
+                p[token] = 0
+                let mass = p.reduce(0, +)
+                guard mass > 0 else { break }
+                for x in 0..<p.count { p[x] /= mass }
+            }
+            if !descended {
+                return VerifyResult(path: path, extra: Int32(sample(p, uniform: rng.uniform())))
+            }
+        }
+    }
+}
