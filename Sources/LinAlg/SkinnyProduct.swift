@@ -11,13 +11,15 @@
 //
 // Kernel layout (tuned on the 2-vCPU AMD EPYC of MACHINE-NOTES.md, W 403 MB):
 // - Register blocks of 8 weight rows × 1 or 2 vectors when k ≤ 2 (more rows
-//   in flight = more cache misses outstanding = closer to the bandwidth), of
-//   4 rows × 2 vectors when k > 2 (8 SIMD8 accumulators, no spills with 16
-//   ymm registers); single rows for the out mod block tail, one vector for
-//   an odd k.
-// - Each block of rows is walked in tiles of 256 floats per row; every
-//   vector pair is applied to a tile while it is in L1, so W is read from
-//   memory once and in small steps interleaved with the arithmetic.
+//   in flight = more cache misses outstanding = closer to the bandwidth; the
+//   16 accumulators of 8×2 spill a little and still win), of 4 rows × 2
+//   vectors when k > 2 (8 SIMD8 accumulators, no spills with 16 ymm
+//   registers); single rows for the out mod block tail, one vector for an
+//   odd k.
+// - When k > 2, each block of rows is walked in tiles of 256 floats per row
+//   and every vector pair is applied to a tile while it is in L1, so W is
+//   read from memory once, in small steps interleaved with the arithmetic
+//   (whole rows at once: T(8) +20 %).
 // - X is first packed so that a vector pair's 8-float chunks are adjacent:
 //   rows of X (and W) lie a multiple of 4 KiB apart and would otherwise
 //   fall into the same L1 set.
@@ -53,15 +55,18 @@ import Darwin
 /// weights once. All matrices are row-major and densely packed: W (out, in),
 /// X (k, in) — vector j is `inputs[j*in ..< (j+1)*in]` — and Y (k, out).
 public enum SkinnyProduct {
-    /// Weight rows per register block when k ≤ 2 (more rows in flight, more
-    /// memory-level parallelism).
+    /// Weight rows per register block when k ≤ 2: more rows in flight, more
+    /// cache misses outstanding, closer to the bandwidth (k = 1: 8 rows 15.6
+    /// ms, 4 rows 17.0, 12 rows 16.4, 16 rows 18.3; k = 2: 8 rows 18.3 ms
+    /// despite spilling, 4 rows 20.5; W 403 MB, one thread).
     public static let fewVectorRowBlock = 8
     /// Weight rows per register block when k > 2.
     public static let rowBlock = 4
     /// Input vectors per register block.
     public static let vectorBlock = 2
-    /// Elements of a weight row per tile: a block's tile (rows · tileLength
-    /// floats) stays in L1 while every vector block uses it.
+    /// Elements of a weight row per tile when k > vectorBlock: a block's tile
+    /// (rows · tileLength floats) stays in L1 while every vector block uses it
+    /// (256: T(8) 30 ms; 128: 33; 512: 31–33; 1024: 34.6; whole rows: 36).
     public static let tileLength = 256
     /// Weight matrices of at most this many bytes are multiplied on one
     /// thread. Measured: streaming 1 MB matrices from memory back to back
@@ -70,8 +75,11 @@ public enum SkinnyProduct {
     /// this VM) makes 2 threads break even only from ~4–8 MB.
     public static let parallelThresholdBytes = 1 << 20
     /// `linear` uses this kernel for k ≤ sgemmCrossover and OpenBLAS sgemm
-    /// above (measured with `KernelBenchmark`, see the comment at its value).
-    public static let sgemmCrossover = 32
+    /// above. Measured on W (24576, 4096), median of 3: one thread, this
+    /// kernel wins up to k = 48 (166 ms against 179 ms) and loses at 64
+    /// (254 against 204); two threads, it wins at 40 (75 against 99 ms), ties
+    /// at 48 and loses at 64 (135 against 106).
+    public static let sgemmCrossover = 40
 
     /// The number of online processors (sysconf), at least 1: the default
     /// thread count of `multiply` and `linear`.
@@ -92,7 +100,8 @@ public enum SkinnyProduct {
     ///   - bias: optional (outFeatures), added to every output row.
     ///   - accumulate: Y ← Y + (X·Wᵀ + bias) instead of Y ← X·Wᵀ + bias.
     ///   - threads: threads the output rows are split across (1 = the calling
-    ///     thread only). The result does not depend on it (see the file comment).
+    ///     thread only), in chunks of whole row blocks claimed in order. The
+    ///     result does not depend on it, bit for bit (see the file comment).
     ///   - minimumParallelBytes: weight matrices of at most this many bytes run
     ///     on one thread whatever `threads` says.
     public static func multiply(weights: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
@@ -108,7 +117,7 @@ public enum SkinnyProduct {
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * (inFeatures & ~7)))
         defer { packed.deallocate() }
         pack(inputs, vectors: k, inFeatures: inFeatures, into: packed)
-        let task = Task(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
+        let job = Job(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
                         inputs: inputs, packed: UnsafePointer(packed), vectors: k,
                         outputs: outputs, bias: bias, accumulate: accumulate)
         let rowBlock = rowBlock(vectors: k)
@@ -116,7 +125,7 @@ public enum SkinnyProduct {
         let weightBytes = outFeatures * inFeatures * MemoryLayout<Float>.stride
         let threadCount = weightBytes > minimumParallelBytes ? min(threads, blocks) : 1
         if threadCount == 1 {
-            task.run(rows: 0, to: outFeatures)
+            job.run(rows: 0, to: outFeatures)
             return
         }
         // Chunks of whole row blocks, about 8 per thread, claimed in order by
@@ -129,7 +138,7 @@ public enum SkinnyProduct {
             while true {
                 let chunk = counter.next()
                 if chunk >= chunks { break }
-                task.run(rows: chunk * chunkRows, to: min(outFeatures, (chunk + 1) * chunkRows))
+                job.run(rows: chunk * chunkRows, to: min(outFeatures, (chunk + 1) * chunkRows))
             }
         }
     }
@@ -256,7 +265,7 @@ public enum SkinnyProduct {
 
     /// One product's operands, shared read-only by the threads; each thread
     /// writes a disjoint range of output columns.
-    private struct Task: @unchecked Sendable {
+    private struct Job: @unchecked Sendable {
         let weights: UnsafePointer<Float>
         let outFeatures: Int
         let inFeatures: Int
@@ -268,13 +277,15 @@ public enum SkinnyProduct {
         let bias: UnsafePointer<Float>?
         let accumulate: Bool
 
-        /// Output columns (weight rows) start..<end, for all vectors. Each
-        /// block of weight rows is walked in tiles of `tileLength` floats; every
-        /// vector block is applied to a tile while it is in L1, so the weights
-        /// stream from memory once and steadily, overlapping the arithmetic.
+        /// Output columns (weight rows) start..<end, for all vectors. With
+        /// more than one vector block, each block of weight rows is walked in
+        /// tiles of `tileLength` floats and every vector block is applied to a
+        /// tile while it is in L1, so the weights come from memory once.
         func run(rows start: Int, to end: Int) {
             let rowBlock = SkinnyProduct.rowBlock(vectors: vectors), vectorBlock = SkinnyProduct.vectorBlock
             let body = inFeatures & ~7
+            // One vector block: nothing to reuse, so whole rows (no tiles).
+            let tileLength = vectors > vectorBlock ? SkinnyProduct.tileLength : max(8, body)
             let slots = rowBlock * ((vectors + vectorBlock - 1) / vectorBlock) * vectorBlock
             withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: slots) { scratch in
                 let partials = scratch.baseAddress!
@@ -287,7 +298,7 @@ public enum SkinnyProduct {
                         let b = bias.map { $0 + sub }
                         var tileStart = 0
                         repeat {
-                            let tileEnd = min(body, tileStart + SkinnyProduct.tileLength)
+                            let tileEnd = min(body, tileStart + tileLength)
                             let last = tileEnd == body
                             var j = 0
                             while j < vectors {
@@ -311,7 +322,7 @@ public enum SkinnyProduct {
 
     /// Hands out 0, 1, 2, … to concurrent callers (a pthread mutex: no
     /// stdlib atomics before macOS 15, and a claim per chunk costs nothing).
-    private final class ChunkCounter: @unchecked Sendable {
+    final class ChunkCounter: @unchecked Sendable {
         private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         private var value = 0
         init() { pthread_mutex_init(mutex, nil) }

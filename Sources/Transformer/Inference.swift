@@ -55,6 +55,8 @@ public final class InferenceModel: @unchecked Sendable {
     private var k: UnsafeMutablePointer<Float>!, v: UnsafeMutablePointer<Float>!, att: UnsafeMutablePointer<Float>!
     private var proj: UnsafeMutablePointer<Float>!, gate: UnsafeMutablePointer<Float>!, up: UnsafeMutablePointer<Float>!
     private var hidden: UnsafeMutablePointer<Float>!, rstd: UnsafeMutablePointer<Float>!
+    /// Output of a fused product ([q | k | v] or [gate | up]) before it is split.
+    private var fused: UnsafeMutablePointer<Float>!
     /// Logits of the last forward, (rows, vocab).
     public private(set) var logits: UnsafeMutablePointer<Float>!
     /// Features f (final RMSNorm output) of the last forward, (rows, width).
@@ -88,6 +90,7 @@ public final class InferenceModel: @unchecked Sendable {
             }
             x = make(d); xn = make(d); q = make(d); k = make(kv); v = make(kv); att = make(d); proj = make(d)
             gate = make(f); up = make(f); hidden = make(f); rstd = make(1); logits = make(config.vocab); features = make(d)
+            fused = make(max(d + 2 * kv, 2 * f))
             for (_, p) in residualStreams { p.deallocate() }
             residualStreams.removeAll()
             capacityRows = rowsToHold
@@ -128,9 +131,9 @@ public final class InferenceModel: @unchecked Sendable {
             for l in 0..<config.layers {
                 let b = net.blocks[l]
                 Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.attentionNorm), n: total, c: d, epsilon: eps)
-                Linear.forward(out: q, inp: xn, weight: net.p(b.wq), rows: total, inFeatures: d, outFeatures: d)
-                Linear.forward(out: k, inp: xn, weight: net.p(b.wk), rows: total, inFeatures: d, outFeatures: kv)
-                Linear.forward(out: v, inp: xn, weight: net.p(b.wv), rows: total, inFeatures: d, outFeatures: kv)
+                // wq, wk, wv are consecutive rows of the parameter buffer: one product streams all three.
+                Linear.forward(out: fused, inp: xn, weight: net.p(b.wq), rows: total, inFeatures: d, outFeatures: d + 2 * kv)
+                split(fused, rows: total, into: [(q, d), (k, kv), (v, kv)])
                 Layers.rope(q, positions: pos.baseAddress!, n: total, heads: config.heads, headDim: hd, theta: config.ropeTheta)
                 Layers.rope(k, positions: pos.baseAddress!, n: total, heads: config.kvHeads, headDim: hd, theta: config.ropeTheta)
                 var start = 0
@@ -144,8 +147,9 @@ public final class InferenceModel: @unchecked Sendable {
                 Linear.forward(out: proj, inp: att, weight: net.p(b.wo), rows: total, inFeatures: d, outFeatures: d)
                 for i in 0..<(total * d) { x[i] += proj[i] }
                 Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.ffnNorm), n: total, c: d, epsilon: eps)
-                Linear.forward(out: gate, inp: xn, weight: net.p(b.w1), rows: total, inFeatures: d, outFeatures: f)
-                Linear.forward(out: up, inp: xn, weight: net.p(b.w3), rows: total, inFeatures: d, outFeatures: f)
+                // w1 and w3 are consecutive: one product for gate and up.
+                Linear.forward(out: fused, inp: xn, weight: net.p(b.w1), rows: total, inFeatures: d, outFeatures: 2 * f)
+                split(fused, rows: total, into: [(gate, f), (up, f)])
                 Layers.swigluForward(out: hidden, gate: gate, up: up, count: total * f)
                 Linear.forward(out: proj, inp: hidden, weight: net.p(b.w2), rows: total, inFeatures: f, outFeatures: d)
                 for i in 0..<(total * d) { x[i] += proj[i] }
@@ -155,6 +159,20 @@ public final class InferenceModel: @unchecked Sendable {
         Layers.rmsnormForward(out: features, rstd: rstd, inp: x, weight: net.p(net.finalNormOffset), n: total, c: d, epsilon: eps)
         Linear.forward(out: logits, inp: features, weight: net.p(net.outputOffset), rows: total, inFeatures: d,
                        outFeatures: config.vocab)
+    }
+
+    /// Splits rows of a fused product (rows, Σ widths) into separate (rows, width) buffers.
+    @inline(__always)
+    private func split(_ source: UnsafeMutablePointer<Float>, rows: Int,
+                       into parts: [(UnsafeMutablePointer<Float>, Int)]) {
+        let stride = parts.reduce(0) { $0 + $1.1 }
+        for r in 0..<rows {
+            var offset = r * stride
+            for (target, width) in parts {
+                (target + r * width).update(from: source + offset, count: width)
+                offset += width
+            }
+        }
     }
 
     /// Attention of one sequence's m new rows over its n cached rows (all
@@ -170,11 +188,22 @@ public final class InferenceModel: @unchecked Sendable {
         }
         let scale = 1 / Float(hd).squareRoot()
         let keys = step.cache.keys[layer], values = step.cache.values[layer]
+        // Few query rows (decode, verify): direct SIMD loops — a BLAS call per head
+        // costs more than the arithmetic. Many rows (prefill): sgemm.
+        let direct = m <= 16 && hd % 8 == 0
         for h in 0..<config.heads {
             let kvOffset = (h / group) * hd
             let qh = q + start * d + h * hd
-            Float.gemm(transposeA: false, transposeB: true, m: m, n: keysCount, k: hd, alpha: scale, a: qh, lda: d,
-                       b: keys + kvOffset, ldb: kv, beta: 0, c: scores, ldc: keysCount)
+            if direct {
+                for i in 0..<m {
+                    let row = scores + i * keysCount
+                    let query = qh + i * d
+                    for j in 0..<keysCount { row[j] = scale * Self.dot(query, keys + j * kv + kvOffset, count: hd) }
+                }
+            } else {
+                Float.gemm(transposeA: false, transposeB: true, m: m, n: keysCount, k: hd, alpha: scale, a: qh, lda: d,
+                           b: keys + kvOffset, ldb: kv, beta: 0, c: scores, ldc: keysCount)
+            }
             for i in 0..<m {
                 let row = scores + i * keysCount
                 switch step.mask {
@@ -194,8 +223,45 @@ public final class InferenceModel: @unchecked Sendable {
                 let inverse = 1 / sum
                 for j in 0..<keysCount { row[j] *= inverse }
             }
-            Float.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: keysCount, alpha: 1, a: scores,
-                       lda: keysCount, b: values + kvOffset, ldb: kv, beta: 0, c: att + start * d + h * hd, ldc: d)
+            let outHead = att + start * d + h * hd
+            if direct {
+                for i in 0..<m {
+                    let row = scores + i * keysCount
+                    Self.weightedSum(row, values + kvOffset, stride: kv, count: keysCount, width: hd, into: outHead + i * d)
+                }
+            } else {
+                Float.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: keysCount, alpha: 1, a: scores,
+                           lda: keysCount, b: values + kvOffset, ldb: kv, beta: 0, c: outHead, ldc: d)
+            }
+        }
+    }
+
+    /// Σ a[t]·b[t] with SIMD8 accumulators (count a multiple of 8).
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var t = 0
+        while t < count {
+            let x = UnsafeRawPointer(a + t).loadUnaligned(as: SIMD8<Float>.self)
+            let y = UnsafeRawPointer(b + t).loadUnaligned(as: SIMD8<Float>.self)
+            acc += x * y
+            t += 8
+        }
+        return acc.sum()
+    }
+
+    /// out[0..<width] = Σ_j weights[j] · rows[j·stride ..< j·stride + width] (width a multiple of 8).
+    @inline(__always)
+    static func weightedSum(_ weights: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, stride: Int, count: Int,
+                            width: Int, into out: UnsafeMutablePointer<Float>) {
+        var t = 0
+        while t < width {
+            var acc = SIMD8<Float>()
+            for j in 0..<count {
+                acc += weights[j] * UnsafeRawPointer(rows + j * stride + t).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            UnsafeMutableRawPointer(out + t).storeBytes(of: acc, as: SIMD8<Float>.self)
+            t += 8
         }
     }
 

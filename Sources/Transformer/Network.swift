@@ -72,15 +72,32 @@ public final class Network<T: Real>: @unchecked Sendable {
         finalNormOffset = layout.add("norm", [d], decays: false)
         outputOffset = config.tiedEmbeddings ? embeddingOffset : layout.add("output", [config.vocab, d])
         self.layout = layout
-        parameters = .allocate(capacity: layout.count)
-        parameters.initialize(repeating: 0)
+        parameters = Network.allocateWeights(count: layout.count)
         gradients = .allocate(capacity: layout.count)
         gradients.initialize(repeating: 0)
     }
 
     deinit {
-        parameters.deallocate()
+        free(parameters.baseAddress)
         gradients.deallocate()
+    }
+
+    /// Weights on 2 MiB-aligned memory with the kernel's huge-page advice:
+    /// decode streams every weight once per step, and huge pages cut TLB misses
+    /// (about 5% on T(1), 15% on T(8) here; see LinAlg's WeightBuffer).
+    static func allocateWeights(count: Int) -> UnsafeMutableBufferPointer<T> {
+        let alignment = 2 << 20
+        let bytes = (max(1, count) * MemoryLayout<T>.stride + alignment - 1) / alignment * alignment
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, alignment, bytes) == 0, let raw else {
+            preconditionFailure("cannot allocate \(bytes) bytes of weights")
+        }
+        #if os(Linux)
+        _ = madvise(raw, bytes, MADV_HUGEPAGE)
+        #endif
+        let typed = raw.bindMemory(to: T.self, capacity: max(1, count))
+        typed.initialize(repeating: 0, count: max(1, count))
+        return UnsafeMutableBufferPointer(start: typed, count: count)
     }
 
     public var parameterCount: Int { layout.count }

@@ -77,3 +77,43 @@ struct BenchModel: ParsableCommand {
         for line in try ModelBenchmark.run(preset: preset, threads: threads) { say(line) }
     }
 }
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
+
+    @Option(help: "Target checkpoint directory.") var model: String
+    @Option(help: "ntp, sd, pld.") var method = "ntp"
+    @Option(help: "Drafter checkpoint (sd: a draft model).") var drafter: String?
+    @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ.") var draftLength = 4
+    @Option(help: "A file of prompts, one per line (default: windows of the corpus's validation split).") var prompts: String?
+    @Option(help: "Corpus whose validation split gives the prompts: gsl, prose or a path.") var corpus = "gsl"
+    @Option(help: "Number of prompts.") var samples = 8
+    @Option(name: .customLong("prompt-length"), help: "Prompt bytes.") var promptLength = 64
+    @Option(name: .customLong("max-tokens"), help: "Bytes generated per prompt.") var maxTokens = 64
+    @Option(help: "0 = greedy.") var temperature = 0.0
+    @Option(name: .customLong("top-k")) var topK = 0
+    @Option(name: .customLong("top-p")) var topP = 1.0
+    @Option(help: "Seed of the drafting and verification streams.") var seed: UInt64 = 1
+    @Option(name: .customLong("draft-threshold"), help: "sd: stop drafting below this top probability (0 = off).") var draftThreshold = 0.0
+    @Option(help: "Threads for products.") var threads = 1
+    @Flag(help: "Also run plain decoding on the same prompts: adds ntp_tokens_per_second and speedup.") var baseline = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let report = try DecodeRun.run(DecodeRequest(
+            model: URL(fileURLWithPath: model), method: method, drafter: drafter.map { URL(fileURLWithPath: $0) },
+            draftLength: draftLength, prompts: prompts, corpus: corpus, samples: samples, promptLength: promptLength,
+            maxTokens: maxTokens, settings: SamplingSettings(temperature: temperature, topK: topK, topP: topP), seed: seed,
+            baseline: baseline, threads: threads, confidenceThreshold: draftThreshold))
+        if json { say(report.json); return }
+        let s = report.stats
+        say("\(report.method) (lossless): \(s.tokensGenerated) tokens over \(report.samples) prompts, \(s.targetForwards) target forwards, τ = \(format(s.tau, 3))")
+        say("accepted-length histogram: \(s.acceptedLengthHistogram); per-position acceptance: \(s.perPositionAcceptance.map { format($0, 3) })")
+        say(String(format: "%.3f s (drafting %.3f, verifying %.3f, other %.3f): %.1f tokens/s", report.seconds,
+                   s.draftingSeconds, s.verifyingSeconds, s.otherSeconds, report.tokensPerSecond))
+        if let ntp = report.ntpTokensPerSecond, let speedup = report.speedup {
+            say(String(format: "plain decoding: %.1f tokens/s → speedup %.3f×", ntp, speedup))
+        }
+    }
+}

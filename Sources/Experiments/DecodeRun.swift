@@ -1,0 +1,155 @@
+// `speclab decode`: run a decoding method on a trained target over prompts
+// from the validation split (or a file) and report what the loop counted.
+
+import Decoding
+import Foundation
+import LinAlg
+import Transformer
+
+public struct DecodeRequest: Sendable {
+    public var model: URL
+    public var method: String
+    public var drafter: URL?
+    public var draftLength: Int
+    public var prompts: String?
+    public var corpus: String
+    public var samples: Int
+    public var promptLength: Int
+    public var maxTokens: Int
+    public var settings: SamplingSettings
+    public var seed: UInt64
+    public var baseline: Bool
+    public var threads: Int
+    public var confidenceThreshold: Double
+
+    public init(model: URL, method: String, drafter: URL?, draftLength: Int, prompts: String?, corpus: String,
+                samples: Int, promptLength: Int, maxTokens: Int, settings: SamplingSettings, seed: UInt64,
+                baseline: Bool, threads: Int, confidenceThreshold: Double) {
+        self.model = model; self.method = method; self.drafter = drafter; self.draftLength = draftLength
+        self.prompts = prompts; self.corpus = corpus; self.samples = samples; self.promptLength = promptLength
+        self.maxTokens = maxTokens; self.settings = settings; self.seed = seed; self.baseline = baseline
+        self.threads = threads; self.confidenceThreshold = confidenceThreshold
+    }
+}
+
+public struct DecodeReport: Sendable {
+    public var method: String
+    public var stats: DecodeStats
+    public var seconds: Double
+    public var ntpTokensPerSecond: Double?
+    public var lossless: Bool
+    public var samples: Int
+
+    public var tokensPerSecond: Double { Double(stats.tokensGenerated) / seconds }
+    public var speedup: Double? { ntpTokensPerSecond.map { tokensPerSecond / $0 } }
+
+    public var json: String {
+        var fields = [
+            "\"method\": \(JSONText.string(method))",
+            "\"lossless\": \(lossless)",
+            "\"samples\": \(samples)",
+            "\"tokens_generated\": \(stats.tokensGenerated)",
+            "\"target_forwards\": \(stats.targetForwards)",
+            "\"drafter_forwards\": \(stats.drafterForwards)",
+            "\"tau\": \(JSONText.number(stats.tau))",
+            "\"accepted_length_histogram\": [\(stats.acceptedLengthHistogram.map(String.init).joined(separator: ", "))]",
+            "\"per_position_acceptance\": \(JSONText.numbers(stats.perPositionAcceptance))",
+            "\"drafted\": \(stats.drafted)",
+            "\"accepted\": \(stats.accepted)",
+            "\"seconds\": \(JSONText.number(seconds))",
+            "\"seconds_drafting\": \(JSONText.number(stats.draftingSeconds))",
+            "\"seconds_verifying\": \(JSONText.number(stats.verifyingSeconds))",
+            "\"seconds_other\": \(JSONText.number(stats.otherSeconds))",
+            "\"tokens_per_second\": \(JSONText.number(tokensPerSecond))",
+        ]
+        if let ntp = ntpTokensPerSecond, let speedup {
+            fields.append("\"ntp_tokens_per_second\": \(JSONText.number(ntp))")
+            fields.append("\"speedup\": \(JSONText.number(speedup))")
+        }
+        return "{\n  " + fields.joined(separator: ",\n  ") + "\n}"
+    }
+}
+
+public enum DecodeRun {
+    public static let methods = ["ntp", "sd", "pld"]
+
+    public static func run(_ request: DecodeRequest) throws -> DecodeReport {
+        try request.settings.validate()
+        guard methods.contains(request.method) else {
+            throw ModelError("unknown --method '\(request.method)'; available on the reference model: \(methods.joined(separator: ", "))")
+        }
+        guard request.samples >= 1 else { throw ModelError("--samples must be >= 1") }
+        guard request.maxTokens >= 1 else { throw ModelError("--max-tokens must be >= 1") }
+        if request.method != "ntp" {
+            guard request.draftLength >= 1 else { throw ModelError("--draft-length must be >= 1 for \(request.method)") }
+        }
+        InferenceModel.productThreads = request.threads
+        OpenBLAS.setThreads(request.threads)
+        let network = try Checkpoint.load(from: request.model)
+        let config = network.config
+        let model = InferenceModel(network: network)
+        let prompts = try loadPrompts(request, contextLength: config.contextLength)
+
+        func makeDrafter() throws -> Drafter {
+            switch request.method {
+            case "sd":
+                guard let directory = request.drafter else {
+                    throw ModelError("--method sd needs --drafter DIR (a draft model checkpoint: 'speclab train --preset draft --out DIR')")
+                }
+                let draftNetwork = try Checkpoint.load(from: directory)
+                guard draftNetwork.config.vocab == config.vocab else {
+                    throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(draftNetwork.config.vocab), the target \(config.vocab)")
+                }
+                guard draftNetwork.config.contextLength >= config.contextLength else {
+                    throw ModelError("the drafter's context (\(draftNetwork.config.contextLength)) is shorter than the target's (\(config.contextLength))")
+                }
+                return DraftModelDrafter(model: InferenceModel(network: draftNetwork), draftLength: request.draftLength,
+                                         confidenceThreshold: request.confidenceThreshold)
+            case "pld": return PromptLookupDrafter(draftLength: request.draftLength)
+            default: return NoDrafter()
+            }
+        }
+
+        func decodeAll(_ drafter: Drafter) -> (DecodeStats, Double) {
+            var total = DecodeStats()
+            let target = TransformerTarget(model: model)
+            let start = DispatchTime.now().uptimeNanoseconds
+            for (index, prompt) in prompts.enumerated() {
+                let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
+                                                          maxNewTokens: request.maxTokens, settings: request.settings,
+                                                          seed: request.seed &+ UInt64(index))
+                total.merge(result.stats)
+            }
+            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+
+        let (stats, seconds) = decodeAll(try makeDrafter())
+        var ntpRate: Double? = nil
+        if request.baseline {
+            let (baseStats, baseSeconds) = decodeAll(NoDrafter())
+            ntpRate = Double(baseStats.tokensGenerated) / baseSeconds
+        }
+        return DecodeReport(method: request.method, stats: stats, seconds: seconds, ntpTokensPerSecond: ntpRate,
+                            lossless: true, samples: prompts.count)
+    }
+
+    /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
+    static func loadPrompts(_ request: DecodeRequest, contextLength: Int) throws -> [[Int32]] {
+        let room = contextLength - request.maxTokens - 16
+        guard room >= 1 else {
+            throw ModelError("--max-tokens \(request.maxTokens) leaves no room for a prompt in the model's context of \(contextLength)")
+        }
+        let length = min(request.promptLength, room)
+        if let file = request.prompts {
+            guard let text = FileManager.default.contents(atPath: file) else { throw ModelError("cannot read --prompts '\(file)'") }
+            let lines = text.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }
+            guard !lines.isEmpty else { throw ModelError("--prompts '\(file)' has no non-empty line") }
+            return lines.prefix(request.samples).map { $0.suffix(length).map { Int32($0) } }
+        }
+        let corpus = try Corpus.load(request.corpus)
+        let windows = BatchSampler.evaluationWindows(data: corpus.validation, sequenceLength: length - 1,
+                                                     maxWindows: request.samples)
+        guard !windows.isEmpty else { throw ModelError("corpus '\(corpus.name)' has no validation window of \(length) bytes") }
+        return windows.map { $0.map { Int32($0) } }
+    }
+}
