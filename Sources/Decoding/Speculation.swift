@@ -43,6 +43,14 @@ public protocol Drafter: AnyObject {
     func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal
     /// After verification: the accepted drafts (after the root) and the extra token y.
     func update(accepted: [Int32], extra: Int32)
+    /// After every target forward (prefill and verify): the row of that forward
+    /// whose output predicted the pending token (drafters that read target
+    /// features, e.g. heads, take them from there).
+    func targetForwardDone(row: Int)
+}
+
+extension Drafter {
+    public func targetForwardDone(row: Int) {}
 }
 
 /// Counters of one decode (STYLE.md: the summary is computed from them).
@@ -130,6 +138,7 @@ public enum SpeculativeDecoding {
         output.append(pending)
         var context = prompt
         drafter.reset(prompt: prompt, first: pending)
+        drafter.targetForwardDone(row: prompt.count - 1)
         stats.otherSeconds += lap()
         while output.count < maxNewTokens {
             let proposal = drafter.propose(root: pending, context: context, settings: settings, rng: draftRNG)
@@ -154,6 +163,7 @@ public enum SpeculativeDecoding {
             for token in acceptedTokens + [result.extra] where output.count < maxNewTokens { output.append(token) }
             stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
             drafter.update(accepted: acceptedTokens, extra: result.extra)
+            drafter.targetForwardDone(row: result.path.last!)
             pending = result.extra
             stats.otherSeconds += lap()
         }

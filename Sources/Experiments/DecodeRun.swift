@@ -71,7 +71,7 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld"]
+    public static let methods = ["ntp", "sd", "pld", "blockwise"]
 
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
         try request.settings.validate()
@@ -106,6 +106,15 @@ public enum DecodeRun {
                 return DraftModelDrafter(model: InferenceModel(network: draftNetwork), draftLength: request.draftLength,
                                          confidenceThreshold: request.confidenceThreshold)
             case "pld": return PromptLookupDrafter(draftLength: request.draftLength)
+            case "blockwise":
+                guard let directory = request.drafter else {
+                    throw ModelError("--method blockwise needs --drafter DIR (heads from 'speclab train-drafter --kind blockwise')")
+                }
+                let heads = try BlockwiseHeads.load(from: directory, target: config)
+                guard request.draftLength <= heads.heads else {
+                    throw ModelError("--draft-length \(request.draftLength) exceeds the \(heads.heads) heads available at '\(directory.path)'")
+                }
+                return BlockwiseDrafter(heads: heads, model: model, draftLength: request.draftLength)
             default: return NoDrafter()
             }
         }

@@ -126,6 +126,9 @@ public final class Network<T: Real>: @unchecked Sendable {
 
     public func zeroGradients() { gradients.update(repeating: 0) }
 
+    /// The unembedding W_U (vocab, width): the output head, or the embedding table when tied.
+    public var outputWeights: UnsafeMutablePointer<T> { p(outputOffset) }
+
     // Raw views.
     @inline(__always) func p(_ offset: Int) -> UnsafeMutablePointer<T> { parameters.baseAddress! + offset }
     @inline(__always) func g(_ offset: Int) -> UnsafeMutablePointer<T> { gradients.baseAddress! + offset }

@@ -83,8 +83,8 @@ struct Decode: ParsableCommand {
         abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
 
     @Option(help: "Target checkpoint directory.") var model: String
-    @Option(help: "ntp, sd, pld.") var method = "ntp"
-    @Option(help: "Drafter checkpoint (sd: a draft model).") var drafter: String?
+    @Option(help: "ntp, sd, pld, blockwise.") var method = "ntp"
+    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise: trained heads).") var drafter: String?
     @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ.") var draftLength = 4
     @Option(help: "A file of prompts, one per line (default: windows of the corpus's validation split).") var prompts: String?
     @Option(help: "Corpus whose validation split gives the prompts: gsl, prose or a path.") var corpus = "gsl"
@@ -115,5 +115,32 @@ struct Decode: ParsableCommand {
         if let ntp = report.ntpTokensPerSecond, let speedup = report.speedup {
             say(String(format: "plain decoding: %.1f tokens/s → speedup %.3f×", ntp, speedup))
         }
+    }
+}
+
+struct TrainDrafter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-drafter",
+        abstract: "Train a drafter for a trained target: blockwise heads on the frozen trunk, or a separate draft model.")
+
+    @Option(help: "Target checkpoint directory.") var target: String
+    @Option(help: "draft-model or blockwise.") var kind: String
+    @Option(help: "Extra heads (blockwise).") var heads = 4
+    @Option(help: "Draft-model preset (draft-model).") var preset = "draft"
+    @Option(help: "gsl, prose or a path (use the target's corpus).") var corpus = "gsl"
+    @Option(help: "Optimizer steps.") var steps = 500
+    @Option(help: "Output directory.") var out: String
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(name: .customLong("batch-size")) var batchSize = 16
+    @Option(name: .customLong("sequence-length")) var sequenceLength = 128
+    @Option(name: .customLong("learning-rate")) var learningRate: Float = 3e-3
+    @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        let settings = TrainingSettings(steps: steps, batchSize: batchSize, sequenceLength: sequenceLength,
+                                        learningRate: learningRate, seed: seed)
+        for line in try DrafterTraining.run(DrafterTrainingRequest(
+            target: URL(fileURLWithPath: target), kind: kind, heads: heads, corpus: corpus,
+            output: URL(fileURLWithPath: out), settings: settings, threads: threads, preset: preset)) { say(line) }
     }
 }
