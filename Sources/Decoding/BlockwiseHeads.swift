@@ -100,8 +100,7 @@ public final class BlockwiseHeads: TrainableParameters, @unchecked Sendable {
 public final class BlockwiseObjective: TrainingObjective {
     public let network: Network<Float>
     public let heads: BlockwiseHeads
-    private var buffers: [String: UnsafeMutablePointer<Float>] = [:]
-    private var rowsAllocated = 0
+    private var buffers: [String: (pointer: UnsafeMutablePointer<Float>, capacity: Int)] = [:]
     /// Top-1 accuracy of each head on the last `evaluate` call.
     public private(set) var lastAccuracy: [Double] = []
 
@@ -112,15 +111,17 @@ public final class BlockwiseObjective: TrainingObjective {
 
     public var trainables: [TrainableParameters] { [heads] }
 
+    /// A named scratch buffer of at least `count` floats (grown when a larger batch comes).
     private func buffer(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
-        if let b = buffers[name] { return b }
+        if let b = buffers[name], b.capacity >= count { return b.pointer }
+        buffers[name]?.pointer.deallocate()
         let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
         b.initialize(repeating: 0, count: count)
-        buffers[name] = b
+        buffers[name] = (b, count)
         return b
     }
 
-    deinit { for (_, b) in buffers { b.deallocate() } }
+    deinit { for (_, b) in buffers { b.pointer.deallocate() } }
 
     public func step(inputs: [Int32], targets: [Int32], state: TrainingState<Float>) -> [String: Double] {
         heads.gradients.update(repeating: 0)

@@ -83,7 +83,39 @@ public struct ExperimentSpec: Codable, Sendable {
     public var tokens: String?
     /// train: what to train.
     public var training: TrainSpec?
+    /// decode: the target, the methods and the draft lengths to measure.
+    public var decoding: DecodeSpec?
     public var chart: ChartSpec
+}
+
+/// The `decode` kind: methods measured on a trained target over draft lengths.
+public struct DecodeSpec: Codable, Sendable {
+    /// Target checkpoint directory, relative to the repository root (e.g. results/008-train-tiny).
+    public var target: String
+    public var corpus: String
+    public var methods: [MethodSpec]
+    public var draftLengths: String
+    public var samples: Int
+    public var promptLength: Int
+    public var maxTokens: Int
+    public var temperature: Double
+    public var seed: UInt64?
+
+    public struct MethodSpec: Codable, Sendable {
+        public var title: String
+        public var method: String
+        /// Drafter trained inside the experiment: {"kind": "blockwise", "heads": 4, "steps": 300} or
+        /// {"kind": "draft-model", "preset": "draft", "steps": 300}.
+        public var trainDrafter: DrafterSpec?
+    }
+
+    public struct DrafterSpec: Codable, Sendable {
+        public var kind: String
+        public var heads: Int?
+        public var preset: String?
+        public var steps: Int
+        public var learningRate: Float?
+    }
 }
 
 /// The `train` kind: a reference-model preset on a corpus, then a greedy sample.

@@ -17,8 +17,10 @@ enum ExperimentKinds {
             return try formulaComparison(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
         case "heatmap": return try heatmap(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
         case "train": return try train(spec, output: output, plot: plot, notes: &notes)
+        case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
+                                         notes: &notes)
         default:
-            throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: sweep, leviathan, step-time, formula-comparison, heatmap, train")
+            throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: sweep, leviathan, step-time, formula-comparison, heatmap, train, decode")
         }
     }
 
@@ -217,6 +219,65 @@ enum ExperimentKinds {
         try AtomicFile.write(Data(sample), to: output.appendingPathComponent("sample.txt"))
         return ["model.safetensors", "config.json", "training.csv", "loss.dat", "loss.gp"]
             + (plot ? ["loss.png", "loss.svg"] : []) + ["sample.txt"]
+    }
+
+    // MARK: decode
+
+    static func decode(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
+                       notes: inout [String]) throws -> [String] {
+        guard let d = spec.decoding else { throw AnalyticError("a decode experiment needs \"decoding\"") }
+        // Paths in the config are relative to the repository root (experiments/NNN/../..).
+        let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        let target = root.appendingPathComponent(d.target)
+        let lengths = try SweepAxis.parseValues(d.draftLengths, for: .draftLength).compactMap { $0.number }.map { Int($0) }
+        let settings = SamplingSettings(temperature: d.temperature)
+        var table = CSVTable(columns: ["method", "draft_length", "tau", "tokens_per_second", "ntp_tokens_per_second",
+                                       "speedup", "target_forwards", "tokens_generated", "per_position_acceptance",
+                                       "accepted_length_histogram"])
+        var tauLines: [ChartSeries] = [], speedupLines: [ChartSeries] = []
+        var files: [String] = []
+        for method in d.methods {
+            var drafter: URL? = nil
+            if let train = method.trainDrafter {
+                let directory = output.appendingPathComponent("drafter-\(method.method)")
+                let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: 64,
+                                                learningRate: train.learningRate ?? 3e-3, seed: 1)
+                let lines = try DrafterTraining.run(DrafterTrainingRequest(
+                    target: target, kind: train.kind, heads: train.heads ?? 4, corpus: d.corpus, output: directory,
+                    settings: training, threads: 1, preset: train.preset ?? "draft"))
+                notes += lines.filter { $0.hasPrefix("  head") || $0.hasPrefix("validation") }
+                drafter = directory
+            }
+            var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = []
+            for gamma in (method.method == "ntp" ? [0] : lengths) {
+                let report = try DecodeRun.run(DecodeRequest(
+                    model: target, method: method.method, drafter: drafter, draftLength: max(gamma, 1), prompts: nil,
+                    corpus: d.corpus, samples: d.samples, promptLength: d.promptLength, maxTokens: d.maxTokens,
+                    settings: settings, seed: d.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0))
+                let s = report.stats
+                table.rows.append([method.method, String(gamma), CSVTable.cell(s.tau), CSVTable.cell(report.tokensPerSecond),
+                                   CSVTable.cell(report.ntpTokensPerSecond ?? .nan), CSVTable.cell(report.speedup ?? .nan),
+                                   String(s.targetForwards), String(s.tokensGenerated),
+                                   s.perPositionAcceptance.map { String(format: "%.4f", $0) }.joined(separator: " "),
+                                   s.acceptedLengthHistogram.map(String.init).joined(separator: " ")])
+                tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
+                speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
+            }
+            tauLines.append(ChartSeries(title: method.title, points: tauPoints))
+            speedupLines.append(ChartSeries(title: method.title, points: speedupPoints))
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let subtitle = "target \(d.target), \(d.samples) validation prompts × \(d.maxTokens) bytes, temperature \(d.temperature), 1 thread"
+        let tauChart = Chart(title: "\(spec.chart.title): τ (tokens per target forward) vs draft length", subtitle: subtitle,
+                             xLabel: "draft length γ (tokens)", yLabel: "τ, tokens per target forward", series: tauLines,
+                             keyPosition: .topLeft)
+        let speedupChart = Chart(title: "\(spec.chart.title): measured wall-clock speedup vs draft length",
+                                 subtitle: subtitle, xLabel: "draft length γ (tokens)",
+                                 yLabel: "speedup over plain decoding (×)", series: speedupLines,
+                                 referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .topLeft)
+        files += try draw(tauChart, output: output, baseName: "tau", plot: plot)
+        files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)
+        return ["data.csv"] + files
     }
 
     // MARK: heat map
