@@ -44,6 +44,22 @@ public struct MoEShape: Codable, Sendable, Equatable {
     /// Router has a per-expert bias (DeepSeek-V3's score correction).
     public var routerBias: Bool
 
+    enum CodingKeys: String, CodingKey {
+        case routedExperts, activeExperts, sharedExperts, expertFFNSize, denseLayers, routerBias
+    }
+
+    /// JSON: routedExperts, activeExperts and expertFFNSize are required;
+    /// sharedExperts and denseLayers default to 0, routerBias to false.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        routedExperts = try c.decode(Int.self, forKey: .routedExperts)
+        activeExperts = try c.decode(Int.self, forKey: .activeExperts)
+        sharedExperts = try c.decodeIfPresent(Int.self, forKey: .sharedExperts) ?? 0
+        expertFFNSize = try c.decode(Int.self, forKey: .expertFFNSize)
+        denseLayers = try c.decodeIfPresent(Int.self, forKey: .denseLayers) ?? 0
+        routerBias = try c.decodeIfPresent(Bool.self, forKey: .routerBias) ?? false
+    }
+
     public init(routedExperts: Int, activeExperts: Int, sharedExperts: Int, expertFFNSize: Int,
                 denseLayers: Int, routerBias: Bool = false) {
         self.routedExperts = routedExperts
@@ -64,6 +80,18 @@ public struct MLAShape: Codable, Sendable, Equatable {
     public var qkNopeHeadDim: Int
     public var qkRopeHeadDim: Int
     public var vHeadDim: Int
+
+    enum CodingKeys: String, CodingKey { case qLoraRank, kvLoraRank, qkNopeHeadDim, qkRopeHeadDim, vHeadDim }
+
+    /// JSON: kvLoraRank, qkNopeHeadDim, qkRopeHeadDim, vHeadDim required; qLoraRank defaults to 0 (no query compression).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        qLoraRank = try c.decodeIfPresent(Int.self, forKey: .qLoraRank) ?? 0
+        kvLoraRank = try c.decode(Int.self, forKey: .kvLoraRank)
+        qkNopeHeadDim = try c.decode(Int.self, forKey: .qkNopeHeadDim)
+        qkRopeHeadDim = try c.decode(Int.self, forKey: .qkRopeHeadDim)
+        vHeadDim = try c.decode(Int.self, forKey: .vHeadDim)
+    }
 
     public init(qLoraRank: Int, kvLoraRank: Int, qkNopeHeadDim: Int, qkRopeHeadDim: Int, vHeadDim: Int) {
         self.qLoraRank = qLoraRank

@@ -6,7 +6,10 @@ import Charts
 import Foundation
 import Transformer
 
-enum ExperimentKinds {
+public enum ExperimentKinds {
+    /// Every kind an experiment's config.json may name.
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode"]
+
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
         switch spec.kind {
@@ -20,7 +23,7 @@ enum ExperimentKinds {
         case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                          notes: &notes)
         default:
-            throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: sweep, leviathan, step-time, formula-comparison, heatmap, train, decode")
+            throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: \(names.joined(separator: ", "))")
         }
     }
 

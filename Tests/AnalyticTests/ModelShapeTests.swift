@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Analytic
 
@@ -76,5 +77,23 @@ struct ModelShapeTests {
             let workload = ForwardWorkload.target(try ModelShape.preset(named: name))
             #expect(abs(workload.denseParameters - expected) / expected < 0.001, "\(name): \(workload.denseParameters)")
         }
+    }
+}
+
+@Suite("Model files")
+struct ModelFileTests {
+    @Test("an MoE model file needs only the expert counts and size; the rest defaults")
+    func moeDefaults() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("moe-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        // Mixtral's shape written by hand, with the optional MoE fields left out.
+        try #"""
+        {"name": "my-mixtral", "layers": 32, "hidden": 4096, "heads": 32, "kvHeads": 8, "ffnSize": 14336,
+         "vocab": 32000, "moe": {"routedExperts": 8, "activeExperts": 2, "expertFFNSize": 14336}}
+        """#.write(to: url, atomically: true, encoding: .utf8)
+        let shape = try ModelShape.load(fromFile: url.path)
+        #expect(shape.moe?.sharedExperts == 0 && shape.moe?.denseLayers == 0 && shape.moe?.routerBias == false)
+        // Same total as the preset: 46,702,792,704 (REFERENCES.md §2.4, computed).
+        #expect(shape.totalParameters == 46_702_792_704)
     }
 }
