@@ -31,9 +31,12 @@ public final class DraftModelDrafter: Drafter {
     private var toFeed: [Int32] = []
     private var roundStart = 0
     private var lastDrafts: [Int32] = []
+    /// Whether the last draft was fed to the cache (an adaptive stop feeds it before deciding to stop).
+    private var lastDraftFed = false
     private var distribution: [Double] = []
 
     public init(model: InferenceModel, draftLength: Int, confidenceThreshold: Double = 0) {
+        precondition(draftLength >= 1, "a draft model drafts at least one token per round")
         self.model = model
         self.draftLength = draftLength
         self.confidenceThreshold = confidenceThreshold
@@ -57,6 +60,7 @@ public final class DraftModelDrafter: Drafter {
         var feed = toFeed
         var forwards = 0
         lastDrafts = []
+        lastDraftFed = false
         for i in 0..<draftLength {
             model.forward([SequenceStep(tokens: feed, cache: cache)])
             cache.commit(feed.count)
@@ -80,7 +84,7 @@ public final class DraftModelDrafter: Drafter {
                     Sampling.warp(logits, SamplingSettings(temperature: 1), into: &p)
                     top = p.max() ?? 0
                 }
-                if top < confidenceThreshold { break }
+                if top < confidenceThreshold { lastDraftFed = true; break }
             }
             tree.add(token: token, parent: tree.count - 1, draftProbability: distribution[Int(token)])
             q.append(distribution)
@@ -96,9 +100,10 @@ public final class DraftModelDrafter: Drafter {
         if a < lastDrafts.count {
             cache.truncate(to: roundStart + 1 + a)
             toFeed = [extra]
+        } else if lastDraftFed || lastDrafts.isEmpty {
+            toFeed = [extra]
         } else {
-            toFeed = (lastDrafts.last.map { [$0] } ?? []) + [extra]
-            if lastDrafts.isEmpty { toFeed = [extra] }
+            toFeed = [lastDrafts.last!, extra]
         }
     }
 }

@@ -62,6 +62,8 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     public var acceptedAtLeast: [Int] = []
     /// histogram[a] = rounds that accepted a drafts.
     public var acceptedLengthHistogram: [Int] = []
+    /// draftLengthHistogram[g] = rounds that drafted g tokens (adaptive drafting varies it).
+    public var draftLengthHistogram: [Int] = []
     /// Verify forwards of the target (the prefill is not counted).
     public var targetForwards = 0
     public var drafterForwards = 0
@@ -84,6 +86,8 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     mutating func record(accepted a: Int, drafted: Int) {
         rounds += 1
         self.drafted += drafted
+        if draftLengthHistogram.count <= drafted { draftLengthHistogram += [Int](repeating: 0, count: drafted + 1 - draftLengthHistogram.count) }
+        draftLengthHistogram[drafted] += 1
         self.accepted += a
         if acceptedLengthHistogram.count <= a { acceptedLengthHistogram += [Int](repeating: 0, count: a + 1 - acceptedLengthHistogram.count) }
         acceptedLengthHistogram[a] += 1
@@ -98,6 +102,9 @@ public struct DecodeStats: Sendable, Codable, Equatable {
         }
         for (k, v) in other.acceptedLengthHistogram.enumerated() {
             if k < acceptedLengthHistogram.count { acceptedLengthHistogram[k] += v } else { acceptedLengthHistogram.append(v) }
+        }
+        for (k, v) in other.draftLengthHistogram.enumerated() {
+            if k < draftLengthHistogram.count { draftLengthHistogram[k] += v } else { draftLengthHistogram.append(v) }
         }
         targetForwards += other.targetForwards; drafterForwards += other.drafterForwards
         draftingSeconds += other.draftingSeconds; verifyingSeconds += other.verifyingSeconds

@@ -55,6 +55,7 @@ public struct DecodeReport: Sendable {
             "\"accepted_length_histogram\": [\(stats.acceptedLengthHistogram.map(String.init).joined(separator: ", "))]",
             "\"per_position_acceptance\": \(JSONText.numbers(stats.perPositionAcceptance))",
             "\"drafted\": \(stats.drafted)",
+            "\"draft_length_histogram\": [\(stats.draftLengthHistogram.map(String.init).joined(separator: ", "))]",
             "\"accepted\": \(stats.accepted)",
             "\"seconds\": \(JSONText.number(seconds))",
             "\"seconds_drafting\": \(JSONText.number(stats.draftingSeconds))",

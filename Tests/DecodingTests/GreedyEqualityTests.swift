@@ -94,13 +94,14 @@ struct GreedyEqualityTests {
         #expect(s.drafted == 3 * s.rounds)
     }
 
-    @Test("after decoding, the target and draft caches equal caches rebuilt from the accepted sequence")
-    func cachesAfterRounds() throws {
+    @Test("after decoding, the target and draft caches equal caches rebuilt from the accepted sequence (fixed and adaptive drafts)",
+          arguments: [0.0, 0.2])
+    func cachesAfterRounds(threshold: Double) throws {
         InferenceModel.productThreads = 1
         let model = try randomModel(targetConfig, seed: 8)
-        let draft = try randomModel(draftConfig, seed: 9)
+        let draft = try randomModel(draftConfig, seed: 9, spread: threshold > 0 ? 0.3 : 0.1)
         let target = TransformerTarget(model: model)
-        let drafter = DraftModelDrafter(model: draft, draftLength: 4)
+        let drafter = DraftModelDrafter(model: draft, draftLength: 4, confidenceThreshold: threshold)
         let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: 40,
                                                   settings: .greedy, seed: 1)
         // The target cache holds prompt + every emitted token except the pending last one.
@@ -131,6 +132,55 @@ struct GreedyEqualityTests {
             draftWorst = max(draftWorst, zip(a, b).map { abs($0 - $1) }.max()! / scale)
         }
         #expect(draftWorst < 1e-5, "draft cache differs by \(draftWorst)")
+    }
+}
+
+@Suite("Adaptive draft length")
+struct AdaptiveDraftTests {
+    @Test("stopping on the drafter's confidence keeps greedy equality and shortens drafts")
+    func confidenceThreshold() throws {
+        InferenceModel.productThreads = 1
+        let target = try randomModel(targetConfig, seed: 30)
+        let reference = plainGreedy(target, tokens: 60)
+        let drafter = DraftModelDrafter(model: try randomModel(draftConfig, seed: 31, spread: 0.3), draftLength: 8,
+                                        confidenceThreshold: 0.2)
+        let result = SpeculativeDecoding.generate(target: TransformerTarget(model: target), drafter: drafter,
+                                                  prompt: prompt, maxNewTokens: 60, settings: .greedy, seed: 1)
+        #expect(result.tokens == reference)
+        // A random draft model is rarely confident: most rounds stop before 8 drafts.
+        #expect(result.stats.drafted < 8 * result.stats.rounds)
+        #expect(result.stats.draftLengthHistogram.reduce(0, +) == result.stats.rounds)
+        #expect(result.stats.draftLengthHistogram.enumerated().reduce(0) { $0 + $1.offset * $1.element } == result.stats.drafted)
+    }
+}
+
+@Suite("Draft-model cache catch-up")
+struct DraftCacheTests {
+    /// The target as its own draft accepts every draft, and a high threshold stops
+    /// drafting early every round: the case where the last draft was already fed.
+    @Test("adaptive stops with every draft accepted keep the draft cache aligned with the committed tokens")
+    func earlyStopFullAcceptance() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 40)
+        let twin = InferenceModel(network: model.network)
+        let drafter = DraftModelDrafter(model: twin, draftLength: 4, confidenceThreshold: 0.9)
+        let target = TransformerTarget(model: model)
+        let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: 30,
+                                                  settings: .greedy, seed: 1)
+        #expect(result.stats.drafted < 4 * result.stats.rounds)   // the threshold did stop drafts early
+        let committed = Array((prompt + result.tokens).prefix(drafter.cache.length))
+        let fresh = KVCache(config: model.config)
+        model.forward([SequenceStep(tokens: committed, cache: fresh)])
+        fresh.commit(committed.count)
+        var worst: Float = 0
+        for l in 0..<model.config.layers {
+            for r in 0..<fresh.length {
+                let a = drafter.cache.keyRow(layer: l, row: r), b = fresh.keyRow(layer: l, row: r)
+                let scale = max(b.map(abs).max() ?? 1, 1e-6)
+                worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()! / scale)
+            }
+        }
+        #expect(worst < 1e-5, "draft cache differs by \(worst)")
     }
 }
 
