@@ -70,6 +70,8 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     public var draftingSeconds = 0.0
     public var verifyingSeconds = 0.0
     public var otherSeconds = 0.0
+    /// The prompt's prefill (target and drafter), not part of any round.
+    public var prefillSeconds = 0.0
     /// Tokens emitted, the prefill's first token included, truncated at the budget.
     public var tokensGenerated = 0
 
@@ -81,6 +83,7 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     public var perPositionAcceptance: [Double] {
         acceptedAtLeast.map { rounds > 0 ? Double($0) / Double(rounds) : 0 }
     }
+    /// Seconds of the rounds (prefill excluded).
     public var seconds: Double { draftingSeconds + verifyingSeconds + otherSeconds }
 
     mutating func record(accepted a: Int, drafted: Int) {
@@ -108,7 +111,8 @@ public struct DecodeStats: Sendable, Codable, Equatable {
         }
         targetForwards += other.targetForwards; drafterForwards += other.drafterForwards
         draftingSeconds += other.draftingSeconds; verifyingSeconds += other.verifyingSeconds
-        otherSeconds += other.otherSeconds; tokensGenerated += other.tokensGenerated
+        otherSeconds += other.otherSeconds; prefillSeconds += other.prefillSeconds
+        tokensGenerated += other.tokensGenerated
     }
 }
 
@@ -146,7 +150,7 @@ public enum SpeculativeDecoding {
         var context = prompt
         drafter.reset(prompt: prompt, first: pending)
         drafter.targetForwardDone(row: prompt.count - 1)
-        stats.otherSeconds += lap()
+        stats.prefillSeconds += lap()
         while output.count < maxNewTokens {
             let proposal = drafter.propose(root: pending, context: context, settings: settings, rng: draftRNG)
             stats.drafterForwards += proposal.drafterForwards

@@ -61,6 +61,7 @@ public struct DecodeReport: Sendable {
             "\"seconds_drafting\": \(JSONText.number(stats.draftingSeconds))",
             "\"seconds_verifying\": \(JSONText.number(stats.verifyingSeconds))",
             "\"seconds_other\": \(JSONText.number(stats.otherSeconds))",
+            "\"seconds_prefill\": \(JSONText.number(stats.prefillSeconds))",
             "\"tokens_per_second\": \(JSONText.number(tokensPerSecond))",
         ]
         if let ntp = ntpTokensPerSecond, let speedup {

@@ -3,6 +3,7 @@
 // sgemm FLOP/s, the per-token decode time, T(k)/T(1) (the memory-bound plateau
 // speculation relies on) and training throughput.
 
+import Decoding
 import Foundation
 import LinAlg
 import Transformer
@@ -57,6 +58,32 @@ public enum ModelBenchmark {
         } else {
             lines.append("T(8)/T(1) = \(String(format: "%.2f", times[3] / times[0])) (target ≤ 1.3); still on the plateau at k = \(ks.last!)")
         }
+
+        // One speculative cycle on this target vs its parts timed alone: drafting
+        // (γ draft-model forwards) + one (γ+1)-token verify forward. A gap would
+        // mean hidden re-computation in the loop.
+        let gamma = 4
+        let draftNetwork = try Network<Float>(config: .draft)
+        draftNetwork.initialize(seed: 2)
+        let draftModel = InferenceModel(network: draftNetwork)
+        let target = TransformerTarget(model: model, capacity: config.contextLength)
+        let result = SpeculativeDecoding.generate(target: target, drafter: DraftModelDrafter(model: draftModel, draftLength: gamma),
+                                                  prompt: prompt, maxNewTokens: 160, settings: .greedy, seed: 1)
+        let s = result.stats
+        let cycle = s.seconds / Double(s.rounds)   // rounds only, prefill excluded
+        let draftCache = KVCache(config: draftNetwork.config)
+        _ = draftModel.prefill(prompt, cache: draftCache)
+        var draftSamples: [Double] = []
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            draftModel.forward([SequenceStep(tokens: [1], cache: draftCache)])
+            draftSamples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let draftStep = Statistics.median(draftSamples)
+        let parts = Double(s.drafterForwards) / Double(s.rounds) * draftStep + time(k: gamma + 1)
+        lines.append(String(format: "speculative cycle (draft model, γ = %d, %d rounds): %.2f ms measured vs %.2f ms = drafting (%.1f forwards × %.3f ms) + one %d-token verify → ratio %.2f (target within 10%%)",
+                            gamma, s.rounds, cycle * 1e3, parts * 1e3, Double(s.drafterForwards) / Double(s.rounds),
+                            draftStep * 1e3, gamma + 1, cycle / parts))
 
         // Training throughput against sgemm, same threads.
         let trainConfig = try ModelConfig.preset(named: trainingPreset)
