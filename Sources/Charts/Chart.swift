@@ -448,7 +448,13 @@ public struct Chart: ChartDocument {
         case .bottomLeft: placement = "inside bottom left"
         case .bottomRight: placement = "inside bottom right"
         case .outsideRight: placement = "outside right top"
-        case .below: placement = "below center horizontal"
+        case .below:
+            // gnuplot's own "below" placement can cover the x label; reserve a bottom
+            // margin for the entries (one per line) and pin the key to the bottom edge.
+            let entries = series.count + referenceLines.count
+            return "set bmargin \(Int(Double(entries) * 1.3) + 6)\n"
+                + "set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque "
+                + "samplen 3 spacing 1.2 width 1"
         }
         return "set key \(placement) Left reverse box lw 1 lc rgb '#a0a0a0' opaque "
             + "samplen 3 spacing 1.2 width 1 height 0.6"

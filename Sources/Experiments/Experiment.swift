@@ -98,7 +98,8 @@ public struct DecodeSpec: Codable, Sendable {
     public var samples: Int
     public var promptLength: Int
     public var maxTokens: Int
-    public var temperature: Double
+    /// Each temperature is measured for every method (0 = greedy, V1; > 0: V2 for sampled chains, V3 otherwise).
+    public var temperatures: [Double]
     public var seed: UInt64?
 
     public struct MethodSpec: Codable, Sendable {

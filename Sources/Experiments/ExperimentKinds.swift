@@ -3,12 +3,13 @@
 
 import Analytic
 import Charts
+import Decoding
 import Foundation
 import Transformer
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "reproduction"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -22,6 +23,7 @@ public enum ExperimentKinds {
         case "train": return try train(spec, output: output, plot: plot, notes: &notes)
         case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                          notes: &notes)
+        case "reproduction": return try Reproduction.run(spec, experimentDirectory: experimentDirectory, output: output, plot: plot, notes: &notes)
         default:
             throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: \(names.joined(separator: ", "))")
         }
@@ -233,11 +235,10 @@ public enum ExperimentKinds {
         let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
         let target = root.appendingPathComponent(d.target)
         let lengths = try SweepAxis.parseValues(d.draftLengths, for: .draftLength).compactMap { $0.number }.map { Int($0) }
-        let settings = SamplingSettings(temperature: d.temperature)
-        var table = CSVTable(columns: ["method", "draft_length", "tau", "tokens_per_second", "ntp_tokens_per_second",
-                                       "speedup", "target_forwards", "tokens_generated", "per_position_acceptance",
-                                       "accepted_length_histogram"])
-        var tauLines: [ChartSeries] = [], speedupLines: [ChartSeries] = []
+        var table = CSVTable(columns: ["method", "temperature", "draft_length", "tau", "tokens_per_second",
+                                       "ntp_tokens_per_second", "speedup", "target_forwards", "tokens_generated",
+                                       "per_position_acceptance", "accepted_length_histogram"])
+        var tauLines: [ChartSeries] = [], speedupLines: [ChartSeries] = [], histogramLines: [ChartSeries] = []
         var files: [String] = []
         for method in d.methods {
             var drafter: URL? = nil
@@ -251,35 +252,63 @@ public enum ExperimentKinds {
                 notes += lines.filter { $0.hasPrefix("  head") || $0.hasPrefix("validation") }
                 drafter = directory
             }
-            var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = []
-            for gamma in (method.method == "ntp" ? [0] : lengths) {
-                let report = try DecodeRun.run(DecodeRequest(
-                    model: target, method: method.method, drafter: drafter, draftLength: max(gamma, 1), prompts: nil,
-                    corpus: d.corpus, samples: d.samples, promptLength: d.promptLength, maxTokens: d.maxTokens,
-                    settings: settings, seed: d.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0))
-                let s = report.stats
-                table.rows.append([method.method, String(gamma), CSVTable.cell(s.tau), CSVTable.cell(report.tokensPerSecond),
-                                   CSVTable.cell(report.ntpTokensPerSecond ?? .nan), CSVTable.cell(report.speedup ?? .nan),
-                                   String(s.targetForwards), String(s.tokensGenerated),
-                                   s.perPositionAcceptance.map { String(format: "%.4f", $0) }.joined(separator: " "),
-                                   s.acceptedLengthHistogram.map(String.init).joined(separator: " ")])
-                tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
-                speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
+            for temperature in d.temperatures {
+                let settings = SamplingSettings(temperature: temperature)
+                var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = []
+                var last: DecodeStats? = nil
+                for gamma in lengths {
+                    let report = try DecodeRun.run(DecodeRequest(
+                        model: target, method: method.method, drafter: drafter, draftLength: gamma, prompts: nil,
+                        corpus: d.corpus, samples: d.samples, promptLength: d.promptLength, maxTokens: d.maxTokens,
+                        settings: settings, seed: d.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0))
+                    let s = report.stats
+                    table.rows.append([method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
+                                       CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
+                                       CSVTable.cell(report.speedup ?? .nan), String(s.targetForwards),
+                                       String(s.tokensGenerated),
+                                       s.perPositionAcceptance.map { String(format: "%.4f", $0) }.joined(separator: " "),
+                                       s.acceptedLengthHistogram.map(String.init).joined(separator: " ")])
+                    tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
+                    speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
+                    last = s
+                }
+                let label = "\(method.title), T = \(CSVTable.cell(temperature))"
+                tauLines.append(ChartSeries(title: label, points: tauPoints, dashed: temperature > 0))
+                speedupLines.append(ChartSeries(title: label, points: speedupPoints, dashed: temperature > 0))
+                // Accepted-length distribution at the longest draft, measured vs the i.i.d. model
+                // with the same τ (the analytic engine's AcceptanceModel), at T = 0.
+                if temperature == d.temperatures.first, let s = last, let gamma = lengths.last, s.rounds > 0 {
+                    var counts = s.acceptedLengthHistogram
+                    counts += [Int](repeating: 0, count: max(0, gamma + 1 - counts.count))
+                    let measured = counts.prefix(gamma + 1).map { Double($0) / Double(s.rounds) }
+                    let iid = try AcceptanceModel.meanAcceptedLength(tau: min(s.tau, Double(gamma + 1)))
+                        .distribution(draftLength: gamma).probabilities
+                    histogramLines.append(ChartSeries(title: "\(method.title): measured",
+                                                      points: measured.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) }))
+                    histogramLines.append(ChartSeries(title: "\(method.title): i.i.d. model, same τ",
+                                                      points: iid.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) },
+                                                      dashed: true))
+                }
             }
-            tauLines.append(ChartSeries(title: method.title, points: tauPoints))
-            speedupLines.append(ChartSeries(title: method.title, points: speedupPoints))
         }
         try table.write(to: output.appendingPathComponent("data.csv"))
-        let subtitle = "target \(d.target), \(d.samples) validation prompts × \(d.maxTokens) bytes, temperature \(d.temperature), 1 thread"
+        let temperatures = d.temperatures.map { CSVTable.cell($0) }.joined(separator: " and ")
+        let subtitle = "target \(d.target), \(d.samples) validation prompts × \(d.maxTokens) bytes, T = \(temperatures) (dashed: T > 0), 1 thread"
         let tauChart = Chart(title: "\(spec.chart.title): τ (tokens per target forward) vs draft length", subtitle: subtitle,
                              xLabel: "draft length γ (tokens)", yLabel: "τ, tokens per target forward", series: tauLines,
-                             keyPosition: .topLeft)
+                             keyPosition: .below)
         let speedupChart = Chart(title: "\(spec.chart.title): measured wall-clock speedup vs draft length",
                                  subtitle: subtitle, xLabel: "draft length γ (tokens)",
                                  yLabel: "speedup over plain decoding (×)", series: speedupLines,
-                                 referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .topLeft)
+                                 referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .below)
+        let histogramChart = Chart(title: "\(spec.chart.title): accepted drafts per round at γ = \(lengths.last ?? 0), T = \(CSVTable.cell(d.temperatures.first ?? 0))",
+                                   subtitle: "measured distribution vs the i.i.d. acceptance model with the same τ",
+                                   xLabel: "accepted drafts a", yLabel: "fraction of rounds", series: histogramLines,
+                                   xRange: AxisRange(lower: -0.25, upper: Double(lengths.last ?? 0) + 0.25),
+                                   keyPosition: .topRight)
         files += try draw(tauChart, output: output, baseName: "tau", plot: plot)
         files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)
+        files += try draw(histogramChart, output: output, baseName: "histogram", plot: plot)
         return ["data.csv"] + files
     }
 

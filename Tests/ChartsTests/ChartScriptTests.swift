@@ -209,7 +209,10 @@ struct ChartScriptTests {
         #expect(script.contains("set key inside top right"))
         var fixed = falling
         fixed.keyPosition = .below
-        #expect(try ChartWriter.files(for: fixed, baseName: "f", formats: [.png]).script.contains("set key below"))
+        // Below: pinned to the bottom edge with a bottom margin reserved for its one entry, so it cannot cover the x label.
+        let below = try ChartWriter.files(for: fixed, baseName: "f", formats: [.png]).script
+        #expect(below.contains("set key at screen 0.5, 0.01 center bottom"))
+        #expect(below.contains("set bmargin 7"))
     }
 
     @Test("ChartError messages are single lines; gnuplotMissing says how to fix it")

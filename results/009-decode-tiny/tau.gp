@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'tiny target on GSL: τ (tokens per target forward) vs draft length'."\n".'{/*0.8 '.'target results/008-train-tiny, 8 validation prompts × 64 bytes, temperature 0.0, 1 thread'.'}' font ',15'
+set title 'tiny target on GSL: τ (tokens per target forward) vs draft length'."\n".'{/*0.8 '.'target results/008-train-tiny, 8 validation prompts × 64 bytes, T = 0 and 1 (dashed: T > 0), 1 thread'.'}' font ',15'
 set xlabel 'draft length γ (tokens)' font ',12'
 set ylabel 'τ, tokens per target forward' font ',12'
 set border lw 1.2 lc rgb '#404040'
@@ -16,15 +16,22 @@ set tics nomirror out scale 0.7
 set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
 set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
 set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
-set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
+set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
+set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
+set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
+set bmargin 13
+set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'tau.png'.speclab_output_suffix
 plot \
-    'tau.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'prompt lookup (n-gram)', \
-    'tau.dat' index 1 using 1:2 with linespoints ls 2 dt 1 title 'draft model (draft preset, 600 steps)', \
-    'tau.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'blockwise heads (4, frozen trunk, 400 steps)'
+    'tau.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'prompt lookup (n-gram), T = 0', \
+    'tau.dat' index 1 using 1:2 with linespoints ls 2 dt 2 title 'prompt lookup (n-gram), T = 1', \
+    'tau.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'draft model (draft preset, 600 steps), T = 0', \
+    'tau.dat' index 3 using 1:2 with linespoints ls 4 dt 2 title 'draft model (draft preset, 600 steps), T = 1', \
+    'tau.dat' index 4 using 1:2 with linespoints ls 5 dt 1 title 'blockwise heads (4, frozen trunk, 400 steps), T = 0', \
+    'tau.dat' index 5 using 1:2 with linespoints ls 6 dt 2 title 'blockwise heads (4, frozen trunk, 400 steps), T = 1'
 
 set terminal svg size 1000,650 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'tau.svg'.speclab_output_suffix
