@@ -9,7 +9,7 @@ import Transformer
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "reproduction"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -23,6 +23,7 @@ public enum ExperimentKinds {
         case "train": return try train(spec, output: output, plot: plot, notes: &notes)
         case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                          notes: &notes)
+        case "reproduction": return try Reproduction.run(spec, experimentDirectory: experimentDirectory, output: output, plot: plot, notes: &notes)
         default:
             throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: \(names.joined(separator: ", "))")
         }
