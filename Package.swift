@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // SpecLab: analytic model and reference simulator of speculative decoding and
 // multi-token prediction. Module graph (one-way):
-//   CGSL -> LinAlg -> Transformer -> Decoding   (numerics; the reference model; decoding methods)
+//   CGSL -> LinAlg -> Transformer -> Decoding -> Validation   (numerics; the reference model; decoding; calibration)
+//   Validation also uses Analytic (it writes the analytic engine's presets)
 //   Analytic, Charts          (pure Swift, Foundation only)
 //   Analytic + Charts -> Experiments -> speclab (CLI, no logic)
 import PackageDescription
@@ -27,9 +28,10 @@ let package = Package(
         .target(name: "LinAlg", dependencies: ["CGSL"]),
         .target(name: "Transformer", dependencies: ["LinAlg"]),
         .target(name: "Decoding", dependencies: ["Transformer", "LinAlg"]),
+        .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic"]),
         .target(name: "Analytic"),
         .target(name: "Charts"),
-        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Transformer", "Decoding"]),
+        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Transformer", "Decoding", "Validation"]),
         .executableTarget(name: "speclab", dependencies: [
             "Analytic", "Charts", "Experiments", "LinAlg", "Transformer", "Decoding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -38,6 +40,7 @@ let package = Package(
         .testTarget(name: "AnalyticTests", dependencies: ["Analytic"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "LinAlg"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Transformer", "LinAlg"]),
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "Analytic", "Transformer"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts"]),
     ]

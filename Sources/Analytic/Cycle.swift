@@ -139,7 +139,7 @@ public struct Predictor: Sendable {
         self.weightType = weightType
         let model = config.model.with(weightType: weightType)
         context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
-                                   weightType: weightType)
+                                   weightType: weightType, kvBytesPerValue: weightType == .fp32 ? 4 : 2)
         target = ForwardWorkload.target(model)
         var drafterWeights = 0.0
         switch config.method {

@@ -6,9 +6,10 @@ import Foundation
 
 /// Storage type of the weights.
 public enum WeightType: String, Codable, Sendable, CaseIterable {
-    case bf16, fp16, fp8, int4
+    case fp32, bf16, fp16, fp8, int4
     public var bytesPerWeight: Double {
         switch self {
+        case .fp32: return 4
         case .bf16, .fp16: return 2
         case .fp8: return 1
         case .int4: return 0.5

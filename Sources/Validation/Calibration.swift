@@ -1,0 +1,94 @@
+// Validation: the analytic engine's predictions against the reference
+// transformer's measurements. This file calibrates the engine to this
+// machine: a `cpu-local` hardware preset from probes measured here, and the
+// reference model's shape as an analytic-engine model.
+//
+// Depends on Decoding, Transformer, LinAlg and Analytic; nothing depends on it
+// but Experiments and the CLI.
+
+import Analytic
+import Foundation
+import LinAlg
+import Transformer
+
+public enum Calibration {
+    /// The reference model as the analytic engine sees it: float32 weights and KV,
+    /// SwiGLU, RMSNorm, byte vocabulary. Parameter counts match `Network` exactly.
+    public static func modelShape(_ config: ModelConfig) -> ModelShape {
+        ModelShape(name: "reference-\(config.name)", layers: config.layers, hidden: config.width, heads: config.heads,
+                   kvHeads: config.kvHeads, headDim: config.headDim, ffnKind: .swiglu, ffnSize: config.ffnHidden,
+                   vocab: config.vocab, tiedEmbeddings: config.tiedEmbeddings, weightType: .fp32,
+                   publishedParameters: nil, source: "SpecLab reference transformer preset '\(config.name)'")
+    }
+
+    public struct Result: Sendable {
+        public var hardware: Hardware
+        /// How each number was measured.
+        public var facts: [String]
+    }
+
+    /// Measures this machine and returns a hardware preset the engine loads like any other.
+    /// - bandwidth: streaming-read probe (512 MB, `threads`);
+    /// - peak FLOP/s: OpenBLAS sgemm 1024³ (float32: the reference model's type);
+    /// - bandwidth efficiency: the skinny product's k = 1 rate on a 100 MB matrix / probe;
+    /// - compute efficiency: its k = 32 rate / the sgemm peak;
+    /// - fixed costs: forwards of narrow (width 64) models with 1 and 8 layers,
+    ///   T = perForward + layers · perLayer (their arithmetic is negligible).
+    public static func calibrate(threads: Int, repetitions: Int = 5) throws -> Result {
+        guard threads >= 1 else { throw ModelError("--threads must be >= 1") }
+        OpenBLAS.setThreads(threads)
+        InferenceModel.productThreads = threads
+        var facts: [String] = []
+        let bandwidth = Probes.streamingReadBandwidth(bytes: 512 << 20, threads: threads, repetitions: repetitions)
+        let sgemm = Probes.sgemmThroughput(size: 1024, threads: threads, repetitions: repetitions)
+        facts.append(String(format: "streaming read %.2f GB/s, sgemm 1024³ %.1f GFLOP/s (%d threads)",
+                            bandwidth.bytesPerSecond / 1e9, sgemm.flopsPerSecond / 1e9, threads))
+        let out = 6144, inFeatures = 4096   // 100 MB of float32
+        let times = Probes.productTimes(out: out, in: inFeatures, ks: [1, 32], path: .skinny, threads: threads,
+                                        repetitions: repetitions)
+        let bytes = Double(out * inFeatures * 4)
+        let bandwidthEfficiency = min(1, bytes / times[0].seconds / bandwidth.bytesPerSecond)
+        let computeEfficiency = min(1, 2 * Double(out * inFeatures * 32) / times[1].seconds / sgemm.flopsPerSecond)
+        facts.append(String(format: "skinny product on %d × %d: k = 1 at %.2f GB/s (%.2f of the probe), k = 32 at %.1f GFLOP/s (%.2f of sgemm)",
+                            out, inFeatures, bytes / times[0].seconds / 1e9, bandwidthEfficiency,
+                            2 * Double(out * inFeatures * 32) / times[1].seconds / 1e9, computeEfficiency))
+        func forwardSeconds(layers: Int) throws -> Double {
+            let config = ModelConfig(name: "probe", width: 64, layers: layers, heads: 4, kvHeads: 4, ffnHidden: 128,
+                                     contextLength: 64, tiedEmbeddings: true)
+            let network = try Network<Float>(config: config)
+            network.initialize(seed: 1)
+            let model = InferenceModel(network: network)
+            let cache = KVCache(config: config)
+            _ = model.prefill([1, 2, 3, 4, 5, 6, 7, 8], cache: cache)
+            let step = [SequenceStep(tokens: [9], cache: cache)]
+            var samples: [Double] = []
+            for _ in 0..<(4 * repetitions) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                model.forward(step)
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return Statistics.median(samples)
+        }
+        let one = try forwardSeconds(layers: 1), eight = try forwardSeconds(layers: 8)
+        let perLayer = max(0, (eight - one) / 7)
+        let perForward = max(0, one - perLayer)
+        facts.append(String(format: "fixed costs: %.1f µs per forward + %.1f µs per layer (width-64 models, 1 and 8 layers)",
+                            perForward * 1e6, perLayer * 1e6))
+        let overhead = RuntimeOverhead(name: "cpu-local", perForwardSeconds: perForward, perLayerSeconds: perLayer,
+                                       perCycleSeconds: 0, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9)
+        let hardware = Hardware(
+            name: "cpu-local", memoryBytes: Double(ProcessInfo.processInfo.physicalMemory),
+            memoryBytesPerSecond: bandwidth.bytesPerSecond, flopsPerSecond16: sgemm.flopsPerSecond, flopsPerSecond8: nil,
+            interconnectBytesPerSecond: bandwidth.bytesPerSecond, bandwidthEfficiency: bandwidthEfficiency,
+            computeEfficiency: computeEfficiency, gemmTileRows: 1, overhead: overhead,
+            source: "measured by 'speclab calibrate' on \(ProcessInfo.processInfo.hostName) with \(threads) threads at \(ISO8601DateFormatter().string(from: Date())); flopsPerSecond16 holds the float32 sgemm peak")
+        return Result(hardware: hardware, facts: facts)
+    }
+
+    /// Writes a hardware or model JSON file atomically (temp file + rename).
+    public static func write<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: url, options: .atomic)
+    }
+}
