@@ -85,6 +85,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var training: TrainSpec?
     /// decode: the target, the methods and the draft lengths to measure.
     public var decoding: DecodeSpec?
+    /// step-time-validation: which preset, tokens per forward, context and threads.
+    public var stepTimeValidation: StepTimeValidationSpec?
     public var chart: ChartSpec
 }
 
@@ -117,6 +119,14 @@ public struct DecodeSpec: Codable, Sendable {
         public var steps: Int
         public var learningRate: Float?
     }
+}
+
+/// The `step-time-validation` kind: calibrate, then predicted vs measured T(k) of a reference preset.
+public struct StepTimeValidationSpec: Codable, Sendable {
+    public var preset: String
+    public var tokens: String
+    public var context: Int
+    public var threads: Int
 }
 
 /// The `train` kind: a reference-model preset on a corpus, then a greedy sample.

@@ -6,10 +6,11 @@ import Charts
 import Decoding
 import Foundation
 import Transformer
+import Validation
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "reproduction"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "reproduction"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -21,6 +22,7 @@ public enum ExperimentKinds {
             return try formulaComparison(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
         case "heatmap": return try heatmap(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
         case "train": return try train(spec, output: output, plot: plot, notes: &notes)
+        case "step-time-validation": return try stepTimeValidation(spec, output: output, plot: plot, notes: &notes)
         case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                          notes: &notes)
         case "reproduction": return try Reproduction.run(spec, experimentDirectory: experimentDirectory, output: output, plot: plot, notes: &notes)
@@ -310,6 +312,42 @@ public enum ExperimentKinds {
         files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)
         files += try draw(histogramChart, output: output, baseName: "histogram", plot: plot)
         return ["data.csv"] + files
+    }
+
+    // MARK: step-time validation
+
+    static func stepTimeValidation(_ spec: ExperimentSpec, output: URL, plot: Bool, notes: inout [String]) throws -> [String] {
+        guard let v = spec.stepTimeValidation else { throw AnalyticError("a step-time-validation experiment needs \"stepTimeValidation\"") }
+        let config = try ModelConfig.preset(named: v.preset)
+        let ks = try SweepAxis.parseValues(v.tokens, for: .draftLength).compactMap { $0.number }.map { Int($0) }
+        let calibration = try Calibration.calibrate(threads: v.threads)
+        notes += calibration.facts
+        try Calibration.write(calibration.hardware, to: output.appendingPathComponent("cpu-local.json"))
+        try Calibration.write(Calibration.modelShape(config), to: output.appendingPathComponent("model.json"))
+        let points = try StepTimeValidation.run(preset: config, hardware: calibration.hardware, ks: ks, context: v.context,
+                                                threads: v.threads)
+        var table = CSVTable(columns: ["tokens", "measured_seconds", "predicted_seconds", "relative_error",
+                                       "measured_relative_to_one", "predicted_relative_to_one", "predicted_bound"])
+        let m1 = points[0].measuredSeconds, p1 = points[0].predictedSeconds
+        for p in points {
+            table.rows.append([String(p.tokens), CSVTable.cell(p.measuredSeconds), CSVTable.cell(p.predictedSeconds),
+                               CSVTable.cell(p.relativeError), CSVTable.cell(p.measuredSeconds / m1),
+                               CSVTable.cell(p.predictedSeconds / p1), p.bound.rawValue])
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let upTo16 = points.filter { $0.tokens <= 16 }.map { abs($0.relativeError) }.sorted()
+        if !upTo16.isEmpty {
+            notes.append(String(format: "T(k) for k ≤ 16: median |error| %.1f%%, max %.1f%% (target: within 10%%)",
+                                100 * upTo16[upTo16.count / 2], 100 * (upTo16.last ?? 0)))
+        }
+        let measured = ChartSeries(title: "measured (median of 7)", points: points.map { ChartPoint(x: Double($0.tokens), y: $0.measuredSeconds * 1e3) })
+        let predicted = ChartSeries(title: "predicted (roofline, calibrated cpu-local)", points: points.map {
+            ChartPoint(x: Double($0.tokens), y: $0.predictedSeconds * 1e3) }, dashed: true)
+        let chart = Chart(title: "\(spec.chart.title): forward time of \(config.name) over k new tokens",
+                          subtitle: "\(v.threads) threads, context \(v.context); prediction from probes measured in the same run",
+                          xLabel: "new tokens in one forward, k", yLabel: "forward time (ms)", series: [measured, predicted],
+                          logScaleX: true, logScaleY: true, logBase: 2, keyPosition: .topLeft)
+        return ["data.csv", "cpu-local.json", "model.json"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
     }
 
     // MARK: heat map

@@ -1,0 +1,52 @@
+// Predicted vs measured forward time T(k) of the reference model on this
+// machine: the roofline step cost of the analytic engine (calibrated by
+// `Calibration.calibrate`) against the median of timed forwards.
+
+import Analytic
+import Foundation
+import LinAlg
+import Transformer
+
+public struct StepTimePoint: Sendable {
+    public var tokens: Int
+    public var measuredSeconds: Double
+    public var predictedSeconds: Double
+    public var bound: Bound
+    public var relativeError: Double { (predictedSeconds - measuredSeconds) / measuredSeconds }
+}
+
+public enum StepTimeValidation {
+    /// Times forwards of `tokens` new tokens (one sequence, context `context`) of a
+    /// randomly initialised preset and predicts each with the engine on `hardware`.
+    public static func run(preset: ModelConfig, hardware: Hardware, ks: [Int], context: Int, threads: Int,
+                           repetitions: Int = 7) throws -> [StepTimePoint] {
+        InferenceModel.productThreads = threads
+        OpenBLAS.setThreads(threads)
+        let network = try Network<Float>(config: preset)
+        network.initialize(seed: 1)
+        let model = InferenceModel(network: network)
+        let cache = KVCache(config: preset)
+        let prompt = (0..<context).map { Int32(($0 * 37 + 11) % 256) }
+        _ = model.prefill(prompt, cache: cache)
+        let shape = Calibration.modelShape(preset)
+        let workload = ForwardWorkload.target(shape)
+        let execution = ExecutionContext(hardware: hardware, weightType: .fp32, kvBytesPerValue: 4)
+        var points: [StepTimePoint] = []
+        for k in ks {
+            let tokens = (0..<k).map { Int32(($0 * 53 + 7) % 256) }
+            let step = [SequenceStep(tokens: tokens, cache: cache)]
+            model.forward(step)
+            var samples: [Double] = []
+            for _ in 0..<repetitions {
+                let start = DispatchTime.now().uptimeNanoseconds
+                model.forward(step)
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            let predicted = Roofline.stepCost(workload, tokensPerSequence: Double(k), batch: 1,
+                                              contextTokens: Double(context), context: execution)
+            points.append(StepTimePoint(tokens: k, measuredSeconds: Statistics.median(samples),
+                                        predictedSeconds: predicted.seconds, bound: predicted.bound))
+        }
+        return points
+    }
+}
