@@ -20,6 +20,25 @@ let draftConfig = ModelConfig(name: "draft-test", width: 16, layers: 1, heads: 2
                               contextLength: 256, tiedEmbeddings: true)
 let prompt: [Int32] = Array("static double gsl_sf_".utf8).map { Int32($0) }
 
+/// Largest difference between the committed K/V rows of `cache` and those of a fresh
+/// prefill of `tokens` (relative to the fresh row's largest entry), over every layer.
+/// Tolerance 1e-5 in the tests: a batched and a sequential forward round differently.
+func cacheDifference(_ cache: KVCache, model: InferenceModel, tokens: [Int32]) -> Float {
+    let fresh = KVCache(config: model.config)
+    model.forward([SequenceStep(tokens: tokens, cache: fresh)])
+    fresh.commit(tokens.count)
+    var worst: Float = 0
+    for l in 0..<model.config.layers {
+        for r in 0..<fresh.length {
+            let a = cache.keyRow(layer: l, row: r) + cache.valueRow(layer: l, row: r)
+            let b = fresh.keyRow(layer: l, row: r) + fresh.valueRow(layer: l, row: r)
+            let scale = max(b.map(abs).max() ?? 1, 1e-6)
+            worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()! / scale)
+        }
+    }
+    return worst
+}
+
 func plainGreedy(_ model: InferenceModel, tokens: Int) -> [Int32] {
     SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: NoDrafter(), prompt: prompt,
                                  maxNewTokens: tokens, settings: .greedy, seed: 1).tokens
@@ -107,30 +126,10 @@ struct GreedyEqualityTests {
         // The target cache holds prompt + every emitted token except the pending last one.
         let committed = prompt + result.tokens.prefix(target.cache.length - prompt.count)
         #expect(target.cache.length >= prompt.count + result.tokens.count - 1 - 4)
-        let fresh = KVCache(config: model.config)
-        model.forward([SequenceStep(tokens: Array(committed), cache: fresh)])
-        fresh.commit(committed.count)
-        var worst: Float = 0
-        for l in 0..<model.config.layers {
-            for r in 0..<fresh.length {
-                let a = target.cache.keyRow(layer: l, row: r) + target.cache.valueRow(layer: l, row: r)
-                let b = fresh.keyRow(layer: l, row: r) + fresh.valueRow(layer: l, row: r)
-                let scale = max(b.map(abs).max() ?? 1, 1e-6)
-                worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()! / scale)
-            }
-        }
+        let worst = cacheDifference(target.cache, model: model, tokens: Array(committed))
         #expect(worst < 1e-5, "target cache differs by \(worst)")
-        // The draft cache: every committed row it holds matches a fresh draft prefill of the same tokens.
-        let draftFresh = KVCache(config: draft.config)
-        let draftTokens = Array(committed.prefix(drafter.cache.length))
-        draft.forward([SequenceStep(tokens: draftTokens, cache: draftFresh)])
-        draftFresh.commit(draftTokens.count)
-        var draftWorst: Float = 0
-        for r in 0..<draftFresh.length {
-            let a = drafter.cache.keyRow(layer: 0, row: r), b = draftFresh.keyRow(layer: 0, row: r)
-            let scale = max(b.map(abs).max() ?? 1, 1e-6)
-            draftWorst = max(draftWorst, zip(a, b).map { abs($0 - $1) }.max()! / scale)
-        }
+        // The draft cache: every committed row matches a fresh draft prefill of the same tokens.
+        let draftWorst = cacheDifference(drafter.cache, model: draft, tokens: Array(committed.prefix(drafter.cache.length)))
         #expect(draftWorst < 1e-5, "draft cache differs by \(draftWorst)")
     }
 }
@@ -169,17 +168,7 @@ struct DraftCacheTests {
                                                   settings: .greedy, seed: 1)
         #expect(result.stats.drafted < 4 * result.stats.rounds)   // the threshold did stop drafts early
         let committed = Array((prompt + result.tokens).prefix(drafter.cache.length))
-        let fresh = KVCache(config: model.config)
-        model.forward([SequenceStep(tokens: committed, cache: fresh)])
-        fresh.commit(committed.count)
-        var worst: Float = 0
-        for l in 0..<model.config.layers {
-            for r in 0..<fresh.length {
-                let a = drafter.cache.keyRow(layer: l, row: r), b = fresh.keyRow(layer: l, row: r)
-                let scale = max(b.map(abs).max() ?? 1, 1e-6)
-                worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()! / scale)
-            }
-        }
+        let worst = cacheDifference(drafter.cache, model: twin, tokens: committed)
         #expect(worst < 1e-5, "draft cache differs by \(worst)")
     }
 }
