@@ -85,6 +85,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var training: TrainSpec?
     /// decode: the target, the methods and the draft lengths to measure.
     public var decoding: DecodeSpec?
+    /// tree-acceptance: top-1 rates per depth, candidate ranks, rank decays, tree sizes.
+    public var treeAcceptance: TreeAcceptanceSpec?
     /// step-time-validation: which preset, tokens per forward, context and threads.
     public var stepTimeValidation: StepTimeValidationSpec?
     public var chart: ChartSpec
@@ -119,6 +121,17 @@ public struct DecodeSpec: Codable, Sendable {
         public var steps: Int
         public var learningRate: Float?
     }
+}
+
+/// The `tree-acceptance` kind: τ of the best tree of each size from per-depth rank acceptance.
+public struct TreeAcceptanceSpec: Codable, Sendable {
+    /// Top-1 conditional acceptance per depth (e.g. EAGLE's n-α).
+    public var topOne: [Double]
+    public var ranks: Int
+    /// ρ values: how much of the leftover mass each next rank keeps.
+    public var decays: [Double]
+    public var maxNodes: Int
+    public var width: Int
 }
 
 /// The `step-time-validation` kind: calibrate, then predicted vs measured T(k) of a reference preset.

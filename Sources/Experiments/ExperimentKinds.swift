@@ -10,7 +10,7 @@ import Validation
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "reproduction"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "reproduction"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -23,6 +23,7 @@ public enum ExperimentKinds {
         case "heatmap": return try heatmap(spec, base: experimentDirectory, output: output, plot: plot, notes: &notes)
         case "train": return try train(spec, output: output, plot: plot, notes: &notes)
         case "step-time-validation": return try stepTimeValidation(spec, output: output, plot: plot, notes: &notes)
+        case "tree-acceptance": return try treeAcceptance(spec, output: output, plot: plot, notes: &notes)
         case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                          notes: &notes)
         case "reproduction": return try Reproduction.run(spec, experimentDirectory: experimentDirectory, output: output, plot: plot, notes: &notes)
@@ -312,6 +313,42 @@ public enum ExperimentKinds {
         files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)
         files += try draw(histogramChart, output: output, baseName: "histogram", plot: plot)
         return ["data.csv"] + files
+    }
+
+    // MARK: tree acceptance
+
+    static func treeAcceptance(_ spec: ExperimentSpec, output: URL, plot: Bool, notes: inout [String]) throws -> [String] {
+        guard let t = spec.treeAcceptance else { throw AnalyticError("a tree-acceptance experiment needs \"treeAcceptance\"") }
+        var table = CSVTable(columns: ["decay", "width", "tree_nodes", "tau"])
+        var lines: [ChartSeries] = []
+        let chain = try RankAcceptance.geometric(topOne: t.topOne, ranks: 1, decay: 0)
+        let chainTaus = try chain.bestTreeTaus(maxNodes: min(t.maxNodes, t.topOne.count), width: 1)
+        lines.append(ChartSeries(title: "chain (top-1 only)", points: chainTaus.enumerated().map {
+            ChartPoint(x: Double($0.offset + 1), y: $0.element) }))
+        for (n, tau) in chainTaus.enumerated() { table.rows.append(["chain", "1", String(n + 1), CSVTable.cell(tau)]) }
+        var staticPoints: [ChartPoint] = []
+        for rho in t.decays {
+            let q = try RankAcceptance.geometric(topOne: t.topOne, ranks: t.ranks, decay: rho)
+            let taus = try q.bestTreeTaus(maxNodes: t.maxNodes, width: t.width)
+            for (n, tau) in taus.enumerated() {
+                table.rows.append([CSVTable.cell(rho), String(t.width), String(n + 1), CSVTable.cell(tau)])
+            }
+            lines.append(ChartSeries(title: "best tree, rank decay ρ = \(CSVTable.cell(rho))",
+                                     points: taus.enumerated().map { ChartPoint(x: Double($0.offset + 1), y: $0.element) },
+                                     style: .lines))
+            let eagle = try q.tau(staticTree: RankAcceptance.eagle1Tree)
+            staticPoints.append(ChartPoint(x: Double(RankAcceptance.eagle1Tree.count), y: eagle))
+            let best25 = taus[min(24, taus.count - 1)]
+            notes.append(String(format: "ρ = %.2f: EAGLE-1 static 25-node tree τ = %.3f, best 25-node tree τ = %.3f, best %d-node tree τ = %.3f",
+                                rho, eagle, best25, t.maxNodes, taus.last ?? .nan))
+        }
+        lines.append(ChartSeries(title: "EAGLE-1 static 25-node tree (one per ρ)", points: staticPoints, style: .points))
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let c = spec.chart
+        let chart = Chart(title: c.title, subtitle: c.subtitle, xLabel: c.xLabel ?? "draft nodes verified (root excluded)",
+                          yLabel: c.yLabel ?? "τ, expected tokens per target forward", series: lines,
+                          logScaleX: c.logX ?? true, logBase: c.logBase ?? 2, keyPosition: .topLeft)
+        return ["data.csv"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
     }
 
     // MARK: step-time validation

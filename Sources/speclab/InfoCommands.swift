@@ -170,3 +170,32 @@ struct Convert: ParsableCommand {
         say("i.i.d. per-token α with this τ = \(format(alphaValue, 4)); per-position P(a ≥ k) under it: \(conventions.vllmPerPosition.map { format($0, 3) }.joined(separator: ", "))")
     }
 }
+
+struct TreeAcceptanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tree-acceptance",
+        abstract: "τ of draft trees from per-depth top-1 rates and a geometric split over lower ranks.",
+        discussion: "Prints τ of the best tree of each size (the M largest node values) and of EAGLE-1's static 25-node tree.")
+
+    @Option(help: "Top-1 conditional acceptance per depth, α1,α2,… (EAGLE's n-α).") var alphas: String
+    @Option(help: "Candidates per node considered.") var ranks = 10
+    @Option(help: "ρ: share of the leftover mass each next rank keeps (0…1).") var decay = 0.5
+    @Option(name: .customLong("max-nodes"), help: "Largest tree (draft nodes, root excluded).") var maxNodes = 64
+    @Option(help: "Frontier width (top-K children per node).") var width = 10
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let q = try RankAcceptance.geometric(topOne: try parseList(alphas, name: "--alphas"), ranks: ranks, decay: decay)
+        let taus = try q.bestTreeTaus(maxNodes: maxNodes, width: width)
+        let eagle = try q.tau(staticTree: RankAcceptance.eagle1Tree)
+        if json {
+            say("{\"best_tree_tau\": \(JSONText.numbers(taus)), \"eagle1_static_tree_tau\": \(JSONText.number(eagle))}")
+            return
+        }
+        say("EAGLE-1 static 25-node tree: τ = \(format(eagle, 3))")
+        say("best tree of M draft nodes:")
+        for m in [1, 2, 4, 8, 16, 25, 32, 48, 64, 96, 128] where m <= taus.count {
+            say(String(format: "  M = %3d  τ = %.3f", m, taus[m - 1]))
+        }
+    }
+}
