@@ -85,6 +85,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var training: TrainSpec?
     /// decode: the target, the methods and the draft lengths to measure.
     public var decoding: DecodeSpec?
+    /// acceptance-curves: named per-position rate profiles and i.i.d. α values.
+    public var acceptanceCurves: AcceptanceCurvesSpec?
     /// tree-acceptance: top-1 rates per depth, candidate ranks, rank decays, tree sizes.
     public var treeAcceptance: TreeAcceptanceSpec?
     /// step-time-validation: which preset, tokens per forward, context and threads.
@@ -120,6 +122,20 @@ public struct DecodeSpec: Codable, Sendable {
         public var preset: String?
         public var steps: Int
         public var learningRate: Float?
+    }
+}
+
+/// The `acceptance-curves` kind: accepted-length distributions and per-position acceptance.
+public struct AcceptanceCurvesSpec: Codable, Sendable {
+    public var draftLength: Int
+    /// i.i.d. α values for the accepted-length distribution chart.
+    public var alphas: [Double]
+    /// Named conditional per-position profiles (EAGLE's n-α), for the per-position chart.
+    public var profiles: [Profile]
+
+    public struct Profile: Codable, Sendable {
+        public var title: String
+        public var alphas: [Double]
     }
 }
 

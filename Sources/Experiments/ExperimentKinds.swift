@@ -10,7 +10,7 @@ import Validation
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "reproduction"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "acceptance-curves", "reproduction"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -24,6 +24,7 @@ public enum ExperimentKinds {
         case "train": return try train(spec, output: output, plot: plot, notes: &notes)
         case "step-time-validation": return try stepTimeValidation(spec, output: output, plot: plot, notes: &notes)
         case "tree-acceptance": return try treeAcceptance(spec, output: output, plot: plot, notes: &notes)
+        case "acceptance-curves": return try acceptanceCurves(spec, output: output, plot: plot, notes: &notes)
         case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                          notes: &notes)
         case "reproduction": return try Reproduction.run(spec, experimentDirectory: experimentDirectory, output: output, plot: plot, notes: &notes)
@@ -313,6 +314,52 @@ public enum ExperimentKinds {
         files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)
         files += try draw(histogramChart, output: output, baseName: "histogram", plot: plot)
         return ["data.csv"] + files
+    }
+
+    // MARK: acceptance curves
+
+    static func acceptanceCurves(_ spec: ExperimentSpec, output: URL, plot: Bool, notes: inout [String]) throws -> [String] {
+        guard let a = spec.acceptanceCurves else { throw AnalyticError("an acceptance-curves experiment needs \"acceptanceCurves\"") }
+        let gamma = a.draftLength
+        var table = CSVTable(columns: ["model", "position_or_length", "probability_accepted_exactly", "probability_accepted_at_least",
+                                       "conditional", "tau"])
+        var distributionLines: [ChartSeries] = []
+        for alpha in a.alphas {
+            let d = try AcceptanceModel.iid(alpha: alpha).distribution(draftLength: gamma)
+            distributionLines.append(ChartSeries(title: "i.i.d. α = \(CSVTable.cell(alpha)) (τ = \(String(format: "%.2f", d.tau)))",
+                                                 points: d.probabilities.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) }))
+            for (j, p) in d.probabilities.enumerated() {
+                table.rows.append(["iid \(CSVTable.cell(alpha))", String(j), CSVTable.cell(p), "", "", CSVTable.cell(d.tau)])
+            }
+        }
+        var positionLines: [ChartSeries] = []
+        for profile in a.profiles {
+            let length = min(gamma, profile.alphas.count)
+            let d = try AcceptanceModel.perPosition(alphas: profile.alphas).distribution(draftLength: length)
+            let unconditional = d.unconditional
+            positionLines.append(ChartSeries(title: "\(profile.title): P(a ≥ k) (τ = \(String(format: "%.2f", d.tau)) at γ = \(length))",
+                                             points: unconditional.enumerated().map { ChartPoint(x: Double($0.offset + 1), y: $0.element) }))
+            positionLines.append(ChartSeries(title: "\(profile.title): conditional α_k",
+                                             points: d.conditional.enumerated().map { ChartPoint(x: Double($0.offset + 1), y: $0.element) },
+                                             dashed: true))
+            for k in 0..<length {
+                table.rows.append([profile.title, String(k + 1), CSVTable.cell(d.probabilities[k + 1]),
+                                   CSVTable.cell(unconditional[k]), CSVTable.cell(d.conditional[k]), CSVTable.cell(d.tau)])
+            }
+            notes.append(String(format: "%@: τ = %.3f at γ = %d", profile.title, d.tau, length))
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let distribution = Chart(title: "Accepted drafts per cycle under i.i.d. acceptance (γ = \(gamma))",
+                                 subtitle: "P(a = j): geometric up to γ, the rest piled on a = γ (all drafts accepted)",
+                                 xLabel: "accepted drafts a", yLabel: "probability", series: distributionLines,
+                                 xRange: AxisRange(lower: -0.25, upper: Double(gamma) + 0.25), yRange: AxisRange(lower: 0),
+                                 keyPosition: .topRight)
+        let positions = Chart(title: spec.chart.title, subtitle: spec.chart.subtitle,
+                              xLabel: "draft position k", yLabel: "acceptance probability", series: positionLines,
+                              xRange: AxisRange(lower: 0.75, upper: Double(gamma) + 0.25), yRange: AxisRange(lower: 0, upper: 1),
+                              keyPosition: .below)
+        return ["data.csv"] + (try draw(distribution, output: output, baseName: "distribution", plot: plot))
+            + (try draw(positions, output: output, baseName: "per-position", plot: plot))
     }
 
     // MARK: tree acceptance
