@@ -109,13 +109,17 @@ public enum SkinnyProduct {
                                 outputs: UnsafeMutablePointer<Float>,
                                 bias: UnsafePointer<Float>? = nil, accumulate: Bool = false,
                                 threads: Int = SkinnyProduct.defaultThreads,
-                                minimumParallelBytes: Int = SkinnyProduct.parallelThresholdBytes) {
+                                minimumParallelBytes: Int = SkinnyProduct.parallelThresholdBytes,
+                                scratch: UnsafeMutablePointer<Float>? = nil) {
         precondition(outFeatures >= 0 && inFeatures >= 0 && k >= 0,
                      "SkinnyProduct.multiply: negative shape W (\(outFeatures),\(inFeatures)), k = \(k)")
         precondition(threads >= 1, "SkinnyProduct.multiply: need at least 1 thread, got \(threads)")
         if outFeatures == 0 || k == 0 { return }
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * (inFeatures & ~7)))
-        defer { packed.deallocate() }
+        // The packed inputs: in the caller's scratch (≥ k · inFeatures floats) when given,
+        // so a decode loop that reuses its buffers allocates nothing here.
+        let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * (inFeatures & ~7))) : nil
+        defer { owned?.deallocate() }
+        let packed = scratch ?? owned!
         pack(inputs, vectors: k, inFeatures: inFeatures, into: packed)
         let job = Job(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
                         inputs: inputs, packed: UnsafePointer(packed), vectors: k,
@@ -191,11 +195,12 @@ public enum SkinnyProduct {
                               inputs: UnsafePointer<Float>, vectors k: Int,
                               outputs: UnsafeMutablePointer<Float>,
                               bias: UnsafePointer<Float>? = nil, accumulate: Bool = false,
-                              threads: Int = SkinnyProduct.defaultThreads) {
+                              threads: Int = SkinnyProduct.defaultThreads,
+                              scratch: UnsafeMutablePointer<Float>? = nil) {
         if k <= sgemmCrossover {
             multiply(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
                      inputs: inputs, vectors: k, outputs: outputs,
-                     bias: bias, accumulate: accumulate, threads: threads)
+                     bias: bias, accumulate: accumulate, threads: threads, scratch: scratch)
         } else {
             openBLASProduct(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
                             inputs: inputs, vectors: k, outputs: outputs,

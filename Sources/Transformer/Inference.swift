@@ -57,6 +57,8 @@ public final class InferenceModel: @unchecked Sendable {
     private var hidden: UnsafeMutablePointer<Float>!, rstd: UnsafeMutablePointer<Float>!
     /// Output of a fused product ([q | k | v] or [gate | up]) before it is split.
     private var fused: UnsafeMutablePointer<Float>!
+    /// The skinny product's packed copy of its inputs (rows × the widest input).
+    private var packedInputs: UnsafeMutablePointer<Float>!
     /// Logits of the last forward, (rows, vocab).
     public private(set) var logits: UnsafeMutablePointer<Float>!
     /// Features f (final RMSNorm output) of the last forward, (rows, width).
@@ -91,6 +93,7 @@ public final class InferenceModel: @unchecked Sendable {
             x = make(d); xn = make(d); q = make(d); k = make(kv); v = make(kv); att = make(d); proj = make(d)
             gate = make(f); up = make(f); hidden = make(f); rstd = make(1); logits = make(config.vocab); features = make(d)
             fused = make(max(d + 2 * kv, 2 * f))
+            packedInputs = make(max(d, f))
             for (_, p) in residualStreams { p.deallocate() }
             residualStreams.removeAll()
             capacityRows = rowsToHold
@@ -132,7 +135,7 @@ public final class InferenceModel: @unchecked Sendable {
                 let b = net.blocks[l]
                 Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.attentionNorm), n: total, c: d, epsilon: eps)
                 // wq, wk, wv are consecutive rows of the parameter buffer: one product streams all three.
-                Linear.forward(out: fused, inp: xn, weight: net.p(b.wq), rows: total, inFeatures: d, outFeatures: d + 2 * kv)
+                Linear.forward(out: fused, inp: xn, weight: net.p(b.wq), rows: total, inFeatures: d, outFeatures: d + 2 * kv, scratch: packedInputs)
                 split(fused, rows: total, into: [(q, d), (k, kv), (v, kv)])
                 Layers.rope(q, positions: pos.baseAddress!, n: total, heads: config.heads, headDim: hd, theta: config.ropeTheta)
                 Layers.rope(k, positions: pos.baseAddress!, n: total, heads: config.kvHeads, headDim: hd, theta: config.ropeTheta)
@@ -144,21 +147,21 @@ public final class InferenceModel: @unchecked Sendable {
                     attend(step: step, layer: l, queryRows: start, m: m, n: n)
                     start += m
                 }
-                Linear.forward(out: proj, inp: att, weight: net.p(b.wo), rows: total, inFeatures: d, outFeatures: d)
+                Linear.forward(out: proj, inp: att, weight: net.p(b.wo), rows: total, inFeatures: d, outFeatures: d, scratch: packedInputs)
                 for i in 0..<(total * d) { x[i] += proj[i] }
                 Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.ffnNorm), n: total, c: d, epsilon: eps)
                 // w1 and w3 are consecutive: one product for gate and up.
-                Linear.forward(out: fused, inp: xn, weight: net.p(b.w1), rows: total, inFeatures: d, outFeatures: 2 * f)
+                Linear.forward(out: fused, inp: xn, weight: net.p(b.w1), rows: total, inFeatures: d, outFeatures: 2 * f, scratch: packedInputs)
                 split(fused, rows: total, into: [(gate, f), (up, f)])
                 Layers.swigluForward(out: hidden, gate: gate, up: up, count: total * f)
-                Linear.forward(out: proj, inp: hidden, weight: net.p(b.w2), rows: total, inFeatures: f, outFeatures: d)
+                Linear.forward(out: proj, inp: hidden, weight: net.p(b.w2), rows: total, inFeatures: f, outFeatures: d, scratch: packedInputs)
                 for i in 0..<(total * d) { x[i] += proj[i] }
                 if residualLayers.contains(l + 1), let stream = residualStreams[l + 1] { stream.update(from: x, count: total * d) }
             }
         }
         Layers.rmsnormForward(out: features, rstd: rstd, inp: x, weight: net.p(net.finalNormOffset), n: total, c: d, epsilon: eps)
         Linear.forward(out: logits, inp: features, weight: net.p(net.outputOffset), rows: total, inFeatures: d,
-                       outFeatures: config.vocab)
+                       outFeatures: config.vocab, scratch: packedInputs)
     }
 
     /// Splits rows of a fused product (rows, Σ widths) into separate (rows, width) buffers.
@@ -296,9 +299,9 @@ enum Linear {
 
     @inline(__always)
     static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                        rows: Int, inFeatures: Int, outFeatures: Int) {
+                        rows: Int, inFeatures: Int, outFeatures: Int, scratch: UnsafeMutablePointer<Float>) {
         SkinnyProduct.linear(weights: weight, outFeatures: outFeatures, inFeatures: inFeatures, inputs: inp,
-                             vectors: rows, outputs: out, threads: threads)
+                             vectors: rows, outputs: out, threads: threads, scratch: scratch)
     }
 }
 

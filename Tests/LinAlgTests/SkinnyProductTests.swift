@@ -154,6 +154,24 @@ struct SkinnyProductTests {
         }
     }
 
+    @Test("a caller's scratch buffer for the packed inputs gives the same bits as the internal one")
+    func scratchBuffer() {
+        let p = randomProblem(out: 67, in: 131, k: 5, seed: 7)
+        var ownBuffer = [Float](repeating: 0, count: 5 * 67)
+        var external = [Float](repeating: 0, count: 5 * 67)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 5 * 131)
+        defer { scratch.deallocate() }
+        p.weights.withUnsafeBufferPointer { w in
+            p.inputs.withUnsafeBufferPointer { x in
+                SkinnyProduct.multiply(weights: w.baseAddress!, outFeatures: 67, inFeatures: 131, inputs: x.baseAddress!,
+                                       vectors: 5, outputs: &ownBuffer, threads: 1)
+                SkinnyProduct.multiply(weights: w.baseAddress!, outFeatures: 67, inFeatures: 131, inputs: x.baseAddress!,
+                                       vectors: 5, outputs: &external, threads: 1, scratch: scratch)
+            }
+        }
+        #expect(ownBuffer.map(\.bitPattern) == external.map(\.bitPattern))
+    }
+
     @Test("linear uses SkinnyProduct up to the crossover and OpenBLAS above, same results")
     func dispatcherMatchesBothPaths() {
         let crossover = SkinnyProduct.sgemmCrossover
