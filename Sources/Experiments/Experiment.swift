@@ -107,6 +107,9 @@ public struct DecodeSpec: Codable, Sendable {
     /// Each temperature is measured for every method (0 = greedy, V1; > 0: V2 for sampled chains, V3 otherwise).
     public var temperatures: [Double]
     public var seed: UInt64?
+    /// Also predict every measured speedup with the analytic engine calibrated to
+    /// this machine (`speclab calibrate`) from the measured τ, and compare.
+    public var predict: Bool?
 
     public struct MethodSpec: Codable, Sendable {
         public var title: String

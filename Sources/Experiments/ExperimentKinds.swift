@@ -244,7 +244,20 @@ public enum ExperimentKinds {
                                        "per_position_acceptance", "accepted_length_histogram"])
         var tauLines: [ChartSeries] = [], speedupLines: [ChartSeries] = [], histogramLines: [ChartSeries] = []
         var files: [String] = []
+        // Prediction of each measured speedup: the engine calibrated here, the measured τ.
+        var calibrated: Hardware? = nil
+        var validation = CSVTable(columns: ["method", "temperature", "draft_length", "tau", "measured_speedup",
+                                            "predicted_speedup", "relative_error"])
+        var validationLines: [ChartSeries] = []
+        if d.predict == true {
+            let result = try Calibration.calibrate(threads: 1)
+            calibrated = result.hardware
+            notes += result.facts
+            try Calibration.write(result.hardware, to: output.appendingPathComponent("cpu-local.json"))
+        }
+        let targetConfig = try Checkpoint.info(at: target).model
         for method in d.methods {
+            var predictionPoints: [ChartPoint] = []
             var drafter: URL? = nil
             if let train = method.trainDrafter {
                 let directory = output.appendingPathComponent("drafter-\(method.method)")
@@ -275,8 +288,29 @@ public enum ExperimentKinds {
                     tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
                     speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
                     last = s
+                    if let hardware = calibrated, let measured = report.speedup,
+                       let analyticMethod = DraftMethod(rawValue: method.method) {
+                        var draftShape: ModelShape? = nil
+                        if method.method == "sd", let directory = drafter {
+                            draftShape = Calibration.modelShape(try Checkpoint.info(at: directory).model)
+                        }
+                        let config = PredictionConfig(
+                            hardware: hardware, model: Calibration.modelShape(targetConfig), method: analyticMethod,
+                            draftModel: draftShape, draftLength: gamma, batch: 1,
+                            contextTokens: d.promptLength + d.maxTokens / 2,
+                            acceptance: .meanAcceptedLength(tau: min(s.tau, Double(gamma + 1))))
+                        let predicted = try Predictor(config).predict().speedup
+                        validation.rows.append([method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
+                                                CSVTable.cell(measured), CSVTable.cell(predicted),
+                                                CSVTable.cell((predicted - measured) / measured)])
+                        predictionPoints.append(ChartPoint(x: measured, y: predicted))
+                    }
                 }
                 let label = "\(method.title), T = \(CSVTable.cell(temperature))"
+                if !predictionPoints.isEmpty {
+                    validationLines.append(ChartSeries(title: label, points: predictionPoints, style: .points))
+                    predictionPoints = []
+                }
                 tauLines.append(ChartSeries(title: label, points: tauPoints, dashed: temperature > 0))
                 speedupLines.append(ChartSeries(title: label, points: speedupPoints, dashed: temperature > 0))
                 // Accepted-length distribution at the longest draft, measured vs the i.i.d. model
@@ -313,6 +347,17 @@ public enum ExperimentKinds {
         files += try draw(tauChart, output: output, baseName: "tau", plot: plot)
         files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)
         files += try draw(histogramChart, output: output, baseName: "histogram", plot: plot)
+        if !validation.rows.isEmpty {
+            try validation.write(to: output.appendingPathComponent("validation.csv"))
+            let errors = validation.rows.compactMap { Double($0[6]) }.map(abs).sorted()
+            notes.append(String(format: "predicted vs measured speedup: %d points, median |error| %.1f%%, max %.1f%%",
+                                errors.count, 100 * errors[errors.count / 2], 100 * (errors.last ?? 0)))
+            let scatter = Chart(title: "\(spec.chart.title): predicted vs measured wall-clock speedup",
+                                subtitle: "engine calibrated on this machine in the same run; acceptance = the measured τ",
+                                xLabel: "measured speedup (×)", yLabel: "predicted speedup (×)", series: validationLines,
+                                referenceLines: [.diagonal(title: "predicted = measured")], keyPosition: .below)
+            files += ["validation.csv"] + (try draw(scatter, output: output, baseName: "validation", plot: plot))
+        }
         return ["data.csv"] + files
     }
 

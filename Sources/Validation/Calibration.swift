@@ -7,6 +7,7 @@
 // but Experiments and the CLI.
 
 import Analytic
+import Decoding
 import Foundation
 import LinAlg
 import Transformer
@@ -33,7 +34,8 @@ public enum Calibration {
     /// - bandwidth efficiency: the skinny product's k = 1 rate on a 100 MB matrix / probe;
     /// - compute efficiency: its k = 32 rate / the sgemm peak;
     /// - fixed costs: forwards of narrow (width 64) models with 1 and 8 layers,
-    ///   T = perForward + layers · perLayer (their arithmetic is negligible).
+    ///   T = perForward + layers · perLayer (their arithmetic is negligible);
+    /// - per-cycle host cost: a round of the decoding loop minus its forward.
     public static func calibrate(threads: Int, repetitions: Int = 5) throws -> Result {
         guard threads >= 1 else { throw ModelError("--threads must be >= 1") }
         OpenBLAS.setThreads(threads)
@@ -74,8 +76,25 @@ public enum Calibration {
         let perForward = max(0, one - perLayer)
         facts.append(String(format: "fixed costs: %.1f µs per forward + %.1f µs per layer (width-64 models, 1 and 8 layers)",
                             perForward * 1e6, perLayer * 1e6))
+        // Host time of one round of the decoding loop beyond its target forward:
+        // plain decoding through the loop (a round per token) minus the forwards alone.
+        let probe = ModelConfig(name: "probe", width: 64, layers: 1, heads: 4, kvHeads: 4, ffnHidden: 128,
+                                contextLength: 256, tiedEmbeddings: true)
+        let probeNetwork = try Network<Float>(config: probe)
+        probeNetwork.initialize(seed: 2)
+        let probeModel = InferenceModel(network: probeNetwork)
+        let prompt: [Int32] = Array(1...16)
+        let target = TransformerTarget(model: probeModel)
+        var cycleSamples: [Double] = []
+        for _ in 0..<repetitions {
+            let result = SpeculativeDecoding.generate(target: target, drafter: NoDrafter(), prompt: prompt,
+                                                      maxNewTokens: 200, settings: .greedy, seed: 1)
+            cycleSamples.append(result.stats.seconds / Double(result.stats.rounds))
+        }
+        let perCycle = max(0, Statistics.median(cycleSamples) - one)
+        facts.append(String(format: "decoding loop: %.1f µs of host time per round beyond its forward", perCycle * 1e6))
         let overhead = RuntimeOverhead(name: "cpu-local", perForwardSeconds: perForward, perLayerSeconds: perLayer,
-                                       perCycleSeconds: 0, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9)
+                                       perCycleSeconds: perCycle, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9)
         let hardware = Hardware(
             name: "cpu-local", memoryBytes: Double(ProcessInfo.processInfo.physicalMemory),
             memoryBytesPerSecond: bandwidth.bytesPerSecond, flopsPerSecond16: sgemm.flopsPerSecond, flopsPerSecond8: nil,
