@@ -277,6 +277,10 @@ public struct Predictor: Sendable {
         } else if method == .pld {
             hostSeconds += contextTokens * context.overhead.ngramSecondsPerContextToken
         }
+        // Host bookkeeping per drafted token (drafters) or per extra head (head methods).
+        if method != .pld {
+            draftSeconds += Double(draftLength) * context.overhead.perDraftStepSeconds
+        }
 
         let cycle = draftSeconds + verify.seconds + hostSeconds
         let perDraftSeconds = method == .pld ? (hostSeconds / Double(draftLength)) : draftSeconds / Double(draftLength)

@@ -20,10 +20,32 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     public var perAllReduceSeconds: Double
     /// Host time of an n-gram / prompt-lookup search, per context token scanned.
     public var ngramSecondsPerContextToken: Double
+    /// Host time per drafted token (or per extra head) beyond the drafter's
+    /// forward: sampling, warping, bookkeeping of the draft (DESIGN.md: "per
+    /// forward, per layer, per draft step").
+    public var perDraftStepSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, perForwardSeconds, perLayerSeconds, perCycleSeconds, perAllReduceSeconds,
+             ngramSecondsPerContextToken, perDraftStepSeconds
+    }
+
+    /// JSON: every field but `perDraftStepSeconds` (default 0) is required.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        perForwardSeconds = try c.decode(Double.self, forKey: .perForwardSeconds)
+        perLayerSeconds = try c.decode(Double.self, forKey: .perLayerSeconds)
+        perCycleSeconds = try c.decode(Double.self, forKey: .perCycleSeconds)
+        perAllReduceSeconds = try c.decode(Double.self, forKey: .perAllReduceSeconds)
+        ngramSecondsPerContextToken = try c.decode(Double.self, forKey: .ngramSecondsPerContextToken)
+        perDraftStepSeconds = try c.decodeIfPresent(Double.self, forKey: .perDraftStepSeconds) ?? 0
+    }
 
     public init(name: String, perForwardSeconds: Double, perLayerSeconds: Double,
                 perCycleSeconds: Double, perAllReduceSeconds: Double,
-                ngramSecondsPerContextToken: Double) {
+                ngramSecondsPerContextToken: Double, perDraftStepSeconds: Double = 0) {
+        self.perDraftStepSeconds = perDraftStepSeconds
         self.name = name
         self.perForwardSeconds = perForwardSeconds
         self.perLayerSeconds = perLayerSeconds
@@ -79,6 +101,7 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
         try Check.nonNegative(perCycleSeconds, "overhead.perCycleSeconds")
         try Check.nonNegative(perAllReduceSeconds, "overhead.perAllReduceSeconds")
         try Check.nonNegative(ngramSecondsPerContextToken, "overhead.ngramSecondsPerContextToken")
+        try Check.nonNegative(perDraftStepSeconds, "overhead.perDraftStepSeconds")
     }
 }
 

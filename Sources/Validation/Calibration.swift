@@ -35,7 +35,8 @@ public enum Calibration {
     /// - compute efficiency: its k = 32 rate / the sgemm peak;
     /// - fixed costs: forwards of narrow (width 64) models with 1 and 8 layers,
     ///   T = perForward + layers · perLayer (their arithmetic is negligible);
-    /// - per-cycle host cost: a round of the decoding loop minus its forward.
+    /// - per-cycle host cost: a round of the decoding loop minus its forward;
+    /// - per-draft-step host cost: a draft model's propose minus its forwards.
     public static func calibrate(threads: Int, repetitions: Int = 5) throws -> Result {
         guard threads >= 1 else { throw ModelError("--threads must be >= 1") }
         OpenBLAS.setThreads(threads)
@@ -93,8 +94,26 @@ public enum Calibration {
         }
         let perCycle = max(0, Statistics.median(cycleSamples) - one)
         facts.append(String(format: "decoding loop: %.1f µs of host time per round beyond its forward", perCycle * 1e6))
+        // Host time per drafted token beyond the draft forward: a draft model's
+        // propose (4 drafts) against its forwards alone.
+        let drafter = DraftModelDrafter(model: probeModel, draftLength: 4)
+        let draftCache = KVCache(config: probe)
+        _ = probeModel.prefill(prompt, cache: draftCache)
+        drafter.reset(prompt: prompt, first: 17)
+        var proposeSamples: [Double] = []
+        let rng = RandomSource(seed: 3)
+        for _ in 0..<(8 * repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let proposal = drafter.propose(root: 17, context: prompt, settings: .greedy, rng: rng)
+            proposeSamples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            drafter.update(accepted: [], extra: 17)
+            _ = proposal
+        }
+        let perDraftStep = max(0, (Statistics.median(proposeSamples) - 4 * one) / 4)
+        facts.append(String(format: "drafting: %.1f µs of host time per drafted token beyond the draft forward", perDraftStep * 1e6))
         let overhead = RuntimeOverhead(name: "cpu-local", perForwardSeconds: perForward, perLayerSeconds: perLayer,
-                                       perCycleSeconds: perCycle, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9)
+                                       perCycleSeconds: perCycle, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9,
+                                       perDraftStepSeconds: perDraftStep)
         let hardware = Hardware(
             name: "cpu-local", memoryBytes: Double(ProcessInfo.processInfo.physicalMemory),
             memoryBytesPerSecond: bandwidth.bytesPerSecond, flopsPerSecond16: sgemm.flopsPerSecond, flopsPerSecond8: nil,
