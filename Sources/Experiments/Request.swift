@@ -43,6 +43,13 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.treeSize)
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
         take(\.devices); take(\.dtype)
+        // A preset and a file for the same thing are alternatives: the override's choice replaces the base's.
+        if other.hardwareFile != nil { result.hardware = nil }
+        if other.hardware != nil { result.hardwareFile = nil }
+        if other.modelFile != nil { result.model = nil }
+        if other.model != nil { result.modelFile = nil }
+        if other.draftModelFile != nil { result.draftModel = nil }
+        if other.draftModel != nil { result.draftModelFile = nil }
         if other.alpha != nil || other.alphas != nil || other.tau != nil || other.acceptanceFile != nil {
             result.alpha = other.alpha; result.alphas = other.alphas
             result.tau = other.tau; result.acceptanceFile = other.acceptanceFile

@@ -62,6 +62,18 @@ struct RequestTests {
         #expect(prediction.tau == 1 && prediction.speedup == 1)
     }
 
+    @Test("an override's model file replaces the base's model preset (and the other way round)")
+    func mergeAlternatives() {
+        var override = PredictRequest()
+        override.modelFile = "m.json"
+        let merged = request { _ in }.merged(with: override)
+        #expect(merged.model == nil && merged.modelFile == "m.json")
+        var back = PredictRequest()
+        back.model = "vicuna-7b"
+        let again = merged.merged(with: back)
+        #expect(again.model == "vicuna-7b" && again.modelFile == nil)
+    }
+
     @Test("merged requests take the override's acceptance source as a whole")
     func merge() {
         var override = PredictRequest()
