@@ -143,7 +143,7 @@ public final class BlockwiseObjective: TrainingObjective {
         let n = state.rows, d = heads.width, hid = heads.hidden, v = network.config.vocab, length = state.length
         let pre = buffer("pre", n * hid), act = buffer("act", n * hid), h = buffer("h", n * d)
         let logits = buffer("logits", n * v), probs = buffer("probs", n * v), losses = buffer("losses", n)
-        let dh = buffer("dh", n * d), dact = buffer("dact", n * hid), unusedW = buffer("dWU", v * d)
+        let dh = buffer("dh", n * d), dact = buffer("dact", n * hid)
         let f = state.features
         let unembedding = network.outputWeights
         var total = 0.0
@@ -178,8 +178,8 @@ public final class BlockwiseObjective: TrainingObjective {
                                         scale: 1 / Float(max(validCount, 1)))
             for row in 0..<n where !valid[row] { (logits + row * v).update(repeating: 0, count: v) }
             dh.update(repeating: 0, count: n * d)
-            // W_U is frozen: its gradient goes to a scratch buffer that is discarded.
-            Layers.matmulBackward(dinp: dh, dweight: unusedW, dout: logits, inp: h, weight: unembedding, n: n, c: d, oc: v)
+            // W_U is frozen: only the gradient into h is needed.
+            Layers.matmulBackward(dinp: dh, dweight: nil, dout: logits, inp: h, weight: unembedding, n: n, c: d, oc: v)
             dact.update(repeating: 0, count: n * hid)
             Layers.matmulBackward(dinp: dact, dweight: heads.gOut(j), dout: dh, inp: act, weight: heads.wOut(j),
                                   n: n, c: hid, oc: d)

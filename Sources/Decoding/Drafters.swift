@@ -70,9 +70,10 @@ public final class DraftModelDrafter: Drafter {
             if settings.temperature == 0 {
                 let best = Sampling.argmax(logits)
                 token = Int32(best)
-                var oneHot = [Double](repeating: 0, count: logits.count)
-                oneHot[best] = 1
-                distribution = oneHot
+                // One-hot at the argmax, written into the reused buffer.
+                if distribution.count != logits.count { distribution = [Double](repeating: 0, count: logits.count) }
+                for i in distribution.indices { distribution[i] = 0 }
+                distribution[best] = 1
             } else {
                 Sampling.warp(logits, settings, into: &distribution)
                 token = Int32(sample(distribution, uniform: rng.uniform()))

@@ -75,73 +75,12 @@ public struct DecodeReport: Sendable {
 public enum DecodeRun {
     public static let methods = ["ntp", "sd", "pld", "blockwise"]
 
+    /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
-        try request.settings.validate()
-        guard methods.contains(request.method) else {
-            throw ModelError("unknown --method '\(request.method)'; available on the reference model: \(methods.joined(separator: ", "))")
-        }
-        guard request.samples >= 1 else { throw ModelError("--samples must be >= 1") }
-        guard request.maxTokens >= 1 else { throw ModelError("--max-tokens must be >= 1") }
-        if request.method != "ntp" {
-            guard request.draftLength >= 1 else { throw ModelError("--draft-length must be >= 1 for \(request.method)") }
-        }
-        InferenceModel.productThreads = request.threads
-        OpenBLAS.setThreads(request.threads)
-        let network = try Checkpoint.load(from: request.model)
-        let config = network.config
-        let model = InferenceModel(network: network)
-        let prompts = try loadPrompts(request, contextLength: config.contextLength)
-
-        func makeDrafter() throws -> Drafter {
-            switch request.method {
-            case "sd":
-                guard let directory = request.drafter else {
-                    throw ModelError("--method sd needs --drafter DIR (a draft model checkpoint: 'speclab train --preset draft --out DIR')")
-                }
-                let draftNetwork = try Checkpoint.load(from: directory)
-                guard draftNetwork.config.vocab == config.vocab else {
-                    throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(draftNetwork.config.vocab), the target \(config.vocab)")
-                }
-                guard draftNetwork.config.contextLength >= config.contextLength else {
-                    throw ModelError("the drafter's context (\(draftNetwork.config.contextLength)) is shorter than the target's (\(config.contextLength))")
-                }
-                return DraftModelDrafter(model: InferenceModel(network: draftNetwork), draftLength: request.draftLength,
-                                         confidenceThreshold: request.confidenceThreshold)
-            case "pld": return PromptLookupDrafter(draftLength: request.draftLength)
-            case "blockwise":
-                guard let directory = request.drafter else {
-                    throw ModelError("--method blockwise needs --drafter DIR (heads from 'speclab train-drafter --kind blockwise')")
-                }
-                let heads = try BlockwiseHeads.load(from: directory, target: config)
-                guard request.draftLength <= heads.heads else {
-                    throw ModelError("--draft-length \(request.draftLength) exceeds the \(heads.heads) heads available at '\(directory.path)'")
-                }
-                return BlockwiseDrafter(heads: heads, model: model, draftLength: request.draftLength)
-            default: return NoDrafter()
-            }
-        }
-
-        func decodeAll(_ drafter: Drafter) -> (DecodeStats, Double) {
-            var total = DecodeStats()
-            let target = TransformerTarget(model: model)
-            let start = DispatchTime.now().uptimeNanoseconds
-            for (index, prompt) in prompts.enumerated() {
-                let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
-                                                          maxNewTokens: request.maxTokens, settings: request.settings,
-                                                          seed: request.seed &+ UInt64(index))
-                total.merge(result.stats)
-            }
-            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-
-        let (stats, seconds) = decodeAll(try makeDrafter())
-        var ntpRate: Double? = nil
-        if request.baseline {
-            let (baseStats, baseSeconds) = decodeAll(NoDrafter())
-            ntpRate = Double(baseStats.tokensGenerated) / baseSeconds
-        }
-        return DecodeReport(method: request.method, stats: stats, seconds: seconds, ntpTokensPerSecond: ntpRate,
-                            lossless: true, samples: prompts.count)
+        try DecodeSession(request).measure(method: request.method, drafter: request.drafter,
+                                           draftLength: request.draftLength, settings: request.settings,
+                                           seed: request.seed, baseline: request.baseline,
+                                           confidenceThreshold: request.confidenceThreshold)
     }
 
     /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
@@ -162,5 +101,89 @@ public enum DecodeRun {
                                                      maxWindows: request.samples)
         guard !windows.isEmpty else { throw ModelError("corpus '\(corpus.name)' has no validation window of \(length) bytes") }
         return windows.map { $0.map { Int32($0) } }
+    }
+}
+
+/// A loaded target and its prompts: experiments measure many methods, draft
+/// lengths and temperatures on one session instead of reloading the
+/// checkpoint and the corpus for each point.
+public final class DecodeSession {
+    public let model: InferenceModel
+    public let prompts: [[Int32]]
+    public let maxTokens: Int
+
+    public init(_ request: DecodeRequest) throws {
+        guard request.samples >= 1 else { throw ModelError("--samples must be >= 1") }
+        guard request.maxTokens >= 1 else { throw ModelError("--max-tokens must be >= 1") }
+        InferenceModel.productThreads = request.threads
+        OpenBLAS.setThreads(request.threads)
+        let network = try Checkpoint.load(from: request.model)
+        model = InferenceModel(network: network)
+        prompts = try DecodeRun.loadPrompts(request, contextLength: network.config.contextLength)
+        maxTokens = request.maxTokens
+    }
+
+    public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
+                        baseline: Bool, confidenceThreshold: Double = 0) throws -> DecodeReport {
+        try settings.validate()
+        guard DecodeRun.methods.contains(method) else {
+            throw ModelError("unknown --method '\(method)'; available on the reference model: \(DecodeRun.methods.joined(separator: ", "))")
+        }
+        if method != "ntp" {
+            guard draftLength >= 1 else { throw ModelError("--draft-length must be >= 1 for \(method)") }
+        }
+        let config = model.config
+
+        func makeDrafter() throws -> Drafter {
+            switch method {
+            case "sd":
+                guard let directory = drafter else {
+                    throw ModelError("--method sd needs --drafter DIR (a draft model checkpoint: 'speclab train --preset draft --out DIR')")
+                }
+                let draftNetwork = try Checkpoint.load(from: directory)
+                guard draftNetwork.config.vocab == config.vocab else {
+                    throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(draftNetwork.config.vocab), the target \(config.vocab)")
+                }
+                guard draftNetwork.config.contextLength >= config.contextLength else {
+                    throw ModelError("the drafter's context (\(draftNetwork.config.contextLength)) is shorter than the target's (\(config.contextLength))")
+                }
+                return DraftModelDrafter(model: InferenceModel(network: draftNetwork), draftLength: draftLength,
+                                         confidenceThreshold: confidenceThreshold)
+            case "pld": return PromptLookupDrafter(draftLength: draftLength)
+            case "blockwise":
+                guard let directory = drafter else {
+                    throw ModelError("--method blockwise needs --drafter DIR (heads from 'speclab train-drafter --kind blockwise')")
+                }
+                let heads = try BlockwiseHeads.load(from: directory, target: config)
+                guard draftLength <= heads.heads else {
+                    throw ModelError("--draft-length \(draftLength) exceeds the \(heads.heads) heads available at '\(directory.path)'")
+                }
+                return BlockwiseDrafter(heads: heads, model: model, draftLength: draftLength)
+            default: return NoDrafter()
+            }
+        }
+
+        func decodeAll(_ drafter: Drafter) -> (DecodeStats, Double) {
+            var total = DecodeStats()
+            let target = TransformerTarget(model: model)
+            let start = DispatchTime.now().uptimeNanoseconds
+            for (index, prompt) in prompts.enumerated() {
+                let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
+                                                          maxNewTokens: maxTokens, settings: settings,
+                                                          seed: seed &+ UInt64(index))
+                total.merge(result.stats)
+            }
+            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+
+        let (stats, seconds) = decodeAll(try makeDrafter())
+        var ntpRate: Double? = nil
+        if baseline {
+            // Plain decoding of the same prompts right after: the speedup is a ratio taken in one run.
+            let (baseStats, baseSeconds) = decodeAll(NoDrafter())
+            ntpRate = Double(baseStats.tokensGenerated) / baseSeconds
+        }
+        return DecodeReport(method: method, stats: stats, seconds: seconds, ntpTokensPerSecond: ntpRate,
+                            lossless: true, samples: prompts.count)
     }
 }

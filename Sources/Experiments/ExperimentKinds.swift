@@ -255,7 +255,12 @@ public enum ExperimentKinds {
             notes += result.facts
             try Calibration.write(result.hardware, to: output.appendingPathComponent("cpu-local.json"))
         }
-        let targetConfig = try Checkpoint.info(at: target).model
+        // The target and the prompts are loaded once for every method, temperature and draft length.
+        let session = try DecodeSession(DecodeRequest(
+            model: target, method: "ntp", drafter: nil, draftLength: 1, prompts: nil, corpus: d.corpus,
+            samples: d.samples, promptLength: d.promptLength, maxTokens: d.maxTokens, settings: .greedy,
+            seed: d.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0))
+        let targetConfig = session.model.config
         for method in d.methods {
             var predictionPoints: [ChartPoint] = []
             var drafter: URL? = nil
@@ -274,10 +279,8 @@ public enum ExperimentKinds {
                 var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = []
                 var last: DecodeStats? = nil
                 for gamma in lengths {
-                    let report = try DecodeRun.run(DecodeRequest(
-                        model: target, method: method.method, drafter: drafter, draftLength: gamma, prompts: nil,
-                        corpus: d.corpus, samples: d.samples, promptLength: d.promptLength, maxTokens: d.maxTokens,
-                        settings: settings, seed: d.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0))
+                    let report = try session.measure(method: method.method, drafter: drafter, draftLength: gamma,
+                                                     settings: settings, seed: d.seed ?? 1, baseline: true)
                     let s = report.stats
                     table.rows.append([method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
                                        CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),

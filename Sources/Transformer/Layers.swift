@@ -36,15 +36,18 @@ public enum Layers {
     }
 
     /// dinp (N, C) += dout (N, OC) · weight (OC, C); dweight (OC, C) += doutᵀ · inp (N, C).
-    public static func matmulBackward<T: Real>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>,
+    /// Either gradient may be skipped (nil): a frozen weight needs no dweight.
+    public static func matmulBackward<T: Real>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>?,
                                                dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
                                                n: Int, c: Int, oc: Int) {
         if let dinp {
             T.gemm(transposeA: false, transposeB: false, m: n, n: c, k: oc, alpha: 1, a: dout, lda: oc,
                    b: weight, ldb: c, beta: 1, c: dinp, ldc: c)
         }
-        T.gemm(transposeA: true, transposeB: false, m: oc, n: c, k: n, alpha: 1, a: dout, lda: oc,
-               b: inp, ldb: c, beta: 1, c: dweight, ldc: c)
+        if let dweight {
+            T.gemm(transposeA: true, transposeB: false, m: oc, n: c, k: n, alpha: 1, a: dout, lda: oc,
+                   b: inp, ldb: c, beta: 1, c: dweight, ldc: c)
+        }
     }
 
     // MARK: RMSNorm (Zhang & Sennrich 2019)
