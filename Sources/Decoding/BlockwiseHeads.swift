@@ -97,12 +97,13 @@ public final class BlockwiseHeads: TrainableParameters, @unchecked Sendable {
 
 /// Trains the heads on a frozen trunk: Σ_j CE(head j at t, x_{t+1+j}) (Stern
 /// et al. §4, base frozen). The trunk's forward runs once per batch; no trunk gradient.
-public final class BlockwiseObjective: TrainingObjective {
+public final class BlockwiseObjective: HeadObjective {
     public let network: Network<Float>
     public let heads: BlockwiseHeads
-    private var buffers: [String: (pointer: UnsafeMutablePointer<Float>, capacity: Int)] = [:]
+    private let buffer = ScratchBuffers()
     /// Top-1 accuracy of each head on the last `evaluate` call.
     public private(set) var lastAccuracy: [Double] = []
+    public var extraHeadCount: Int { heads.heads }
 
     public init(network: Network<Float>, heads: BlockwiseHeads) {
         self.network = network
@@ -110,18 +111,6 @@ public final class BlockwiseObjective: TrainingObjective {
     }
 
     public var trainables: [TrainableParameters] { [heads] }
-
-    /// A named scratch buffer of at least `count` floats (grown when a larger batch comes).
-    private func buffer(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
-        if let b = buffers[name], b.capacity >= count { return b.pointer }
-        buffers[name]?.pointer.deallocate()
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        b.initialize(repeating: 0, count: count)
-        buffers[name] = (b, count)
-        return b
-    }
-
-    deinit { for (_, b) in buffers { b.pointer.deallocate() } }
 
     public func step(inputs: [Int32], targets: [Int32], state: TrainingState<Float>) -> [String: Double] {
         heads.gradients.update(repeating: 0)
@@ -140,43 +129,26 @@ public final class BlockwiseObjective: TrainingObjective {
     private func run(inputs: [Int32], targets: [Int32], state: TrainingState<Float>, train: Bool,
                      trunkDone: Bool = false) -> [String: Double] {
         if !trunkDone { network.forwardTrunk(tokens: inputs, state: state) }
-        let n = state.rows, d = heads.width, hid = heads.hidden, v = network.config.vocab, length = state.length
+        let n = state.rows, d = heads.width, hid = heads.hidden, v = network.config.vocab
         let pre = buffer("pre", n * hid), act = buffer("act", n * hid), h = buffer("h", n * d)
-        let logits = buffer("logits", n * v), probs = buffer("probs", n * v), losses = buffer("losses", n)
+        let logits = buffer("logits", n * v)
         let dh = buffer("dh", n * d), dact = buffer("dact", n * hid)
         let f = state.features
         let unembedding = network.outputWeights
         var total = 0.0
         var accuracies: [Double] = []
         for j in 0..<heads.heads {
-            let shift = j + 1   // head j predicts x_{t+1+j} = targets[t + shift]
             Layers.matmulForward(out: pre, inp: f, weight: heads.wIn(j), n: n, c: d, oc: hid)
             for i in 0..<(n * hid) { let x = pre[i]; act[i] = x / (1 + Foundation.exp(-x)) }
             Layers.matmulForward(out: h, inp: act, weight: heads.wOut(j), n: n, c: hid, oc: d)
             for i in 0..<(n * d) { h[i] += f[i] }
             Layers.matmulForward(out: logits, inp: h, weight: unembedding, n: n, c: d, oc: v)
-            // Rows whose target exists inside the window: t + shift < length.
-            var shifted = [Int32](repeating: 0, count: n)
-            var valid = [Bool](repeating: false, count: n)
-            var validCount = 0
-            for row in 0..<n {
-                let t = row % length
-                if t + shift < length { shifted[row] = targets[row + shift]; valid[row] = true; validCount += 1 }
-            }
-            Layers.crossEntropyForward(losses: losses, probs: probs, logits: logits, targets: shifted, n: n, v: v)
-            var headLoss = 0.0, correct = 0
-            for row in 0..<n where valid[row] {
-                headLoss += Double(losses[row])
-                let p = UnsafeBufferPointer(start: probs + row * v, count: v)
-                if Sampling.argmax(p) == Int(shifted[row]) { correct += 1 }
-            }
-            headLoss /= Double(max(validCount, 1))
-            total += headLoss
-            accuracies.append(Double(correct) / Double(max(validCount, 1)))
+            // Head j predicts x_{t+1+j} = targets[t + j + 1].
+            let ce = ShiftedCrossEntropy.evaluate(logits: logits, targets: targets, rows: n, length: state.length,
+                                                  shift: j + 1, vocab: v, scratch: buffer, gradientScale: train ? 1 : nil)
+            total += ce.loss
+            accuracies.append(ce.accuracy)
             guard train else { continue }
-            Layers.crossEntropyBackward(dlogits: logits, probs: probs, targets: shifted, n: n, v: v,
-                                        scale: 1 / Float(max(validCount, 1)))
-            for row in 0..<n where !valid[row] { (logits + row * v).update(repeating: 0, count: v) }
             dh.update(repeating: 0, count: n * d)
             // W_U is frozen: only the gradient into h is needed.
             Layers.matmulBackward(dinp: dh, dweight: nil, dout: logits, inp: h, weight: unembedding, n: n, c: d, oc: v)

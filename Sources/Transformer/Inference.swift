@@ -109,59 +109,102 @@ public final class InferenceModel: @unchecked Sendable {
     /// to cache slots n..<n+m (not committed). Results stay valid until the next call:
     /// `logits`, `features` and the requested `residualStreams`, rows in sequence order.
     public func forward(_ steps: [SequenceStep], residualLayers: Set<Int> = []) {
-        let d = config.width, kv = config.kvWidth, f = config.ffnHidden, hd = config.headDim
-        let total = steps.reduce(0) { $0 + $1.tokens.count }
-        precondition(total > 0, "forward needs at least one token")
-        ensure(rows: total, layers: residualLayers)
-        rows = total
+        let d = config.width
+        let total = prepare(steps, residualLayers: residualLayers)
         let net = network
-        let eps = Float(config.normEpsilon)
         var row = 0
-        positionScratch.removeAll(keepingCapacity: true)
         for step in steps {
-            precondition(step.positions.count == step.tokens.count, "one position per token")
-            precondition(step.cache.canHold(step.tokens.count),
-                         "the KV cache holds \(step.cache.capacity) tokens; \(step.cache.length) + \(step.tokens.count) do not fit")
             step.tokens.withUnsafeBufferPointer { tok in
                 Layers.embeddingForward(out: x + row * d, tokens: tok.baseAddress!, table: net.p(net.embeddingOffset),
                                         n: step.tokens.count, c: d)
             }
-            positionScratch.append(contentsOf: step.positions)
             row += step.tokens.count
         }
         if let stream = residualStreams[0], residualLayers.contains(0) { stream.update(from: x, count: total * d) }
         positionScratch.withUnsafeBufferPointer { pos in
             for l in 0..<config.layers {
-                let b = net.blocks[l]
-                Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.attentionNorm), n: total, c: d, epsilon: eps)
-                // wq, wk, wv are consecutive rows of the parameter buffer: one product streams all three.
-                Linear.forward(out: fused, inp: xn, weight: net.p(b.wq), rows: total, inFeatures: d, outFeatures: d + 2 * kv, scratch: packedInputs)
-                split(fused, rows: total, into: [(q, d), (k, kv), (v, kv)])
-                Layers.rope(q, positions: pos.baseAddress!, n: total, heads: config.heads, headDim: hd, theta: config.ropeTheta)
-                Layers.rope(k, positions: pos.baseAddress!, n: total, heads: config.kvHeads, headDim: hd, theta: config.ropeTheta)
-                var start = 0
-                for step in steps {
-                    let m = step.tokens.count, n = step.cache.length
-                    (step.cache.keys[l] + n * kv).update(from: k + start * kv, count: m * kv)
-                    (step.cache.values[l] + n * kv).update(from: v + start * kv, count: m * kv)
-                    attend(step: step, layer: l, queryRows: start, m: m, n: n)
-                    start += m
-                }
-                Linear.forward(out: proj, inp: att, weight: net.p(b.wo), rows: total, inFeatures: d, outFeatures: d, scratch: packedInputs)
-                for i in 0..<(total * d) { x[i] += proj[i] }
-                Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: net.p(b.ffnNorm), n: total, c: d, epsilon: eps)
-                // w1 and w3 are consecutive: one product for gate and up.
-                Linear.forward(out: fused, inp: xn, weight: net.p(b.w1), rows: total, inFeatures: d, outFeatures: 2 * f, scratch: packedInputs)
-                split(fused, rows: total, into: [(gate, f), (up, f)])
-                Layers.swigluForward(out: hidden, gate: gate, up: up, count: total * f)
-                Linear.forward(out: proj, inp: hidden, weight: net.p(b.w2), rows: total, inFeatures: f, outFeatures: d, scratch: packedInputs)
-                for i in 0..<(total * d) { x[i] += proj[i] }
+                blockForward(net.blockWeights(l), cacheLayer: l, steps: steps, rows: total, positions: pos.baseAddress!)
                 if residualLayers.contains(l + 1), let stream = residualStreams[l + 1] { stream.update(from: x, count: total * d) }
             }
         }
-        Layers.rmsnormForward(out: features, rstd: rstd, inp: x, weight: net.p(net.finalNormOffset), n: total, c: d, epsilon: eps)
-        Linear.forward(out: logits, inp: features, weight: net.p(net.outputOffset), rows: total, inFeatures: d,
+        finish(rows: total, finalNorm: net.p(net.finalNormOffset))
+    }
+
+    /// Runs extra blocks (multi-token heads, MTP modules) over given input rows
+    /// (the residual stream they read, (rows, width)): block i attends over cache
+    /// layer i of each step's cache (tokens only count rows; positions are used).
+    /// Then `finalNorm` (default: the network's) and the shared unembedding.
+    /// Results: `hiddenStates` (the last block's output), `features`, `logits`.
+    public func forwardBlocks(input: UnsafePointer<Float>, steps: [SequenceStep], blocks: [BlockWeights<Float>],
+                              finalNorm: UnsafePointer<Float>? = nil) {
+        let total = prepare(steps, residualLayers: [])
+        x.update(from: input, count: total * config.width)
+        positionScratch.withUnsafeBufferPointer { pos in
+            for (i, block) in blocks.enumerated() {
+                blockForward(block, cacheLayer: i, steps: steps, rows: total, positions: pos.baseAddress!)
+            }
+        }
+        finish(rows: total, finalNorm: finalNorm ?? UnsafePointer(network.p(network.finalNormOffset)))
+    }
+
+    /// The last blocks' output before the final norm, (rows, width), of the last `forwardBlocks`
+    /// (after `forward`: the last block's output).
+    public var hiddenStates: UnsafePointer<Float> { UnsafePointer(x) }
+
+    /// Checks the steps, grows the workspace, gathers positions; returns the row count.
+    private func prepare(_ steps: [SequenceStep], residualLayers: Set<Int>) -> Int {
+        let total = steps.reduce(0) { $0 + $1.tokens.count }
+        precondition(total > 0, "forward needs at least one token")
+        ensure(rows: total, layers: residualLayers)
+        rows = total
+        positionScratch.removeAll(keepingCapacity: true)
+        for step in steps {
+            precondition(step.positions.count == step.tokens.count, "one position per token")
+            precondition(step.cache.canHold(step.tokens.count),
+                         "the KV cache holds \(step.cache.capacity) tokens; \(step.cache.length) + \(step.tokens.count) do not fit")
+            positionScratch.append(contentsOf: step.positions)
+        }
+        return total
+    }
+
+    /// features = RMSNorm(x), logits = features · W_Uᵀ.
+    private func finish(rows total: Int, finalNorm: UnsafePointer<Float>) {
+        let d = config.width
+        Layers.rmsnormForward(out: features, rstd: rstd, inp: x, weight: finalNorm, n: total, c: d,
+                              epsilon: Float(config.normEpsilon))
+        Linear.forward(out: logits, inp: features, weight: network.p(network.outputOffset), rows: total, inFeatures: d,
                        outFeatures: config.vocab, scratch: packedInputs)
+    }
+
+    /// x ← block(x) for every row; the new K/V rows go to `cacheLayer` of each step's cache at n..<n+m.
+    private func blockForward(_ w: BlockWeights<Float>, cacheLayer l: Int, steps: [SequenceStep], rows total: Int,
+                              positions pos: UnsafePointer<Int32>) {
+        let d = config.width, kv = config.kvWidth, f = config.ffnHidden, hd = config.headDim
+        let eps = Float(config.normEpsilon), b = w.offsets
+        Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: w.p(b.attentionNorm), n: total, c: d, epsilon: eps)
+        // wq, wk, wv are consecutive rows of the parameter buffer: one product streams all three.
+        Linear.forward(out: fused, inp: xn, weight: w.p(b.wq), rows: total, inFeatures: d, outFeatures: d + 2 * kv, scratch: packedInputs)
+        split(fused, rows: total, into: [(q, d), (k, kv), (v, kv)])
+        Layers.rope(q, positions: pos, n: total, heads: config.heads, headDim: hd, theta: config.ropeTheta)
+        Layers.rope(k, positions: pos, n: total, heads: config.kvHeads, headDim: hd, theta: config.ropeTheta)
+        var start = 0
+        for step in steps {
+            let m = step.tokens.count, n = step.cache.length
+            precondition(l < step.cache.layers, "the KV cache has \(step.cache.layers) layers; block \(l) has none")
+            (step.cache.keys[l] + n * kv).update(from: k + start * kv, count: m * kv)
+            (step.cache.values[l] + n * kv).update(from: v + start * kv, count: m * kv)
+            attend(step: step, layer: l, queryRows: start, m: m, n: n)
+            start += m
+        }
+        Linear.forward(out: proj, inp: att, weight: w.p(b.wo), rows: total, inFeatures: d, outFeatures: d, scratch: packedInputs)
+        for i in 0..<(total * d) { x[i] += proj[i] }
+        Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: w.p(b.ffnNorm), n: total, c: d, epsilon: eps)
+        // w1 and w3 are consecutive: one product for gate and up.
+        Linear.forward(out: fused, inp: xn, weight: w.p(b.w1), rows: total, inFeatures: d, outFeatures: 2 * f, scratch: packedInputs)
+        split(fused, rows: total, into: [(gate, f), (up, f)])
+        Layers.swigluForward(out: hidden, gate: gate, up: up, count: total * f)
+        Linear.forward(out: proj, inp: hidden, weight: w.p(b.w2), rows: total, inFeatures: f, outFeatures: d, scratch: packedInputs)
+        for i in 0..<(total * d) { x[i] += proj[i] }
     }
 
     /// Splits rows of a fused product (rows, Σ widths) into separate (rows, width) buffers.

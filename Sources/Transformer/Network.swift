@@ -20,7 +20,9 @@ public struct ParameterLayout: Sendable {
     public private(set) var entries: [Entry] = []
     public private(set) var count = 0
 
-    mutating func add(_ name: String, _ shape: [Int], decays: Bool = true) -> Int {
+    public init() {}
+
+    public mutating func add(_ name: String, _ shape: [Int], decays: Bool = true) -> Int {
         let offset = count
         entries.append(Entry(name: name, offset: offset, shape: shape, decays: decays))
         count += shape.reduce(1, *)
@@ -28,11 +30,6 @@ public struct ParameterLayout: Sendable {
     }
 
     public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
-}
-
-/// Offsets of one block's tensors.
-struct BlockOffsets {
-    var attentionNorm = 0, wq = 0, wk = 0, wv = 0, wo = 0, ffnNorm = 0, w1 = 0, w3 = 0, w2 = 0
 }
 
 /// A decoder-only transformer over scalar type T (Float for the model, Double for gradient checks).
@@ -52,22 +49,9 @@ public final class Network<T: Real>: @unchecked Sendable {
         try config.validate()
         self.config = config
         var layout = ParameterLayout()
-        let d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        let d = config.width
         embeddingOffset = layout.add("tok_embeddings", [config.vocab, d])
-        var blocks: [BlockOffsets] = []
-        for l in 0..<config.layers {
-            var b = BlockOffsets()
-            b.attentionNorm = layout.add("layers.\(l).attention_norm", [d], decays: false)
-            b.wq = layout.add("layers.\(l).attention.wq", [d, d])
-            b.wk = layout.add("layers.\(l).attention.wk", [kv, d])
-            b.wv = layout.add("layers.\(l).attention.wv", [kv, d])
-            b.wo = layout.add("layers.\(l).attention.wo", [d, d])
-            b.ffnNorm = layout.add("layers.\(l).ffn_norm", [d], decays: false)
-            b.w1 = layout.add("layers.\(l).feed_forward.w1", [f, d])
-            b.w3 = layout.add("layers.\(l).feed_forward.w3", [f, d])
-            b.w2 = layout.add("layers.\(l).feed_forward.w2", [d, f])
-            blocks.append(b)
-        }
+        let blocks = (0..<config.layers).map { BlockOffsets.add(to: &layout, prefix: "layers.\($0)", config: config) }
         self.blocks = blocks
         finalNormOffset = layout.add("norm", [d], decays: false)
         outputOffset = config.tiedEmbeddings ? embeddingOffset : layout.add("output", [config.vocab, d])
@@ -129,6 +113,20 @@ public final class Network<T: Real>: @unchecked Sendable {
     /// The unembedding W_U (vocab, width): the output head, or the embedding table when tied.
     public var outputWeights: UnsafeMutablePointer<T> { p(outputOffset) }
 
+    /// Block l of the trunk, its gradients included.
+    public func blockWeights(_ l: Int) -> BlockWeights<T> {
+        BlockWeights(parameters: parameters.baseAddress!, gradients: gradients.baseAddress!, offsets: blocks[l])
+    }
+
+    /// The final RMSNorm scale (width).
+    public var finalNormWeights: UnsafeMutablePointer<T> { p(finalNormOffset) }
+    public var finalNormGradients: UnsafeMutablePointer<T> { g(finalNormOffset) }
+    /// Gradient of W_U.
+    public var outputGradients: UnsafeMutablePointer<T> { g(outputOffset) }
+    /// The token embedding table E (vocab, width) and its gradient.
+    public var embeddingWeights: UnsafeMutablePointer<T> { p(embeddingOffset) }
+    public var embeddingGradients: UnsafeMutablePointer<T> { g(embeddingOffset) }
+
     // Raw views.
     @inline(__always) func p(_ offset: Int) -> UnsafeMutablePointer<T> { parameters.baseAddress! + offset }
     @inline(__always) func g(_ offset: Int) -> UnsafeMutablePointer<T> { gradients.baseAddress! + offset }
@@ -142,14 +140,12 @@ public final class TrainingState<T: Real>: @unchecked Sendable {
     let config: ModelConfig
     var tokens: [Int32]
     var positions: [Int32]
-    // Per layer: residual input, norm outputs and rstd, q/k/v (after RoPE), attention probs,
-    // attention output, mid residual, ffn norm output, gate, up, swiglu output.
-    var residual: [UnsafeMutablePointer<T>] = []      // L + 1 residual streams, each (N, d)
-    var norm1: [UnsafeMutablePointer<T>] = [], rstd1: [UnsafeMutablePointer<T>] = []
-    var q: [UnsafeMutablePointer<T>] = [], k: [UnsafeMutablePointer<T>] = [], v: [UnsafeMutablePointer<T>] = []
-    var probs: [UnsafeMutablePointer<T>] = [], attention: [UnsafeMutablePointer<T>] = []
-    var mid: [UnsafeMutablePointer<T>] = [], norm2: [UnsafeMutablePointer<T>] = [], rstd2: [UnsafeMutablePointer<T>] = []
-    var gate: [UnsafeMutablePointer<T>] = [], up: [UnsafeMutablePointer<T>] = [], hidden: [UnsafeMutablePointer<T>] = []
+    /// L + 1 residual streams, each (N, d): embeddings, then each block's output.
+    var residual: [UnsafeMutablePointer<T>] = []
+    /// Each block's saved activations.
+    let activations: [BlockActivations<T>]
+    /// Scratch of the blocks' forward and backward, shared with extra heads.
+    public let blockScratch: BlockScratch<T>
     /// f: final RMSNorm output (N, d); its rstd.
     public let features: UnsafeMutablePointer<T>
     let finalRstd: UnsafeMutablePointer<T>
@@ -159,8 +155,8 @@ public final class TrainingState<T: Real>: @unchecked Sendable {
     public let residualGradients: [UnsafeMutablePointer<T>]
     // Head scratch.
     let logits: UnsafeMutablePointer<T>, headProbs: UnsafeMutablePointer<T>, losses: UnsafeMutablePointer<T>
-    // Backward scratch.
-    let scratch: [UnsafeMutablePointer<T>]
+    /// The running gradient of the residual stream in the backward.
+    let runningGradient: UnsafeMutablePointer<T>
     private var allocations: [UnsafeMutablePointer<T>] = []
 
     public init(config: ModelConfig, batch: Int, length: Int) {
@@ -169,7 +165,7 @@ public final class TrainingState<T: Real>: @unchecked Sendable {
         self.length = length
         tokens = [Int32](repeating: 0, count: batch * length)
         positions = (0..<batch * length).map { Int32($0 % length) }
-        let n = batch * length, d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        let n = batch * length, d = config.width
         var pool: [UnsafeMutablePointer<T>] = []
         func make(_ count: Int) -> UnsafeMutablePointer<T> {
             let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
@@ -178,13 +174,8 @@ public final class TrainingState<T: Real>: @unchecked Sendable {
             return pointer
         }
         for _ in 0...config.layers { residual.append(make(n * d)) }
-        for _ in 0..<config.layers {
-            norm1.append(make(n * d)); rstd1.append(make(n))
-            q.append(make(n * d)); k.append(make(n * kv)); v.append(make(n * kv))
-            probs.append(make(batch * config.heads * length * length)); attention.append(make(n * d))
-            mid.append(make(n * d)); norm2.append(make(n * d)); rstd2.append(make(n))
-            gate.append(make(n * f)); up.append(make(n * f)); hidden.append(make(n * f))
-        }
+        activations = (0..<config.layers).map { _ in BlockActivations(config: config, batch: batch, length: length) }
+        blockScratch = BlockScratch(config: config, batch: batch, length: length)
         features = make(n * d)
         finalRstd = make(n)
         featureGradients = make(n * d)
@@ -194,9 +185,7 @@ public final class TrainingState<T: Real>: @unchecked Sendable {
         logits = make(n * config.vocab)
         headProbs = make(n * config.vocab)
         losses = make(n)
-        // Scratch: two (N, max(d, f)) buffers, q/k/v gradients, attention scratch.
-        let wide = n * max(d, f, config.vocab)
-        scratch = [make(wide), make(wide), make(n * d), make(n * kv), make(n * kv), make(length * length), make(n * f), make(n * f)]
+        runningGradient = make(n * d)
         allocations = pool
     }
 
@@ -214,37 +203,16 @@ extension Network {
         precondition(tokens.count == state.rows, "forwardTrunk: \(tokens.count) tokens for \(state.rows) rows")
         precondition(state.length <= config.contextLength, "window longer than the context length")
         state.tokens = tokens
-        let n = state.rows, d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        let n = state.rows, d = config.width
         let eps = T(config.normEpsilon)
         tokens.withUnsafeBufferPointer { tok in
             Layers.embeddingForward(out: state.residual[0], tokens: tok.baseAddress!, table: p(embeddingOffset), n: n, c: d)
         }
         state.positions.withUnsafeBufferPointer { pos in
             for l in 0..<config.layers {
-                let b = blocks[l]
-                let x = state.residual[l]
-                Layers.rmsnormForward(out: state.norm1[l], rstd: state.rstd1[l], inp: x, weight: p(b.attentionNorm),
-                                      n: n, c: d, epsilon: eps)
-                Layers.matmulForward(out: state.q[l], inp: state.norm1[l], weight: p(b.wq), n: n, c: d, oc: d)
-                Layers.matmulForward(out: state.k[l], inp: state.norm1[l], weight: p(b.wk), n: n, c: d, oc: kv)
-                Layers.matmulForward(out: state.v[l], inp: state.norm1[l], weight: p(b.wv), n: n, c: d, oc: kv)
-                Layers.rope(state.q[l], positions: pos.baseAddress!, n: n, heads: config.heads, headDim: config.headDim,
-                            theta: config.ropeTheta)
-                Layers.rope(state.k[l], positions: pos.baseAddress!, n: n, heads: config.kvHeads, headDim: config.headDim,
-                            theta: config.ropeTheta)
-                Layers.attentionForward(out: state.attention[l], probs: state.probs[l], q: state.q[l], k: state.k[l],
-                                        v: state.v[l], batch: state.batch, length: state.length, heads: config.heads,
-                                        kvHeads: config.kvHeads, headDim: config.headDim)
-                let projected = state.scratch[0]
-                Layers.matmulForward(out: projected, inp: state.attention[l], weight: p(b.wo), n: n, c: d, oc: d)
-                Layers.add(state.mid[l], x, projected, count: n * d)
-                Layers.rmsnormForward(out: state.norm2[l], rstd: state.rstd2[l], inp: state.mid[l], weight: p(b.ffnNorm),
-                                      n: n, c: d, epsilon: eps)
-                Layers.matmulForward(out: state.gate[l], inp: state.norm2[l], weight: p(b.w1), n: n, c: d, oc: f)
-                Layers.matmulForward(out: state.up[l], inp: state.norm2[l], weight: p(b.w3), n: n, c: d, oc: f)
-                Layers.swigluForward(out: state.hidden[l], gate: state.gate[l], up: state.up[l], count: n * f)
-                Layers.matmulForward(out: projected, inp: state.hidden[l], weight: p(b.w2), n: n, c: f, oc: d)
-                Layers.add(state.residual[l + 1], state.mid[l], projected, count: n * d)
+                Block.forward(blockWeights(l), config: config, input: state.residual[l], output: state.residual[l + 1],
+                              saved: state.activations[l], positions: pos.baseAddress!, batch: state.batch,
+                              length: state.length, scratch: state.blockScratch)
             }
         }
         Layers.rmsnormForward(out: state.features, rstd: state.finalRstd, inp: state.residual[config.layers],
@@ -279,62 +247,19 @@ extension Network {
     /// Back-propagates the accumulated feature (and residual-stream) gradients through the trunk.
     @_specialize(exported: true, where T == Float)
     public func backwardTrunk(state: TrainingState<T>) {
-        let n = state.rows, d = config.width, kv = config.kvWidth, f = config.ffnHidden
+        let n = state.rows, d = config.width
         // dx: gradient of the residual stream being walked down.
-        let dx = state.scratch[2]
+        let dx = state.runningGradient
         dx.update(repeating: 0, count: n * d)
         Layers.accumulate(dx, state.residualGradients[config.layers], count: n * d)
         Layers.rmsnormBackward(dinp: dx, dweight: g(finalNormOffset), dout: state.featureGradients,
                                inp: state.residual[config.layers], weight: p(finalNormOffset), rstd: state.finalRstd,
                                n: n, c: d)
-        let dA = state.scratch[0], dB = state.scratch[1]
-        let dq = state.scratch[1], dk = state.scratch[3], dv = state.scratch[4]
-        let dgate = state.scratch[6], dup = state.scratch[7]
         state.positions.withUnsafeBufferPointer { pos in
             for l in stride(from: config.layers - 1, through: 0, by: -1) {
-                let b = blocks[l]
-                // x_{l+1} = mid + W2 · h: dmid = dx (carried), dh = dx · W2.
-                let dh = dA
-                dh.update(repeating: 0, count: n * f)
-                Layers.matmulBackward(dinp: dh, dweight: g(b.w2), dout: dx, inp: state.hidden[l], weight: p(b.w2),
-                                      n: n, c: f, oc: d)
-                dgate.update(repeating: 0, count: n * f)
-                dup.update(repeating: 0, count: n * f)
-                Layers.swigluBackward(dgate: dgate, dup: dup, dout: dh, gate: state.gate[l], up: state.up[l], count: n * f)
-                let dnorm2 = dB
-                dnorm2.update(repeating: 0, count: n * d)
-                Layers.matmulBackward(dinp: dnorm2, dweight: g(b.w1), dout: dgate, inp: state.norm2[l], weight: p(b.w1),
-                                      n: n, c: d, oc: f)
-                Layers.matmulBackward(dinp: dnorm2, dweight: g(b.w3), dout: dup, inp: state.norm2[l], weight: p(b.w3),
-                                      n: n, c: d, oc: f)
-                Layers.rmsnormBackward(dinp: dx, dweight: g(b.ffnNorm), dout: dnorm2, inp: state.mid[l],
-                                       weight: p(b.ffnNorm), rstd: state.rstd2[l], n: n, c: d)
-                // mid = x + Wo · attention: dx carries on, dattention = dmid · Wo.
-                let dattention = dA
-                dattention.update(repeating: 0, count: n * d)
-                Layers.matmulBackward(dinp: dattention, dweight: g(b.wo), dout: dx, inp: state.attention[l],
-                                      weight: p(b.wo), n: n, c: d, oc: d)
-                dq.update(repeating: 0, count: n * d)
-                dk.update(repeating: 0, count: n * kv)
-                dv.update(repeating: 0, count: n * kv)
-                Layers.attentionBackward(dq: dq, dk: dk, dv: dv, dout: dattention, probs: state.probs[l], q: state.q[l],
-                                         k: state.k[l], v: state.v[l], scratch: state.scratch[5], batch: state.batch,
-                                         length: state.length, heads: config.heads, kvHeads: config.kvHeads,
-                                         headDim: config.headDim)
-                Layers.rope(dq, positions: pos.baseAddress!, n: n, heads: config.heads, headDim: config.headDim,
-                            theta: config.ropeTheta, direction: -1)
-                Layers.rope(dk, positions: pos.baseAddress!, n: n, heads: config.kvHeads, headDim: config.headDim,
-                            theta: config.ropeTheta, direction: -1)
-                let dnorm1 = dA
-                dnorm1.update(repeating: 0, count: n * d)
-                Layers.matmulBackward(dinp: dnorm1, dweight: g(b.wq), dout: dq, inp: state.norm1[l], weight: p(b.wq),
-                                      n: n, c: d, oc: d)
-                Layers.matmulBackward(dinp: dnorm1, dweight: g(b.wk), dout: dk, inp: state.norm1[l], weight: p(b.wk),
-                                      n: n, c: d, oc: kv)
-                Layers.matmulBackward(dinp: dnorm1, dweight: g(b.wv), dout: dv, inp: state.norm1[l], weight: p(b.wv),
-                                      n: n, c: d, oc: kv)
-                Layers.rmsnormBackward(dinp: dx, dweight: g(b.attentionNorm), dout: dnorm1, inp: state.residual[l],
-                                       weight: p(b.attentionNorm), rstd: state.rstd1[l], n: n, c: d)
+                Block.backward(blockWeights(l), config: config, input: state.residual[l], saved: state.activations[l],
+                               gradient: dx, positions: pos.baseAddress!, batch: state.batch, length: state.length,
+                               scratch: state.blockScratch)
                 Layers.accumulate(dx, state.residualGradients[l], count: n * d)
             }
         }
