@@ -18,6 +18,12 @@ public protocol TargetModel: AnyObject {
     func accept(path: [Int])
     /// Tokens committed in the cache.
     var committedLength: Int { get }
+    /// Keep the residual streams after these blocks in every later forward (drafters that read them).
+    func keepResidualStreams(_ layers: Set<Int>)
+}
+
+extension TargetModel {
+    public func keepResidualStreams(_ layers: Set<Int>) {}
 }
 
 /// A drafter's proposal for one round.
@@ -47,10 +53,13 @@ public protocol Drafter: AnyObject {
     /// whose output predicted the pending token (drafters that read target
     /// features, e.g. heads, take them from there).
     func targetForwardDone(row: Int)
+    /// Residual streams of the target (index = blocks run; 0 = embeddings) the drafter reads after each forward.
+    var targetResidualLayers: Set<Int> { get }
 }
 
 extension Drafter {
     public func targetForwardDone(row: Int) {}
+    public var targetResidualLayers: Set<Int> { [] }
 }
 
 /// Counters of one decode (STYLE.md: the summary is computed from them).
@@ -117,8 +126,11 @@ public struct DecodeStats: Sendable, Codable, Equatable {
 }
 
 public struct DecodeResult: Sendable {
+    /// Tokens emitted, truncated at the budget.
     public var tokens: [Int32]
     public var stats: DecodeStats
+    /// Every token of the sequence, prompt included, untruncated: the committed tokens and the pending one.
+    public var sequence: [Int32] = []
 }
 
 public enum SpeculativeDecoding {
@@ -144,6 +156,7 @@ public enum SpeculativeDecoding {
             defer { clock = now }
             return Double(now - clock) / 1e9
         }
+        target.keepResidualStreams(drafter.targetResidualLayers)
         let first = target.prefill(prompt, settings: settings)
         var pending = Int32(settings.temperature == 0 ? first.argmax(0) : sample(first.probabilities(0), uniform: verifyRNG.uniform()))
         output.append(pending)
@@ -173,12 +186,14 @@ public enum SpeculativeDecoding {
             context += acceptedTokens
             for token in acceptedTokens + [result.extra] where output.count < maxNewTokens { output.append(token) }
             stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
-            drafter.update(accepted: acceptedTokens, extra: result.extra)
-            drafter.targetForwardDone(row: result.path.last!)
             pending = result.extra
             stats.otherSeconds += lap()
+            // The drafter's catch-up on the kept rows (caches, head blocks) is drafting work.
+            drafter.update(accepted: acceptedTokens, extra: result.extra)
+            drafter.targetForwardDone(row: result.path.last!)
+            stats.draftingSeconds += lap()
         }
         stats.tokensGenerated = output.count
-        return DecodeResult(tokens: output, stats: stats)
+        return DecodeResult(tokens: output, stats: stats, sequence: context + [pending])
     }
 }

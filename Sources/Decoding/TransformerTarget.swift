@@ -34,6 +34,7 @@ public final class TransformerTarget: TargetModel {
     public let model: InferenceModel
     public let cache: KVCache
     private let view: LogitDistributions
+    private var residualLayers: Set<Int> = []
 
     public init(model: InferenceModel, capacity: Int? = nil) {
         self.model = model
@@ -43,10 +44,11 @@ public final class TransformerTarget: TargetModel {
 
     public var vocabulary: Int { model.config.vocab }
     public var committedLength: Int { cache.length }
+    public func keepResidualStreams(_ layers: Set<Int>) { residualLayers = layers }
 
     public func prefill(_ prompt: [Int32], settings: SamplingSettings) -> NodeDistributions {
         cache.truncate(to: 0)
-        model.forward([SequenceStep(tokens: prompt, cache: cache)])
+        model.forward([SequenceStep(tokens: prompt, cache: cache)], residualLayers: residualLayers)
         cache.commit(prompt.count)
         view.reset(settings: settings)
         view.offset = prompt.count - 1
@@ -55,7 +57,7 @@ public final class TransformerTarget: TargetModel {
 
     public func verify(_ tree: TokenTree, settings: SamplingSettings) -> NodeDistributions {
         model.forward([SequenceStep(tokens: tree.tokens, positions: tree.positions(cacheLength: cache.length),
-                                    mask: tree.mask, cache: cache)])
+                                    mask: tree.mask, cache: cache)], residualLayers: residualLayers)
         view.reset(settings: settings)
         view.offset = 0
         return view

@@ -73,7 +73,7 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld", "blockwise"]
+    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
@@ -159,6 +159,25 @@ public final class DecodeSession {
                     throw ModelError("--draft-length \(draftLength) exceeds the \(heads.heads) heads available at '\(directory.path)'")
                 }
                 return BlockwiseDrafter(heads: heads, model: model, draftLength: draftLength)
+            case "mtp-parallel":
+                guard let directory = drafter else {
+                    throw ModelError("--method mtp-parallel needs --drafter DIR (heads from 'speclab train-drafter --kind mtp-parallel')")
+                }
+                let heads = try ParallelHeads.load(from: directory, target: config)
+                guard draftLength <= heads.extraHeads else {
+                    throw ModelError("--draft-length \(draftLength) exceeds the \(heads.extraHeads) extra heads available at '\(directory.path)'")
+                }
+                return ParallelHeadsDrafter(heads: heads, target: model, draftLength: draftLength)
+            case "mtp-sequential":
+                guard let directory = drafter else {
+                    throw ModelError("--method mtp-sequential needs --drafter DIR (modules from 'speclab train-drafter --kind mtp-sequential')")
+                }
+                let modules = try SequentialModules.load(from: directory, target: config)
+                guard draftLength <= modules.depth else {
+                    throw ModelError("--draft-length \(draftLength) exceeds the \(modules.depth) modules available at '\(directory.path)'")
+                }
+                return SequentialMTPDrafter(modules: modules, target: model, draftLength: draftLength,
+                                            confidenceThreshold: confidenceThreshold)
             default: return NoDrafter()
             }
         }

@@ -1,6 +1,8 @@
-// `speclab train-drafter`: drafters for a trained target — blockwise heads on
-// the frozen trunk (per-head top-1 accuracy on validation text, the figure
-// Stern, Medusa and Gloeckle report), or a separate draft model.
+// `speclab train-drafter`: drafters for a trained target — blockwise heads,
+// parallel MTP head blocks or sequential MTP modules (on the frozen trunk, or
+// trained jointly with a fresh trunk from scratch), reporting per-head top-1
+// accuracy on validation text (the figure Stern, Medusa and Gloeckle report),
+// or a separate draft model.
 
 import Decoding
 import Foundation
@@ -16,16 +18,20 @@ public struct DrafterTrainingRequest: Sendable {
     public var settings: TrainingSettings
     public var threads: Int
     public var preset: String
+    /// "frozen": extra heads on the trained target; "scratch": a fresh trunk of the target's
+    /// architecture trained jointly with the heads (MTP kinds only).
+    public var trunk: String
 
     public init(target: URL, kind: String, heads: Int, corpus: String, output: URL, settings: TrainingSettings,
-                threads: Int, preset: String) {
+                threads: Int, preset: String, trunk: String = "frozen") {
         self.target = target; self.kind = kind; self.heads = heads; self.corpus = corpus; self.output = output
-        self.settings = settings; self.threads = threads; self.preset = preset
+        self.settings = settings; self.threads = threads; self.preset = preset; self.trunk = trunk
     }
 }
 
 public enum DrafterTraining {
-    public static let kinds = ["draft-model", "blockwise"]
+    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential"]
+    public static let trunks = ["frozen", "scratch"]
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
         switch request.kind {
@@ -34,8 +40,10 @@ public enum DrafterTraining {
                                                        settings: request.settings, threads: request.threads, plot: true))
         case "blockwise":
             return try blockwise(request)
+        case "mtp-parallel", "mtp-sequential":
+            return try multiToken(request)
         default:
-            throw ModelError("unknown --kind '\(request.kind)'; available: \(kinds.joined(separator: ", ")) (mtp-parallel and mtp-sequential are not built yet)")
+            throw ModelError("unknown --kind '\(request.kind)'; available: \(kinds.joined(separator: ", "))")
         }
     }
 
@@ -66,15 +74,81 @@ public enum DrafterTraining {
           + ["heads: \(request.output.path)/heads.safetensors"]
     }
 
-    /// Mean top-1 accuracy of every head over the validation windows.
-    public static func headAccuracy(_ objective: BlockwiseObjective, config: ModelConfig, corpus: Corpus,
+    /// Parallel MTP heads or sequential MTP modules, on the frozen target or jointly with a fresh trunk.
+    static func multiToken(_ request: DrafterTrainingRequest) throws -> [String] {
+        guard request.heads >= 1 else { throw ModelError("--heads must be >= 1") }
+        guard trunks.contains(request.trunk) else {
+            throw ModelError("unknown --trunk '\(request.trunk)'; available: \(trunks.joined(separator: ", "))")
+        }
+        OpenBLAS.setThreads(request.threads)
+        let trained = try Checkpoint.load(from: request.target)
+        let config = trained.config
+        try request.settings.validate(contextLength: config.contextLength)
+        let corpus = try Corpus.load(request.corpus)
+        let scratch = request.trunk == "scratch"
+        let network: Network<Float>
+        if scratch {
+            network = try Network<Float>(config: config)
+            network.initialize(seed: request.settings.seed)
+        } else {
+            network = trained
+        }
+        let objective: HeadObjective
+        let save: ([String: String]) throws -> Void
+        let parallel = request.kind == "mtp-parallel"
+        if parallel {
+            guard config.layers >= 2 else { throw ModelError("mtp-parallel needs a target of at least 2 layers (trunk + head 1)") }
+            let heads = ParallelHeads(config: config, extraHeads: request.heads)
+            if scratch { heads.initialize(seed: request.settings.seed &+ 1) } else { heads.initialize(copying: network) }
+            objective = ParallelMTPObjective(network: network, heads: heads, trainTrunk: scratch)
+            save = { try heads.save(to: request.output, metadata: $0) }
+        } else {
+            let modules = SequentialModules(config: config, depth: request.heads)
+            if scratch { modules.initialize(seed: request.settings.seed &+ 1) } else {
+                modules.initialize(copying: network, seed: request.settings.seed &+ 1)
+            }
+            objective = SequentialMTPObjective(network: network, modules: modules, trainTrunk: scratch,
+                                               totalSteps: request.settings.steps)
+            save = { try modules.save(to: request.output, metadata: $0) }
+        }
+        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        let label = "train \(request.kind) (\(request.heads) \(parallel ? "extra heads" : "modules"), \(request.trunk) trunk)"
+        let progress = ProgressReporter(label: label, total: request.settings.steps)
+        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: request.settings,
+                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
+        progress.finish()
+        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
+                        "seed": String(request.settings.seed), "trunk": request.trunk]
+        for (j, a) in after.enumerated() { metadata["head\(j + 2)_top1"] = String(format: "%.4f", a) }
+        var lines = [
+            "\(label) on \(config.name), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s",
+        ]
+        if scratch {
+            let bpb = report.finalValidationBitsPerByte
+            metadata["validation_bits_per_byte"] = String(format: "%.4f", bpb)
+            // The jointly trained trunk is the model to decode from: saved beside the heads.
+            try Checkpoint.save(network, to: request.output, metadata: metadata)
+            lines.append(String(format: "head 1 (next token) validation: %.4f bits/byte; the next-token-only target at '%@': %@ bits/byte",
+                                bpb, request.target.path, (try? Checkpoint.info(at: request.target))?.metadata["validation_bits_per_byte"] ?? "?"))
+        }
+        try save(metadata)
+        lines.append("validation top-1 accuracy of head k (predicting x_{t+k}), before → after training:")
+        lines += after.enumerated().map { j, a in String(format: "  head %d: %.3f → %.3f", j + 2, before[j], a) }
+        lines.append("\(parallel ? "heads" : "modules"): \(request.output.path)/\(parallel ? ParallelHeads.fileName : SequentialModules.fileName)"
+                     + (scratch ? "; decode with --model \(request.output.path) --drafter \(request.output.path)" : ""))
+        return lines
+    }
+
+    /// Mean top-1 accuracy of every extra head over the validation windows.
+    public static func headAccuracy(_ objective: HeadObjective, config: ModelConfig, corpus: Corpus,
                                     settings: TrainingSettings) throws -> [Double] {
         let length = settings.sequenceLength
         let windows = BatchSampler.evaluationWindows(data: corpus.validation, sequenceLength: length,
                                                      maxWindows: settings.evaluationWindows)
         guard !windows.isEmpty else { throw ModelError("too little validation text for windows of \(length) bytes") }
         let state = TrainingState<Float>(config: config, batch: 1, length: length)
-        var sums = [Double](repeating: 0, count: objective.heads.heads)
+        var sums = [Double](repeating: 0, count: objective.extraHeadCount)
         for window in windows {
             _ = objective.evaluate(inputs: window.prefix(length).map { Int32($0) },
                                    targets: window.dropFirst().prefix(length).map { Int32($0) }, state: state)

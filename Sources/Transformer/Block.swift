@@ -10,6 +10,8 @@ import Foundation
 public struct BlockOffsets: Sendable {
     var attentionNorm = 0, wq = 0, wk = 0, wv = 0, wo = 0, ffnNorm = 0, w1 = 0, w3 = 0, w2 = 0
 
+    public init() {}
+
     /// Adds a block's tensors under `prefix` (e.g. "layers.3"). wq, wk, wv are
     /// consecutive (one fused inference product), and so are w1, w3.
     public static func add(to layout: inout ParameterLayout, prefix: String, config: ModelConfig) -> BlockOffsets {

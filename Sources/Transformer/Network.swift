@@ -139,7 +139,7 @@ public final class TrainingState<T: Real>: @unchecked Sendable {
     public var rows: Int { batch * length }
     let config: ModelConfig
     var tokens: [Int32]
-    var positions: [Int32]
+    public internal(set) var positions: [Int32]
     /// L + 1 residual streams, each (N, d): embeddings, then each block's output.
     var residual: [UnsafeMutablePointer<T>] = []
     /// Each block's saved activations.

@@ -83,8 +83,8 @@ struct Decode: ParsableCommand {
         abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
 
     @Option(help: "Target checkpoint directory.") var model: String
-    @Option(help: "ntp, sd, pld, blockwise.") var method = "ntp"
-    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise: trained heads).") var drafter: String?
+    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential.") var method = "ntp"
+    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules).") var drafter: String?
     @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ.") var draftLength = 4
     @Option(help: "A file of prompts, one per line (default: windows of the corpus's validation split).") var prompts: String?
     @Option(help: "Corpus whose validation split gives the prompts: gsl, prose or a path.") var corpus = "gsl"
@@ -95,7 +95,7 @@ struct Decode: ParsableCommand {
     @Option(name: .customLong("top-k")) var topK = 0
     @Option(name: .customLong("top-p")) var topP = 1.0
     @Option(help: "Seed of the drafting and verification streams.") var seed: UInt64 = 1
-    @Option(name: .customLong("draft-threshold"), help: "sd: stop drafting below this top probability (0 = off).") var draftThreshold = 0.0
+    @Option(name: .customLong("draft-threshold"), help: "sd, mtp-sequential: stop drafting below this top probability (0 = off).") var draftThreshold = 0.0
     @Option(help: "Threads for products.") var threads = 1
     @Flag(help: "Also run plain decoding on the same prompts: adds ntp_tokens_per_second and speedup.") var baseline = false
     @Flag(help: "Print JSON.") var json = false
@@ -121,11 +121,12 @@ struct Decode: ParsableCommand {
 struct TrainDrafter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-drafter",
-        abstract: "Train a drafter for a trained target: blockwise heads on the frozen trunk, or a separate draft model.")
+        abstract: "Train a drafter for a trained target: blockwise heads, parallel MTP heads or sequential MTP modules, or a separate draft model.")
 
     @Option(help: "Target checkpoint directory.") var target: String
-    @Option(help: "draft-model or blockwise.") var kind: String
-    @Option(help: "Extra heads (blockwise).") var heads = 4
+    @Option(help: "draft-model, blockwise, mtp-parallel or mtp-sequential.") var kind: String
+    @Option(help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential).") var heads = 3
+    @Option(help: "MTP kinds: frozen (heads on the trained target) or scratch (a fresh trunk of the target's shape trained jointly with the heads).") var trunk = "frozen"
     @Option(help: "Draft-model preset (draft-model).") var preset = "draft"
     @Option(help: "gsl, prose or a path (use the target's corpus).") var corpus = "gsl"
     @Option(help: "Optimizer steps.") var steps = 500
@@ -141,6 +142,6 @@ struct TrainDrafter: ParsableCommand {
                                         learningRate: learningRate, seed: seed)
         for line in try DrafterTraining.run(DrafterTrainingRequest(
             target: URL(fileURLWithPath: target), kind: kind, heads: heads, corpus: corpus,
-            output: URL(fileURLWithPath: out), settings: settings, threads: threads, preset: preset)) { say(line) }
+            output: URL(fileURLWithPath: out), settings: settings, threads: threads, preset: preset, trunk: trunk)) { say(line) }
     }
 }
