@@ -42,6 +42,6 @@ let package = Package(
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Transformer", "LinAlg"]),
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Analytic", "Transformer"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Transformer", "Decoding"]),
     ]
 )

@@ -28,6 +28,11 @@ public enum DraftMethod: String, Sendable, CaseIterable, Codable {
 
     public static var names: [String] { allCases.map(\.rawValue) }
 
+    /// A method by its name, also under the reference model's decode names (mtp-sequential = mtp).
+    public static func named(_ name: String) -> DraftMethod? {
+        name == "mtp-sequential" ? .mtp : DraftMethod(rawValue: name)
+    }
+
     /// Methods whose drafts come from heads evaluated inside the verify forward.
     public var draftsInsideVerify: Bool { self == .medusa || self == .blockwise || self == .mtpParallel }
     /// Methods with a separate drafter forward per draft depth.

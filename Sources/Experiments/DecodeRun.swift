@@ -123,6 +123,13 @@ public final class DecodeSession {
         maxTokens = request.maxTokens
     }
 
+    /// The same target on other prompts (e.g. a calibration split).
+    public init(model: InferenceModel, prompts: [[Int32]], maxTokens: Int) {
+        self.model = model
+        self.prompts = prompts
+        self.maxTokens = maxTokens
+    }
+
     public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
                         baseline: Bool, confidenceThreshold: Double = 0) throws -> DecodeReport {
         try settings.validate()

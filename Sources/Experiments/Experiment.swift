@@ -117,6 +117,8 @@ public struct DecodeSpec: Codable, Sendable {
         /// Drafter trained inside the experiment: {"kind": "blockwise", "heads": 4, "steps": 300} or
         /// {"kind": "draft-model", "preset": "draft", "steps": 300}.
         public var trainDrafter: DrafterSpec?
+        /// This method's draft lengths (default: the experiment's), e.g. "1:3" for three heads.
+        public var draftLengths: String?
     }
 
     public struct DrafterSpec: Codable, Sendable {
@@ -125,6 +127,9 @@ public struct DecodeSpec: Codable, Sendable {
         public var preset: String?
         public var steps: Int
         public var learningRate: Float?
+        /// MTP kinds: "frozen" (heads on the target, the default) or "scratch" (trunk and heads trained
+        /// jointly from scratch; the method then decodes the jointly trained model).
+        public var trunk: String?
     }
 }
 

@@ -5,6 +5,7 @@ import Analytic
 import Charts
 import Decoding
 import Foundation
+import LinAlg
 import Transformer
 import Validation
 
@@ -256,29 +257,47 @@ public enum ExperimentKinds {
             try Calibration.write(result.hardware, to: output.appendingPathComponent("cpu-local.json"))
         }
         // The target and the prompts are loaded once for every method, temperature and draft length.
-        let session = try DecodeSession(DecodeRequest(
+        // Twice the prompts are drawn: even ones are measured, odd ones form a calibration split
+        // from which the acceptance models predict the measured accepted-length distribution.
+        let loaded = try DecodeSession(DecodeRequest(
             model: target, method: "ntp", drafter: nil, draftLength: 1, prompts: nil, corpus: d.corpus,
-            samples: d.samples, promptLength: d.promptLength, maxTokens: d.maxTokens, settings: .greedy,
+            samples: 2 * d.samples, promptLength: d.promptLength, maxTokens: d.maxTokens, settings: .greedy,
             seed: d.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0))
-        let targetConfig = session.model.config
+        let measuredPrompts = loaded.prompts.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        let calibrationPrompts = loaded.prompts.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+        var histogramTable = CSVTable(columns: ["method", "draft_length", "accepted", "measured", "iid_calibrated",
+                                                "per_position_calibrated"])
         for method in d.methods {
             var predictionPoints: [ChartPoint] = []
             var drafter: URL? = nil
+            var session = DecodeSession(model: loaded.model, prompts: measuredPrompts, maxTokens: d.maxTokens)
             if let train = method.trainDrafter {
-                let directory = output.appendingPathComponent("drafter-\(method.method)")
+                let directory = output.appendingPathComponent("drafter-\(method.method)" + (train.trunk == "scratch" ? "-scratch" : ""))
                 let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: 64,
                                                 learningRate: train.learningRate ?? 3e-3, seed: 1)
                 let lines = try DrafterTraining.run(DrafterTrainingRequest(
                     target: target, kind: train.kind, heads: train.heads ?? 4, corpus: d.corpus, output: directory,
-                    settings: training, threads: 1, preset: train.preset ?? "draft"))
-                notes += lines.filter { $0.hasPrefix("  head") || $0.hasPrefix("validation") }
+                    settings: training, threads: ProcessInfo.processInfo.activeProcessorCount, preset: train.preset ?? "draft",
+                    trunk: train.trunk ?? "frozen"))
+                OpenBLAS.setThreads(1)
+                notes += lines.filter { $0.hasPrefix("  head") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") }
                 drafter = directory
+                if train.trunk == "scratch" {
+                    // Trunk and heads trained together: this method decodes (and its baseline is) that model.
+                    session = DecodeSession(model: InferenceModel(network: try Checkpoint.load(from: directory)),
+                                            prompts: measuredPrompts, maxTokens: d.maxTokens)
+                }
             }
+            let targetConfig = session.model.config
+            let calibration = DecodeSession(model: session.model, prompts: calibrationPrompts, maxTokens: d.maxTokens)
+            let methodLengths = try method.draftLengths.map {
+                try SweepAxis.parseValues($0, for: .draftLength).compactMap { $0.number }.map { Int($0) }
+            } ?? lengths
             for temperature in d.temperatures {
                 let settings = SamplingSettings(temperature: temperature)
                 var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = []
                 var last: DecodeStats? = nil
-                for gamma in lengths {
+                for gamma in methodLengths {
                     let report = try session.measure(method: method.method, drafter: drafter, draftLength: gamma,
                                                      settings: settings, seed: d.seed ?? 1, baseline: true)
                     let s = report.stats
@@ -292,7 +311,7 @@ public enum ExperimentKinds {
                     speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
                     last = s
                     if let hardware = calibrated, let measured = report.speedup,
-                       let analyticMethod = DraftMethod(rawValue: method.method) {
+                       let analyticMethod = DraftMethod.named(method.method) {
                         var draftShape: ModelShape? = nil
                         if method.method == "sd", let directory = drafter {
                             draftShape = Calibration.modelShape(try Checkpoint.info(at: directory).model)
@@ -316,23 +335,37 @@ public enum ExperimentKinds {
                 }
                 tauLines.append(ChartSeries(title: label, points: tauPoints, dashed: temperature > 0))
                 speedupLines.append(ChartSeries(title: label, points: speedupPoints, dashed: temperature > 0))
-                // Accepted-length distribution at the longest draft, measured vs the i.i.d. model
-                // with the same τ (the analytic engine's AcceptanceModel), at T = 0.
-                if temperature == d.temperatures.first, let s = last, let gamma = lengths.last, s.rounds > 0 {
+                // Accepted-length distribution at the longest draft, measured vs the analytic engine's
+                // i.i.d. and per-position acceptance models fitted on the calibration prompts, at the first temperature.
+                if temperature == d.temperatures.first, let s = last, let gamma = methodLengths.last, s.rounds > 0 {
+                    let fit = try calibration.measure(method: method.method, drafter: drafter, draftLength: gamma,
+                                                      settings: settings, seed: d.seed ?? 1, baseline: false).stats
                     var counts = s.acceptedLengthHistogram
                     counts += [Int](repeating: 0, count: max(0, gamma + 1 - counts.count))
                     let measured = counts.prefix(gamma + 1).map { Double($0) / Double(s.rounds) }
-                    let iid = try AcceptanceModel.meanAcceptedLength(tau: min(s.tau, Double(gamma + 1)))
-                        .distribution(draftLength: gamma).probabilities
-                    histogramLines.append(ChartSeries(title: "\(method.title): measured",
-                                                      points: measured.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) }))
-                    histogramLines.append(ChartSeries(title: "\(method.title): i.i.d. model, same τ",
-                                                      points: iid.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) },
+                    let iid = try AcceptanceModel.meanAcceptedLength(tau: min(max(fit.tau, 1), Double(gamma + 1)))
+                        .distribution(draftLength: gamma)
+                    var rates = fit.perPositionAcceptance
+                    rates += [Double](repeating: 0, count: max(0, gamma - rates.count))
+                    let perPosition = try MetricConventions.distribution(unconditional: Array(rates.prefix(gamma)))
+                    for j in 0...gamma {
+                        histogramTable.rows.append([method.method, String(gamma), String(j), CSVTable.cell(measured[j]),
+                                                    CSVTable.cell(iid.probabilities[j]), CSVTable.cell(perPosition.probabilities[j])])
+                    }
+                    notes.append(String(format: "%@, γ = %d: τ measured %.3f; predicted from the calibration prompts %.3f (per-position model, error %+.1f%%)",
+                                        method.title, gamma, s.tau, perPosition.tau, 100 * (perPosition.tau - s.tau) / s.tau))
+                    let points = { (p: [Double]) in p.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) } }
+                    histogramLines.append(ChartSeries(title: "\(method.title) (γ = \(gamma)): measured", points: points(measured)))
+                    histogramLines.append(ChartSeries(title: "i.i.d. model (calibration split)", points: points(iid.probabilities),
                                                       dashed: true))
+                    histogramLines.append(ChartSeries(title: "per-position model (calibration split)",
+                                                      points: points(perPosition.probabilities), style: .points))
                 }
             }
         }
         try table.write(to: output.appendingPathComponent("data.csv"))
+        try histogramTable.write(to: output.appendingPathComponent("histograms.csv"))
+        files.append("histograms.csv")
         let temperatures = d.temperatures.map { CSVTable.cell($0) }.joined(separator: " and ")
         let subtitle = "target \(d.target), \(d.samples) validation prompts × \(d.maxTokens) bytes, T = \(temperatures) (dashed: T > 0), 1 thread"
         let tauChart = Chart(title: "\(spec.chart.title): τ (tokens per target forward) vs draft length", subtitle: subtitle,
@@ -342,10 +375,13 @@ public enum ExperimentKinds {
                                  subtitle: subtitle, xLabel: "draft length γ (tokens)",
                                  yLabel: "speedup over plain decoding (×)", series: speedupLines,
                                  referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .below)
-        let histogramChart = Chart(title: "\(spec.chart.title): accepted drafts per round at γ = \(lengths.last ?? 0), T = \(CSVTable.cell(d.temperatures.first ?? 0))",
-                                   subtitle: "measured distribution vs the i.i.d. acceptance model with the same τ",
+        let longest = d.methods.compactMap { m in
+            (try? m.draftLengths.map { try SweepAxis.parseValues($0, for: .draftLength).compactMap { $0.number }.map { Int($0) } })??.max()
+        }.reduce(lengths.max() ?? 0, max)
+        let histogramChart = Chart(title: "\(spec.chart.title): accepted drafts per round at each method's longest draft, T = \(CSVTable.cell(d.temperatures.first ?? 0))",
+                                   subtitle: "measured (even prompts) vs acceptance models fitted on other prompts (odd ones)",
                                    xLabel: "accepted drafts a", yLabel: "fraction of rounds", series: histogramLines,
-                                   xRange: AxisRange(lower: -0.25, upper: Double(lengths.last ?? 0) + 0.25),
+                                   xRange: AxisRange(lower: -0.25, upper: Double(longest) + 0.25),
                                    keyPosition: .topRight)
         files += try draw(tauChart, output: output, baseName: "tau", plot: plot)
         files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)

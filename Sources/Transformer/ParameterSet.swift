@@ -58,8 +58,11 @@ public final class ParameterSet: TrainableParameters, @unchecked Sendable {
         do { data = try SafetensorsFile.read(from: file) } catch {
             throw ModelError("cannot read '\(file.path)': \(error) (\(hint))")
         }
-        for (key, value) in expected.sorted(by: { $0.key < $1.key }) where data.metadata[key] != value {
-            throw ModelError("'\(file.path)' has \(key) = \(data.metadata[key] ?? "none"), this target needs \(value) (\(hint))")
+        let mismatches = expected.sorted(by: { $0.key < $1.key }).filter { data.metadata[$0.key] != $0.value }
+        if !mismatches.isEmpty {
+            let found = mismatches.map { "\($0.key) = \(data.metadata[$0.key] ?? "none")" }.joined(separator: ", ")
+            let needed = mismatches.map { "\($0.value)" }.joined(separator: ", ")
+            throw ModelError("'\(file.path)' has \(found); this target needs \(needed) (\(hint))")
         }
         for entry in layout.entries {
             guard let tensor = data.tensor(named: entry.name) else {
