@@ -196,8 +196,8 @@ public final class BlockwiseDrafter: Drafter {
     public func reset(prompt: [Int32], first: Int32) {}
     public func update(accepted: [Int32], extra: Int32) {}
 
-    public func targetForwardDone(row: Int) {
-        let f = model.features + row * model.config.width
+    public func targetForwardDone(keptRows: [Int]) {
+        let f = model.features + keptRows.last! * model.config.width
         drafts.removeAll(keepingCapacity: true)
         for j in 0..<draftLength {
             heads.hiddenState(head: j, feature: f, scratch: scratch, into: hiddenState)

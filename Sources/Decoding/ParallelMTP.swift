@@ -182,6 +182,7 @@ public final class ParallelHeadsDrafter: Drafter {
     public let caches: [KVCache]
     private var headLogits: [[Float]]
     private var distribution: [Double] = []
+    private let gathered = ScratchBuffers()
 
     public init(heads: ParallelHeads, target: InferenceModel, draftLength: Int) {
         precondition(draftLength >= 1 && draftLength <= heads.extraHeads,
@@ -205,16 +206,17 @@ public final class ParallelHeadsDrafter: Drafter {
 
     public func update(accepted: [Int32], extra: Int32) {}
 
-    /// Rows 0...row of the last target forward were kept (a chain's accepted prefix, or the prompt).
-    public func targetForwardDone(row: Int) {
+    public func targetForwardDone(keptRows: [Int]) {
         guard let z = target.residualStreams[heads.trunkBlocks] else {
             preconditionFailure("the target did not keep the trunk output (residual stream \(heads.trunkBlocks))")
         }
-        let kept = row + 1
+        let kept = keptRows.count, d = target.config.width
+        let input = gathered("z", kept * d)
+        for (i, row) in keptRows.enumerated() { (input + i * d).update(from: z + row * d, count: d) }
         for j in 0..<draftLength {
             let cache = caches[j]
             let step = SequenceStep(tokens: [Int32](repeating: 0, count: kept), cache: cache)
-            runner.forwardBlocks(input: z, steps: [step], blocks: [heads.weights(j, frozen: true)])
+            runner.forwardBlocks(input: input, steps: [step], blocks: [heads.weights(j, frozen: true)])
             cache.commit(kept)
             headLogits[j] = Array(runner.logitsRow(kept - 1))
         }

@@ -305,13 +305,15 @@ public final class SequentialMTPDrafter: Drafter {
 
     public func update(accepted: [Int32], extra: Int32) {}
 
-    public func targetForwardDone(row: Int) {
+    public func targetForwardDone(keptRows: [Int]) {
         guard let h0 = target.residualStreams[target.config.layers] else {
             preconditionFailure("the target did not keep its last block output")
         }
         let d = target.config.width
-        (history[0] + historyLength * d).update(from: h0, count: (row + 1) * d)
-        historyLength += row + 1
+        for row in keptRows {
+            (history[0] + historyLength * d).update(from: h0 + row * d, count: d)
+            historyLength += 1
+        }
     }
 
     public func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal {

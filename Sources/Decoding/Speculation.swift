@@ -29,7 +29,8 @@ extension TargetModel {
 /// A drafter's proposal for one round.
 public struct DraftProposal {
     public var tree: TokenTree
-    /// For sampled chain drafts (V2): q[i] = the full distribution node i was drawn from (q[0] unused).
+    /// For sampled drafts: q[i] = the full distribution node i was drawn from (q[0] unused);
+    /// chains are verified with V2, trees (siblings drawn without replacement, in rank order) with V4.
     public var q: [[Double]]?
     /// Drafter forwards spent on this proposal.
     public var drafterForwards: Int
@@ -49,16 +50,17 @@ public protocol Drafter: AnyObject {
     func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal
     /// After verification: the accepted drafts (after the root) and the extra token y.
     func update(accepted: [Int32], extra: Int32)
-    /// After every target forward (prefill and verify): the row of that forward
-    /// whose output predicted the pending token (drafters that read target
-    /// features, e.g. heads, take them from there).
-    func targetForwardDone(row: Int)
+    /// After every target forward (prefill and verify): the rows of that forward
+    /// that were kept, in sequence order (the prompt's rows; the accepted path's
+    /// tree indices). The last one predicted the pending token; drafters that read
+    /// target features or residual streams take them from these rows.
+    func targetForwardDone(keptRows: [Int])
     /// Residual streams of the target (index = blocks run; 0 = embeddings) the drafter reads after each forward.
     var targetResidualLayers: Set<Int> { get }
 }
 
 extension Drafter {
-    public func targetForwardDone(row: Int) {}
+    public func targetForwardDone(keptRows: [Int]) {}
     public var targetResidualLayers: Set<Int> { [] }
 }
 
@@ -136,7 +138,7 @@ public struct DecodeResult: Sendable {
 public enum SpeculativeDecoding {
     /// Decodes up to `maxNewTokens` after `prompt`. Seeds: drafting and
     /// verification draw from separate streams (§1.7). T = 0 verifies with V1;
-    /// T > 0 with V2 when the proposal carries q (sampled chain drafts), V3 otherwise.
+    /// T > 0 with V2 when the proposal carries q for a chain, V4 for a tree, V3 otherwise (deterministic candidates).
     public static func generate(target: TargetModel, drafter: Drafter, prompt: [Int32], maxNewTokens: Int,
                                 settings: SamplingSettings, seed: UInt64) -> DecodeResult {
         generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: maxNewTokens, settings: settings,
@@ -162,7 +164,7 @@ public enum SpeculativeDecoding {
         output.append(pending)
         var context = prompt
         drafter.reset(prompt: prompt, first: pending)
-        drafter.targetForwardDone(row: prompt.count - 1)
+        drafter.targetForwardDone(keptRows: Array(0..<prompt.count))
         stats.prefillSeconds += lap()
         while output.count < maxNewTokens {
             let proposal = drafter.propose(root: pending, context: context, settings: settings, rng: draftRNG)
@@ -176,6 +178,9 @@ public enum SpeculativeDecoding {
             } else if let q = proposal.q, proposal.tree.isChain {
                 result = Verification.chainSampling(tree: proposal.tree, q: q, target: distributions, rng: verifyRNG,
                                                     residual: residual)
+            } else if let q = proposal.q {
+                result = Verification.sampledTree(tree: proposal.tree, q: q, target: distributions, rng: verifyRNG,
+                                                  residual: residual)
             } else {
                 result = Verification.deterministicTree(tree: proposal.tree, target: distributions, rng: verifyRNG)
             }
@@ -190,7 +195,7 @@ public enum SpeculativeDecoding {
             stats.otherSeconds += lap()
             // The drafter's catch-up on the kept rows (caches, head blocks) is drafting work.
             drafter.update(accepted: acceptedTokens, extra: result.extra)
-            drafter.targetForwardDone(row: result.path.last!)
+            drafter.targetForwardDone(keptRows: result.path)
             stats.draftingSeconds += lap()
         }
         stats.tokensGenerated = output.count

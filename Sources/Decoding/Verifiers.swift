@@ -2,7 +2,9 @@
 // distribution p at every node, return the accepted path and the extra token
 // y (the correction after a rejection, or the bonus after full acceptance).
 // V1 greedy match, V2 chain speculative sampling (Leviathan et al. 2023,
-// Chen et al. 2023), V3 tree verification with deterministic candidates.
+// Chen et al. 2023), V3 tree verification with deterministic candidates, V4
+// tree verification with candidates sampled without replacement (SpecInfer,
+// Miao et al. 2024; EAGLE-1 at T > 0).
 
 import Foundation
 import LinAlg
@@ -89,6 +91,54 @@ public enum Verification {
         }
         let bonus = sample(target.probabilities(tree.count - 1), uniform: rng.uniform())
         return VerifyResult(path: path, extra: Int32(bonus))
+    }
+
+    /// V4: the children of a node were drawn from the drafter's q at that node
+    /// without replacement, in rank order; `q[i]` is that full distribution for
+    /// node i (the same for all siblings). Sibling j is tested against
+    /// q^{(j)} = q with the earlier siblings removed and renormalised, and the
+    /// running target P becomes normalize(max(0, P − q^{(j)})) after a rejection.
+    public static func sampledTree(tree: TokenTree, q: [[Double]], target: NodeDistributions,
+                                   rng: RandomSource) -> VerifyResult {
+        sampledTree(tree: tree, q: q, target: target, rng: rng, residual: .exact)
+    }
+
+    static func sampledTree(tree: TokenTree, q: [[Double]], target: NodeDistributions, rng: RandomSource,
+                            residual rule: ResidualRule) -> VerifyResult {
+        var node = 0, path = [0]
+        while true {
+            var p = target.probabilities(node)
+            var descended = false
+            let children = tree.children(of: node)
+            if let first = children.first {
+                var qj = q[first]
+                for child in children {
+                    let token = Int(tree.tokens[child])
+                    precondition(qj[token] > 0, "V4: a sampled candidate must have q > 0")
+                    if rng.uniform() * qj[token] < p[token] {
+                        node = child
+                        path.append(child)
+                        descended = true
+                        break
+                    }
+                    if rule == .exact {
+                        for x in 0..<p.count { p[x] = max(0, p[x] - qj[x]) }
+                        let mass = p.reduce(0, +)
+                        if mass > 1e-12 { for x in 0..<p.count { p[x] /= mass } }
+                    }
+                    // The next sibling was drawn from q without the siblings before it.
+                    qj[token] = 0
+                    let qMass = qj.reduce(0, +)
+                    guard qMass > 1e-12 else { break }
+                    for x in 0..<qj.count { qj[x] /= qMass }
+                }
+            }
+            if !descended {
+                let mass = p.reduce(0, +)
+                let y = mass < 1e-12 ? sample(target.probabilities(node), uniform: rng.uniform()) : sample(p, uniform: rng.uniform())
+                return VerifyResult(path: path, extra: Int32(y))
+            }
+        }
     }
 
     /// V3: children are fixed candidates (point masses), tried in rank order

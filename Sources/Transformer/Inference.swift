@@ -36,12 +36,21 @@ public struct SequenceStep {
     public var positions: [Int32]
     public var mask: AttentionMask
     public var cache: KVCache
+    /// Tentative rows already written after the committed length by earlier
+    /// forwards of this round (a drafter's previous tree levels): the new rows
+    /// go after them, and new row i sees pending row j iff pendingVisible[i · pendingRows + j].
+    public var pendingRows: Int
+    public var pendingVisible: [Bool]
 
-    public init(tokens: [Int32], positions: [Int32]? = nil, mask: AttentionMask = .causal, cache: KVCache) {
+    public init(tokens: [Int32], positions: [Int32]? = nil, mask: AttentionMask = .causal, cache: KVCache,
+                pendingRows: Int = 0, pendingVisible: [Bool] = []) {
+        precondition(pendingVisible.count == tokens.count * pendingRows, "one visibility flag per new row and pending row")
         self.tokens = tokens
-        self.positions = positions ?? (0..<tokens.count).map { Int32(cache.length + $0) }
+        self.positions = positions ?? (0..<tokens.count).map { Int32(cache.length + pendingRows + $0) }
         self.mask = mask
         self.cache = cache
+        self.pendingRows = pendingRows
+        self.pendingVisible = pendingVisible
     }
 }
 
@@ -133,10 +142,10 @@ public final class InferenceModel: @unchecked Sendable {
     /// Runs extra blocks (multi-token heads, MTP modules) over given input rows
     /// (the residual stream they read, (rows, width)): block i attends over cache
     /// layer i of each step's cache (tokens only count rows; positions are used).
-    /// Then `finalNorm` (default: the network's) and the shared unembedding.
+    /// Then `finalNorm` (default: the network's; none when `normalize` is false) and the shared unembedding.
     /// Results: `hiddenStates` (the last block's output), `features`, `logits`.
     public func forwardBlocks(input: UnsafePointer<Float>, steps: [SequenceStep], blocks: [BlockWeights<Float>],
-                              finalNorm: UnsafePointer<Float>? = nil) {
+                              finalNorm: UnsafePointer<Float>? = nil, normalize: Bool = true) {
         let total = prepare(steps, residualLayers: [])
         x.update(from: input, count: total * config.width)
         positionScratch.withUnsafeBufferPointer { pos in
@@ -144,7 +153,14 @@ public final class InferenceModel: @unchecked Sendable {
                 blockForward(block, cacheLayer: i, steps: steps, rows: total, positions: pos.baseAddress!)
             }
         }
-        finish(rows: total, finalNorm: finalNorm ?? UnsafePointer(network.p(network.finalNormOffset)))
+        if normalize {
+            finish(rows: total, finalNorm: finalNorm ?? UnsafePointer(network.p(network.finalNormOffset)))
+        } else {
+            // The blocks' output is itself the feature the unembedding reads (an EAGLE drafter's f̂).
+            features.update(from: x, count: total * config.width)
+            Linear.forward(out: logits, inp: features, weight: network.p(network.outputOffset), rows: total,
+                           inFeatures: config.width, outFeatures: config.vocab, scratch: packedInputs)
+        }
     }
 
     /// The last blocks' output before the final norm, (rows, width), of the last `forwardBlocks`
@@ -160,8 +176,8 @@ public final class InferenceModel: @unchecked Sendable {
         positionScratch.removeAll(keepingCapacity: true)
         for step in steps {
             precondition(step.positions.count == step.tokens.count, "one position per token")
-            precondition(step.cache.canHold(step.tokens.count),
-                         "the KV cache holds \(step.cache.capacity) tokens; \(step.cache.length) + \(step.tokens.count) do not fit")
+            precondition(step.cache.canHold(step.pendingRows + step.tokens.count),
+                         "the KV cache holds \(step.cache.capacity) tokens; \(step.cache.length) + \(step.pendingRows + step.tokens.count) do not fit")
             positionScratch.append(contentsOf: step.positions)
         }
         return total
@@ -189,7 +205,7 @@ public final class InferenceModel: @unchecked Sendable {
         Layers.rope(k, positions: pos, n: total, heads: config.kvHeads, headDim: hd, theta: config.ropeTheta)
         var start = 0
         for step in steps {
-            let m = step.tokens.count, n = step.cache.length
+            let m = step.tokens.count, n = step.cache.length + step.pendingRows
             precondition(l < step.cache.layers, "the KV cache has \(step.cache.layers) layers; block \(l) has none")
             (step.cache.keys[l] + n * kv).update(from: k + start * kv, count: m * kv)
             (step.cache.values[l] + n * kv).update(from: v + start * kv, count: m * kv)
@@ -221,8 +237,9 @@ public final class InferenceModel: @unchecked Sendable {
         }
     }
 
-    /// Attention of one sequence's m new rows over its n cached rows (all
-    /// visible) and its new rows (visible per the mask).
+    /// Attention of one sequence's m new rows over its n cached rows (committed
+    /// ones all visible, pending ones per the step's flags) and its new rows
+    /// (visible per the mask).
     private func attend(step: SequenceStep, layer: Int, queryRows start: Int, m: Int, n: Int) {
         let d = config.width, kv = config.kvWidth, hd = config.headDim
         let group = config.heads / config.kvHeads
@@ -258,6 +275,8 @@ public final class InferenceModel: @unchecked Sendable {
                 case .tree(let allowed):
                     for j in 0..<m where !allowed[i * m + j] { row[n + j] = -.infinity }
                 }
+                let p = step.pendingRows, committed = n - p
+                for j in 0..<p where !step.pendingVisible[i * p + j] { row[committed + j] = -.infinity }
                 var maximum = -Float.infinity
                 for j in 0..<keysCount where row[j] > maximum { maximum = row[j] }
                 var sum: Float = 0

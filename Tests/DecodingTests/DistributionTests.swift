@@ -75,6 +75,47 @@ final class ArgmaxDrafter: Drafter {
     }
 }
 
+/// A token tree from the bigram draft: every node of depth < `depth` gets `width` children drawn from
+/// the draft row of its token without replacement (V4), or its top-`width` tokens as point masses (V3).
+final class BigramTreeDrafter: Drafter {
+    let table: [[Double]]
+    let width: Int
+    let depth: Int
+    let sampled: Bool
+    init(table: [[Double]], width: Int, depth: Int, sampled: Bool) {
+        self.table = table; self.width = width; self.depth = depth; self.sampled = sampled
+    }
+    var name: String { "bigram-tree" }
+    func reset(prompt: [Int32], first: Int32) {}
+    func update(accepted: [Int32], extra: Int32) {}
+    func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal {
+        var tree = TokenTree(root: root)
+        var q: [[Double]] = [[]]
+        var frontier = [0]
+        for _ in 0..<depth {
+            var next: [Int] = []
+            for node in frontier {
+                let row = table[Int(tree.tokens[node])]
+                var remaining = row
+                for _ in 0..<width {
+                    let token: Int
+                    if sampled {
+                        token = sample(remaining, uniform: rng.uniform())
+                    } else {
+                        token = remaining.indices.max { remaining[$0] < remaining[$1] }!
+                    }
+                    let mass = remaining.reduce(0, +)
+                    next.append(tree.add(token: Int32(token), parent: node, draftProbability: remaining[token] / mass))
+                    q.append(row)
+                    remaining[token] = 0
+                }
+            }
+            frontier = next
+        }
+        return DraftProposal(tree: tree, q: sampled ? q : nil)
+    }
+}
+
 // The toy of ALGORITHMS.md §15.6: V = 4, a bigram target and a different bigram draft.
 let targetTable: [[Double]] = [[0.50, 0.20, 0.20, 0.10], [0.05, 0.05, 0.60, 0.30],
                                [0.25, 0.25, 0.25, 0.25], [0.70, 0.10, 0.10, 0.10]]
@@ -123,6 +164,29 @@ struct DistributionTests {
         let fit = sequenceFit(drafter: ArgmaxDrafter(table: draftTable, draftLength: 2), runs: 100_000)
         #expect(fit.chiSquare < chiSquareCritical, "χ² = \(fit.chiSquare)")
         #expect(fit.tv < 0.01, "TV = \(fit.tv)")
+    }
+
+    @Test("V4 with siblings sampled without replacement reproduces the target's sequence law", arguments: [2, 3])
+    func sampledTree(width: Int) {
+        let fit = sequenceFit(drafter: BigramTreeDrafter(table: draftTable, width: width, depth: 2, sampled: true),
+                              runs: 100_000)
+        #expect(fit.chiSquare < chiSquareCritical, "χ² = \(fit.chiSquare)")
+        #expect(fit.tv < 0.01, "TV = \(fit.tv)")
+    }
+
+    @Test("V3 on a tree of top-2 point-mass candidates reproduces the target's sequence law")
+    func deterministicTree() {
+        let fit = sequenceFit(drafter: BigramTreeDrafter(table: draftTable, width: 2, depth: 2, sampled: false),
+                              runs: 100_000)
+        #expect(fit.chiSquare < chiSquareCritical, "χ² = \(fit.chiSquare)")
+        #expect(fit.tv < 0.01, "TV = \(fit.tv)")
+    }
+
+    @Test("negative check: V4 without the residual (P kept after a rejected sibling) is detected")
+    func brokenTreeVerifierFails() {
+        let fit = sequenceFit(drafter: BigramTreeDrafter(table: draftTable, width: 2, depth: 2, sampled: true),
+                              runs: 100_000, residual: .targetDistribution)
+        #expect(fit.chiSquare > chiSquareCritical, "the broken verifier passed: χ² = \(fit.chiSquare)")
     }
 
     @Test("negative check: resampling from p after a rejection (no residual) is detected")

@@ -87,7 +87,7 @@ struct ParallelMTPTests {
         _ = target.prefill(prompt, settings: .greedy)
         let expected = Array(model.logitsRow(prompt.count - 1))
         drafter.reset(prompt: prompt, first: 0)
-        drafter.targetForwardDone(row: prompt.count - 1)
+        drafter.targetForwardDone(keptRows: Array(0..<prompt.count))
         let runner = InferenceModel(network: model.network)
         let step = SequenceStep(tokens: prompt, cache: KVCache(layers: 1, kvWidth: targetConfig.kvWidth, capacity: 256))
         runner.forwardBlocks(input: model.residualStreams[heads.trunkBlocks]!, steps: [step],
@@ -118,7 +118,7 @@ struct ParallelMTPTests {
         let committed = Array(result.sequence.dropLast())
         _ = rebuilt.prefill(committed, settings: .greedy)
         fresh.reset(prompt: committed, first: result.sequence.last!)
-        fresh.targetForwardDone(row: committed.count - 1)
+        fresh.targetForwardDone(keptRows: Array(0..<committed.count))
         for j in 0..<gamma { #expect(committedDifference(drafter.caches[j], fresh.caches[j]) < 1e-4) }
     }
 
@@ -209,7 +209,7 @@ struct SequentialMTPTests {
         rebuilt.keepResidualStreams(fresh.targetResidualLayers)
         _ = rebuilt.prefill(committed, settings: .greedy)
         fresh.reset(prompt: committed, first: root)
-        fresh.targetForwardDone(row: committed.count - 1)
+        fresh.targetForwardDone(keptRows: Array(0..<committed.count))
         _ = fresh.propose(root: root, context: committed, settings: .greedy, rng: RandomSource(seed: 1))
         for m in 0..<gamma {
             // Module k commits the rows whose token x_{i+k} is known: positions i ≤ t + 1 − k.
