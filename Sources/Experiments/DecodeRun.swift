@@ -6,6 +6,38 @@ import Foundation
 import LinAlg
 import Transformer
 
+/// The tree of the tree methods: EAGLE-1's static shape (`shape`: eagle25, eagle10 or chain, the
+/// latter of --draft-length drafts) and EAGLE-2's dynamic tree (top-K, depth, size).
+public struct TreeSpec: Sendable, Codable, Equatable {
+    public var shape: String
+    public var topK: Int
+    public var depth: Int
+    public var size: Int
+
+    public init(shape: String = "eagle25", topK: Int = 3, depth: Int = 4, size: Int = 16) {
+        self.shape = shape; self.topK = topK; self.depth = depth; self.size = size
+    }
+
+    public static let shapes = ["eagle25", "eagle10", "chain"]
+
+    /// The static tree for EAGLE-1.
+    func fixedTree(draftLength: Int) throws -> EagleTree {
+        switch shape {
+        case "eagle25": return .fixed(EagleTree.eagle25)
+        case "eagle10": return .fixed(EagleTree.eagle10)
+        case "chain": return .fixed(EagleTree.chain(draftLength))
+        default: throw ModelError("unknown --tree '\(shape)'; available: \(Self.shapes.joined(separator: ", "))")
+        }
+    }
+
+    func dynamicTree() throws -> EagleTree {
+        guard topK >= 1, depth >= 0, size >= 1 else {
+            throw ModelError("--tree-topk and --tree-size must be >= 1 and --tree-depth >= 0 (got \(topK), \(size), \(depth))")
+        }
+        return .dynamic(topK: topK, depth: depth, size: size)
+    }
+}
+
 public struct DecodeRequest: Sendable {
     public var model: URL
     public var method: String
@@ -21,10 +53,12 @@ public struct DecodeRequest: Sendable {
     public var baseline: Bool
     public var threads: Int
     public var confidenceThreshold: Double
+    public var tree: TreeSpec
 
     public init(model: URL, method: String, drafter: URL?, draftLength: Int, prompts: String?, corpus: String,
                 samples: Int, promptLength: Int, maxTokens: Int, settings: SamplingSettings, seed: UInt64,
-                baseline: Bool, threads: Int, confidenceThreshold: Double) {
+                baseline: Bool, threads: Int, confidenceThreshold: Double, tree: TreeSpec = TreeSpec()) {
+        self.tree = tree
         self.model = model; self.method = method; self.drafter = drafter; self.draftLength = draftLength
         self.prompts = prompts; self.corpus = corpus; self.samples = samples; self.promptLength = promptLength
         self.maxTokens = maxTokens; self.settings = settings; self.seed = seed; self.baseline = baseline
@@ -55,6 +89,7 @@ public struct DecodeReport: Sendable {
             "\"accepted_length_histogram\": [\(stats.acceptedLengthHistogram.map(String.init).joined(separator: ", "))]",
             "\"per_position_acceptance\": \(JSONText.numbers(stats.perPositionAcceptance))",
             "\"drafted\": \(stats.drafted)",
+            "\"mean_nodes_verified\": \(JSONText.number(stats.rounds > 0 ? 1 + Double(stats.drafted) / Double(stats.rounds) : 0))",
             "\"draft_length_histogram\": [\(stats.draftLengthHistogram.map(String.init).joined(separator: ", "))]",
             "\"accepted\": \(stats.accepted)",
             "\"seconds\": \(JSONText.number(seconds))",
@@ -73,14 +108,14 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential"]
+    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
         try DecodeSession(request).measure(method: request.method, drafter: request.drafter,
                                            draftLength: request.draftLength, settings: request.settings,
                                            seed: request.seed, baseline: request.baseline,
-                                           confidenceThreshold: request.confidenceThreshold)
+                                           confidenceThreshold: request.confidenceThreshold, tree: request.tree)
     }
 
     /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
@@ -131,7 +166,7 @@ public final class DecodeSession {
     }
 
     public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
-                        baseline: Bool, confidenceThreshold: Double = 0) throws -> DecodeReport {
+                        baseline: Bool, confidenceThreshold: Double = 0, tree: TreeSpec = TreeSpec()) throws -> DecodeReport {
         try settings.validate()
         guard DecodeRun.methods.contains(method) else {
             throw ModelError("unknown --method '\(method)'; available on the reference model: \(DecodeRun.methods.joined(separator: ", "))")
@@ -185,6 +220,13 @@ public final class DecodeSession {
                 }
                 return SequentialMTPDrafter(modules: modules, target: model, draftLength: draftLength,
                                             confidenceThreshold: confidenceThreshold)
+            case "eagle1", "eagle2":
+                guard let directory = drafter else {
+                    throw ModelError("--method \(method) needs --drafter DIR (a drafter from 'speclab train-drafter --kind eagle')")
+                }
+                let weights = try EagleWeights.load(from: directory, target: config)
+                let shape = method == "eagle1" ? try tree.fixedTree(draftLength: draftLength) : try tree.dynamicTree()
+                return EagleDrafter(weights: weights, target: model, tree: shape, name: method)
             default: return NoDrafter()
             }
         }

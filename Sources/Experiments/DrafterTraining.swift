@@ -30,7 +30,7 @@ public struct DrafterTrainingRequest: Sendable {
 }
 
 public enum DrafterTraining {
-    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential"]
+    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle"]
     public static let trunks = ["frozen", "scratch"]
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
@@ -42,6 +42,8 @@ public enum DrafterTraining {
             return try blockwise(request)
         case "mtp-parallel", "mtp-sequential":
             return try multiToken(request)
+        case "eagle":
+            return try eagle(request)
         default:
             throw ModelError("unknown --kind '\(request.kind)'; available: \(kinds.joined(separator: ", "))")
         }
@@ -138,6 +140,33 @@ public enum DrafterTraining {
         lines.append("\(parallel ? "heads" : "modules"): \(request.output.path)/\(parallel ? ParallelHeads.fileName : SequentialModules.fileName)"
                      + (scratch ? "; decode with --model \(request.output.path) --drafter \(request.output.path)" : ""))
         return lines
+    }
+
+    /// An EAGLE-1/2 drafter on the frozen target.
+    static func eagle(_ request: DrafterTrainingRequest) throws -> [String] {
+        OpenBLAS.setThreads(request.threads)
+        let network = try Checkpoint.load(from: request.target)
+        let config = network.config
+        try request.settings.validate(contextLength: config.contextLength)
+        let corpus = try Corpus.load(request.corpus)
+        let weights = EagleWeights(config: config)
+        weights.initialize(copying: network, seed: request.settings.seed)
+        let objective = EagleObjective(network: network, weights: weights, seed: request.settings.seed)
+        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        let progress = ProgressReporter(label: "train EAGLE drafter", total: request.settings.steps)
+        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: request.settings,
+                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
+        progress.finish()
+        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        try weights.save(to: request.output, metadata: [
+            "target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
+            "seed": String(request.settings.seed), "depth1_top1": String(format: "%.4f", after[0])])
+        return [
+            "EAGLE drafter on \(config.name) (frozen), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s",
+            "validation top-1 agreement with the target's next-next token (depth 1, true features), before → after training:",
+            String(format: "  head 2: %.3f → %.3f", before[0], after[0]),
+            "drafter: \(request.output.path)/\(EagleWeights.fileName); decode with --method eagle1 (static tree) or eagle2 (dynamic)",
+        ]
     }
 
     /// Mean top-1 accuracy of every extra head over the validation windows.
