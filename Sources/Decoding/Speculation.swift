@@ -139,14 +139,16 @@ public enum SpeculativeDecoding {
     /// Decodes up to `maxNewTokens` after `prompt`. Seeds: drafting and
     /// verification draw from separate streams (§1.7). T = 0 verifies with V1;
     /// T > 0 with V2 when the proposal carries q for a chain, V4 for a tree, V3 otherwise (deterministic candidates).
+    /// `acceptance: .typical` swaps the verifier for Medusa's lossy typical acceptance (V5).
     public static func generate(target: TargetModel, drafter: Drafter, prompt: [Int32], maxNewTokens: Int,
-                                settings: SamplingSettings, seed: UInt64) -> DecodeResult {
+                                settings: SamplingSettings, seed: UInt64, acceptance: AcceptanceRule = .lossless) -> DecodeResult {
         generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: maxNewTokens, settings: settings,
-                 seed: seed, residual: .exact)
+                 seed: seed, residual: .exact, acceptance: acceptance)
     }
 
     static func generate(target: TargetModel, drafter: Drafter, prompt: [Int32], maxNewTokens: Int,
-                         settings: SamplingSettings, seed: UInt64, residual: ResidualRule) -> DecodeResult {
+                         settings: SamplingSettings, seed: UInt64, residual: ResidualRule,
+                         acceptance: AcceptanceRule = .lossless) -> DecodeResult {
         let draftRNG = RandomSource(seed: seed &* 2 &+ 1)
         let verifyRNG = RandomSource(seed: seed &* 2)
         var stats = DecodeStats()
@@ -173,7 +175,9 @@ public enum SpeculativeDecoding {
             let distributions = target.verify(proposal.tree, settings: settings)
             stats.targetForwards += 1
             let result: VerifyResult
-            if settings.temperature == 0 {
+            if case .typical(let epsilon, let delta) = acceptance {
+                result = Verification.typical(tree: proposal.tree, target: distributions, epsilon: epsilon, delta: delta)
+            } else if settings.temperature == 0 {
                 result = Verification.greedy(tree: proposal.tree, target: distributions)
             } else if let q = proposal.q, proposal.tree.isChain {
                 result = Verification.chainSampling(tree: proposal.tree, q: q, target: distributions, rng: verifyRNG,

@@ -47,7 +47,47 @@ enum ResidualRule: Sendable {
     case targetDistribution
 }
 
+/// How drafts are accepted: losslessly (V1 at T = 0; V2, V3 or V4 at T > 0), or by Medusa's
+/// typical acceptance (V5), which does not reproduce the target distribution.
+public enum AcceptanceRule: Sendable, Equatable {
+    case lossless
+    /// Accept while p(token) > min(ε, δ · exp(−H(p))); Medusa's defaults ε = 0.09, δ = 0.3.
+    case typical(epsilon: Double, delta: Double)
+
+    public var isLossless: Bool { self == .lossless }
+}
+
 public enum Verification {
+    /// V5 (Cai et al. 2024, lossy): along every root-to-leaf path accept drafts while
+    /// p_parent(token) > min(ε, δ · exp(−H(p_parent))); keep the longest accepted path
+    /// (ties: the larger Σ log p); the extra token is the argmax at its last node.
+    public static func typical(tree: TokenTree, target: NodeDistributions, epsilon: Double, delta: Double) -> VerifyResult {
+        var threshold: [Int: Double] = [:]
+        func limit(_ node: Int) -> Double {
+            if let t = threshold[node] { return t }
+            let p = target.probabilities(node)
+            var entropy = 0.0
+            for x in p where x > 0 { entropy -= x * Foundation.log(x) }
+            let t = min(epsilon, delta * Foundation.exp(-entropy))
+            threshold[node] = t
+            return t
+        }
+        // ok[i]: node i and all its ancestors pass; logSum[i]: Σ log p along the path.
+        var ok = [Bool](repeating: false, count: tree.count), logSum = [Double](repeating: 0, count: tree.count)
+        ok[0] = true
+        var best = 0
+        for i in 1..<tree.count {
+            let parent = tree.parents[i]
+            guard ok[parent] else { continue }
+            let p = target.probabilities(parent)[Int(tree.tokens[i])]
+            guard p > limit(parent) else { continue }
+            ok[i] = true
+            logSum[i] = logSum[parent] + Foundation.log(p)
+            if tree.depths[i] > tree.depths[best] || (tree.depths[i] == tree.depths[best] && logSum[i] > logSum[best]) { best = i }
+        }
+        return VerifyResult(path: tree.path(to: best), extra: Int32(target.argmax(best)))
+    }
+
     /// V1: follow the child whose token is the target's argmax; stop when none matches.
     public static func greedy(tree: TokenTree, target: NodeDistributions) -> VerifyResult {
         var node = 0, path = [0]

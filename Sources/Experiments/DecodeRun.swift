@@ -54,11 +54,14 @@ public struct DecodeRequest: Sendable {
     public var threads: Int
     public var confidenceThreshold: Double
     public var tree: TreeSpec
+    public var acceptance: AcceptanceRule
 
     public init(model: URL, method: String, drafter: URL?, draftLength: Int, prompts: String?, corpus: String,
                 samples: Int, promptLength: Int, maxTokens: Int, settings: SamplingSettings, seed: UInt64,
-                baseline: Bool, threads: Int, confidenceThreshold: Double, tree: TreeSpec = TreeSpec()) {
+                baseline: Bool, threads: Int, confidenceThreshold: Double, tree: TreeSpec = TreeSpec(),
+                acceptance: AcceptanceRule = .lossless) {
         self.tree = tree
+        self.acceptance = acceptance
         self.model = model; self.method = method; self.drafter = drafter; self.draftLength = draftLength
         self.prompts = prompts; self.corpus = corpus; self.samples = samples; self.promptLength = promptLength
         self.maxTokens = maxTokens; self.settings = settings; self.seed = seed; self.baseline = baseline
@@ -108,14 +111,16 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2"]
+    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2",
+                                 "medusa1", "medusa2"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
         try DecodeSession(request).measure(method: request.method, drafter: request.drafter,
                                            draftLength: request.draftLength, settings: request.settings,
                                            seed: request.seed, baseline: request.baseline,
-                                           confidenceThreshold: request.confidenceThreshold, tree: request.tree)
+                                           confidenceThreshold: request.confidenceThreshold, tree: request.tree,
+                                           acceptance: request.acceptance)
     }
 
     /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
@@ -166,7 +171,8 @@ public final class DecodeSession {
     }
 
     public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
-                        baseline: Bool, confidenceThreshold: Double = 0, tree: TreeSpec = TreeSpec()) throws -> DecodeReport {
+                        baseline: Bool, confidenceThreshold: Double = 0, tree: TreeSpec = TreeSpec(),
+                        acceptance: AcceptanceRule = .lossless) throws -> DecodeReport {
         try settings.validate()
         guard DecodeRun.methods.contains(method) else {
             throw ModelError("unknown --method '\(method)'; available on the reference model: \(DecodeRun.methods.joined(separator: ", "))")
@@ -220,6 +226,16 @@ public final class DecodeSession {
                 }
                 return SequentialMTPDrafter(modules: modules, target: model, draftLength: draftLength,
                                             confidenceThreshold: confidenceThreshold)
+            case "medusa1", "medusa2":
+                guard let directory = drafter else {
+                    throw ModelError("--method \(method) needs --drafter DIR (heads from 'speclab train-drafter --kind medusa')")
+                }
+                let heads = try MedusaHeads.load(from: directory, target: config)
+                let choices = heads.sparseTree(size: tree.size)
+                guard (choices.map(\.count).max() ?? 0) <= heads.heads else {
+                    throw ModelError("the sparse tree needs more than the \(heads.heads) heads at '\(directory.path)'")
+                }
+                return MedusaDrafter(heads: heads, target: model, choices: choices)
             case "eagle1", "eagle2":
                 guard let directory = drafter else {
                     throw ModelError("--method \(method) needs --drafter DIR (a drafter from 'speclab train-drafter --kind eagle')")
@@ -238,7 +254,8 @@ public final class DecodeSession {
             for (index, prompt) in prompts.enumerated() {
                 let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
                                                           maxNewTokens: maxTokens, settings: settings,
-                                                          seed: seed &+ UInt64(index))
+                                                          seed: seed &+ UInt64(index),
+                                                          acceptance: drafter is NoDrafter ? .lossless : acceptance)
                 total.merge(result.stats)
             }
             return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -252,6 +269,6 @@ public final class DecodeSession {
             ntpRate = Double(baseStats.tokensGenerated) / baseSeconds
         }
         return DecodeReport(method: method, stats: stats, seconds: seconds, ntpTokensPerSecond: ntpRate,
-                            lossless: true, samples: prompts.count)
+                            lossless: acceptance.isLossless, samples: prompts.count)
     }
 }

@@ -18,8 +18,9 @@ public struct DrafterTrainingRequest: Sendable {
     public var settings: TrainingSettings
     public var threads: Int
     public var preset: String
-    /// "frozen": extra heads on the trained target; "scratch": a fresh trunk of the target's
-    /// architecture trained jointly with the heads (MTP kinds only).
+    /// "frozen": extra heads on the trained target; "joint": the target fine-tuned together with
+    /// the heads (MTP kinds, Medusa-2); "scratch": a fresh trunk of the target's architecture
+    /// trained jointly with the heads (MTP kinds).
     public var trunk: String
 
     public init(target: URL, kind: String, heads: Int, corpus: String, output: URL, settings: TrainingSettings,
@@ -30,8 +31,8 @@ public struct DrafterTrainingRequest: Sendable {
 }
 
 public enum DrafterTraining {
-    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle"]
-    public static let trunks = ["frozen", "scratch"]
+    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "medusa"]
+    public static let trunks = ["frozen", "joint", "scratch"]
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
         switch request.kind {
@@ -44,6 +45,8 @@ public enum DrafterTraining {
             return try multiToken(request)
         case "eagle":
             return try eagle(request)
+        case "medusa":
+            return try medusa(request)
         default:
             throw ModelError("unknown --kind '\(request.kind)'; available: \(kinds.joined(separator: ", "))")
         }
@@ -87,7 +90,7 @@ public enum DrafterTraining {
         let config = trained.config
         try request.settings.validate(contextLength: config.contextLength)
         let corpus = try Corpus.load(request.corpus)
-        let scratch = request.trunk == "scratch"
+        let scratch = request.trunk == "scratch", trainTrunk = request.trunk != "frozen"
         let network: Network<Float>
         if scratch {
             network = try Network<Float>(config: config)
@@ -102,14 +105,14 @@ public enum DrafterTraining {
             guard config.layers >= 2 else { throw ModelError("mtp-parallel needs a target of at least 2 layers (trunk + head 1)") }
             let heads = ParallelHeads(config: config, extraHeads: request.heads)
             if scratch { heads.initialize(seed: request.settings.seed &+ 1) } else { heads.initialize(copying: network) }
-            objective = ParallelMTPObjective(network: network, heads: heads, trainTrunk: scratch)
+            objective = ParallelMTPObjective(network: network, heads: heads, trainTrunk: trainTrunk)
             save = { try heads.save(to: request.output, metadata: $0) }
         } else {
             let modules = SequentialModules(config: config, depth: request.heads)
             if scratch { modules.initialize(seed: request.settings.seed &+ 1) } else {
                 modules.initialize(copying: network, seed: request.settings.seed &+ 1)
             }
-            objective = SequentialMTPObjective(network: network, modules: modules, trainTrunk: scratch,
+            objective = SequentialMTPObjective(network: network, modules: modules, trainTrunk: trainTrunk,
                                                totalSteps: request.settings.steps)
             save = { try modules.save(to: request.output, metadata: $0) }
         }
@@ -126,7 +129,7 @@ public enum DrafterTraining {
         var lines = [
             "\(label) on \(config.name), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s",
         ]
-        if scratch {
+        if trainTrunk {
             let bpb = report.finalValidationBitsPerByte
             metadata["validation_bits_per_byte"] = String(format: "%.4f", bpb)
             // The jointly trained trunk is the model to decode from: saved beside the heads.
@@ -138,8 +141,66 @@ public enum DrafterTraining {
         lines.append("validation top-1 accuracy of head k (predicting x_{t+k}), before → after training:")
         lines += after.enumerated().map { j, a in String(format: "  head %d: %.3f → %.3f", j + 2, before[j], a) }
         lines.append("\(parallel ? "heads" : "modules"): \(request.output.path)/\(parallel ? ParallelHeads.fileName : SequentialModules.fileName)"
-                     + (scratch ? "; decode with --model \(request.output.path) --drafter \(request.output.path)" : ""))
+                     + (trainTrunk ? "; decode with --model \(request.output.path) --drafter \(request.output.path)" : ""))
         return lines
+    }
+
+    /// Medusa-1 (heads on the frozen target) or Medusa-2 (--trunk joint: the target fine-tuned with
+    /// the heads after a heads-only warm-up of a third of the steps).
+    static func medusa(_ request: DrafterTrainingRequest) throws -> [String] {
+        guard request.heads >= 1 else { throw ModelError("--heads must be >= 1") }
+        guard request.trunk == "frozen" || request.trunk == "joint" else {
+            throw ModelError("--trunk \(request.trunk) is not available for Medusa; use frozen (Medusa-1) or joint (Medusa-2)")
+        }
+        OpenBLAS.setThreads(request.threads)
+        let network = try Checkpoint.load(from: request.target)
+        let config = network.config
+        try request.settings.validate(contextLength: config.contextLength)
+        let corpus = try Corpus.load(request.corpus)
+        let heads = MedusaHeads(config: config, heads: request.heads)
+        heads.initialize(copying: network)
+        let joint = request.trunk == "joint"
+        let objective = MedusaObjective(network: network, heads: heads, trainTrunk: joint,
+                                        warmupSteps: joint ? request.settings.steps / 3 : 0)
+        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        let label = joint ? "train Medusa-2 (\(request.heads) heads, joint)" : "train Medusa-1 (\(request.heads) heads, frozen)"
+        let progress = ProgressReporter(label: label, total: request.settings.steps)
+        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: request.settings,
+                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
+        progress.finish()
+        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        heads.accuracies = try rankAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
+                        "seed": String(request.settings.seed), "trunk": request.trunk]
+        var lines = ["\(label) on \(config.name), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s"]
+        if joint {
+            metadata["validation_bits_per_byte"] = String(format: "%.4f", report.finalValidationBitsPerByte)
+            try Checkpoint.save(network, to: request.output, metadata: metadata)
+            lines.append(String(format: "fine-tuned base: %.4f bits/byte (the original: %@)", report.finalValidationBitsPerByte,
+                                (try? Checkpoint.info(at: request.target))?.metadata["validation_bits_per_byte"] ?? "?"))
+        }
+        try heads.save(to: request.output, metadata: metadata)
+        lines.append("validation top-1 accuracy of head k (predicting x_{t+k}), before → after training:")
+        lines += after.enumerated().map { j, a in String(format: "  head %d: %.3f → %.3f", j + 2, before[j], a) }
+        lines.append("rank accuracies for the sparse tree: " + heads.accuracies.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: " | "))
+        lines.append("heads: \(request.output.path)/\(MedusaHeads.fileName)" + (joint ? "; decode with --model \(request.output.path)" : ""))
+        return lines
+    }
+
+    /// Mean accuracy of the i-th ranked token of every Medusa head over the validation windows.
+    static func rankAccuracy(_ objective: MedusaObjective, config: ModelConfig, corpus: Corpus,
+                             settings: TrainingSettings) throws -> [[Double]] {
+        let length = settings.sequenceLength
+        let windows = BatchSampler.evaluationWindows(data: corpus.validation, sequenceLength: length,
+                                                     maxWindows: settings.evaluationWindows)
+        let state = TrainingState<Float>(config: config, batch: 1, length: length)
+        var sums = [[Double]](repeating: [Double](repeating: 0, count: MedusaHeads.ranks), count: objective.heads.heads)
+        for window in windows {
+            _ = objective.evaluate(inputs: window.prefix(length).map { Int32($0) },
+                                   targets: window.dropFirst().prefix(length).map { Int32($0) }, state: state)
+            for (k, row) in objective.lastRankAccuracy.enumerated() { for (i, a) in row.enumerated() { sums[k][i] += a } }
+        }
+        return sums.map { $0.map { $0 / Double(max(windows.count, 1)) } }
     }
 
     /// An EAGLE-1/2 drafter on the frozen target.

@@ -83,12 +83,15 @@ struct Decode: ParsableCommand {
         abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
 
     @Option(help: "Target checkpoint directory.") var model: String
-    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2.") var method = "ntp"
+    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, medusa1, medusa2.") var method = "ntp"
     @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter).") var drafter: String?
     @Option(help: "eagle1's static tree: eagle25, eagle10 or chain (of --draft-length drafts).") var tree = "eagle25"
     @Option(name: .customLong("tree-topk"), help: "eagle2: children per expanded node and nodes expanded per level (K).") var treeTopK = 3
     @Option(name: .customLong("tree-depth"), help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
-    @Option(name: .customLong("tree-size"), help: "eagle2: drafted nodes kept for verification (M).") var treeSize = 16
+    @Option(name: .customLong("tree-size"), help: "eagle2: drafted nodes kept for verification (M); medusa: nodes of the sparse tree.") var treeSize = 16
+    @Flag(help: "Medusa's typical acceptance (V5) instead of a lossless verifier: faster, NOT the target's distribution.") var typical = false
+    @Option(name: .customLong("typical-epsilon"), help: "V5 threshold ε.") var typicalEpsilon = 0.09
+    @Option(name: .customLong("typical-delta"), help: "V5 entropy factor δ.") var typicalDelta = 0.3
     @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ.") var draftLength = 4
     @Option(help: "A file of prompts, one per line (default: windows of the corpus's validation split).") var prompts: String?
     @Option(help: "Corpus whose validation split gives the prompts: gsl, prose or a path.") var corpus = "gsl"
@@ -110,10 +113,11 @@ struct Decode: ParsableCommand {
             draftLength: draftLength, prompts: prompts, corpus: corpus, samples: samples, promptLength: promptLength,
             maxTokens: maxTokens, settings: SamplingSettings(temperature: temperature, topK: topK, topP: topP), seed: seed,
             baseline: baseline, threads: threads, confidenceThreshold: draftThreshold,
-            tree: TreeSpec(shape: tree, topK: treeTopK, depth: treeDepth, size: treeSize)))
+            tree: TreeSpec(shape: tree, topK: treeTopK, depth: treeDepth, size: treeSize),
+            acceptance: typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless))
         if json { say(report.json); return }
         let s = report.stats
-        say("\(report.method) (lossless): \(s.tokensGenerated) tokens over \(report.samples) prompts, \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle")
+        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: typical acceptance, not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts, \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle")
         say("accepted-length histogram: \(s.acceptedLengthHistogram); per-position acceptance: \(s.perPositionAcceptance.map { format($0, 3) })")
         say(String(format: "%.3f s (drafting %.3f, verifying %.3f, other %.3f): %.1f tokens/s", report.seconds,
                    s.draftingSeconds, s.verifyingSeconds, s.otherSeconds, report.tokensPerSecond))
@@ -129,9 +133,9 @@ struct TrainDrafter: ParsableCommand {
         abstract: "Train a drafter for a trained target: blockwise heads, parallel MTP heads, sequential MTP modules, an EAGLE drafter, or a separate draft model.")
 
     @Option(help: "Target checkpoint directory.") var target: String
-    @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential or eagle.") var kind: String
+    @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential, eagle or medusa.") var kind: String
     @Option(help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential).") var heads = 3
-    @Option(help: "MTP kinds: frozen (heads on the trained target) or scratch (a fresh trunk of the target's shape trained jointly with the heads).") var trunk = "frozen"
+    @Option(help: "frozen (heads on the trained target), joint (the target fine-tuned with the heads: MTP kinds, Medusa-2) or scratch (a fresh trunk of the target's shape trained with the heads: MTP kinds).") var trunk = "frozen"
     @Option(help: "Draft-model preset (draft-model).") var preset = "draft"
     @Option(help: "gsl, prose or a path (use the target's corpus).") var corpus = "gsl"
     @Option(help: "Optimizer steps.") var steps = 500
