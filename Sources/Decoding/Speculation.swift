@@ -85,6 +85,8 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     public var prefillSeconds = 0.0
     /// Tokens emitted, the prefill's first token included, truncated at the budget.
     public var tokensGenerated = 0
+    /// Deepest draft (tree depth below the root) of any round.
+    public var maxDraftDepth = 0
 
     public init() {}
 
@@ -124,6 +126,7 @@ public struct DecodeStats: Sendable, Codable, Equatable {
         draftingSeconds += other.draftingSeconds; verifyingSeconds += other.verifyingSeconds
         otherSeconds += other.otherSeconds; prefillSeconds += other.prefillSeconds
         tokensGenerated += other.tokensGenerated
+        maxDraftDepth = max(maxDraftDepth, other.maxDraftDepth)
     }
 }
 
@@ -195,6 +198,7 @@ public enum SpeculativeDecoding {
             context += acceptedTokens
             for token in acceptedTokens + [result.extra] where output.count < maxNewTokens { output.append(token) }
             stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
+            stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
             pending = result.extra
             stats.otherSeconds += lap()
             // The drafter's catch-up on the kept rows (caches, head blocks) is drafting work.

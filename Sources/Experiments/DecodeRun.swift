@@ -20,6 +20,18 @@ public struct TreeSpec: Sendable, Codable, Equatable {
 
     public static let shapes = ["eagle25", "eagle10", "chain"]
 
+    enum CodingKeys: String, CodingKey { case shape, topK, depth, size }
+
+    /// Every field optional in a config file.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = TreeSpec()
+        shape = try c.decodeIfPresent(String.self, forKey: .shape) ?? defaults.shape
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? defaults.topK
+        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? defaults.depth
+        size = try c.decodeIfPresent(Int.self, forKey: .size) ?? defaults.size
+    }
+
     /// The static tree for EAGLE-1.
     func fixedTree(draftLength: Int) throws -> EagleTree {
         switch shape {

@@ -118,7 +118,12 @@ public struct DecodeSpec: Codable, Sendable {
         /// {"kind": "draft-model", "preset": "draft", "steps": 300}.
         public var trainDrafter: DrafterSpec?
         /// This method's draft lengths (default: the experiment's), e.g. "1:3" for three heads.
+        /// For eagle2 and medusa they are tree sizes (drafted nodes per cycle).
         public var draftLengths: String?
+        /// Tree settings of the tree methods (eagle1's static shape; eagle2's top-K and depth).
+        public var tree: TreeSpec?
+        /// Medusa's typical acceptance (lossy) instead of a lossless verifier.
+        public var typical: Bool?
     }
 
     public struct DrafterSpec: Codable, Sendable {

@@ -267,22 +267,32 @@ public enum ExperimentKinds {
         let calibrationPrompts = loaded.prompts.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         var histogramTable = CSVTable(columns: ["method", "draft_length", "accepted", "measured", "iid_calibrated",
                                                 "per_position_calibrated"])
+        var trainedDrafters: Set<String> = []
         for method in d.methods {
             var predictionPoints: [ChartPoint] = []
             var drafter: URL? = nil
             var session = DecodeSession(model: loaded.model, prompts: measuredPrompts, maxTokens: d.maxTokens)
             if let train = method.trainDrafter {
-                let directory = output.appendingPathComponent("drafter-\(method.method)" + (train.trunk == "scratch" ? "-scratch" : ""))
-                let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: 64,
-                                                learningRate: train.learningRate ?? 3e-3, seed: 1)
-                let lines = try DrafterTraining.run(DrafterTrainingRequest(
-                    target: target, kind: train.kind, heads: train.heads ?? 4, corpus: d.corpus, output: directory,
-                    settings: training, threads: ProcessInfo.processInfo.activeProcessorCount, preset: train.preset ?? "draft",
-                    trunk: train.trunk ?? "frozen"))
-                OpenBLAS.setThreads(1)
-                notes += lines.filter { $0.hasPrefix("  head") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") }
+                // One directory per distinct drafter: methods sharing a drafter (eagle1 and eagle2) train it once.
+                let name = [train.kind, train.heads.map(String.init) ?? "", String(train.steps), train.trunk ?? "frozen"]
+                    .filter { !$0.isEmpty }.joined(separator: "-")
+                let directory = output.appendingPathComponent("drafter-\(name)")
+                if !trainedDrafters.contains(name) {
+                    let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: 64,
+                                                    learningRate: train.learningRate ?? 3e-3, seed: 1)
+                    let lines = try DrafterTraining.run(DrafterTrainingRequest(
+                        target: target, kind: train.kind, heads: train.heads ?? 4, corpus: d.corpus, output: directory,
+                        settings: training, threads: ProcessInfo.processInfo.activeProcessorCount,
+                        preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen"))
+                    OpenBLAS.setThreads(1)
+                    notes += ["\(method.title):"] + lines.filter {
+                        $0.hasPrefix("  head") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
+                            || $0.hasPrefix("rank accuracies")
+                    }
+                    trainedDrafters.insert(name)
+                }
                 drafter = directory
-                if train.trunk == "scratch" {
+                if train.trunk == "scratch" || train.trunk == "joint" {
                     // Trunk and heads trained together: this method decodes (and its baseline is) that model.
                     session = DecodeSession(model: InferenceModel(network: try Checkpoint.load(from: directory)),
                                             prompts: measuredPrompts, maxTokens: d.maxTokens)
@@ -297,9 +307,15 @@ public enum ExperimentKinds {
                 let settings = SamplingSettings(temperature: temperature)
                 var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = []
                 var last: DecodeStats? = nil
+                var lastPoint: (gamma: Int, tree: TreeSpec, acceptance: AcceptanceRule)? = nil
                 for gamma in methodLengths {
+                    // eagle2 and Medusa: the axis is the tree size; eagle1: a chain of γ or a static shape.
+                    var tree = method.tree ?? TreeSpec(shape: "chain")
+                    if method.method == "eagle2" || method.method.hasPrefix("medusa") { tree.size = gamma }
+                    let acceptance: AcceptanceRule = method.typical == true ? .typical(epsilon: 0.09, delta: 0.3) : .lossless
                     let report = try session.measure(method: method.method, drafter: drafter, draftLength: gamma,
-                                                     settings: settings, seed: d.seed ?? 1, baseline: true)
+                                                     settings: settings, seed: d.seed ?? 1, baseline: true, tree: tree,
+                                                     acceptance: acceptance)
                     let s = report.stats
                     table.rows.append([method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
                                        CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
@@ -310,17 +326,22 @@ public enum ExperimentKinds {
                     tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
                     speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
                     last = s
+                    lastPoint = (gamma, tree, acceptance)
                     if let hardware = calibrated, let measured = report.speedup,
                        let analyticMethod = DraftMethod.named(method.method) {
                         var draftShape: ModelShape? = nil
                         if method.method == "sd", let directory = drafter {
                             draftShape = Calibration.modelShape(try Checkpoint.info(at: directory).model)
                         }
+                        // Trees: depth = the deepest draft, verify tokens = the mean nodes per cycle (root included).
+                        let isTree = analyticMethod.supportsTree && (s.drafted != s.maxDraftDepth * s.rounds)
+                        let depth = isTree ? max(1, s.maxDraftDepth) : gamma
+                        let nodes = Int((Double(s.drafted) / Double(max(s.rounds, 1))).rounded()) + 1
                         let config = PredictionConfig(
                             hardware: hardware, model: Calibration.modelShape(targetConfig), method: analyticMethod,
-                            draftModel: draftShape, draftLength: gamma, batch: 1,
-                            contextTokens: d.promptLength + d.maxTokens / 2,
-                            acceptance: .meanAcceptedLength(tau: min(s.tau, Double(gamma + 1))))
+                            draftModel: draftShape, draftLength: depth, treeSize: isTree ? max(nodes, depth + 1) : nil,
+                            treeTopK: tree.topK, batch: 1, contextTokens: d.promptLength + d.maxTokens / 2,
+                            acceptance: .meanAcceptedLength(tau: min(s.tau, Double(depth + 1))))
                         let predicted = try Predictor(config).predict().speedup
                         validation.rows.append([method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
                                                 CSVTable.cell(measured), CSVTable.cell(predicted),
@@ -337,9 +358,13 @@ public enum ExperimentKinds {
                 speedupLines.append(ChartSeries(title: label, points: speedupPoints, dashed: temperature > 0))
                 // Accepted-length distribution at the longest draft, measured vs the analytic engine's
                 // i.i.d. and per-position acceptance models fitted on the calibration prompts, at the first temperature.
-                if temperature == d.temperatures.first, let s = last, let gamma = methodLengths.last, s.rounds > 0 {
-                    let fit = try calibration.measure(method: method.method, drafter: drafter, draftLength: gamma,
-                                                      settings: settings, seed: d.seed ?? 1, baseline: false).stats
+                if temperature == d.temperatures.first, let s = last, s.rounds > 0 {
+                    // The accepted length runs up to the deepest draft (γ for a chain, the depth of a tree).
+                    let gamma = max(1, s.maxDraftDepth)
+                    let point = lastPoint!
+                    let fit = try calibration.measure(method: method.method, drafter: drafter, draftLength: point.gamma,
+                                                      settings: settings, seed: d.seed ?? 1, baseline: false,
+                                                      tree: point.tree, acceptance: point.acceptance).stats
                     var counts = s.acceptedLengthHistogram
                     counts += [Int](repeating: 0, count: max(0, gamma + 1 - counts.count))
                     let measured = counts.prefix(gamma + 1).map { Double($0) / Double(s.rounds) }
