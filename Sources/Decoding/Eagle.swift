@@ -18,7 +18,7 @@ public final class EagleWeights: @unchecked Sendable {
     public let parameters: ParameterSet
     let fc: Int, bias: Int
     let block: BlockOffsets
-    public static let fileName = "eagle.safetensors"
+    public static var fileName: String { file.name }
 
     public init(config: ModelConfig) {
         self.config = config
@@ -61,21 +61,16 @@ public final class EagleWeights: @unchecked Sendable {
         for r in 0..<n { for c in 0..<d { u[r * d + c] += b[c] } }
     }
 
+    static let file = DrafterFile(name: "eagle.safetensors", kind: "eagle", sizeKey: nil, what: "EAGLE drafter weights")
+
     public func save(to directory: URL, metadata: [String: String]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try parameters.save(to: directory.appendingPathComponent(Self.fileName), metadata: metadata.merging(
-            config.targetMetadata.merging(["kind": "eagle"]) { a, _ in a }) { _, b in b })
+        try Self.file.save(parameters, to: directory, target: config, size: nil, metadata: metadata)
     }
 
     public static func load(from directory: URL, target: ModelConfig) throws -> EagleWeights {
-        let file = directory.appendingPathComponent(fileName)
-        let hint = "train a drafter with 'speclab train-drafter --kind eagle'"
-        guard let data = try? SafetensorsFile.read(from: file), data.metadata["kind"] == "eagle" else {
-            throw ModelError("no EAGLE drafter at '\(directory.path)' (\(hint))")
-        }
+        _ = try file.size(in: directory)
         let weights = EagleWeights(config: target)
-        try weights.parameters.load(from: file, expected: target.targetMetadata.merging(["kind": "eagle"]) { a, _ in a },
-                                    hint: "this drafter was trained for another target; \(hint)")
+        try file.load(weights.parameters, from: directory, target: target)
         return weights
     }
 }

@@ -64,3 +64,45 @@ enum ShiftedCrossEntropy {
         return Result(loss: loss / Double(count), accuracy: Double(correct) / Double(count), validRows: validCount)
     }
 }
+
+/// The safetensors file of a drafter's parameters; its metadata names the kind, the
+/// target it was trained for and its size (heads, modules), so a mismatch is one clear line.
+struct DrafterFile {
+    let name: String
+    let kind: String
+    /// Metadata key of the size (nil: the drafter has no size).
+    let sizeKey: String?
+    /// What the file holds, for messages ("parallel MTP heads").
+    let what: String
+    var hint: String { "train with 'speclab train-drafter --kind \(kind)'" }
+
+    func save(_ parameters: ParameterSet, to directory: URL, target: ModelConfig, size: Int?,
+              metadata: [String: String]) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var all = metadata.merging(target.targetMetadata) { _, b in b }
+        all["kind"] = kind
+        if let sizeKey, let size { all[sizeKey] = String(size) }
+        try parameters.save(to: directory.appendingPathComponent(name), metadata: all)
+    }
+
+    /// The size recorded in the file (1 when the drafter has none).
+    func size(in directory: URL) throws -> Int {
+        let file = directory.appendingPathComponent(name)
+        guard let data = try? SafetensorsFile.read(from: file), data.metadata["kind"] == kind else {
+            throw ModelError("no \(what) at '\(directory.path)' (\(hint))")
+        }
+        guard let sizeKey else { return 1 }
+        guard let size = data.metadata[sizeKey].flatMap(Int.init), size >= 1 else {
+            throw ModelError("'\(file.path)' does not say its \(sizeKey) (\(hint))")
+        }
+        return size
+    }
+
+    /// Reads every tensor into `parameters`, checking the file was trained for `target`; returns its metadata.
+    @discardableResult
+    func load(_ parameters: ParameterSet, from directory: URL, target: ModelConfig) throws -> [String: String] {
+        try parameters.load(from: directory.appendingPathComponent(name),
+                            expected: target.targetMetadata.merging(["kind": kind]) { a, _ in a },
+                            hint: "these \(what) were trained for another target; \(hint)")
+    }
+}

@@ -20,7 +20,7 @@ public final class MedusaHeads: @unchecked Sendable {
     let w1: [Int], b1: [Int], w2: [Int]
     /// acc[k][i]: calibration probability that the i-th ranked token of head k is the true token.
     public var accuracies: [[Double]] = []
-    public static let fileName = "medusa.safetensors"
+    public static var fileName: String { file.name }
     /// Ranks per head whose accuracy is measured (and offered to the sparse tree).
     public static let ranks = 4
 
@@ -66,23 +66,17 @@ public final class MedusaHeads: @unchecked Sendable {
         Layers.matmulForward(out: logits, inp: z, weight: parameters.pointer(w2[k]), n: n, c: d, oc: v)
     }
 
+    static let file = DrafterFile(name: "medusa.safetensors", kind: "medusa", sizeKey: "heads", what: "Medusa heads")
+
     public func save(to directory: URL, metadata: [String: String]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var all = metadata.merging(config.targetMetadata.merging(["kind": "medusa", "heads": String(heads)]) { a, _ in a }) { _, b in b }
+        var all = metadata
         all["accuracies"] = accuracies.map { $0.map { String(format: "%.5f", $0) }.joined(separator: " ") }.joined(separator: ";")
-        try parameters.save(to: directory.appendingPathComponent(Self.fileName), metadata: all)
+        try Self.file.save(parameters, to: directory, target: config, size: heads, metadata: all)
     }
 
     public static func load(from directory: URL, target: ModelConfig) throws -> MedusaHeads {
-        let file = directory.appendingPathComponent(fileName)
-        let hint = "train heads with 'speclab train-drafter --kind medusa'"
-        guard let data = try? SafetensorsFile.read(from: file), data.metadata["kind"] == "medusa",
-              let count = data.metadata["heads"].flatMap(Int.init), count >= 1 else {
-            throw ModelError("no Medusa heads at '\(directory.path)' (\(hint))")
-        }
-        let heads = MedusaHeads(config: target, heads: count)
-        let metadata = try heads.parameters.load(from: file, expected: target.targetMetadata.merging(["kind": "medusa"]) { a, _ in a },
-                                                 hint: "these heads were trained for another target; \(hint)")
+        let heads = MedusaHeads(config: target, heads: try file.size(in: directory))
+        let metadata = try file.load(heads.parameters, from: directory, target: target)
         heads.accuracies = (metadata["accuracies"] ?? "").split(separator: ";").map {
             $0.split(separator: " ").compactMap { Double($0) }
         }

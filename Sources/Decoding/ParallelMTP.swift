@@ -18,7 +18,7 @@ public final class ParallelHeads: @unchecked Sendable {
     public let extraHeads: Int
     public let parameters: ParameterSet
     let offsets: [BlockOffsets]
-    public static let fileName = "mtp_heads.safetensors"
+    public static var fileName: String { file.name }
 
     public init(config: ModelConfig, extraHeads: Int) {
         precondition(extraHeads >= 1, "parallel MTP needs at least one extra head")
@@ -53,22 +53,16 @@ public final class ParallelHeads: @unchecked Sendable {
                      gradients: frozen ? nil : parameters.gradients.baseAddress!, offsets: offsets[j])
     }
 
+    static let file = DrafterFile(name: "mtp_heads.safetensors", kind: "mtp-parallel", sizeKey: "extra_heads",
+                                  what: "parallel MTP heads")
+
     public func save(to directory: URL, metadata: [String: String]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try parameters.save(to: directory.appendingPathComponent(Self.fileName), metadata: metadata.merging(
-            config.targetMetadata.merging(["kind": "mtp-parallel", "extra_heads": String(extraHeads)]) { a, _ in a }) { _, b in b })
+        try Self.file.save(parameters, to: directory, target: config, size: extraHeads, metadata: metadata)
     }
 
     public static func load(from directory: URL, target: ModelConfig) throws -> ParallelHeads {
-        let file = directory.appendingPathComponent(fileName)
-        let hint = "train heads with 'speclab train-drafter --kind mtp-parallel'"
-        guard let data = try? SafetensorsFile.read(from: file), data.metadata["kind"] == "mtp-parallel",
-              let extra = data.metadata["extra_heads"].flatMap(Int.init), extra >= 1 else {
-            throw ModelError("no parallel MTP heads at '\(directory.path)' (\(hint))")
-        }
-        let heads = ParallelHeads(config: target, extraHeads: extra)
-        try heads.parameters.load(from: file, expected: target.targetMetadata.merging(["kind": "mtp-parallel"]) { a, _ in a },
-                                  hint: "these heads were trained for another target; \(hint)")
+        let heads = ParallelHeads(config: target, extraHeads: try file.size(in: directory))
+        try file.load(heads.parameters, from: directory, target: target)
         return heads
     }
 }

@@ -22,7 +22,7 @@ public final class SequentialModules: @unchecked Sendable {
     public let depth: Int
     public let parameters: ParameterSet
     let offsets: [ModuleOffsets]
-    public static let fileName = "mtp_modules.safetensors"
+    public static var fileName: String { file.name }
 
     public init(config: ModelConfig, depth: Int) {
         precondition(depth >= 1, "sequential MTP needs at least one module")
@@ -91,22 +91,16 @@ public final class SequentialModules: @unchecked Sendable {
         Layers.matmulForward(out: u, inp: cat, weight: p(o.projection), n: n, c: 2 * d, oc: d)
     }
 
+    static let file = DrafterFile(name: "mtp_modules.safetensors", kind: "mtp-sequential", sizeKey: "depth",
+                                  what: "sequential MTP modules")
+
     public func save(to directory: URL, metadata: [String: String]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try parameters.save(to: directory.appendingPathComponent(Self.fileName), metadata: metadata.merging(
-            config.targetMetadata.merging(["kind": "mtp-sequential", "depth": String(depth)]) { a, _ in a }) { _, b in b })
+        try Self.file.save(parameters, to: directory, target: config, size: depth, metadata: metadata)
     }
 
     public static func load(from directory: URL, target: ModelConfig) throws -> SequentialModules {
-        let file = directory.appendingPathComponent(fileName)
-        let hint = "train modules with 'speclab train-drafter --kind mtp-sequential'"
-        guard let data = try? SafetensorsFile.read(from: file), data.metadata["kind"] == "mtp-sequential",
-              let depth = data.metadata["depth"].flatMap(Int.init), depth >= 1 else {
-            throw ModelError("no sequential MTP modules at '\(directory.path)' (\(hint))")
-        }
-        let modules = SequentialModules(config: target, depth: depth)
-        try modules.parameters.load(from: file, expected: target.targetMetadata.merging(["kind": "mtp-sequential"]) { a, _ in a },
-                                    hint: "these modules were trained for another target; \(hint)")
+        let modules = SequentialModules(config: target, depth: try file.size(in: directory))
+        try file.load(modules.parameters, from: directory, target: target)
         return modules
     }
 }

@@ -85,6 +85,53 @@ public enum ModelBenchmark {
                             gamma, s.rounds, cycle * 1e3, parts * 1e3, Double(s.drafterForwards) / Double(s.rounds),
                             draftStep * 1e3, gamma + 1, cycle / parts))
 
+        // Tree verification: one forward over m tree nodes (a random tree, ancestor mask) vs one token.
+        var treeLine = "tree verify T(m nodes)/T(1) (ancestor mask):"
+        let rng = RandomSource(seed: 9)
+        for m in [8, 16, 24, 32] {
+            var parents = [-1]
+            for i in 1..<m { parents.append(Int(rng.uniform() * Double(i))) }
+            var depths = [0]
+            for i in 1..<m { depths.append(depths[parents[i]] + 1) }
+            let step = [SequenceStep(tokens: (0..<m).map { Int32(($0 * 29 + 3) % 256) },
+                                     positions: depths.map { Int32(cache.length + $0) },
+                                     mask: .ancestors(parents: parents), cache: cache)]
+            model.forward(step)
+            var samples: [Double] = []
+            for _ in 0..<repetitions {
+                let start = DispatchTime.now().uptimeNanoseconds
+                model.forward(step)
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            treeLine += String(format: "  m=%d %.2f", m, Statistics.median(samples) / times[0])
+        }
+        lines.append(treeLine + "  (target: 16–32 nodes ≤ 1.5)")
+
+        // The other drafters' cycles: drafting as timed by the loop + one verify of the same
+        // (mean) size timed alone, against the loop's measured cycle. Random drafter weights.
+        let parallel = ParallelHeads(config: config, extraHeads: 3)
+        parallel.initialize(copying: network)
+        let sequential = SequentialModules(config: config, depth: 3)
+        sequential.initialize(copying: network, seed: 3)
+        let eagle = EagleWeights(config: config)
+        eagle.initialize(copying: network, seed: 4)
+        let drafters: [(String, Drafter)] = [
+            ("mtp-parallel, 3 heads", ParallelHeadsDrafter(heads: parallel, target: model, draftLength: 3)),
+            ("mtp-sequential, D = 3", SequentialMTPDrafter(modules: sequential, target: model, draftLength: 3)),
+            ("eagle2, K 3 depth 3 M 16", EagleDrafter(weights: eagle, target: model, tree: .dynamic(topK: 3, depth: 3, size: 16))),
+        ]
+        for (label, drafter) in drafters {
+            let target = TransformerTarget(model: model, capacity: config.contextLength)
+            let stats = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: 80,
+                                                     settings: .greedy, seed: 1).stats
+            let cycle = stats.seconds / Double(stats.rounds)
+            let verifyTokens = Int((Double(stats.drafted) / Double(stats.rounds)).rounded()) + 1
+            let parts = stats.draftingSeconds / Double(stats.rounds) + time(k: verifyTokens)
+            lines.append(String(format: "cycle (%@, %d rounds): %.2f ms measured vs %.2f ms = drafting %.2f ms (timed in the loop) + one %d-token verify → ratio %.2f",
+                                label, stats.rounds, cycle * 1e3, parts * 1e3, stats.draftingSeconds / Double(stats.rounds) * 1e3,
+                                verifyTokens, cycle / parts))
+        }
+
         // Training throughput against sgemm, same threads.
         let trainConfig = try ModelConfig.preset(named: trainingPreset)
         let trainNetwork = try Network<Float>(config: trainConfig)
