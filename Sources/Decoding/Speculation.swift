@@ -177,20 +177,8 @@ public enum SpeculativeDecoding {
             stats.draftingSeconds += lap()
             let distributions = target.verify(proposal.tree, settings: settings)
             stats.targetForwards += 1
-            let result: VerifyResult
-            if case .typical(let epsilon, let delta) = acceptance {
-                result = Verification.typical(tree: proposal.tree, target: distributions, epsilon: epsilon, delta: delta)
-            } else if settings.temperature == 0 {
-                result = Verification.greedy(tree: proposal.tree, target: distributions)
-            } else if let q = proposal.q, proposal.tree.isChain {
-                result = Verification.chainSampling(tree: proposal.tree, q: q, target: distributions, rng: verifyRNG,
-                                                    residual: residual)
-            } else if let q = proposal.q {
-                result = Verification.sampledTree(tree: proposal.tree, q: q, target: distributions, rng: verifyRNG,
-                                                  residual: residual)
-            } else {
-                result = Verification.deterministicTree(tree: proposal.tree, target: distributions, rng: verifyRNG)
-            }
+            let result = Verification.verify(proposal, target: distributions, settings: settings, rng: verifyRNG,
+                                             residual: residual, acceptance: acceptance)
             target.accept(path: result.path)
             stats.verifyingSeconds += lap()
             let acceptedTokens = result.path.dropFirst().map { proposal.tree.tokens[$0] }
@@ -208,5 +196,23 @@ public enum SpeculativeDecoding {
         }
         stats.tokensGenerated = output.count
         return DecodeResult(tokens: output, stats: stats, sequence: context + [pending])
+    }
+}
+
+extension Verification {
+    /// The verifier a round uses: V5 when asked for; else V1 at T = 0; at T > 0 V2 for a sampled
+    /// chain, V4 for a sampled tree, V3 for deterministic candidates.
+    static func verify(_ proposal: DraftProposal, target: NodeDistributions, settings: SamplingSettings,
+                       rng: RandomSource, residual: ResidualRule = .exact, acceptance: AcceptanceRule) -> VerifyResult {
+        if case .typical(let epsilon, let delta) = acceptance {
+            return typical(tree: proposal.tree, target: target, epsilon: epsilon, delta: delta)
+        } else if settings.temperature == 0 {
+            return greedy(tree: proposal.tree, target: target)
+        } else if let q = proposal.q, proposal.tree.isChain {
+            return chainSampling(tree: proposal.tree, q: q, target: target, rng: rng, residual: residual)
+        } else if let q = proposal.q {
+            return sampledTree(tree: proposal.tree, q: q, target: target, rng: rng, residual: residual)
+        }
+        return deterministicTree(tree: proposal.tree, target: target, rng: rng)
     }
 }

@@ -67,13 +67,16 @@ public struct DecodeRequest: Sendable {
     public var confidenceThreshold: Double
     public var tree: TreeSpec
     public var acceptance: AcceptanceRule
+    /// Sequences verified together in one target forward.
+    public var batch: Int
 
     public init(model: URL, method: String, drafter: URL?, draftLength: Int, prompts: String?, corpus: String,
                 samples: Int, promptLength: Int, maxTokens: Int, settings: SamplingSettings, seed: UInt64,
                 baseline: Bool, threads: Int, confidenceThreshold: Double, tree: TreeSpec = TreeSpec(),
-                acceptance: AcceptanceRule = .lossless) {
+                acceptance: AcceptanceRule = .lossless, batch: Int = 1) {
         self.tree = tree
         self.acceptance = acceptance
+        self.batch = batch
         self.model = model; self.method = method; self.drafter = drafter; self.draftLength = draftLength
         self.prompts = prompts; self.corpus = corpus; self.samples = samples; self.promptLength = promptLength
         self.maxTokens = maxTokens; self.settings = settings; self.seed = seed; self.baseline = baseline
@@ -88,6 +91,7 @@ public struct DecodeReport: Sendable {
     public var ntpTokensPerSecond: Double?
     public var lossless: Bool
     public var samples: Int
+    public var batch = 1
 
     public var tokensPerSecond: Double { Double(stats.tokensGenerated) / seconds }
     public var speedup: Double? { ntpTokensPerSecond.map { tokensPerSecond / $0 } }
@@ -97,6 +101,7 @@ public struct DecodeReport: Sendable {
             "\"method\": \(JSONText.string(method))",
             "\"lossless\": \(lossless)",
             "\"samples\": \(samples)",
+            "\"batch\": \(batch)",
             "\"tokens_generated\": \(stats.tokensGenerated)",
             "\"target_forwards\": \(stats.targetForwards)",
             "\"drafter_forwards\": \(stats.drafterForwards)",
@@ -132,7 +137,7 @@ public enum DecodeRun {
                                            draftLength: request.draftLength, settings: request.settings,
                                            seed: request.seed, baseline: request.baseline,
                                            confidenceThreshold: request.confidenceThreshold, tree: request.tree,
-                                           acceptance: request.acceptance)
+                                           acceptance: request.acceptance, batch: request.batch)
     }
 
     /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
@@ -182,9 +187,12 @@ public final class DecodeSession {
         self.maxTokens = maxTokens
     }
 
+    /// Decodes every prompt with `method` (and, with `baseline`, plainly right after). With `batch` > 1 the
+    /// prompts are decoded `batch` at a time, each sequence with its own drafter, verified in one forward.
     public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
                         baseline: Bool, confidenceThreshold: Double = 0, tree: TreeSpec = TreeSpec(),
-                        acceptance: AcceptanceRule = .lossless) throws -> DecodeReport {
+                        acceptance: AcceptanceRule = .lossless, batch: Int = 1) throws -> DecodeReport {
+        guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
         try settings.validate()
         guard DecodeRun.methods.contains(method) else {
             throw ModelError("unknown --method '\(method)'; available on the reference model: \(DecodeRun.methods.joined(separator: ", "))")
@@ -194,7 +202,8 @@ public final class DecodeSession {
         }
         let config = model.config
 
-        func makeDrafter() throws -> Drafter {
+        /// Loads the drafter's weights once; the closure makes a fresh drafter (one per sequence of a batch).
+        func drafterFactory() throws -> () -> Drafter {
             switch method {
             case "sd":
                 guard let directory = drafter else {
@@ -207,9 +216,9 @@ public final class DecodeSession {
                 guard draftNetwork.config.contextLength >= config.contextLength else {
                     throw ModelError("the drafter's context (\(draftNetwork.config.contextLength)) is shorter than the target's (\(config.contextLength))")
                 }
-                return DraftModelDrafter(model: InferenceModel(network: draftNetwork), draftLength: draftLength,
-                                         confidenceThreshold: confidenceThreshold)
-            case "pld": return PromptLookupDrafter(draftLength: draftLength)
+                return { DraftModelDrafter(model: InferenceModel(network: draftNetwork), draftLength: draftLength,
+                                           confidenceThreshold: confidenceThreshold) }
+            case "pld": return { PromptLookupDrafter(draftLength: draftLength) }
             case "blockwise":
                 guard let directory = drafter else {
                     throw ModelError("--method blockwise needs --drafter DIR (heads from 'speclab train-drafter --kind blockwise')")
@@ -218,7 +227,7 @@ public final class DecodeSession {
                 guard draftLength <= heads.heads else {
                     throw ModelError("--draft-length \(draftLength) exceeds the \(heads.heads) heads available at '\(directory.path)'")
                 }
-                return BlockwiseDrafter(heads: heads, model: model, draftLength: draftLength)
+                return { BlockwiseDrafter(heads: heads, model: self.model, draftLength: draftLength) }
             case "mtp-parallel":
                 guard let directory = drafter else {
                     throw ModelError("--method mtp-parallel needs --drafter DIR (heads from 'speclab train-drafter --kind mtp-parallel')")
@@ -227,7 +236,7 @@ public final class DecodeSession {
                 guard draftLength <= heads.extraHeads else {
                     throw ModelError("--draft-length \(draftLength) exceeds the \(heads.extraHeads) extra heads available at '\(directory.path)'")
                 }
-                return ParallelHeadsDrafter(heads: heads, target: model, draftLength: draftLength)
+                return { ParallelHeadsDrafter(heads: heads, target: self.model, draftLength: draftLength) }
             case "mtp-sequential":
                 guard let directory = drafter else {
                     throw ModelError("--method mtp-sequential needs --drafter DIR (modules from 'speclab train-drafter --kind mtp-sequential')")
@@ -236,8 +245,8 @@ public final class DecodeSession {
                 guard draftLength <= modules.depth else {
                     throw ModelError("--draft-length \(draftLength) exceeds the \(modules.depth) modules available at '\(directory.path)'")
                 }
-                return SequentialMTPDrafter(modules: modules, target: model, draftLength: draftLength,
-                                            confidenceThreshold: confidenceThreshold)
+                return { SequentialMTPDrafter(modules: modules, target: self.model, draftLength: draftLength,
+                                              confidenceThreshold: confidenceThreshold) }
             case "medusa1", "medusa2":
                 guard let directory = drafter else {
                     throw ModelError("--method \(method) needs --drafter DIR (heads from 'speclab train-drafter --kind medusa')")
@@ -247,40 +256,51 @@ public final class DecodeSession {
                 guard (choices.map(\.count).max() ?? 0) <= heads.heads else {
                     throw ModelError("the sparse tree needs more than the \(heads.heads) heads at '\(directory.path)'")
                 }
-                return MedusaDrafter(heads: heads, target: model, choices: choices)
+                return { MedusaDrafter(heads: heads, target: self.model, choices: choices) }
             case "eagle1", "eagle2":
                 guard let directory = drafter else {
                     throw ModelError("--method \(method) needs --drafter DIR (a drafter from 'speclab train-drafter --kind eagle')")
                 }
                 let weights = try EagleWeights.load(from: directory, target: config)
                 let shape = method == "eagle1" ? try tree.fixedTree(draftLength: draftLength) : try tree.dynamicTree()
-                return EagleDrafter(weights: weights, target: model, tree: shape, name: method)
-            default: return NoDrafter()
+                return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
+            default: return { NoDrafter() }
             }
         }
 
-        func decodeAll(_ drafter: Drafter) -> (DecodeStats, Double) {
+        func decodeAll(_ makeDrafter: () -> Drafter, lossless: Bool) -> (DecodeStats, Double) {
             var total = DecodeStats()
-            let target = TransformerTarget(model: model)
+            let rule = lossless ? .lossless : acceptance
             let start = DispatchTime.now().uptimeNanoseconds
-            for (index, prompt) in prompts.enumerated() {
-                let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
-                                                          maxNewTokens: maxTokens, settings: settings,
-                                                          seed: seed &+ UInt64(index),
-                                                          acceptance: drafter is NoDrafter ? .lossless : acceptance)
-                total.merge(result.stats)
+            if batch == 1 {
+                let target = TransformerTarget(model: model)
+                let drafter = makeDrafter()
+                for (index, prompt) in prompts.enumerated() {
+                    total.merge(SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
+                                                             maxNewTokens: maxTokens, settings: settings,
+                                                             seed: seed &+ UInt64(index), acceptance: rule).stats)
+                }
+            } else {
+                for first in stride(from: 0, to: prompts.count, by: batch) {
+                    let chunk = Array(prompts[first..<min(first + batch, prompts.count)])
+                    total.merge(BatchedSpeculation.generate(model: model, drafters: chunk.map { _ in makeDrafter() },
+                                                            prompts: chunk, maxNewTokens: maxTokens, settings: settings,
+                                                            seed: seed &+ UInt64(first), acceptance: rule).stats)
+                }
             }
             return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
 
-        let (stats, seconds) = decodeAll(try makeDrafter())
+        let (stats, seconds) = decodeAll(try drafterFactory(), lossless: false)
         var ntpRate: Double? = nil
         if baseline {
-            // Plain decoding of the same prompts right after: the speedup is a ratio taken in one run.
-            let (baseStats, baseSeconds) = decodeAll(NoDrafter())
+            // Plain decoding of the same prompts (same batching) right after: the speedup is a ratio taken in one run.
+            let (baseStats, baseSeconds) = decodeAll({ NoDrafter() }, lossless: true)
             ntpRate = Double(baseStats.tokensGenerated) / baseSeconds
         }
-        return DecodeReport(method: method, stats: stats, seconds: seconds, ntpTokensPerSecond: ntpRate,
-                            lossless: acceptance.isLossless, samples: prompts.count)
+        var report = DecodeReport(method: method, stats: stats, seconds: seconds, ntpTokensPerSecond: ntpRate,
+                                  lossless: acceptance.isLossless, samples: prompts.count)
+        report.batch = batch
+        return report
     }
 }

@@ -89,6 +89,7 @@ struct Decode: ParsableCommand {
     @Option(name: .customLong("tree-topk"), help: "eagle2: children per expanded node and nodes expanded per level (K).") var treeTopK = 3
     @Option(name: .customLong("tree-depth"), help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
     @Option(name: .customLong("tree-size"), help: "eagle2: drafted nodes kept for verification (M); medusa: nodes of the sparse tree.") var treeSize = 16
+    @Option(help: "Sequences decoded together, verified in one target forward (the prompts go in groups of this size).") var batch = 1
     @Flag(help: "Medusa's typical acceptance (V5) instead of a lossless verifier: faster, NOT the target's distribution.") var typical = false
     @Option(name: .customLong("typical-epsilon"), help: "V5 threshold ε.") var typicalEpsilon = 0.09
     @Option(name: .customLong("typical-delta"), help: "V5 entropy factor δ.") var typicalDelta = 0.3
@@ -114,10 +115,10 @@ struct Decode: ParsableCommand {
             maxTokens: maxTokens, settings: SamplingSettings(temperature: temperature, topK: topK, topP: topP), seed: seed,
             baseline: baseline, threads: threads, confidenceThreshold: draftThreshold,
             tree: TreeSpec(shape: tree, topK: treeTopK, depth: treeDepth, size: treeSize),
-            acceptance: typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless))
+            acceptance: typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless, batch: batch))
         if json { say(report.json); return }
         let s = report.stats
-        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: typical acceptance, not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts, \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle")
+        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: typical acceptance, not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle")
         say("accepted-length histogram: \(s.acceptedLengthHistogram); per-position acceptance: \(s.perPositionAcceptance.map { format($0, 3) })")
         say(String(format: "%.3f s (drafting %.3f, verifying %.3f, other %.3f): %.1f tokens/s", report.seconds,
                    s.draftingSeconds, s.verifyingSeconds, s.otherSeconds, report.tokensPerSecond))

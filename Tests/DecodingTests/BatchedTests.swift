@@ -1,0 +1,51 @@
+import Foundation
+import LinAlg
+import Testing
+@testable import Decoding
+@testable import Transformer
+
+@Suite("Batched speculative decoding")
+struct BatchedTests {
+    static let prompts: [[Int32]] = [
+        Array("static double gsl_sf_".utf8).map { Int32($0) },
+        Array("#include <gsl/gsl_math.h>\n#include <gsl/".utf8).map { Int32($0) },
+        Array("int gsl_".utf8).map { Int32($0) },
+    ]
+
+    /// Each sequence of a batch decodes exactly as it would alone.
+    func expectMatchesSingle(_ model: InferenceModel, makeDrafter: () -> Drafter, settings: SamplingSettings) {
+        let batched = BatchedSpeculation.generate(model: model, drafters: Self.prompts.map { _ in makeDrafter() },
+                                                  prompts: Self.prompts, maxNewTokens: 40, settings: settings, seed: 5)
+        for (b, prompt) in Self.prompts.enumerated() {
+            let single = SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: makeDrafter(),
+                                                      prompt: prompt, maxNewTokens: 40, settings: settings, seed: 5 + UInt64(b))
+            #expect(batched.tokens[b] == single.tokens, "sequence \(b)")
+        }
+        #expect(batched.stats.tokensGenerated == 3 * 40)
+    }
+
+    @Test("greedy: every sequence of a batch equals its plain greedy decode (draft model, prompt lookup, EAGLE-2, parallel MTP)")
+    func greedyMatchesSingle() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 60)
+        let draft = try randomModel(draftConfig, seed: 61)
+        let eagle = eagleWeights(model, spread: 0.02, seed: 62)
+        let heads = parallelHeads(model, extra: 3, spread: 0.02, seed: 63)
+        expectMatchesSingle(model, makeDrafter: { NoDrafter() }, settings: .greedy)
+        expectMatchesSingle(model, makeDrafter: { DraftModelDrafter(model: draft, draftLength: 3) }, settings: .greedy)
+        expectMatchesSingle(model, makeDrafter: { PromptLookupDrafter(draftLength: 4) }, settings: .greedy)
+        expectMatchesSingle(model, makeDrafter: { EagleDrafter(weights: eagle, target: model, tree: .dynamic(topK: 2, depth: 2, size: 6)) },
+                            settings: .greedy)
+        expectMatchesSingle(model, makeDrafter: { ParallelHeadsDrafter(heads: heads, target: model, draftLength: 3) },
+                            settings: .greedy)
+    }
+
+    @Test("sampled: the same seeds give the same tokens batched or alone (V2 with a draft model)")
+    func sampledMatchesSingle() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 64)
+        let draft = try randomModel(draftConfig, seed: 65)
+        expectMatchesSingle(model, makeDrafter: { DraftModelDrafter(model: draft, draftLength: 2) },
+                            settings: SamplingSettings(temperature: 1))
+    }
+}
