@@ -151,3 +151,54 @@ public final class PromptLookupDrafter: Drafter {
         return []
     }
 }
+
+/// A drafter with a known acceptance rate, for validation: it proposes the
+/// target's own greedy continuation (computed beforehand), each draft replaced
+/// by a wrong token with probability 1 − α, independently. Under greedy
+/// verification every position is then accepted with probability α given the
+/// ones before it (the i.i.d. model exactly), and drafting costs nothing but
+/// host time — isolating the verify cost, e.g. the batch effect.
+public final class OracleDrafter: Drafter {
+    /// Each prompt's greedy continuation (prompt included), keyed by the prompt.
+    public let continuations: [[Int32]: [Int32]]
+    public var draftLength: Int
+    public var alpha: Double
+    private var sequence: [Int32] = []
+
+    public init(continuations: [[Int32]: [Int32]], draftLength: Int, alpha: Double) {
+        self.continuations = continuations
+        self.draftLength = draftLength
+        self.alpha = alpha
+    }
+
+    public var name: String { "oracle" }
+
+    public func reset(prompt: [Int32], first: Int32) {
+        guard let found = continuations[prompt] else { preconditionFailure("no greedy continuation for this prompt") }
+        sequence = found
+    }
+
+    public func update(accepted: [Int32], extra: Int32) {}
+
+    public func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal {
+        let start = context.count + 1
+        var drafts: [Int32] = []
+        for i in start..<(start + draftLength) where i < sequence.count {
+            let right = sequence[i]
+            drafts.append(rng.uniform() < alpha ? right : (right + 1 + Int32(rng.uniform() * 254)) % 256)
+        }
+        return DraftProposal(tree: .chain(root: root, drafts: drafts))
+    }
+
+    /// Greedy continuations of `prompts` by `model`, `tokens` past each prompt (plain decoding).
+    public static func continuations(model: InferenceModel, prompts: [[Int32]], tokens: Int) -> [[Int32]: [Int32]] {
+        var result: [[Int32]: [Int32]] = [:]
+        let target = TransformerTarget(model: model)
+        for prompt in prompts {
+            let decoded = SpeculativeDecoding.generate(target: target, drafter: NoDrafter(), prompt: prompt,
+                                                       maxNewTokens: tokens, settings: .greedy, seed: 0)
+            result[prompt] = prompt + decoded.tokens
+        }
+        return result
+    }
+}

@@ -69,6 +69,8 @@ public struct DecodeRequest: Sendable {
     public var acceptance: AcceptanceRule
     /// Sequences verified together in one target forward.
     public var batch: Int
+    /// The oracle drafter's acceptance rate.
+    public var oracleAlpha = 0.8
 
     public init(model: URL, method: String, drafter: URL?, draftLength: Int, prompts: String?, corpus: String,
                 samples: Int, promptLength: Int, maxTokens: Int, settings: SamplingSettings, seed: UInt64,
@@ -129,7 +131,7 @@ public struct DecodeReport: Sendable {
 
 public enum DecodeRun {
     public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2",
-                                 "medusa1", "medusa2"]
+                                 "medusa1", "medusa2", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
@@ -137,7 +139,8 @@ public enum DecodeRun {
                                            draftLength: request.draftLength, settings: request.settings,
                                            seed: request.seed, baseline: request.baseline,
                                            confidenceThreshold: request.confidenceThreshold, tree: request.tree,
-                                           acceptance: request.acceptance, batch: request.batch)
+                                           acceptance: request.acceptance, batch: request.batch,
+                                           oracleAlpha: request.oracleAlpha)
     }
 
     /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
@@ -191,8 +194,10 @@ public final class DecodeSession {
     /// prompts are decoded `batch` at a time, each sequence with its own drafter, verified in one forward.
     public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
                         baseline: Bool, confidenceThreshold: Double = 0, tree: TreeSpec = TreeSpec(),
-                        acceptance: AcceptanceRule = .lossless, batch: Int = 1) throws -> DecodeReport {
+                        acceptance: AcceptanceRule = .lossless, batch: Int = 1,
+                        oracleAlpha: Double = 0.8) throws -> DecodeReport {
         guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
+        guard (0...1).contains(oracleAlpha) else { throw ModelError("--oracle-alpha must be in [0, 1], got \(oracleAlpha)") }
         try settings.validate()
         guard DecodeRun.methods.contains(method) else {
             throw ModelError("unknown --method '\(method)'; available on the reference model: \(DecodeRun.methods.joined(separator: ", "))")
@@ -264,6 +269,12 @@ public final class DecodeSession {
                 let weights = try EagleWeights.load(from: directory, target: config)
                 let shape = method == "eagle1" ? try tree.fixedTree(draftLength: draftLength) : try tree.dynamicTree()
                 return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
+            case "oracle":
+                guard settings.temperature == 0 else {
+                    throw ModelError("--method oracle drafts the greedy continuation: use --temperature 0")
+                }
+                let continuations = OracleDrafter.continuations(model: model, prompts: prompts, tokens: maxTokens + draftLength + 1)
+                return { OracleDrafter(continuations: continuations, draftLength: draftLength, alpha: oracleAlpha) }
             default: return { NoDrafter() }
             }
         }

@@ -85,6 +85,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var training: TrainSpec?
     /// decode: the target, the methods and the draft lengths to measure.
     public var decoding: DecodeSpec?
+    /// batch-decode: speedup vs batch size, measured and predicted.
+    public var batchDecoding: BatchDecodeSpec?
     /// acceptance-curves: named per-position rate profiles and i.i.d. α values.
     public var acceptanceCurves: AcceptanceCurvesSpec?
     /// tree-acceptance: top-1 rates per depth, candidate ranks, rank decays, tree sizes.
@@ -92,6 +94,28 @@ public struct ExperimentSpec: Codable, Sendable {
     /// step-time-validation: which preset, tokens per forward, context and threads.
     public var stepTimeValidation: StepTimeValidationSpec?
     public var chart: ChartSpec
+}
+
+/// The `batch-decode` kind: batched speculative decoding (B sequences per verify forward) against
+/// batched plain decoding, measured and predicted by the engine calibrated in the same run.
+public struct BatchDecodeSpec: Codable, Sendable {
+    /// A checkpoint directory relative to the repository root, or "preset:NAME" for random weights (timing).
+    public var target: String
+    public var corpus: String
+    public var methods: [Method]
+    public var draftLength: Int
+    public var batches: [Int]
+    public var promptLength: Int
+    public var maxTokens: Int
+    public var seed: UInt64?
+
+    public struct Method: Codable, Sendable {
+        public var title: String
+        /// "oracle" (the target's greedy continuation, each draft corrupted with probability 1 − alpha) or
+        /// "pld"; decoded greedily.
+        public var method: String
+        public var alpha: Double?
+    }
 }
 
 /// The `decode` kind: methods measured on a trained target over draft lengths.

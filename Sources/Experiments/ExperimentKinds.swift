@@ -11,7 +11,7 @@ import Validation
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "acceptance-curves", "reproduction"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "acceptance-curves", "reproduction", "batch-decode"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -29,6 +29,8 @@ public enum ExperimentKinds {
         case "decode": return try decode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                          notes: &notes)
         case "reproduction": return try Reproduction.run(spec, experimentDirectory: experimentDirectory, output: output, plot: plot, notes: &notes)
+        case "batch-decode": return try batchDecode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
+                                                    notes: &notes)
         default:
             throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: \(names.joined(separator: ", "))")
         }
@@ -423,6 +425,83 @@ public enum ExperimentKinds {
             files += ["validation.csv"] + (try draw(scatter, output: output, baseName: "validation", plot: plot))
         }
         return ["data.csv"] + files
+    }
+
+    // MARK: batch decode
+
+    static func batchDecode(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
+                            notes: inout [String]) throws -> [String] {
+        guard let b = spec.batchDecoding else { throw AnalyticError("a batch-decode experiment needs \"batchDecoding\"") }
+        let batches = b.batches.sorted()
+        guard let largest = batches.last, batches.first ?? 0 >= 1 else { throw AnalyticError("batches must be >= 1") }
+        let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        InferenceModel.productThreads = 1
+        OpenBLAS.setThreads(1)
+        let network: Network<Float>
+        if b.target.hasPrefix("preset:") {
+            network = try Network<Float>(config: try ModelConfig.preset(named: String(b.target.dropFirst("preset:".count))))
+            network.initialize(seed: 1)
+        } else {
+            network = try Checkpoint.load(from: root.appendingPathComponent(b.target))
+        }
+        let model = InferenceModel(network: network)
+        let config = network.config
+        // The engine calibrated here, in the same run, predicts every point.
+        let calibration = try Calibration.calibrate(threads: 1)
+        notes += calibration.facts
+        try Calibration.write(calibration.hardware, to: output.appendingPathComponent("cpu-local.json"))
+        let request = DecodeRequest(model: root, method: "ntp", drafter: nil, draftLength: b.draftLength, prompts: nil,
+                                    corpus: b.corpus, samples: largest, promptLength: b.promptLength, maxTokens: b.maxTokens,
+                                    settings: .greedy, seed: b.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0)
+        let prompts = try DecodeRun.loadPrompts(request, contextLength: config.contextLength)
+        guard prompts.count >= largest else {
+            throw ModelError("corpus '\(b.corpus)' gives \(prompts.count) prompts; batch \(largest) needs as many")
+        }
+        let session = DecodeSession(model: model, prompts: prompts, maxTokens: b.maxTokens)
+        let shape = Calibration.modelShape(config)
+        var table = CSVTable(columns: ["method", "alpha", "batch", "tau", "tokens_per_second", "ntp_tokens_per_second",
+                                       "measured_speedup", "predicted_speedup", "relative_error"])
+        var lines: [ChartSeries] = []
+        for method in b.methods {
+            var measuredPoints: [ChartPoint] = [], predictedPoints: [ChartPoint] = []
+            for batch in batches {
+                // Every batch size decodes the same `largest` prompts, `batch` at a time.
+                let report = try session.measure(method: method.method, drafter: nil, draftLength: b.draftLength,
+                                                 settings: .greedy, seed: b.seed ?? 1, baseline: true, batch: batch,
+                                                 oracleAlpha: method.alpha ?? 0.8)
+                guard let measured = report.speedup else { continue }
+                let tau = report.stats.tau
+                let prediction = try Predictor(PredictionConfig(
+                    hardware: calibration.hardware, model: shape, method: .pld, draftLength: b.draftLength, batch: batch,
+                    contextTokens: b.promptLength + b.maxTokens / 2,
+                    acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(b.draftLength + 1))))).predict()
+                table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch), CSVTable.cell(tau),
+                                   CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
+                                   CSVTable.cell(measured), CSVTable.cell(prediction.speedup),
+                                   CSVTable.cell((prediction.speedup - measured) / measured)])
+                measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
+                predictedPoints.append(ChartPoint(x: Double(batch), y: prediction.speedup))
+            }
+            func crossover(_ points: [ChartPoint]) -> String {
+                guard let first = points.first, first.y >= 1 else { return points.first.map { _ in "below 1 from batch 1" } ?? "?" }
+                for (a, c) in zip(points, points.dropFirst()) where a.y >= 1 && c.y < 1 {
+                    // Geometric interpolation between the two batch sizes.
+                    let t = (a.y - 1) / (a.y - c.y)
+                    return String(format: "%.1f", Foundation.exp(Foundation.log(a.x) + t * (Foundation.log(c.x) - Foundation.log(a.x))))
+                }
+                return "beyond \(Int(points.last!.x))"
+            }
+            notes.append("\(method.title): crossover batch measured \(crossover(measuredPoints)), predicted \(crossover(predictedPoints))")
+            lines.append(ChartSeries(title: "\(method.title): measured", points: measuredPoints, style: .linesPoints))
+            lines.append(ChartSeries(title: "\(method.title): predicted", points: predictedPoints, dashed: true))
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let chart = Chart(title: spec.chart.title,
+                          subtitle: "\(config.name) target, γ = \(b.draftLength), \(largest) prompts × \(b.maxTokens) tokens, greedy, 1 thread; dashed: engine calibrated in the same run",
+                          xLabel: "batch (sequences per verify forward)", yLabel: "speedup over batched plain decoding (×)",
+                          series: lines, referenceLines: [.horizontal(y: 1, title: "no speedup")], logScaleX: true, logBase: 2,
+                          keyPosition: .below)
+        return ["data.csv", "cpu-local.json"] + (try draw(chart, output: output, baseName: "speedup-vs-batch", plot: plot))
     }
 
     // MARK: acceptance curves

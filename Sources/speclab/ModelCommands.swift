@@ -83,7 +83,8 @@ struct Decode: ParsableCommand {
         abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
 
     @Option(help: "Target checkpoint directory.") var model: String
-    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, medusa1, medusa2.") var method = "ntp"
+    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, medusa1, medusa2, oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
+    @Option(name: .customLong("oracle-alpha"), help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
     @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter).") var drafter: String?
     @Option(help: "eagle1's static tree: eagle25, eagle10 or chain (of --draft-length drafts).") var tree = "eagle25"
     @Option(name: .customLong("tree-topk"), help: "eagle2: children per expanded node and nodes expanded per level (K).") var treeTopK = 3
@@ -109,13 +110,15 @@ struct Decode: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let report = try DecodeRun.run(DecodeRequest(
+        var request = DecodeRequest(
             model: URL(fileURLWithPath: model), method: method, drafter: drafter.map { URL(fileURLWithPath: $0) },
             draftLength: draftLength, prompts: prompts, corpus: corpus, samples: samples, promptLength: promptLength,
             maxTokens: maxTokens, settings: SamplingSettings(temperature: temperature, topK: topK, topP: topP), seed: seed,
             baseline: baseline, threads: threads, confidenceThreshold: draftThreshold,
             tree: TreeSpec(shape: tree, topK: treeTopK, depth: treeDepth, size: treeSize),
-            acceptance: typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless, batch: batch))
+            acceptance: typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless, batch: batch)
+        request.oracleAlpha = oracleAlpha
+        let report = try DecodeRun.run(request)
         if json { say(report.json); return }
         let s = report.stats
         say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: typical acceptance, not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle")

@@ -49,3 +49,24 @@ struct BatchedTests {
                             settings: SamplingSettings(temperature: 1))
     }
 }
+
+@Suite("Oracle drafter")
+struct OracleTests {
+    @Test("acceptance follows the set α: τ = (1 − α^{γ+1}) / (1 − α) within sampling error, output still greedy")
+    func controlledAcceptance() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 70)
+        let continuations = OracleDrafter.continuations(model: model, prompts: [prompt], tokens: 210)
+        let gamma = 4
+        for alpha in [0.5, 0.8] {
+            let drafter = OracleDrafter(continuations: continuations, draftLength: gamma, alpha: alpha)
+            let result = SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: drafter, prompt: prompt,
+                                                      maxNewTokens: 190, settings: .greedy, seed: 3)
+            #expect(result.tokens == Array(continuations[prompt]!.dropFirst(prompt.count).prefix(190)))
+            let expected = (1 - Foundation.pow(alpha, Double(gamma + 1))) / (1 - alpha)
+            // Each round's accepted length has variance below γ²/4; over R rounds the mean's error is ~γ/(2√R).
+            let tolerance = 3 * Double(gamma) / (2 * Double(result.stats.rounds).squareRoot())
+            #expect(abs(result.stats.tau - expected) < tolerance, "α \(alpha): τ \(result.stats.tau) vs \(expected) ± \(tolerance)")
+        }
+    }
+}
