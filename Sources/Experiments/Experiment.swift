@@ -108,6 +108,8 @@ public struct BatchDecodeSpec: Codable, Sendable {
     public var promptLength: Int
     public var maxTokens: Int
     public var seed: UInt64?
+    /// A hardware preset for the prediction instead of calibrating this machine (for quick checks).
+    public var hardware: String?
 
     public struct Method: Codable, Sendable {
         public var title: String

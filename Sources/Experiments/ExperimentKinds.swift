@@ -446,10 +446,18 @@ public enum ExperimentKinds {
         }
         let model = InferenceModel(network: network)
         let config = network.config
-        // The engine calibrated here, in the same run, predicts every point.
-        let calibration = try Calibration.calibrate(threads: 1)
-        notes += calibration.facts
-        try Calibration.write(calibration.hardware, to: output.appendingPathComponent("cpu-local.json"))
+        // The engine calibrated here, in the same run, predicts every point (or a named preset, for quick checks).
+        let hardware: Hardware
+        var files = ["data.csv"]
+        if let name = b.hardware {
+            hardware = try Hardware.preset(named: name)
+        } else {
+            let calibration = try Calibration.calibrate(threads: 1)
+            notes += calibration.facts
+            try Calibration.write(calibration.hardware, to: output.appendingPathComponent("cpu-local.json"))
+            hardware = calibration.hardware
+            files.append("cpu-local.json")
+        }
         let request = DecodeRequest(model: root, method: "ntp", drafter: nil, draftLength: b.draftLength, prompts: nil,
                                     corpus: b.corpus, samples: largest, promptLength: b.promptLength, maxTokens: b.maxTokens,
                                     settings: .greedy, seed: b.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0)
@@ -472,7 +480,7 @@ public enum ExperimentKinds {
                 guard let measured = report.speedup else { continue }
                 let tau = report.stats.tau
                 let prediction = try Predictor(PredictionConfig(
-                    hardware: calibration.hardware, model: shape, method: .pld, draftLength: b.draftLength, batch: batch,
+                    hardware: hardware, model: shape, method: .pld, draftLength: b.draftLength, batch: batch,
                     contextTokens: b.promptLength + b.maxTokens / 2,
                     acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(b.draftLength + 1))))).predict()
                 table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch), CSVTable.cell(tau),
@@ -501,7 +509,7 @@ public enum ExperimentKinds {
                           xLabel: "batch (sequences per verify forward)", yLabel: "speedup over batched plain decoding (×)",
                           series: lines, referenceLines: [.horizontal(y: 1, title: "no speedup")], logScaleX: true, logBase: 2,
                           keyPosition: .below)
-        return ["data.csv", "cpu-local.json"] + (try draw(chart, output: output, baseName: "speedup-vs-batch", plot: plot))
+        return files + (try draw(chart, output: output, baseName: "speedup-vs-batch", plot: plot))
     }
 
     // MARK: acceptance curves

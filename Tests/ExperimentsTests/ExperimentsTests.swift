@@ -200,3 +200,32 @@ struct SweepReportTests {
         }
     }
 }
+
+@Suite("Batch-decode experiments")
+struct BatchDecodeExperimentTests {
+    @Test("a batch-decode run on the tiny preset measures and predicts every (method, batch) point")
+    func tinyRun() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let paths = ExperimentPaths(experimentsDirectory: root.appendingPathComponent("experiments"),
+                                    resultsDirectory: root.appendingPathComponent("results"))
+        let experiment = paths.experimentsDirectory.appendingPathComponent("001-batch")
+        try FileManager.default.createDirectory(at: experiment, withIntermediateDirectories: true)
+        try """
+        {"kind": "batch-decode", "title": "t", "suites": ["quick"],
+         "batchDecoding": {"target": "preset:tiny", "corpus": "gsl", "draftLength": 3, "batches": [1, 2],
+                           "promptLength": 16, "maxTokens": 6, "seed": 1, "hardware": "h100-sxm",
+                           "methods": [{"title": "oracle", "method": "oracle", "alpha": 0.9}, {"title": "pld", "method": "pld"}]},
+         "chart": {"title": "t"}}
+        """.write(to: experiment.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        _ = try ExperimentRunner.run(slug: "001-batch", paths: paths, plot: false)
+        let csv = try String(contentsOf: paths.resultsDirectory.appendingPathComponent("001-batch/data.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.count == 4)
+        for row in rows {
+            let measured = Double(row[6]), predicted = Double(row[7])
+            #expect(measured != nil && measured! > 0 && measured!.isFinite, "\(row)")
+            #expect(predicted != nil && predicted! > 0 && predicted!.isFinite, "\(row)")
+        }
+    }
+}
