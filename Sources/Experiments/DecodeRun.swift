@@ -131,7 +131,7 @@ public struct DecodeReport: Sendable {
 
 public enum DecodeRun {
     public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2",
-                                 "medusa1", "medusa2", "oracle"]
+                                 "medusa1", "medusa2", "lookahead", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
@@ -269,6 +269,9 @@ public final class DecodeSession {
                 let weights = try EagleWeights.load(from: directory, target: config)
                 let shape = method == "eagle1" ? try tree.fixedTree(draftLength: draftLength) : try tree.dynamicTree()
                 return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
+            case "lookahead":
+                // Window W = the draft length; N = 3 and G = W, the CPU settings Fu et al. suggest.
+                return { LookaheadDrafter(target: self.model, window: draftLength, ngram: 3, candidates: draftLength) }
             case "oracle":
                 guard settings.temperature == 0 else {
                     throw ModelError("--method oracle drafts the greedy continuation: use --temperature 0")
