@@ -23,12 +23,12 @@ struct BlockwiseTests {
         }
     }
 
-    @Test("greedy output with (random, non-zero) heads equals plain greedy, γ = 1, 2, 3, 4", arguments: [1, 2, 3, 4])
+    @Test("greedy output with (random, non-zero) heads equals plain greedy, γ = 1, 2, 4, 8", arguments: [1, 2, 4, 8])
     func greedyEquality(gamma: Int) throws {
         InferenceModel.productThreads = 1
         let model = try randomModel(targetConfig, seed: 21)
         let reference = plainGreedy(model, tokens: 50)
-        let heads = BlockwiseHeads(heads: 4, width: targetConfig.width)
+        let heads = BlockwiseHeads(heads: 8, width: targetConfig.width)
         heads.initialize(seed: 2)
         let rng = RandomSource(seed: 3)
         for i in 0..<heads.parameters.count { heads.parameters[i] += Float(rng.normal(mean: 0, standardDeviation: 0.1)) }
