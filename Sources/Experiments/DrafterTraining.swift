@@ -134,8 +134,8 @@ public enum DrafterTraining {
             metadata["validation_bits_per_byte"] = String(format: "%.4f", bpb)
             // The jointly trained trunk is the model to decode from: saved beside the heads.
             try Checkpoint.save(network, to: request.output, metadata: metadata)
-            lines.append(String(format: "head 1 (next token) validation: %.4f bits/byte; the next-token-only target at '%@': %@ bits/byte",
-                                bpb, request.target.path, (try? Checkpoint.info(at: request.target))?.metadata["validation_bits_per_byte"] ?? "?"))
+            lines.append(String(format: "head 1 (next token) validation: %.4f bits/byte; the next-token-only target (%@): %@ bits/byte",
+                                bpb, request.target.lastPathComponent, (try? Checkpoint.info(at: request.target))?.metadata["validation_bits_per_byte"] ?? "?"))
         }
         try save(metadata)
         lines.append("validation top-1 accuracy of head k (predicting x_{t+k}), before → after training:")

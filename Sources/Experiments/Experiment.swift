@@ -161,6 +161,9 @@ public struct DecodeSpec: Codable, Sendable {
         /// MTP kinds: "frozen" (heads on the target, the default) or "scratch" (trunk and heads trained
         /// jointly from scratch; the method then decodes the jointly trained model).
         public var trunk: String?
+        /// Training window (default 64 bytes); a trunk that trains needs the target's own (RoPE positions
+        /// beyond the window are never seen in training).
+        public var sequenceLength: Int?
     }
 }
 

@@ -242,14 +242,14 @@ public enum ExperimentKinds {
         let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
         let target = root.appendingPathComponent(d.target)
         let lengths = try SweepAxis.parseValues(d.draftLengths, for: .draftLength).compactMap { $0.number }.map { Int($0) }
-        var table = CSVTable(columns: ["method", "temperature", "draft_length", "tau", "tokens_per_second",
+        var table = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "tokens_per_second",
                                        "ntp_tokens_per_second", "speedup", "target_forwards", "tokens_generated",
-                                       "per_position_acceptance", "accepted_length_histogram"])
+                                       "per_position_acceptance", "accepted_length_histogram", "lossless"])
         var tauLines: [ChartSeries] = [], speedupLines: [ChartSeries] = [], histogramLines: [ChartSeries] = []
         var files: [String] = []
         // Prediction of each measured speedup: the engine calibrated here, the measured τ.
         var calibrated: Hardware? = nil
-        var validation = CSVTable(columns: ["method", "temperature", "draft_length", "tau", "measured_speedup",
+        var validation = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "measured_speedup",
                                             "predicted_speedup", "relative_error"])
         var validationLines: [ChartSeries] = []
         if d.predict == true {
@@ -267,7 +267,7 @@ public enum ExperimentKinds {
             seed: d.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0))
         let measuredPrompts = loaded.prompts.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
         let calibrationPrompts = loaded.prompts.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
-        var histogramTable = CSVTable(columns: ["method", "draft_length", "accepted", "measured", "iid_calibrated",
+        var histogramTable = CSVTable(columns: ["title", "method", "draft_length", "accepted", "measured", "iid_calibrated",
                                                 "per_position_calibrated"])
         var trainedDrafters: Set<String> = []
         for method in d.methods {
@@ -279,18 +279,37 @@ public enum ExperimentKinds {
                 let name = [train.kind, train.heads.map(String.init) ?? "", String(train.steps), train.trunk ?? "frozen"]
                     .filter { !$0.isEmpty }.joined(separator: "-")
                 let directory = output.appendingPathComponent("drafter-\(name)")
+                // A drafter trained by an earlier run of this experiment from the same spec and target is reused
+                // (training is deterministic): reruns of the measurements need not retrain.
+                let previous = root.appendingPathComponent("results").appendingPathComponent(experimentDirectory.lastPathComponent)
+                    .appendingPathComponent("drafter-\(name)")
+                let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
+                    + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
+                    + "sequence_length=\(train.sequenceLength ?? 64) target=\(d.target)"
+                if !trainedDrafters.contains(name),
+                   (try? String(contentsOf: previous.appendingPathComponent("spec.txt"), encoding: .utf8)) == specText {
+                    try FileManager.default.copyItem(at: previous, to: directory)
+                    notes.append("\(method.title): drafter reused from the previous run (same spec); its training:")
+                    notes += ((try? String(contentsOf: directory.appendingPathComponent("training.txt"), encoding: .utf8)) ?? "")
+                        .split(separator: "\n").map(String.init)
+                    trainedDrafters.insert(name)
+                }
                 if !trainedDrafters.contains(name) {
-                    let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: 64,
+                    let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: train.sequenceLength ?? 64,
                                                     learningRate: train.learningRate ?? 3e-3, seed: 1)
                     let lines = try DrafterTraining.run(DrafterTrainingRequest(
                         target: target, kind: train.kind, heads: train.heads ?? 4, corpus: d.corpus, output: directory,
                         settings: training, threads: ProcessInfo.processInfo.activeProcessorCount,
                         preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen"))
                     OpenBLAS.setThreads(1)
-                    notes += ["\(method.title):"] + lines.filter {
+                    let kept = lines.filter {
                         $0.hasPrefix("  head") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
                             || $0.hasPrefix("rank accuracies")
                     }
+                    notes += ["\(method.title):"] + kept
+                    try kept.joined(separator: "\n").write(to: directory.appendingPathComponent("training.txt"), atomically: true,
+                                                           encoding: .utf8)
+                    try specText.write(to: directory.appendingPathComponent("spec.txt"), atomically: true, encoding: .utf8)
                     trainedDrafters.insert(name)
                 }
                 drafter = directory
@@ -319,12 +338,13 @@ public enum ExperimentKinds {
                                                      settings: settings, seed: d.seed ?? 1, baseline: true, tree: tree,
                                                      acceptance: acceptance)
                     let s = report.stats
-                    table.rows.append([method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
+                    table.rows.append([method.title, method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
                                        CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
                                        CSVTable.cell(report.speedup ?? .nan), String(s.targetForwards),
                                        String(s.tokensGenerated),
                                        s.perPositionAcceptance.map { String(format: "%.4f", $0) }.joined(separator: " "),
-                                       s.acceptedLengthHistogram.map(String.init).joined(separator: " ")])
+                                       s.acceptedLengthHistogram.map(String.init).joined(separator: " "),
+                                       String(report.lossless)])
                     tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
                     speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
                     last = s
@@ -345,7 +365,7 @@ public enum ExperimentKinds {
                             treeTopK: tree.topK, batch: 1, contextTokens: d.promptLength + d.maxTokens / 2,
                             acceptance: .meanAcceptedLength(tau: min(s.tau, Double(depth + 1))))
                         let predicted = try Predictor(config).predict().speedup
-                        validation.rows.append([method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
+                        validation.rows.append([method.title, method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
                                                 CSVTable.cell(measured), CSVTable.cell(predicted),
                                                 CSVTable.cell((predicted - measured) / measured)])
                         predictionPoints.append(ChartPoint(x: measured, y: predicted))
@@ -376,7 +396,7 @@ public enum ExperimentKinds {
                     rates += [Double](repeating: 0, count: max(0, gamma - rates.count))
                     let perPosition = try MetricConventions.distribution(unconditional: Array(rates.prefix(gamma)))
                     for j in 0...gamma {
-                        histogramTable.rows.append([method.method, String(gamma), String(j), CSVTable.cell(measured[j]),
+                        histogramTable.rows.append([method.title, method.method, String(gamma), String(j), CSVTable.cell(measured[j]),
                                                     CSVTable.cell(iid.probabilities[j]), CSVTable.cell(perPosition.probabilities[j])])
                     }
                     notes.append(String(format: "%@, γ = %d: τ measured %.3f; predicted from the calibration prompts %.3f (per-position model, error %+.1f%%)",
@@ -415,7 +435,7 @@ public enum ExperimentKinds {
         files += try draw(histogramChart, output: output, baseName: "histogram", plot: plot)
         if !validation.rows.isEmpty {
             try validation.write(to: output.appendingPathComponent("validation.csv"))
-            let errors = validation.rows.compactMap { Double($0[6]) }.map(abs).sorted()
+            let errors = validation.rows.compactMap { Double($0[7]) }.map(abs).sorted()
             notes.append(String(format: "predicted vs measured speedup: %d points, median |error| %.1f%%, max %.1f%%",
                                 errors.count, 100 * errors[errors.count / 2], 100 * (errors.last ?? 0)))
             let scatter = Chart(title: "\(spec.chart.title): predicted vs measured wall-clock speedup",
