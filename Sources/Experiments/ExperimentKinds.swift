@@ -245,7 +245,10 @@ public enum ExperimentKinds {
         var table = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "tokens_per_second",
                                        "ntp_tokens_per_second", "speedup", "target_forwards", "tokens_generated",
                                        "per_position_acceptance", "accepted_length_histogram", "lossless"])
-        var tauLines: [ChartSeries] = [], speedupLines: [ChartSeries] = [], histogramLines: [ChartSeries] = []
+        // One τ chart and one speedup chart per temperature (a dozen methods do not fit one key).
+        var tauLines: [Double: [ChartSeries]] = [:], speedupLines: [Double: [ChartSeries]] = [:]
+        // Per method: the measured accepted-length distribution and the two models' predictions.
+        var histogramCharts: [(title: String, depth: Int, series: [ChartSeries])] = []
         var files: [String] = []
         // Prediction of each measured speedup: the engine calibrated here, the measured τ.
         var calibrated: Hardware? = nil
@@ -376,8 +379,8 @@ public enum ExperimentKinds {
                     validationLines.append(ChartSeries(title: label, points: predictionPoints, style: .points))
                     predictionPoints = []
                 }
-                tauLines.append(ChartSeries(title: label, points: tauPoints, dashed: temperature > 0))
-                speedupLines.append(ChartSeries(title: label, points: speedupPoints, dashed: temperature > 0))
+                tauLines[temperature, default: []].append(ChartSeries(title: method.title, points: tauPoints))
+                speedupLines[temperature, default: []].append(ChartSeries(title: method.title, points: speedupPoints))
                 // Accepted-length distribution at the longest draft, measured vs the analytic engine's
                 // i.i.d. and per-position acceptance models fitted on the calibration prompts, at the first temperature.
                 if temperature == d.temperatures.first, let s = last, s.rounds > 0 {
@@ -402,37 +405,43 @@ public enum ExperimentKinds {
                     notes.append(String(format: "%@, γ = %d: τ measured %.3f; predicted from the calibration prompts %.3f (per-position model, error %+.1f%%)",
                                         method.title, gamma, s.tau, perPosition.tau, 100 * (perPosition.tau - s.tau) / s.tau))
                     let points = { (p: [Double]) in p.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) } }
-                    histogramLines.append(ChartSeries(title: "\(method.title) (γ = \(gamma)): measured", points: points(measured)))
-                    histogramLines.append(ChartSeries(title: "i.i.d. model (calibration split)", points: points(iid.probabilities),
-                                                      dashed: true))
-                    histogramLines.append(ChartSeries(title: "per-position model (calibration split)",
-                                                      points: points(perPosition.probabilities), style: .points))
+                    histogramCharts.append((method.title, gamma, [
+                        ChartSeries(title: "measured (\(d.samples) prompts)", points: points(measured), style: .linesPoints),
+                        ChartSeries(title: "i.i.d. model fitted on the calibration prompts", points: points(iid.probabilities),
+                                    dashed: true),
+                        ChartSeries(title: "per-position model fitted on the calibration prompts",
+                                    points: points(perPosition.probabilities), style: .points),
+                    ]))
                 }
             }
         }
         try table.write(to: output.appendingPathComponent("data.csv"))
         try histogramTable.write(to: output.appendingPathComponent("histograms.csv"))
         files.append("histograms.csv")
-        let temperatures = d.temperatures.map { CSVTable.cell($0) }.joined(separator: " and ")
-        let subtitle = "target \(d.target), \(d.samples) validation prompts × \(d.maxTokens) bytes, T = \(temperatures) (dashed: T > 0), 1 thread"
-        let tauChart = Chart(title: "\(spec.chart.title): τ (tokens per target forward) vs draft length", subtitle: subtitle,
-                             xLabel: "draft length γ (tokens)", yLabel: "τ, tokens per target forward", series: tauLines,
-                             keyPosition: .below)
-        let speedupChart = Chart(title: "\(spec.chart.title): measured wall-clock speedup vs draft length",
-                                 subtitle: subtitle, xLabel: "draft length γ (tokens)",
-                                 yLabel: "speedup over plain decoding (×)", series: speedupLines,
-                                 referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .below)
-        let longest = d.methods.compactMap { m in
-            (try? m.draftLengths.map { try SweepAxis.parseValues($0, for: .draftLength).compactMap { $0.number }.map { Int($0) } })??.max()
-        }.reduce(lengths.max() ?? 0, max)
-        let histogramChart = Chart(title: "\(spec.chart.title): accepted drafts per round at each method's longest draft, T = \(CSVTable.cell(d.temperatures.first ?? 0))",
-                                   subtitle: "measured (even prompts) vs acceptance models fitted on other prompts (odd ones)",
-                                   xLabel: "accepted drafts a", yLabel: "fraction of rounds", series: histogramLines,
-                                   xRange: AxisRange(lower: -0.25, upper: Double(longest) + 0.25),
-                                   keyPosition: .topRight)
-        files += try draw(tauChart, output: output, baseName: "tau", plot: plot)
-        files += try draw(speedupChart, output: output, baseName: "speedup", plot: plot)
-        files += try draw(histogramChart, output: output, baseName: "histogram", plot: plot)
+        let tall = ChartSize(width: 1000, height: 780)
+        for temperature in d.temperatures {
+            let t = CSVTable.cell(temperature)
+            let subtitle = "target \(d.target), \(d.samples) validation prompts × \(d.maxTokens) bytes, T = \(t)"
+                + (temperature == 0 ? " (greedy, V1)" : "") + ", 1 thread"
+            let tauChart = Chart(title: "\(spec.chart.title): τ (tokens per target forward), T = \(t)", subtitle: subtitle,
+                                 xLabel: "drafted tokens per cycle (chain length γ or tree nodes)",
+                                 yLabel: "τ, tokens per target forward", series: tauLines[temperature] ?? [],
+                                 keyPosition: .below, size: tall)
+            let speedupChart = Chart(title: "\(spec.chart.title): measured wall-clock speedup, T = \(t)",
+                                     subtitle: subtitle, xLabel: "drafted tokens per cycle (chain length γ or tree nodes)",
+                                     yLabel: "speedup over plain decoding (×)", series: speedupLines[temperature] ?? [],
+                                     referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .below, size: tall)
+            files += try draw(tauChart, output: output, baseName: "tau-T\(t)", plot: plot)
+            files += try draw(speedupChart, output: output, baseName: "speedup-T\(t)", plot: plot)
+        }
+        for (index, entry) in histogramCharts.enumerated() {
+            let chart = Chart(title: "\(spec.chart.title): accepted drafts per round, \(entry.title)",
+                              subtitle: "deepest draft \(entry.depth), T = \(CSVTable.cell(d.temperatures.first ?? 0)); models fitted on other prompts of the validation split",
+                              xLabel: "accepted drafts a", yLabel: "fraction of rounds", series: entry.series,
+                              xRange: AxisRange(lower: -0.25, upper: Double(entry.depth) + 0.25), yRange: AxisRange(lower: 0),
+                              keyPosition: .topRight)
+            files += try draw(chart, output: output, baseName: String(format: "histogram-%02d", index + 1), plot: plot)
+        }
         if !validation.rows.isEmpty {
             try validation.write(to: output.appendingPathComponent("validation.csv"))
             let errors = validation.rows.compactMap { Double($0[7]) }.map(abs).sorted()
