@@ -85,7 +85,7 @@ struct Decode: ParsableCommand {
     @Option(help: "Target checkpoint directory.") var model: String
     @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, medusa1, medusa2, lookahead (Jacobi window of --draft-length + 3-gram pool), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
     @Option(name: .customLong("oracle-alpha"), help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
-    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter).") var drafter: String?
+    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; medusa1, medusa2: Medusa heads).") var drafter: String?
     @Option(help: "eagle1's static tree: eagle25, eagle10 or chain (of --draft-length drafts).") var tree = "eagle25"
     @Option(name: .customLong("tree-topk"), help: "eagle2: children per expanded node and nodes expanded per level (K).") var treeTopK = 3
     @Option(name: .customLong("tree-depth"), help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
