@@ -228,6 +228,14 @@ public enum EagleTree: Sendable, Equatable {
         [0], [1], [2], [0, 0], [0, 1], [1, 0], [0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 0, 0],
     ]
 
+    /// Drafted nodes per round (the root excluded); a dynamic tree's size.
+    public var nodes: Int {
+        switch self {
+        case .fixed(let choices): return choices.count
+        case .dynamic(_, _, let size): return size
+        }
+    }
+
     /// A chain of γ drafts: [0], [0, 0], ….
     public static func chain(_ length: Int) -> [[Int]] { (1...max(1, length)).map { [Int](repeating: 0, count: $0) } }
 

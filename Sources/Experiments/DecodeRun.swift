@@ -305,7 +305,21 @@ public final class DecodeSession {
             return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
 
-        let (stats, seconds) = decodeAll(try drafterFactory(), lossless: false)
+        // The largest verify forward a round can make, so that prompt + budget + verify fit the context.
+        let verifyTokens: Int
+        switch method {
+        case "ntp": verifyTokens = 1
+        case "eagle1": verifyTokens = (try tree.fixedTree(draftLength: draftLength)).nodes + 1
+        case "eagle2", "medusa1", "medusa2": verifyTokens = tree.size + 1
+        case "lookahead": verifyTokens = draftLength + 2 * draftLength + 1
+        default: verifyTokens = draftLength + 1
+        }
+        let longestPrompt = prompts.map(\.count).max() ?? 0
+        guard longestPrompt + maxTokens + verifyTokens <= config.contextLength else {
+            throw ModelError("a prompt of \(longestPrompt) tokens + --max-tokens \(maxTokens) + a verify of \(verifyTokens) tokens exceed the model's context of \(config.contextLength); lower --max-tokens, --prompt-length or the draft")
+        }
+        let factory = try drafterFactory()
+        let (stats, seconds) = decodeAll(factory, lossless: false)
         var ntpRate: Double? = nil
         if baseline {
             // Plain decoding of the same prompts (same batching) right after: the speedup is a ratio taken in one run.

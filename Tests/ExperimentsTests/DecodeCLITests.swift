@@ -47,6 +47,7 @@ struct DecodeCLITests {
             (base + ["--method", "mtp-sequential"], "--drafter"),
             (base + ["--method", "mtp-sequential", "--drafter", root.appendingPathComponent("other").path], "no sequential MTP modules"),
             (base + ["--method", "medusa9"], "mtp-sequential"),
+            (base + ["--method", "lookahead", "--draft-length", "8", "--max-tokens", "110"], "exceed the model's context"),
         ]
         for (arguments, fragment) in cases {
             let result = try CLI.run(arguments)
