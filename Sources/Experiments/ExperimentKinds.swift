@@ -289,7 +289,10 @@ public enum ExperimentKinds {
                 let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
                     + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
                     + "sequence_length=\(train.sequenceLength ?? 64) target=\(d.target)"
-                if !trainedDrafters.contains(name),
+                // Only with its weights: a fresh clone has the spec and notes of a drafter but not its (ignored) weights.
+                let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
+                    .contains { $0.hasSuffix(".safetensors") }
+                if !trainedDrafters.contains(name), hasWeights,
                    (try? String(contentsOf: previous.appendingPathComponent("spec.txt"), encoding: .utf8)) == specText {
                     try FileManager.default.copyItem(at: previous, to: directory)
                     notes.append("\(method.title): drafter reused from the previous run (same spec); its training:")
