@@ -171,6 +171,8 @@ public final class DecodeSession {
     public let model: InferenceModel
     public let prompts: [[Int32]]
     public let maxTokens: Int
+    /// The oracle drafter's greedy continuations of the prompts, by their length.
+    private var oracleContinuations: [Int: [[Int32]: [Int32]]] = [:]
 
     public init(_ request: DecodeRequest) throws {
         guard request.samples >= 1 else { throw ModelError("--samples must be >= 1") }
@@ -207,13 +209,22 @@ public final class DecodeSession {
         }
         let config = model.config
 
+        /// The --drafter directory, or one line saying what to pass.
+        func drafterDirectory(_ what: String) throws -> URL {
+            guard let drafter else { throw ModelError("--method \(method) needs --drafter DIR (\(what))") }
+            return drafter
+        }
+        func requireDraftLength(atMost available: Int, _ what: String, at directory: URL) throws {
+            guard draftLength <= available else {
+                throw ModelError("--draft-length \(draftLength) exceeds the \(available) \(what) available at '\(directory.path)'")
+            }
+        }
+
         /// Loads the drafter's weights once; the closure makes a fresh drafter (one per sequence of a batch).
         func drafterFactory() throws -> () -> Drafter {
             switch method {
             case "sd":
-                guard let directory = drafter else {
-                    throw ModelError("--method sd needs --drafter DIR (a draft model checkpoint: 'speclab train --preset draft --out DIR')")
-                }
+                let directory = try drafterDirectory("a draft model checkpoint: 'speclab train --preset draft --out DIR'")
                 let draftNetwork = try Checkpoint.load(from: directory)
                 guard draftNetwork.config.vocab == config.vocab else {
                     throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(draftNetwork.config.vocab), the target \(config.vocab)")
@@ -225,37 +236,23 @@ public final class DecodeSession {
                                            confidenceThreshold: confidenceThreshold) }
             case "pld": return { PromptLookupDrafter(draftLength: draftLength) }
             case "blockwise":
-                guard let directory = drafter else {
-                    throw ModelError("--method blockwise needs --drafter DIR (heads from 'speclab train-drafter --kind blockwise')")
-                }
+                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind blockwise'")
                 let heads = try BlockwiseHeads.load(from: directory, target: config)
-                guard draftLength <= heads.heads else {
-                    throw ModelError("--draft-length \(draftLength) exceeds the \(heads.heads) heads available at '\(directory.path)'")
-                }
+                try requireDraftLength(atMost: heads.heads, "heads", at: directory)
                 return { BlockwiseDrafter(heads: heads, model: self.model, draftLength: draftLength) }
             case "mtp-parallel":
-                guard let directory = drafter else {
-                    throw ModelError("--method mtp-parallel needs --drafter DIR (heads from 'speclab train-drafter --kind mtp-parallel')")
-                }
+                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel'")
                 let heads = try ParallelHeads.load(from: directory, target: config)
-                guard draftLength <= heads.extraHeads else {
-                    throw ModelError("--draft-length \(draftLength) exceeds the \(heads.extraHeads) extra heads available at '\(directory.path)'")
-                }
+                try requireDraftLength(atMost: heads.extraHeads, "extra heads", at: directory)
                 return { ParallelHeadsDrafter(heads: heads, target: self.model, draftLength: draftLength) }
             case "mtp-sequential":
-                guard let directory = drafter else {
-                    throw ModelError("--method mtp-sequential needs --drafter DIR (modules from 'speclab train-drafter --kind mtp-sequential')")
-                }
+                let directory = try drafterDirectory("modules from 'speclab train-drafter --kind mtp-sequential'")
                 let modules = try SequentialModules.load(from: directory, target: config)
-                guard draftLength <= modules.depth else {
-                    throw ModelError("--draft-length \(draftLength) exceeds the \(modules.depth) modules available at '\(directory.path)'")
-                }
+                try requireDraftLength(atMost: modules.depth, "modules", at: directory)
                 return { SequentialMTPDrafter(modules: modules, target: self.model, draftLength: draftLength,
                                               confidenceThreshold: confidenceThreshold) }
             case "medusa1", "medusa2":
-                guard let directory = drafter else {
-                    throw ModelError("--method \(method) needs --drafter DIR (heads from 'speclab train-drafter --kind medusa')")
-                }
+                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind medusa'")
                 let heads = try MedusaHeads.load(from: directory, target: config)
                 let choices = heads.sparseTree(size: tree.size)
                 guard (choices.map(\.count).max() ?? 0) <= heads.heads else {
@@ -263,9 +260,7 @@ public final class DecodeSession {
                 }
                 return { MedusaDrafter(heads: heads, target: self.model, choices: choices) }
             case "eagle1", "eagle2":
-                guard let directory = drafter else {
-                    throw ModelError("--method \(method) needs --drafter DIR (a drafter from 'speclab train-drafter --kind eagle')")
-                }
+                let directory = try drafterDirectory("a drafter from 'speclab train-drafter --kind eagle'")
                 let weights = try EagleWeights.load(from: directory, target: config)
                 let shape = method == "eagle1" ? try tree.fixedTree(draftLength: draftLength) : try tree.dynamicTree()
                 return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
@@ -276,7 +271,11 @@ public final class DecodeSession {
                 guard settings.temperature == 0 else {
                     throw ModelError("--method oracle drafts the greedy continuation: use --temperature 0")
                 }
-                let continuations = OracleDrafter.continuations(model: model, prompts: prompts, tokens: maxTokens + draftLength + 1)
+                // The greedy continuations depend only on the prompts and their length: computed once per session.
+                let tokens = maxTokens + draftLength + 1
+                let continuations = oracleContinuations[tokens]
+                    ?? OracleDrafter.continuations(model: model, prompts: prompts, tokens: tokens)
+                oracleContinuations[tokens] = continuations
                 return { OracleDrafter(continuations: continuations, draftLength: draftLength, alpha: oracleAlpha) }
             default: return { NoDrafter() }
             }

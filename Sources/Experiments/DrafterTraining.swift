@@ -62,12 +62,8 @@ public enum DrafterTraining {
         let heads = BlockwiseHeads(heads: request.heads, width: config.width)
         heads.initialize(seed: request.settings.seed)
         let objective = BlockwiseObjective(network: network, heads: heads)
-        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
-        let progress = ProgressReporter(label: "train blockwise heads", total: request.settings.steps)
-        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: request.settings,
-                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
-        progress.finish()
-        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        let (before, after, report) = try trainReportingAccuracy(objective, label: "train blockwise heads", config: config,
+                                                                 corpus: corpus, settings: request.settings)
         var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
                         "seed": String(request.settings.seed)]
         for (j, a) in after.enumerated() { metadata["head\(j + 2)_top1"] = String(format: "%.4f", a) }
@@ -116,13 +112,9 @@ public enum DrafterTraining {
                                                totalSteps: request.settings.steps)
             save = { try modules.save(to: request.output, metadata: $0) }
         }
-        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
         let label = "train \(request.kind) (\(request.heads) \(parallel ? "extra heads" : "modules"), \(request.trunk) trunk)"
-        let progress = ProgressReporter(label: label, total: request.settings.steps)
-        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: request.settings,
-                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
-        progress.finish()
-        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        let (before, after, report) = try trainReportingAccuracy(objective, label: label, config: config, corpus: corpus,
+                                                                 settings: request.settings)
         var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
                         "seed": String(request.settings.seed), "trunk": request.trunk]
         for (j, a) in after.enumerated() { metadata["head\(j + 2)_top1"] = String(format: "%.4f", a) }
@@ -162,14 +154,16 @@ public enum DrafterTraining {
         let joint = request.trunk == "joint"
         let objective = MedusaObjective(network: network, heads: heads, trainTrunk: joint,
                                         warmupSteps: joint ? request.settings.steps / 3 : 0)
-        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
         let label = joint ? "train Medusa-2 (\(request.heads) heads, joint)" : "train Medusa-1 (\(request.heads) heads, frozen)"
-        let progress = ProgressReporter(label: label, total: request.settings.steps)
-        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: request.settings,
-                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
-        progress.finish()
-        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
-        heads.accuracies = try rankAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        // The final validation pass also sums each head's rank accuracies (the sparse tree's input).
+        var rankSums = [[Double]](repeating: [Double](repeating: 0, count: MedusaHeads.ranks), count: request.heads)
+        var windows = 0
+        let (before, after, report) = try trainReportingAccuracy(
+            objective, label: label, config: config, corpus: corpus, settings: request.settings, afterEach: {
+                for (k, row) in objective.lastRankAccuracy.enumerated() { for (i, a) in row.enumerated() { rankSums[k][i] += a } }
+                windows += 1
+            })
+        heads.accuracies = rankSums.map { $0.map { $0 / Double(max(windows, 1)) } }
         var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
                         "seed": String(request.settings.seed), "trunk": request.trunk]
         var lines = ["\(label) on \(config.name), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s"]
@@ -187,22 +181,6 @@ public enum DrafterTraining {
         return lines
     }
 
-    /// Mean accuracy of the i-th ranked token of every Medusa head over the validation windows.
-    static func rankAccuracy(_ objective: MedusaObjective, config: ModelConfig, corpus: Corpus,
-                             settings: TrainingSettings) throws -> [[Double]] {
-        let length = settings.sequenceLength
-        let windows = BatchSampler.evaluationWindows(data: corpus.validation, sequenceLength: length,
-                                                     maxWindows: settings.evaluationWindows)
-        let state = TrainingState<Float>(config: config, batch: 1, length: length)
-        var sums = [[Double]](repeating: [Double](repeating: 0, count: MedusaHeads.ranks), count: objective.heads.heads)
-        for window in windows {
-            _ = objective.evaluate(inputs: window.prefix(length).map { Int32($0) },
-                                   targets: window.dropFirst().prefix(length).map { Int32($0) }, state: state)
-            for (k, row) in objective.lastRankAccuracy.enumerated() { for (i, a) in row.enumerated() { sums[k][i] += a } }
-        }
-        return sums.map { $0.map { $0 / Double(max(windows.count, 1)) } }
-    }
-
     /// An EAGLE-1/2 drafter on the frozen target.
     static func eagle(_ request: DrafterTrainingRequest) throws -> [String] {
         OpenBLAS.setThreads(request.threads)
@@ -213,12 +191,8 @@ public enum DrafterTraining {
         let weights = EagleWeights(config: config)
         weights.initialize(copying: network, seed: request.settings.seed)
         let objective = EagleObjective(network: network, weights: weights, seed: request.settings.seed)
-        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
-        let progress = ProgressReporter(label: "train EAGLE drafter", total: request.settings.steps)
-        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: request.settings,
-                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
-        progress.finish()
-        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: request.settings)
+        let (before, after, report) = try trainReportingAccuracy(objective, label: "train EAGLE drafter", config: config,
+                                                                 corpus: corpus, settings: request.settings)
         try weights.save(to: request.output, metadata: [
             "target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
             "seed": String(request.settings.seed), "depth1_top1": String(format: "%.4f", after[0])])
@@ -230,9 +204,23 @@ public enum DrafterTraining {
         ]
     }
 
-    /// Mean top-1 accuracy of every extra head over the validation windows.
+    /// Validation head accuracy, training with progress, validation head accuracy again: what every
+    /// head-drafter kind reports. `afterEach` sees the objective after each window of the final pass.
+    static func trainReportingAccuracy(_ objective: HeadObjective, label: String, config: ModelConfig, corpus: Corpus,
+                                       settings: TrainingSettings, afterEach: (() -> Void)? = nil) throws
+        -> (before: [Double], after: [Double], report: TrainingReport) {
+        let before = try headAccuracy(objective, config: config, corpus: corpus, settings: settings)
+        let progress = ProgressReporter(label: label, total: settings.steps)
+        let report = try Trainer.train(objective: objective, config: config, corpus: corpus, settings: settings,
+                                       onStep: { p in progress.update(p.step, detail: String(format: "loss %.3f", p.trainLoss)) })
+        progress.finish()
+        let after = try headAccuracy(objective, config: config, corpus: corpus, settings: settings, each: afterEach)
+        return (before, after, report)
+    }
+
+    /// Mean top-1 accuracy of every extra head over the validation windows; `each` runs after every window.
     public static func headAccuracy(_ objective: HeadObjective, config: ModelConfig, corpus: Corpus,
-                                    settings: TrainingSettings) throws -> [Double] {
+                                    settings: TrainingSettings, each: (() -> Void)? = nil) throws -> [Double] {
         let length = settings.sequenceLength
         let windows = BatchSampler.evaluationWindows(data: corpus.validation, sequenceLength: length,
                                                      maxWindows: settings.evaluationWindows)
@@ -243,6 +231,7 @@ public enum DrafterTraining {
             _ = objective.evaluate(inputs: window.prefix(length).map { Int32($0) },
                                    targets: window.dropFirst().prefix(length).map { Int32($0) }, state: state)
             for (j, a) in objective.lastAccuracy.enumerated() { sums[j] += a }
+            each?()
         }
         return sums.map { $0 / Double(windows.count) }
     }
