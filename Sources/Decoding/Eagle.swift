@@ -268,7 +268,8 @@ public enum EagleTree: Sendable, Equatable {
 /// t + depth, each node with its parent's predicted feature, attending to the
 /// committed entries and to its own ancestors among the tentative rows.
 public final class EagleDrafter: Drafter {
-    public let weights: EagleWeights
+    /// EAGLE-1's or EAGLE-3's drafter (`FeatureDrafter`); the tree code is the same.
+    public let weights: FeatureDrafter
     public let target: InferenceModel
     public let tree: EagleTree
     private let runner: InferenceModel
@@ -278,7 +279,7 @@ public final class EagleDrafter: Drafter {
     private let workspace = ScratchBuffers()
     private let method: String
 
-    public init(weights: EagleWeights, target: InferenceModel, tree: EagleTree, name: String? = nil) {
+    public init(weights: FeatureDrafter, target: InferenceModel, tree: EagleTree, name: String? = nil) {
         self.weights = weights
         self.target = target
         self.tree = tree
@@ -288,7 +289,7 @@ public final class EagleDrafter: Drafter {
         cache = KVCache(layers: 1, kvWidth: target.config.kvWidth, capacity: capacity + 512)
         history = .allocate(capacity: capacity * target.config.width)
         history.initialize(repeating: 0, count: capacity * target.config.width)
-        if case .dynamic = tree { method = name ?? "eagle2" } else { method = name ?? "eagle1" }
+        if case .dynamic = tree, weights.family == "eagle1" { method = name ?? "eagle2" } else { method = name ?? weights.family }
     }
 
     deinit { history.deallocate() }
@@ -302,10 +303,12 @@ public final class EagleDrafter: Drafter {
 
     public func update(accepted: [Int32], extra: Int32) {}
 
+    public var targetResidualLayers: Set<Int> { weights.targetResidualLayers }
+
     public func targetForwardDone(keptRows: [Int]) {
         let d = target.config.width
         for row in keptRows {
-            (history + historyLength * d).update(from: target.features + row * d, count: d)
+            weights.targetFeature(target, row: row, into: history + historyLength * d)
             historyLength += 1
         }
     }
@@ -328,14 +331,14 @@ public final class EagleDrafter: Drafter {
     private func run(tokens: [Int32], features: UnsafePointer<Float>, positions: [Int32], treeLevel: Bool, pendingRows: Int,
                      pendingVisible: [Bool], settings: SamplingSettings) -> [([Float], [Double])] {
         let d = target.config.width, n = tokens.count
-        let u = workspace("u", n * d)
-        weights.input(tokens: tokens, features: features, embedding: target.network.embeddingWeights, rows: n,
-                      concatenated: workspace("cat", n * 2 * d), output: u)
+        let u = weights.inputRows(tokens: tokens, features: features, embedding: target.network.embeddingWeights, rows: n,
+                                  scratch: workspace)
         // Catch-up rows are a causal chain; the nodes of one tree level see only themselves among the new rows.
         let mask: AttentionMask = treeLevel ? .ancestors(parents: [Int](repeating: -1, count: n)) : .causal
         runner.forwardBlocks(input: u, steps: [SequenceStep(tokens: tokens, positions: positions, mask: mask, cache: cache,
                                                             pendingRows: pendingRows, pendingVisible: pendingVisible)],
-                             blocks: [weights.blockWeights(frozen: true)], normalize: false)
+                             blocks: [weights.inferenceBlock], finalNorm: weights.outputNorm,
+                             normalize: weights.outputNorm != nil)
         // q is the warped draft distribution (§2.6); at T = 0 the plain softmax ranks and scores the candidates.
         let warped = settings.temperature == 0 ? SamplingSettings(temperature: 1) : settings
         return (0..<n).map { r in

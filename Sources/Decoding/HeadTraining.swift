@@ -16,10 +16,12 @@ public protocol HeadObjective: TrainingObjective {
 }
 
 /// Named scratch buffers of at least the requested size (grown when a larger batch comes).
-final class ScratchBuffers {
+public final class ScratchBuffers {
     private var buffers: [String: (pointer: UnsafeMutablePointer<Float>, capacity: Int)] = [:]
 
-    func callAsFunction(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
+    public init() {}
+
+    public func callAsFunction(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
         if let b = buffers[name], b.capacity >= count { return b.pointer }
         buffers[name]?.pointer.deallocate()
         let b = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))

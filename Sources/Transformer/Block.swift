@@ -102,12 +102,13 @@ public final class BlockScratch<T: Real>: @unchecked Sendable {
 
 /// The training forward and backward of one block.
 public enum Block {
-    /// output (N, d) = block(input (N, d)); saves what the backward needs in `saved`.
+    /// output (N, d) = block(input (N, d)); saves what the backward needs in `saved`. `visible`
+    /// narrows the causal mask (see `Layers.attentionForward`); the backward follows from `saved`.
     @_specialize(exported: true, where T == Float)
     public static func forward<T: Real>(_ w: BlockWeights<T>, config: ModelConfig, input x: UnsafePointer<T>,
                                         output: UnsafeMutablePointer<T>, saved s: BlockActivations<T>,
                                         positions: UnsafePointer<Int32>, batch: Int, length: Int,
-                                        scratch: BlockScratch<T>) {
+                                        scratch: BlockScratch<T>, visible: UnsafePointer<Bool>? = nil) {
         let n = batch * length, d = config.width, kv = config.kvWidth, f = config.ffnHidden
         let eps = T(config.normEpsilon), b = w.offsets
         Layers.rmsnormForward(out: s.norm1, rstd: s.rstd1, inp: x, weight: w.p(b.attentionNorm), n: n, c: d, epsilon: eps)
@@ -117,7 +118,7 @@ public enum Block {
         Layers.rope(s.q, positions: positions, n: n, heads: config.heads, headDim: config.headDim, theta: config.ropeTheta)
         Layers.rope(s.k, positions: positions, n: n, heads: config.kvHeads, headDim: config.headDim, theta: config.ropeTheta)
         Layers.attentionForward(out: s.attention, probs: s.probs, q: s.q, k: s.k, v: s.v, batch: batch, length: length,
-                                heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
+                                heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim, visible: visible)
         let projected = scratch.buffers[0]
         Layers.matmulForward(out: projected, inp: s.attention, weight: w.p(b.wo), n: n, c: d, oc: d)
         Layers.add(s.mid, x, projected, count: n * d)

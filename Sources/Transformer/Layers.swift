@@ -112,10 +112,14 @@ public enum Layers {
 
     /// Causal attention within each of `batch` sequences of `length` rows.
     /// q (N, H, hd), k and v (N, Hkv, hd) with N = batch · length → out (N, H, hd);
-    /// probs (batch, H, length, length) saved for the backward.
+    /// probs (batch, H, length, length) saved for the backward. `visible` (length × length,
+    /// row-major, the same for every sequence) narrows the causal mask further: row t sees
+    /// key s ≤ t only where visible[t · length + s] (EAGLE-3's training-time test, §12).
+    /// The backward needs no mask: hidden keys have probability 0.
     public static func attentionForward<T: Real>(out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>,
                                                  q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
-                                                 batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int) {
+                                                 batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int,
+                                                 visible: UnsafePointer<Bool>? = nil) {
         let qStride = heads * headDim, kvStride = kvHeads * headDim
         let group = heads / kvHeads
         let scale = 1 / T.squareRoot(T(headDim))
@@ -130,12 +134,26 @@ public enum Layers {
                        a: qh, lda: qStride, b: kh, ldb: kvStride, beta: 0, c: p, ldc: length)
                 for t in 0..<length {
                     let row = p + t * length
-                    var maximum = row[0]
-                    for s in 0...t where row[s] > maximum { maximum = row[s] }
-                    var sum: T = 0
-                    for s in 0...t { row[s] = T.exponential(row[s] - maximum); sum += row[s] }
-                    let inverse = 1 / sum
-                    for s in 0...t { row[s] *= inverse }
+                    if let visible {
+                        // Hidden keys get probability 0; the row's own key is always visible.
+                        let allowed = visible + t * length
+                        var maximum = row[t]
+                        for s in 0...t where allowed[s] && row[s] > maximum { maximum = row[s] }
+                        var sum: T = 0
+                        for s in 0...t {
+                            row[s] = allowed[s] || s == t ? T.exponential(row[s] - maximum) : 0
+                            sum += row[s]
+                        }
+                        let inverse = 1 / sum
+                        for s in 0...t { row[s] *= inverse }
+                    } else {
+                        var maximum = row[0]
+                        for s in 0...t where row[s] > maximum { maximum = row[s] }
+                        var sum: T = 0
+                        for s in 0...t { row[s] = T.exponential(row[s] - maximum); sum += row[s] }
+                        let inverse = 1 / sum
+                        for s in 0...t { row[s] *= inverse }
+                    }
                     for s in (t + 1)..<length { row[s] = 0 }
                 }
                 // out_h (T, hd) = P · V_h
