@@ -213,25 +213,22 @@ public enum TrainingTimeTest {
 
 /// Σ_s 0.8^s · mean_j CE(p_{j+1+s}, q_j^s) over the rows whose target lies in the window; the
 /// target's distribution is the soft label. Back-propagated through the drafter's own features
-/// (a^{s−1} feeds step s): S backward passes over the unrolled window, each carrying the gradient
-/// one step further back.
+/// (a^{s−1} feeds step s).
+///
+/// Forward: prefix window P = 1…S holds steps 0…P−1 (P·L rows per sequence); its inputs are known
+/// once window P − 1 has run, and it computes those steps exactly (no row sees a later step).
+/// Backward: pass k runs through window S − k, carrying the gradient of the outputs of steps ≤ S−1−k
+/// (first the losses', then what step s's inputs send back to step s − 1's outputs).
 public final class Eagle3Objective: HeadObjective {
     public let network: Network<Float>
     public let weights: Eagle3Weights
     public let steps: Int
     public var stepDecay: Float = 0.8
     private let buffer = ScratchBuffers()
-    private var saved: [String: BlockActivations<Float>] = [:]
-    private var masks: [String: [Bool]] = [:]
+    /// Per prefix window P (index P − 1): saved activations, keyed by batch × length.
+    private var saved: [String: [BlockActivations<Float>]] = [:]
+    private var masks: [Int: [Bool]] = [:]
     private var scratches: [String: BlockScratch<Float>] = [:]
-
-    private func windowScratch(batch: Int, window: Int) -> BlockScratch<Float> {
-        let key = "\(batch)x\(window)"
-        if let s = scratches[key] { return s }
-        let s = BlockScratch<Float>(config: network.config, batch: batch, length: window)
-        scratches[key] = s
-        return s
-    }
     public private(set) var lastAccuracy: [Double] = []
     public var extraHeadCount: Int { steps }
 
@@ -255,16 +252,16 @@ public final class Eagle3Objective: HeadObjective {
         return result
     }
 
-    /// The drafter's outputs a (B·S·L rows, d) of the unrolled window after `run`; row b·S·L + s·L + j.
-    public var unrolledOutputs: UnsafePointer<Float> { UnsafePointer(buffer("a", 1)) }
+    /// The drafter's outputs a of the whole unrolled window after a step or evaluation:
+    /// row b·S·L + s·L + j is sequence b's element j at step s.
+    public var unrolledOutputs: UnsafePointer<Float> { UnsafePointer(buffer("a\(steps)", 1)) }
 
-    /// Unrolls the drafter over the trunk's windows (`state` after a trunk forward): fills the
-    /// outputs a (see `unrolledOutputs`) and leaves the last forward's activations for the backward.
-    func unroll(targets: [Int32], state: TrainingState<Float>, train: Bool) -> (rows: Int, features: UnsafeMutablePointer<Float>,
-                                                                                 tokens: [Int32], acts: BlockActivations<Float>,
-                                                                                 positions: [Int32], visible: [Bool]) {
+    /// Names of prefix window P's buffers.
+    private func name(_ what: String, _ prefix: Int) -> String { "\(what)\(prefix)" }
+
+    /// Runs prefix windows 1…S over the trunk's windows (`state` after a trunk forward).
+    private func unroll(targets: [Int32], state: TrainingState<Float>, train: Bool) {
         let config = network.config, d = config.width, length = state.length, batch = state.batch
-        let window = steps * length, rows = batch * window
         // Step-0 features g_j = W_fc [l_j ; m_j ; h_j] for every trunk row.
         let cat3 = buffer("cat3", state.rows * 3 * d), g0 = buffer("g0", state.rows * d)
         for (i, l) in weights.streams.enumerated() {
@@ -272,62 +269,71 @@ public final class Eagle3Objective: HeadObjective {
             for r in 0..<state.rows { (cat3 + r * 3 * d + i * d).update(from: stream + r * d, count: d) }
         }
         Layers.matmulForward(out: g0, inp: cat3, weight: weights.parameters.pointer(weights.fuse), n: state.rows, c: 3 * d, oc: d)
-        let key = "\(batch)x\(window)"
-        let acts = saved[key] ?? BlockActivations<Float>(config: config, batch: batch, length: window)
+        let key = "\(batch)x\(length)"
+        let acts = saved[key] ?? (1...steps).map { BlockActivations<Float>(config: config, batch: batch, length: $0 * length) }
         saved[key] = acts
-        let visible = masks["\(length)"] ?? TrainingTimeTest.mask(length: length, steps: steps)
-        masks["\(length)"] = visible
-        var tokens = [Int32](repeating: 0, count: rows)
-        var positions = [Int32](repeating: 0, count: rows)
-        let features = buffer("g", rows * d), a = buffer("a", rows * d)
-        features.update(repeating: 0, count: rows * d)
-        let scratch = windowScratch(batch: batch, window: window)
-        for b in 0..<batch {
-            for s in 0..<steps {
-                for j in 0..<length {
-                    let row = b * window + s * length + j
-                    positions[row] = Int32(j + s)
-                    // Element j at step s reads x_{j+1+s} (targets[j + s]); rows past the window are padding.
-                    tokens[row] = j + s < length ? targets[b * length + j + s] : 0
-                }
-            }
-        }
-        for s in 0..<steps {
-            // Step s's feature rows: the fused target features (s = 0) or the previous step's outputs.
+        let scratch = windowScratch(batch: batch, window: steps * length)
+        for prefix in 1...steps {
+            let window = prefix * length, rows = batch * window
+            let visible = mask(length: length, prefix: prefix)
+            var tokens = [Int32](repeating: 0, count: rows), positions = [Int32](repeating: 0, count: rows)
+            let features = buffer(name("g", prefix), rows * d), a = buffer(name("a", prefix), rows * d)
             for b in 0..<batch {
-                for j in 0..<length {
-                    let row = b * window + s * length + j
-                    let source = s == 0 ? UnsafePointer(g0 + (b * length + j) * d) : UnsafePointer(a + (row - length) * d)
-                    (features + row * d).update(from: source, count: d)
+                for s in 0..<prefix {
+                    for j in 0..<length {
+                        let row = b * window + s * length + j
+                        positions[row] = Int32(j + s)
+                        // Element j at step s reads x_{j+1+s} (targets[j + s]); rows past the window are padding.
+                        tokens[row] = j + s < length ? targets[b * length + j + s] : 0
+                        // The fused target feature (step 0) or step s − 1's output, exact in window s.
+                        let source = s == 0 ? UnsafePointer(g0 + (b * length + j) * d)
+                                            : UnsafePointer(buffer(name("a", s), 1) + (b * s * length + (s - 1) * length + j) * d)
+                        (features + row * d).update(from: source, count: d)
+                    }
                 }
             }
-            // Rows of later steps do not influence earlier ones (the mask is causal in step order), so
-            // each pass computes steps 0…s exactly; the last pass's activations are the whole graph.
             let u = weights.input(tokens: tokens, features: features, embedding: network.embeddingWeights, rows: rows,
-                                  scratch: buffer)
+                                  scratch: buffer, prefix: name("in", prefix))
             positions.withUnsafeBufferPointer { pos in
                 visible.withUnsafeBufferPointer { vis in
-                    Block.forward(weights.blockWeights(frozen: !train), config: config, input: u, output: a, saved: acts,
-                                  positions: pos.baseAddress!, batch: batch, length: window, scratch: scratch,
-                                  visible: vis.baseAddress!)
+                    Block.forward(weights.blockWeights(frozen: !train), config: config, input: u, output: a,
+                                  saved: acts[prefix - 1], positions: pos.baseAddress!, batch: batch, length: window,
+                                  scratch: scratch, visible: vis.baseAddress!)
                 }
             }
+            buffer(name("positions", prefix), rows).withMemoryRebound(to: Int32.self, capacity: rows) { p in
+                for r in 0..<rows { p[r] = positions[r] }
+            }
         }
-        return (rows, features, tokens, acts, positions, visible)
+    }
+
+    private func mask(length: Int, prefix: Int) -> [Bool] {
+        if let m = masks[length * 64 + prefix] { return m }
+        let m = TrainingTimeTest.mask(length: length, steps: prefix)
+        masks[length * 64 + prefix] = m
+        return m
+    }
+
+    private func windowScratch(batch: Int, window: Int) -> BlockScratch<Float> {
+        let key = "\(batch)x\(window)"
+        if let s = scratches[key] { return s }
+        let s = BlockScratch<Float>(config: network.config, batch: batch, length: window)
+        scratches[key] = s
+        return s
     }
 
     private func run(inputs: [Int32], targets: [Int32], state: TrainingState<Float>, train: Bool) -> [String: Double] {
         let config = network.config
         let n = state.rows, d = config.width, v = config.vocab, length = state.length, batch = state.batch
-        let window = steps * length
+        let window = steps * length, rows = batch * window
         network.forwardTrunk(tokens: inputs, state: state)
         let targetLoss = network.languageModelLoss(targets: targets, state: state, weight: 0)
         // The target's distribution at every row: row j + 1 + s is the label of element j at step s.
         let p = buffer("p", n * v)
         Layers.matmulForward(out: p, inp: state.features, weight: network.outputWeights, n: n, c: d, oc: v)
         EagleObjective.softmaxRows(p, rows: n, vocab: v)
-        let (rows, features, _, acts, positions, _) = unroll(targets: targets, state: state, train: train)
-        let a = buffer("a", rows * d), normed = buffer("normed", rows * d), rstd = buffer("rstd", rows)
+        unroll(targets: targets, state: state, train: train)
+        let a = buffer(name("a", steps), rows * d), normed = buffer("normed", rows * d), rstd = buffer("rstd", rows)
         Layers.rmsnormForward(out: normed, rstd: rstd, inp: a, weight: weights.parameters.pointer(weights.finalNorm),
                               n: rows, c: d, epsilon: Float(config.normEpsilon))
         let q = buffer("q", rows * v)
@@ -358,51 +364,51 @@ public final class Eagle3Objective: HeadObjective {
         for s in 0..<steps { loss[s] /= Double(max(validPerStep[s], 1)) }
         lastAccuracy = (0..<steps).map { Double(agree[$0]) / Double(max(validPerStep[$0], 1)) }
         let total = (0..<steps).reduce(0.0) { $0 + pow(Double(stepDecay), Double($1)) * loss[$1] }
-        if train {
-            backward(dlogits: q, rows: rows, features: features, normed: normed, rstd: rstd, acts: acts,
-                     positions: positions, batch: batch, length: length, trunkRows: n)
-        }
+        if train { backward(dlogits: q, normed: normed, rstd: rstd, batch: batch, length: length, trunkRows: n) }
         var result: [String: Double] = ["loss": total, "target_loss": Double(targetLoss)]
         for s in 0..<steps { result["step\(s)_top1"] = lastAccuracy[s]; result["step\(s)_ce"] = loss[s] }
         return result
     }
 
-    private func backward(dlogits: UnsafePointer<Float>, rows: Int, features: UnsafePointer<Float>,
-                          normed: UnsafePointer<Float>, rstd: UnsafePointer<Float>, acts: BlockActivations<Float>,
-                          positions: [Int32], batch: Int, length: Int, trunkRows: Int) {
-        let config = network.config, d = config.width, v = config.vocab, window = steps * length
+    private func backward(dlogits: UnsafePointer<Float>, normed: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                          batch: Int, length: Int, trunkRows: Int) {
+        let config = network.config, d = config.width, v = config.vocab, rows = batch * steps * length
+        let acts = saved["\(batch)x\(length)"]!
         let dnormed = buffer("dnormed", rows * d), seed = buffer("seed", rows * d), dg = buffer("dg", rows * d)
+        let next = buffer("seed.next", rows * d)
         dnormed.update(repeating: 0, count: rows * d)
         Layers.matmulBackward(dinp: dnormed, dweight: nil, dout: dlogits, inp: normed, weight: network.outputWeights,
                               n: rows, c: d, oc: v)
         seed.update(repeating: 0, count: rows * d)
         Layers.rmsnormBackward(dinp: seed, dweight: weights.parameters.gradient(weights.finalNorm), dout: dnormed,
-                               inp: buffer("a", rows * d), weight: weights.parameters.pointer(weights.finalNorm), rstd: rstd,
-                               n: rows, c: d)
-        let scratch = windowScratch(batch: batch, window: window)
+                               inp: buffer(name("a", steps), rows * d), weight: weights.parameters.pointer(weights.finalNorm),
+                               rstd: rstd, n: rows, c: d)
+        let scratch = windowScratch(batch: batch, window: steps * length)
         let dg0 = buffer("dg0", trunkRows * d)
         dg0.update(repeating: 0, count: trunkRows * d)
-        // Pass k carries the gradient of the outputs of steps ≤ S − k back through the block, into the
-        // inputs, and from step s's feature rows onto step s − 1's outputs: the seed of pass k + 1.
-        for _ in 0..<steps {
-            positions.withUnsafeBufferPointer { pos in
-                Block.backward(weights.blockWeights(frozen: false), config: config, input: buffer("eagle3.u", rows * d),
-                               saved: acts, gradient: seed, positions: pos.baseAddress!, batch: batch, length: window,
-                               scratch: scratch)
-            }
-            weights.inputBackward(du: seed, features: features, rows: rows, scratch: buffer, dFeatures: dg)
-            seed.update(repeating: 0, count: rows * d)
+        for prefix in stride(from: steps, through: 1, by: -1) {
+            let window = prefix * length, n = batch * window
+            let positions = UnsafeRawPointer(buffer(name("positions", prefix), n)).assumingMemoryBound(to: Int32.self)
+            Block.backward(weights.blockWeights(frozen: false), config: config,
+                           input: buffer(name("in", prefix) + ".u", n * d), saved: acts[prefix - 1], gradient: seed,
+                           positions: positions, batch: batch, length: window, scratch: scratch)
+            weights.inputBackward(du: seed, features: buffer(name("g", prefix), n * d), rows: n, scratch: buffer,
+                                  dFeatures: dg, prefix: name("in", prefix))
+            // Step 0's feature gradient goes to W_fc; step s's to step s − 1's output: the next pass's seed
+            // in window prefix − 1.
+            let smaller = (prefix - 1) * length
             for b in 0..<batch {
                 for j in 0..<length {
                     Layers.accumulate(dg0 + (b * length + j) * d, dg + (b * window + j) * d, count: d)
                 }
-                for s in 1..<steps {
+                for s in 1..<prefix {
                     for j in 0..<length {
-                        let row = b * window + s * length + j
-                        (seed + (row - length) * d).update(from: dg + row * d, count: d)
+                        (next + (b * smaller + (s - 1) * length + j) * d).update(from: dg + (b * window + s * length + j) * d,
+                                                                                 count: d)
                     }
                 }
             }
+            seed.update(from: next, count: batch * smaller * d)
         }
         Layers.matmulBackward(dinp: nil, dweight: weights.parameters.gradient(weights.fuse), dout: dg0,
                               inp: buffer("cat3", trunkRows * 3 * d), weight: weights.parameters.pointer(weights.fuse),

@@ -6,8 +6,9 @@ import Foundation
 import LinAlg
 import Transformer
 
-/// The tree of the tree methods: EAGLE-1's static shape (`shape`: eagle25, eagle10 or chain, the
-/// latter of --draft-length drafts) and EAGLE-2's dynamic tree (top-K, depth, size).
+/// The tree of the tree methods: a static shape (`shape`: eagle25, eagle10 or chain, the latter of
+/// --draft-length drafts) or the dynamic tree (`shape` dynamic: top-K, depth, size). eagle1 drafts
+/// static shapes, eagle2 the dynamic tree, eagle3 either.
 public struct TreeSpec: Sendable, Codable, Equatable {
     public var shape: String
     public var topK: Int
@@ -18,7 +19,7 @@ public struct TreeSpec: Sendable, Codable, Equatable {
         self.shape = shape; self.topK = topK; self.depth = depth; self.size = size
     }
 
-    public static let shapes = ["eagle25", "eagle10", "chain"]
+    public static let shapes = ["eagle25", "eagle10", "chain", "dynamic"]
 
     enum CodingKeys: String, CodingKey { case shape, topK, depth, size }
 
@@ -38,6 +39,7 @@ public struct TreeSpec: Sendable, Codable, Equatable {
         case "eagle25": return .fixed(EagleTree.eagle25)
         case "eagle10": return .fixed(EagleTree.eagle10)
         case "chain": return .fixed(EagleTree.chain(draftLength))
+        case "dynamic": throw ModelError("--tree dynamic is EAGLE-2's tree: use --method eagle2 (or eagle3)")
         default: throw ModelError("unknown --tree '\(shape)'; available: \(Self.shapes.joined(separator: ", "))")
         }
     }
@@ -47,6 +49,15 @@ public struct TreeSpec: Sendable, Codable, Equatable {
             throw ModelError("--tree-topk and --tree-size must be >= 1 and --tree-depth >= 0 (got \(topK), \(size), \(depth))")
         }
         return .dynamic(topK: topK, depth: depth, size: size)
+    }
+
+    /// The tree `method` drafts: eagle1 a static shape, eagle2 the dynamic tree, eagle3 the shape asked for.
+    func tree(for method: String, draftLength: Int) throws -> EagleTree {
+        switch method {
+        case "eagle2": return try dynamicTree()
+        case "eagle3": return shape == "dynamic" ? try dynamicTree() : try fixedTree(draftLength: draftLength)
+        default: return try fixedTree(draftLength: draftLength)
+        }
     }
 }
 
@@ -130,7 +141,7 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2",
+    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3",
                                  "medusa1", "medusa2", "lookahead", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
@@ -262,7 +273,12 @@ public final class DecodeSession {
             case "eagle1", "eagle2":
                 let directory = try drafterDirectory("a drafter from 'speclab train-drafter --kind eagle'")
                 let weights = try EagleWeights.load(from: directory, target: config)
-                let shape = method == "eagle1" ? try tree.fixedTree(draftLength: draftLength) : try tree.dynamicTree()
+                let shape = try tree.tree(for: method, draftLength: draftLength)
+                return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
+            case "eagle3":
+                let directory = try drafterDirectory("a drafter from 'speclab train-drafter --kind eagle3'")
+                let weights = try Eagle3Weights.load(from: directory, target: config)
+                let shape = try tree.tree(for: method, draftLength: draftLength)
                 return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
             case "lookahead":
                 // Window W = the draft length; N = 3 and G = W, the CPU settings Fu et al. suggest.
@@ -308,8 +324,8 @@ public final class DecodeSession {
         let verifyTokens: Int
         switch method {
         case "ntp": verifyTokens = 1
-        case "eagle1": verifyTokens = (try tree.fixedTree(draftLength: draftLength)).nodes + 1
-        case "eagle2", "medusa1", "medusa2": verifyTokens = tree.size + 1
+        case "eagle1", "eagle2", "eagle3": verifyTokens = (try tree.tree(for: method, draftLength: draftLength)).nodes + 1
+        case "medusa1", "medusa2": verifyTokens = tree.size + 1
         case "lookahead": verifyTokens = draftLength + 2 * draftLength + 1
         default: verifyTokens = draftLength + 1
         }

@@ -31,7 +31,7 @@ public struct DrafterTrainingRequest: Sendable {
 }
 
 public enum DrafterTraining {
-    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "medusa"]
+    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "eagle3", "medusa"]
     public static let trunks = ["frozen", "joint", "scratch"]
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
@@ -45,6 +45,8 @@ public enum DrafterTraining {
             return try multiToken(request)
         case "eagle":
             return try eagle(request)
+        case "eagle3":
+            return try eagle3(request)
         case "medusa":
             return try medusa(request)
         default:
@@ -201,6 +203,33 @@ public enum DrafterTraining {
             "validation top-1 agreement with the target's next-next token (depth 1, true features), before → after training:",
             String(format: "  head 2: %.3f → %.3f", before[0], after[0]),
             "drafter: \(request.output.path)/\(EagleWeights.fileName); decode with --method eagle1 (static tree) or eagle2 (dynamic)",
+        ]
+    }
+
+    /// An EAGLE-3 drafter on the frozen target, trained with `heads` training-time-test steps.
+    static func eagle3(_ request: DrafterTrainingRequest) throws -> [String] {
+        guard (1...8).contains(request.heads) else { throw ModelError("--heads (training-time-test steps S) must be 1…8, got \(request.heads)") }
+        OpenBLAS.setThreads(request.threads)
+        let network = try Checkpoint.load(from: request.target)
+        let config = network.config
+        guard config.layers >= 2 else { throw ModelError("EAGLE-3 fuses three residual streams: the target needs at least 2 layers") }
+        try request.settings.validate(contextLength: config.contextLength)
+        let corpus = try Corpus.load(request.corpus)
+        let weights = Eagle3Weights(config: config)
+        weights.initialize(copying: network, seed: request.settings.seed)
+        let objective = Eagle3Objective(network: network, weights: weights, steps: request.heads)
+        let (before, after, report) = try trainReportingAccuracy(objective, label: "train EAGLE-3 drafter", config: config,
+                                                                 corpus: corpus, settings: request.settings)
+        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
+                        "seed": String(request.settings.seed), "ttt_steps": String(request.heads),
+                        "streams": weights.streams.map(String.init).joined(separator: ",")]
+        for (s, accuracy) in after.enumerated() { metadata["step\(s)_top1"] = String(format: "%.4f", accuracy) }
+        try weights.save(to: request.output, metadata: metadata)
+        return [
+            "EAGLE-3 drafter on \(config.name) (frozen; fused residual streams \(weights.streams.map(String.init).joined(separator: "/")); training-time test S = \(request.heads)), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s",
+            "validation top-1 agreement with the target at each unrolled step (step s drafts depth s + 1 from its own features), before → after training:",
+        ] + before.indices.map { String(format: "  step %d: %.3f → %.3f", $0, before[$0], after[$0]) } + [
+            "drafter: \(request.output.path)/\(Eagle3Weights.fileName); decode with --method eagle3 (--tree dynamic by default, or a static shape)",
         ]
     }
 

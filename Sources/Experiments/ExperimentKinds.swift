@@ -336,9 +336,11 @@ public enum ExperimentKinds {
                 var last: DecodeStats? = nil
                 var lastPoint: (gamma: Int, tree: TreeSpec, acceptance: AcceptanceRule)? = nil
                 for gamma in methodLengths {
-                    // eagle2 and Medusa: the axis is the tree size; eagle1: a chain of γ or a static shape.
+                    // Dynamic trees and Medusa: the axis is the tree size; static trees: a chain of γ or a fixed shape.
                     var tree = method.tree ?? TreeSpec(shape: "chain")
-                    if method.method == "eagle2" || method.method.hasPrefix("medusa") { tree.size = gamma }
+                    if method.method == "eagle2" || method.method.hasPrefix("medusa") || (method.method == "eagle3" && tree.shape == "dynamic") {
+                        tree.size = gamma
+                    }
                     let acceptance: AcceptanceRule = method.typical == true ? .typical(epsilon: 0.09, delta: 0.3) : .lossless
                     let report = try session.measure(method: method.method, drafter: drafter, draftLength: gamma,
                                                      settings: settings, seed: d.seed ?? 1, baseline: true, tree: tree,

@@ -8,7 +8,7 @@ import Foundation
 public enum Layers {
     // MARK: embedding
 
-    /// out (N, C) = table[tokens[n]] — table (V, C).
+    /// out (N, C) = table[tokens[n]] — table (V, C). (Not pre-specialised: a copy per row.)
     public static func embeddingForward<T: Real>(out: UnsafeMutablePointer<T>, tokens: UnsafePointer<Int32>,
                                                  table: UnsafePointer<T>, n: Int, c: Int) {
         for row in 0..<n {
@@ -17,6 +17,7 @@ public enum Layers {
     }
 
     /// dtable[tokens[n]] += dout[n] — dout (N, C), dtable (V, C).
+    @_specialize(exported: true, where T == Float)
     public static func embeddingBackward<T: Real>(dtable: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                                   tokens: UnsafePointer<Int32>, n: Int, c: Int) {
         for row in 0..<n {
@@ -37,6 +38,7 @@ public enum Layers {
 
     /// dinp (N, C) += dout (N, OC) · weight (OC, C); dweight (OC, C) += doutᵀ · inp (N, C).
     /// Either gradient may be skipped (nil): a frozen weight needs no dweight.
+    @_specialize(exported: true, where T == Float)
     public static func matmulBackward<T: Real>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>?,
                                                dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
                                                n: Int, c: Int, oc: Int) {
@@ -53,6 +55,7 @@ public enum Layers {
     // MARK: RMSNorm (Zhang & Sennrich 2019)
 
     /// out = inp · rstd · weight, rstd = 1 / sqrt(mean(inp²) + ε) — inp, out (N, C), weight (C), rstd (N).
+    @_specialize(exported: true, where T == Float)
     public static func rmsnormForward<T: Real>(out: UnsafeMutablePointer<T>, rstd: UnsafeMutablePointer<T>,
                                                inp: UnsafePointer<T>, weight: UnsafePointer<T>, n: Int, c: Int,
                                                epsilon: T) {
@@ -67,6 +70,7 @@ public enum Layers {
     }
 
     /// With x̂ = x·rstd: dweight += Σ dout·x̂; dx += rstd · (g − x̂ · mean(g·x̂)), g = dout·weight.
+    @_specialize(exported: true, where T == Float)
     public static func rmsnormBackward<T: Real>(dinp: UnsafeMutablePointer<T>, dweight: UnsafeMutablePointer<T>,
                                                 dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
                                                 rstd: UnsafePointer<T>, n: Int, c: Int) {
@@ -90,6 +94,7 @@ public enum Layers {
 
     /// Rotates each head of x (N, heads, hd) in place by angle position · θ^(−2i/hd).
     /// `direction` −1 applies the inverse rotation (the backward of a rotation is its transpose).
+    @_specialize(exported: true, where T == Float)
     public static func rope<T: Real>(_ x: UnsafeMutablePointer<T>, positions: UnsafePointer<Int32>, n: Int, heads: Int,
                                      headDim: Int, theta: Double, direction: T = 1) {
         let half = headDim / 2
@@ -116,6 +121,7 @@ public enum Layers {
     /// row-major, the same for every sequence) narrows the causal mask further: row t sees
     /// key s ≤ t only where visible[t · length + s] (EAGLE-3's training-time test, §12).
     /// The backward needs no mask: hidden keys have probability 0.
+    @_specialize(exported: true, where T == Float)
     public static func attentionForward<T: Real>(out: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>,
                                                  q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
                                                  batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int,
@@ -165,6 +171,7 @@ public enum Layers {
     }
 
     /// Backward of `attentionForward`; dq, dk, dv accumulate. `scratch` holds length² values.
+    @_specialize(exported: true, where T == Float)
     public static func attentionBackward<T: Real>(dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>,
                                                   dv: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                                   probs: UnsafePointer<T>, q: UnsafePointer<T>, k: UnsafePointer<T>,
@@ -206,6 +213,7 @@ public enum Layers {
     // MARK: SwiGLU (Shazeer 2020)
 
     /// h = SiLU(gate) · up, elementwise over `count` values.
+    @_specialize(exported: true, where T == Float)
     public static func swigluForward<T: Real>(out: UnsafeMutablePointer<T>, gate: UnsafePointer<T>,
                                               up: UnsafePointer<T>, count: Int) {
         for i in 0..<count {
@@ -215,6 +223,7 @@ public enum Layers {
     }
 
     /// dgate += dh · up · σ(g)(1 + g(1 − σ(g))); dup += dh · SiLU(g).
+    @_specialize(exported: true, where T == Float)
     public static func swigluBackward<T: Real>(dgate: UnsafeMutablePointer<T>, dup: UnsafeMutablePointer<T>,
                                                dout: UnsafePointer<T>, gate: UnsafePointer<T>, up: UnsafePointer<T>,
                                                count: Int) {
@@ -229,6 +238,7 @@ public enum Layers {
     // MARK: softmax cross-entropy
 
     /// probs (N, V) = softmax(logits); losses[n] = −log probs[n, target[n]].
+    @_specialize(exported: true, where T == Float)
     public static func crossEntropyForward<T: Real>(losses: UnsafeMutablePointer<T>, probs: UnsafeMutablePointer<T>,
                                                     logits: UnsafePointer<T>, targets: UnsafePointer<Int32>,
                                                     n: Int, v: Int) {
@@ -245,6 +255,7 @@ public enum Layers {
     }
 
     /// dlogits (N, V) = (probs − onehot(target)) · scale (scale = 1 / number of rows averaged).
+    @_specialize(exported: true, where T == Float)
     public static func crossEntropyBackward<T: Real>(dlogits: UnsafeMutablePointer<T>, probs: UnsafePointer<T>,
                                                      targets: UnsafePointer<Int32>, n: Int, v: Int, scale: T) {
         for row in 0..<n {
@@ -256,12 +267,12 @@ public enum Layers {
 
     // MARK: residual
 
-    @inline(__always)
+    @_specialize(exported: true, where T == Float)
     public static func add<T: Real>(_ out: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, count: Int) {
         for i in 0..<count { out[i] = a[i] + b[i] }
     }
 
-    @inline(__always)
+    @_specialize(exported: true, where T == Float)
     public static func accumulate<T: Real>(_ target: UnsafeMutablePointer<T>, _ source: UnsafePointer<T>, count: Int) {
         for i in 0..<count { target[i] += source[i] }
     }

@@ -85,9 +85,9 @@ struct Decode: ParsableCommand {
     @Option(help: "Target checkpoint directory.") var model: String
     @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, medusa1, medusa2, lookahead (Jacobi window of --draft-length + 3-gram pool), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
     @Option(name: .customLong("oracle-alpha"), help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
-    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; medusa1, medusa2: Medusa heads).") var drafter: String?
-    @Option(help: "eagle1's static tree: eagle25, eagle10 or chain (of --draft-length drafts).") var tree = "eagle25"
-    @Option(name: .customLong("tree-topk"), help: "eagle2: children per expanded node and nodes expanded per level (K).") var treeTopK = 3
+    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; eagle3: an EAGLE-3 drafter; medusa1, medusa2: Medusa heads).") var drafter: String?
+    @Option(help: "eagle1, eagle3: eagle25, eagle10, chain (of --draft-length drafts) or, eagle3 only, dynamic (EAGLE-2's tree). Default: eagle25 for eagle1, dynamic for eagle3.") var tree: String?
+    @Option(name: .customLong("tree-topk"), help: "eagle2 (and eagle3 --tree dynamic): children per expanded node and nodes expanded per level (K).") var treeTopK = 3
     @Option(name: .customLong("tree-depth"), help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
     @Option(name: .customLong("tree-size"), help: "eagle2: drafted nodes kept for verification (M); medusa: nodes of the sparse tree.") var treeSize = 16
     @Option(help: "Sequences decoded together, verified in one target forward (the prompts go in groups of this size).") var batch = 1
@@ -115,7 +115,7 @@ struct Decode: ParsableCommand {
             draftLength: draftLength, prompts: prompts, corpus: corpus, samples: samples, promptLength: promptLength,
             maxTokens: maxTokens, settings: SamplingSettings(temperature: temperature, topK: topK, topP: topP), seed: seed,
             baseline: baseline, threads: threads, confidenceThreshold: draftThreshold,
-            tree: TreeSpec(shape: tree, topK: treeTopK, depth: treeDepth, size: treeSize),
+            tree: TreeSpec(shape: tree ?? (method == "eagle3" ? "dynamic" : "eagle25"), topK: treeTopK, depth: treeDepth, size: treeSize),
             acceptance: typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless, batch: batch)
         request.oracleAlpha = oracleAlpha
         let report = try DecodeRun.run(request)
@@ -137,8 +137,8 @@ struct TrainDrafter: ParsableCommand {
         abstract: "Train a drafter for a trained target: blockwise heads, parallel MTP heads, sequential MTP modules, an EAGLE drafter, or a separate draft model.")
 
     @Option(help: "Target checkpoint directory.") var target: String
-    @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential, eagle or medusa.") var kind: String
-    @Option(help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential).") var heads = 3
+    @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential, eagle (EAGLE-1/2), eagle3 or medusa.") var kind: String
+    @Option(help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential), Medusa heads (medusa), training-time-test steps S (eagle3).") var heads = 3
     @Option(help: "frozen (heads on the trained target), joint (the target fine-tuned with the heads: MTP kinds, Medusa-2) or scratch (a fresh trunk of the target's shape trained with the heads: MTP kinds).") var trunk = "frozen"
     @Option(help: "Draft-model preset (draft-model).") var preset = "draft"
     @Option(help: "gsl, prose or a path (use the target's corpus).") var corpus = "gsl"
