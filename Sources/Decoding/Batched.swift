@@ -60,8 +60,7 @@ public enum BatchedSpeculation {
                 drafters[b].propose(root: pending[b], context: contexts[b], settings: settings, rng: draftRNG[b])
             }
             model.forward(zip(active, proposals).map { b, proposal in
-                SequenceStep(tokens: proposal.tree.tokens, positions: proposal.tree.positions(cacheLength: caches[b].length),
-                             mask: proposal.tree.mask, cache: caches[b])
+                proposal.tree.verifyStep(side: proposal.sideRows, cache: caches[b])
             }, residualLayers: layers)
             stats.targetForwards += 1
             var row = 0
@@ -82,7 +81,7 @@ public enum BatchedSpeculation {
                 pending[b] = result.extra
                 drafters[b].update(accepted: accepted, extra: result.extra)
                 drafters[b].targetForwardDone(keptRows: path.map { row + $0 })
-                row += proposal.tree.count
+                row += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -20,10 +20,40 @@ public protocol TargetModel: AnyObject {
     var committedLength: Int { get }
     /// Keep the residual streams after these blocks in every later forward (drafters that read them).
     func keepResidualStreams(_ layers: Set<Int>)
+    /// A verify forward that also runs `side` rows (after the tree's, never committed): mask
+    /// blocks of masked-input MTP (§8). The distributions cover the tree's nodes only.
+    func verify(_ tree: TokenTree, side: SideRows, settings: SamplingSettings) -> NodeDistributions
 }
 
 extension TargetModel {
     public func keepResidualStreams(_ layers: Set<Int>) {}
+    public func verify(_ tree: TokenTree, side: SideRows, settings: SamplingSettings) -> NodeDistributions {
+        preconditionFailure("this target cannot run side rows")
+    }
+}
+
+/// Rows a drafter asks the target to run beside the tree in the verify forward; parents index
+/// the tree's nodes (0..<tree.count) and then earlier side rows (tree.count + i).
+public struct SideRows: Sendable {
+    public var tokens: [Int32]
+    public var parents: [Int]
+
+    public init(tokens: [Int32], parents: [Int]) {
+        precondition(tokens.count == parents.count, "one parent per side row")
+        self.tokens = tokens
+        self.parents = parents
+    }
+}
+
+extension TokenTree {
+    /// The verify forward's part for this tree and optional side rows: positions n + depth, ancestor mask.
+    public func verifyStep(side: SideRows?, cache: KVCache) -> SequenceStep {
+        guard let side else { return SequenceStep(tokens: tokens, positions: positions(cacheLength: cache.length), mask: mask, cache: cache) }
+        var all = depths
+        for parent in side.parents { all.append(all[parent] + 1) }
+        return SequenceStep(tokens: tokens + side.tokens, positions: all.map { Int32(cache.length + $0) },
+                            mask: .ancestors(parents: parents + side.parents), cache: cache)
+    }
 }
 
 /// A drafter's proposal for one round.
@@ -34,11 +64,14 @@ public struct DraftProposal {
     public var q: [[Double]]?
     /// Drafter forwards spent on this proposal.
     public var drafterForwards: Int
+    /// Rows the target runs beside the tree in its verify forward (masked-input MTP's mask blocks).
+    public var sideRows: SideRows?
 
-    public init(tree: TokenTree, q: [[Double]]? = nil, drafterForwards: Int = 0) {
+    public init(tree: TokenTree, q: [[Double]]? = nil, drafterForwards: Int = 0, sideRows: SideRows? = nil) {
         self.tree = tree
         self.q = q
         self.drafterForwards = drafterForwards
+        self.sideRows = sideRows
     }
 }
 
@@ -175,7 +208,8 @@ public enum SpeculativeDecoding {
             let proposal = drafter.propose(root: pending, context: context, settings: settings, rng: draftRNG)
             stats.drafterForwards += proposal.drafterForwards
             stats.draftingSeconds += lap()
-            let distributions = target.verify(proposal.tree, settings: settings)
+            let distributions = proposal.sideRows.map { target.verify(proposal.tree, side: $0, settings: settings) }
+                ?? target.verify(proposal.tree, settings: settings)
             stats.targetForwards += 1
             let result = Verification.verify(proposal, target: distributions, settings: settings, rng: verifyRNG,
                                              residual: residual, acceptance: acceptance)

@@ -63,6 +63,13 @@ public final class TransformerTarget: TargetModel {
         return view
     }
 
+    public func verify(_ tree: TokenTree, side: SideRows, settings: SamplingSettings) -> NodeDistributions {
+        model.forward([tree.verifyStep(side: side, cache: cache)], residualLayers: residualLayers)
+        view.reset(settings: settings)
+        view.offset = 0
+        return view
+    }
+
     public func accept(path: [Int]) {
         if path == Array(0..<path.count) { cache.commit(path.count) } else { cache.compact(path: path) }
     }

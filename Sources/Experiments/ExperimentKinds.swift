@@ -247,6 +247,8 @@ public enum ExperimentKinds {
                                        "per_position_acceptance", "accepted_length_histogram", "lossless"])
         // One τ chart and one speedup chart per temperature (a dozen methods do not fit one key).
         var tauLines: [Double: [ChartSeries]] = [:], speedupLines: [Double: [ChartSeries]] = [:]
+        // Per temperature: each method's acceptance rate at each depth, at its longest draft.
+        var depthLines: [Double: [ChartSeries]] = [:]
         // Per method: the measured accepted-length distribution and the two models' predictions.
         var histogramCharts: [(title: String, depth: Int, series: [ChartSeries])] = []
         var files: [String] = []
@@ -309,7 +311,7 @@ public enum ExperimentKinds {
                         preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen"))
                     OpenBLAS.setThreads(1)
                     let kept = lines.filter {
-                        $0.hasPrefix("  head") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
+                        $0.hasPrefix("  head") || $0.hasPrefix("  step") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
                             || $0.hasPrefix("rank accuracies")
                     }
                     notes += ["\(method.title):"] + kept
@@ -386,6 +388,16 @@ public enum ExperimentKinds {
                 }
                 tauLines[temperature, default: []].append(ChartSeries(title: method.title, points: tauPoints))
                 speedupLines[temperature, default: []].append(ChartSeries(title: method.title, points: speedupPoints))
+                // EAGLE's per-depth acceptance: P(depth k accepted | depth k − 1 accepted), at the longest draft.
+                if let s = last, s.maxDraftDepth >= 2 {
+                    let reached = [s.rounds] + s.acceptedAtLeast
+                    let points = (1...s.maxDraftDepth).compactMap { k -> ChartPoint? in
+                        guard reached[k - 1] > 0 else { return nil }
+                        return ChartPoint(x: Double(k), y: Double(k < reached.count ? reached[k] : 0) / Double(reached[k - 1]))
+                    }
+                    depthLines[temperature, default: []].append(ChartSeries(title: "\(method.title) (\(lastPoint.map { String($0.gamma) } ?? ""))",
+                                                                            points: points, style: .linesPoints))
+                }
                 // Accepted-length distribution at the longest draft, measured vs the analytic engine's
                 // i.i.d. and per-position acceptance models fitted on the calibration prompts, at the first temperature.
                 if temperature == d.temperatures.first, let s = last, s.rounds > 0 {
@@ -438,6 +450,14 @@ public enum ExperimentKinds {
                                      referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .below, size: tall)
             files += try draw(tauChart, output: output, baseName: "tau-T\(t)", plot: plot)
             files += try draw(speedupChart, output: output, baseName: "speedup-T\(t)", plot: plot)
+            if let lines = depthLines[temperature], !lines.isEmpty {
+                let depthChart = Chart(title: "\(spec.chart.title): acceptance at each depth, T = \(t)",
+                                       subtitle: subtitle + "; each method at its longest draft (in brackets)",
+                                       xLabel: "draft depth k (tokens after the root)",
+                                       yLabel: "P(depth k accepted | depth k − 1 accepted)", series: lines,
+                                       yRange: AxisRange(lower: 0, upper: 1), keyPosition: .below, size: tall)
+                files += try draw(depthChart, output: output, baseName: "depth-acceptance-T\(t)", plot: plot)
+            }
         }
         for (index, entry) in histogramCharts.enumerated() {
             let chart = Chart(title: "\(spec.chart.title): accepted drafts per round, \(entry.title)",

@@ -56,10 +56,68 @@ public struct BlockWeights<T: Real> {
     @inline(__always) func g(_ offset: Int) -> UnsafeMutablePointer<T>? { gradients.map { $0 + offset } }
 }
 
+/// A gated low-rank adapter on a block's seven linear maps (ALGORITHMS.md §8):
+/// W x + g · (α/r) · B A x, with g ∈ {0, 1} per row. Offsets of A (r, in) and
+/// B (out, r) per map in the order wq, wk, wv, wo, w1, w3, w2.
+public struct BlockAdapter<T: Real> {
+    public var parameters: UnsafeMutablePointer<T>
+    public var gradients: UnsafeMutablePointer<T>?
+    public var a: [Int], b: [Int]
+    public var rank: Int
+    public var scale: T
+    /// Per row: 1 where the adapter acts (mask rows), 0 elsewhere.
+    public var gate: UnsafePointer<T>
+
+    public init(parameters: UnsafeMutablePointer<T>, gradients: UnsafeMutablePointer<T>?, a: [Int], b: [Int], rank: Int,
+                scale: T, gate: UnsafePointer<T>) {
+        self.parameters = parameters; self.gradients = gradients; self.a = a; self.b = b
+        self.rank = rank; self.scale = scale; self.gate = gate
+    }
+
+    /// out (n, oc) += g · scale · (inp · Aᵀ) · Bᵀ for map `i`; keeps the gated h = g · scale · inp · Aᵀ in `hidden` (n, r).
+    func forward(_ i: Int, out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, n: Int, c: Int, oc: Int,
+                 hidden h: UnsafeMutablePointer<T>) {
+        Layers.matmulForward(out: h, inp: inp, weight: parameters + a[i], n: n, c: c, oc: rank)
+        for row in 0..<n {
+            let g = gate[row] * scale
+            for j in 0..<rank { h[row * rank + j] *= g }
+        }
+        T.gemm(transposeA: false, transposeB: true, m: n, n: oc, k: rank, alpha: 1, a: h, lda: rank,
+               b: parameters + b[i], ldb: rank, beta: 1, c: out, ldc: oc)
+    }
+
+    /// Backward of `forward` for map `i`: dinp (n, c) += …; A's and B's gradients accumulate.
+    func backward(_ i: Int, dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, inp: UnsafePointer<T>, n: Int, c: Int,
+                  oc: Int, hidden h: UnsafePointer<T>, scratch dh: UnsafeMutablePointer<T>) {
+        dh.update(repeating: 0, count: n * rank)
+        Layers.matmulBackward(dinp: dh, dweight: gradients.map { $0 + b[i] }, dout: dout, inp: h, weight: parameters + b[i],
+                              n: n, c: rank, oc: oc)
+        for row in 0..<n {
+            let g = gate[row] * scale
+            for j in 0..<rank { dh[row * rank + j] *= g }
+        }
+        Layers.matmulBackward(dinp: dinp, dweight: gradients.map { $0 + a[i] }, dout: dh, inp: inp, weight: parameters + a[i],
+                              n: n, c: c, oc: rank)
+    }
+}
+
 /// Saved activations of one block over `batch` windows of `length` rows.
 public final class BlockActivations<T: Real>: @unchecked Sendable {
     let norm1, rstd1, q, k, v, probs, attention, mid, norm2, rstd2, gate, up, hidden: UnsafeMutablePointer<T>
     private let pool: [UnsafeMutablePointer<T>]
+    private let rows: Int
+    /// An adapter's gated hidden rows (7 maps × rows × rank) and a gradient scratch, allocated on first use.
+    private var adapterStorage: (rank: Int, hidden: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>)?
+
+    func adapterBuffers(rank: Int) -> (hidden: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
+        if let s = adapterStorage, s.rank == rank { return (s.hidden, s.scratch) }
+        if let s = adapterStorage { s.hidden.deallocate(); s.scratch.deallocate() }
+        let h = UnsafeMutablePointer<T>.allocate(capacity: 7 * rows * rank), d = UnsafeMutablePointer<T>.allocate(capacity: rows * rank)
+        h.initialize(repeating: 0, count: 7 * rows * rank)
+        d.initialize(repeating: 0, count: rows * rank)
+        adapterStorage = (rank, h, d)
+        return (h, d)
+    }
 
     public init(config: ModelConfig, batch: Int, length: Int) {
         let n = batch * length, d = config.width, kv = config.kvWidth, f = config.ffnHidden
@@ -75,9 +133,13 @@ public final class BlockActivations<T: Real>: @unchecked Sendable {
         mid = make(n * d); norm2 = make(n * d); rstd2 = make(n)
         gate = make(n * f); up = make(n * f); hidden = make(n * f)
         self.pool = pool
+        rows = n
     }
 
-    deinit { for pointer in pool { pointer.deallocate() } }
+    deinit {
+        for pointer in pool { pointer.deallocate() }
+        if let s = adapterStorage { s.hidden.deallocate(); s.scratch.deallocate() }
+    }
 }
 
 /// Scratch shared by every block's forward and backward over one window shape
@@ -108,25 +170,36 @@ public enum Block {
     public static func forward<T: Real>(_ w: BlockWeights<T>, config: ModelConfig, input x: UnsafePointer<T>,
                                         output: UnsafeMutablePointer<T>, saved s: BlockActivations<T>,
                                         positions: UnsafePointer<Int32>, batch: Int, length: Int,
-                                        scratch: BlockScratch<T>, visible: UnsafePointer<Bool>? = nil) {
+                                        scratch: BlockScratch<T>, visible: UnsafePointer<Bool>? = nil,
+                                        adapter: BlockAdapter<T>? = nil) {
         let n = batch * length, d = config.width, kv = config.kvWidth, f = config.ffnHidden
         let eps = T(config.normEpsilon), b = w.offsets
+        let adapterHidden = adapter.map { s.adapterBuffers(rank: $0.rank).hidden }
+        /// Adds map i's adapter term (before RoPE, so the backward mirrors it).
+        func adapt(_ i: Int, _ out: UnsafeMutablePointer<T>, _ inp: UnsafePointer<T>, _ c: Int, _ oc: Int) {
+            guard let adapter, let adapterHidden else { return }
+            adapter.forward(i, out: out, inp: inp, n: n, c: c, oc: oc, hidden: adapterHidden + i * n * adapter.rank)
+        }
         Layers.rmsnormForward(out: s.norm1, rstd: s.rstd1, inp: x, weight: w.p(b.attentionNorm), n: n, c: d, epsilon: eps)
         Layers.matmulForward(out: s.q, inp: s.norm1, weight: w.p(b.wq), n: n, c: d, oc: d)
         Layers.matmulForward(out: s.k, inp: s.norm1, weight: w.p(b.wk), n: n, c: d, oc: kv)
         Layers.matmulForward(out: s.v, inp: s.norm1, weight: w.p(b.wv), n: n, c: d, oc: kv)
+        adapt(0, s.q, s.norm1, d, d); adapt(1, s.k, s.norm1, d, kv); adapt(2, s.v, s.norm1, d, kv)
         Layers.rope(s.q, positions: positions, n: n, heads: config.heads, headDim: config.headDim, theta: config.ropeTheta)
         Layers.rope(s.k, positions: positions, n: n, heads: config.kvHeads, headDim: config.headDim, theta: config.ropeTheta)
         Layers.attentionForward(out: s.attention, probs: s.probs, q: s.q, k: s.k, v: s.v, batch: batch, length: length,
                                 heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim, visible: visible)
         let projected = scratch.buffers[0]
         Layers.matmulForward(out: projected, inp: s.attention, weight: w.p(b.wo), n: n, c: d, oc: d)
+        adapt(3, projected, s.attention, d, d)
         Layers.add(s.mid, x, projected, count: n * d)
         Layers.rmsnormForward(out: s.norm2, rstd: s.rstd2, inp: s.mid, weight: w.p(b.ffnNorm), n: n, c: d, epsilon: eps)
         Layers.matmulForward(out: s.gate, inp: s.norm2, weight: w.p(b.w1), n: n, c: d, oc: f)
         Layers.matmulForward(out: s.up, inp: s.norm2, weight: w.p(b.w3), n: n, c: d, oc: f)
+        adapt(4, s.gate, s.norm2, d, f); adapt(5, s.up, s.norm2, d, f)
         Layers.swigluForward(out: s.hidden, gate: s.gate, up: s.up, count: n * f)
         Layers.matmulForward(out: projected, inp: s.hidden, weight: w.p(b.w2), n: n, c: f, oc: d)
+        adapt(6, projected, s.hidden, f, d)
         Layers.add(output, s.mid, projected, count: n * d)
     }
 
@@ -136,8 +209,14 @@ public enum Block {
     public static func backward<T: Real>(_ w: BlockWeights<T>, config: ModelConfig, input x: UnsafePointer<T>,
                                          saved s: BlockActivations<T>, gradient dx: UnsafeMutablePointer<T>,
                                          positions: UnsafePointer<Int32>, batch: Int, length: Int,
-                                         scratch: BlockScratch<T>) {
+                                         scratch: BlockScratch<T>, adapter: BlockAdapter<T>? = nil) {
         let n = batch * length, d = config.width, kv = config.kvWidth, f = config.ffnHidden, b = w.offsets
+        let adapterBuffers = adapter.map { s.adapterBuffers(rank: $0.rank) }
+        func adapt(_ i: Int, _ dinp: UnsafeMutablePointer<T>, _ dout: UnsafePointer<T>, _ inp: UnsafePointer<T>, _ c: Int, _ oc: Int) {
+            guard let adapter, let adapterBuffers else { return }
+            adapter.backward(i, dinp: dinp, dout: dout, inp: inp, n: n, c: c, oc: oc,
+                             hidden: adapterBuffers.hidden + i * n * adapter.rank, scratch: adapterBuffers.scratch)
+        }
         let dA = scratch.buffers[0], dB = scratch.buffers[1]
         let dq = scratch.buffers[1], dk = scratch.buffers[3], dv = scratch.buffers[4]
         let dgate = scratch.buffers[6], dup = scratch.buffers[7]
@@ -147,6 +226,7 @@ public enum Block {
         let dh = dA
         dh.update(repeating: 0, count: n * f)
         Layers.matmulBackward(dinp: dh, dweight: w.g(b.w2), dout: dx, inp: s.hidden, weight: w.p(b.w2), n: n, c: f, oc: d)
+        adapt(6, dh, dx, s.hidden, f, d)
         dgate.update(repeating: 0, count: n * f)
         dup.update(repeating: 0, count: n * f)
         Layers.swigluBackward(dgate: dgate, dup: dup, dout: dh, gate: s.gate, up: s.up, count: n * f)
@@ -154,6 +234,7 @@ public enum Block {
         dnorm2.update(repeating: 0, count: n * d)
         Layers.matmulBackward(dinp: dnorm2, dweight: w.g(b.w1), dout: dgate, inp: s.norm2, weight: w.p(b.w1), n: n, c: d, oc: f)
         Layers.matmulBackward(dinp: dnorm2, dweight: w.g(b.w3), dout: dup, inp: s.norm2, weight: w.p(b.w3), n: n, c: d, oc: f)
+        adapt(4, dnorm2, dgate, s.norm2, d, f); adapt(5, dnorm2, dup, s.norm2, d, f)
         Layers.rmsnormBackward(dinp: dx, dweight: w.g(b.ffnNorm) ?? normSink!, dout: dnorm2, inp: s.mid,
                                weight: w.p(b.ffnNorm), rstd: s.rstd2, n: n, c: d)
         // mid = x + Wo · attention: dx carries on, dattention = dmid · Wo.
@@ -161,6 +242,7 @@ public enum Block {
         dattention.update(repeating: 0, count: n * d)
         Layers.matmulBackward(dinp: dattention, dweight: w.g(b.wo), dout: dx, inp: s.attention, weight: w.p(b.wo),
                               n: n, c: d, oc: d)
+        adapt(3, dattention, dx, s.attention, d, d)
         dq.update(repeating: 0, count: n * d)
         dk.update(repeating: 0, count: n * kv)
         dv.update(repeating: 0, count: n * kv)
@@ -176,6 +258,7 @@ public enum Block {
         Layers.matmulBackward(dinp: dnorm1, dweight: w.g(b.wq), dout: dq, inp: s.norm1, weight: w.p(b.wq), n: n, c: d, oc: d)
         Layers.matmulBackward(dinp: dnorm1, dweight: w.g(b.wk), dout: dk, inp: s.norm1, weight: w.p(b.wk), n: n, c: d, oc: kv)
         Layers.matmulBackward(dinp: dnorm1, dweight: w.g(b.wv), dout: dv, inp: s.norm1, weight: w.p(b.wv), n: n, c: d, oc: kv)
+        adapt(0, dnorm1, dq, s.norm1, d, d); adapt(1, dnorm1, dk, s.norm1, d, kv); adapt(2, dnorm1, dv, s.norm1, d, kv)
         Layers.rmsnormBackward(dinp: dx, dweight: w.g(b.attentionNorm) ?? normSink!, dout: dnorm1, inp: x,
                                weight: w.p(b.attentionNorm), rstd: s.rstd1, n: n, c: d)
     }

@@ -81,6 +81,13 @@ public final class InferenceModel: @unchecked Sendable {
 
     public init(network: Network<Float>) { self.network = network }
 
+    /// Mask tokens and their gated adapter (§8): rows whose token id is ≥ vocab are mask rows,
+    /// embedded from the adapter's mask table and run through the adapted maps; other rows are
+    /// computed exactly as without it.
+    public var adapter: GatedLoRA?
+    /// Rows of the current `forward` that are mask rows.
+    private var gatedRows: [Int] = []
+
     deinit {
         for p in buffers { p.deallocate() }
         for (_, p) in residualStreams { p.deallocate() }
@@ -120,19 +127,28 @@ public final class InferenceModel: @unchecked Sendable {
     public func forward(_ steps: [SequenceStep], residualLayers: Set<Int> = []) {
         let d = config.width
         let total = prepare(steps, residualLayers: residualLayers)
-        let net = network
+        let net = network, vocab = config.vocab
         var row = 0
+        gatedRows.removeAll(keepingCapacity: true)
         for step in steps {
-            step.tokens.withUnsafeBufferPointer { tok in
-                Layers.embeddingForward(out: x + row * d, tokens: tok.baseAddress!, table: net.p(net.embeddingOffset),
-                                        n: step.tokens.count, c: d)
+            for token in step.tokens {
+                if token < vocab {
+                    (x + row * d).update(from: net.p(net.embeddingOffset) + Int(token) * d, count: d)
+                } else {
+                    guard let adapter, Int(token) - vocab < adapter.masks else {
+                        preconditionFailure("token \(token) is a mask token but the model has no adapter with that many masks")
+                    }
+                    (x + row * d).update(from: adapter.maskRow(Int(token) - vocab), count: d)
+                    gatedRows.append(row)
+                }
+                row += 1
             }
-            row += step.tokens.count
         }
         if let stream = residualStreams[0], residualLayers.contains(0) { stream.update(from: x, count: total * d) }
         positionScratch.withUnsafeBufferPointer { pos in
             for l in 0..<config.layers {
-                blockForward(net.blockWeights(l), cacheLayer: l, steps: steps, rows: total, positions: pos.baseAddress!)
+                blockForward(net.blockWeights(l), cacheLayer: l, steps: steps, rows: total, positions: pos.baseAddress!,
+                             adapterLayer: gatedRows.isEmpty ? nil : l)
                 if residualLayers.contains(l + 1), let stream = residualStreams[l + 1] { stream.update(from: x, count: total * d) }
             }
         }
@@ -194,13 +210,34 @@ public final class InferenceModel: @unchecked Sendable {
 
     /// x ← block(x) for every row; the new K/V rows go to `cacheLayer` of each step's cache at n..<n+m.
     private func blockForward(_ w: BlockWeights<Float>, cacheLayer l: Int, steps: [SequenceStep], rows total: Int,
-                              positions pos: UnsafePointer<Int32>) {
+                              positions pos: UnsafePointer<Int32>, adapterLayer: Int? = nil) {
         let d = config.width, kv = config.kvWidth, f = config.ffnHidden, hd = config.headDim
         let eps = Float(config.normEpsilon), b = w.offsets
+        /// out_row += (α/r) · B (A inp_row) on the mask rows, for map i of the adapted layer.
+        func adapt(_ i: Int, _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ c: Int, _ oc: Int) {
+            guard let layer = adapterLayer, let adapter else { return }
+            let r = adapter.rank, pa = adapter.parameters.pointer(adapter.a[layer][i])
+            let pb = adapter.parameters.pointer(adapter.b[layer][i])
+            var h = [Float](repeating: 0, count: r)
+            for row in gatedRows {
+                let input = inp + row * c, output = out + row * oc
+                for j in 0..<r {
+                    var sum: Float = 0
+                    for t in 0..<c { sum += pa[j * c + t] * input[t] }
+                    h[j] = adapter.scale * sum
+                }
+                for o in 0..<oc {
+                    var sum: Float = 0
+                    for j in 0..<r { sum += pb[o * r + j] * h[j] }
+                    output[o] += sum
+                }
+            }
+        }
         Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: w.p(b.attentionNorm), n: total, c: d, epsilon: eps)
         // wq, wk, wv are consecutive rows of the parameter buffer: one product streams all three.
         Linear.forward(out: fused, inp: xn, weight: w.p(b.wq), rows: total, inFeatures: d, outFeatures: d + 2 * kv, scratch: packedInputs)
         split(fused, rows: total, into: [(q, d), (k, kv), (v, kv)])
+        adapt(0, q, xn, d, d); adapt(1, k, xn, d, kv); adapt(2, v, xn, d, kv)
         Layers.rope(q, positions: pos, n: total, heads: config.heads, headDim: hd, theta: config.ropeTheta)
         Layers.rope(k, positions: pos, n: total, heads: config.kvHeads, headDim: hd, theta: config.ropeTheta)
         var start = 0
@@ -213,13 +250,16 @@ public final class InferenceModel: @unchecked Sendable {
             start += m
         }
         Linear.forward(out: proj, inp: att, weight: w.p(b.wo), rows: total, inFeatures: d, outFeatures: d, scratch: packedInputs)
+        adapt(3, proj, att, d, d)
         for i in 0..<(total * d) { x[i] += proj[i] }
         Layers.rmsnormForward(out: xn, rstd: rstd, inp: x, weight: w.p(b.ffnNorm), n: total, c: d, epsilon: eps)
         // w1 and w3 are consecutive: one product for gate and up.
         Linear.forward(out: fused, inp: xn, weight: w.p(b.w1), rows: total, inFeatures: d, outFeatures: 2 * f, scratch: packedInputs)
         split(fused, rows: total, into: [(gate, f), (up, f)])
+        adapt(4, gate, xn, d, f); adapt(5, up, xn, d, f)
         Layers.swigluForward(out: hidden, gate: gate, up: up, count: total * f)
         Linear.forward(out: proj, inp: hidden, weight: w.p(b.w2), rows: total, inFeatures: f, outFeatures: d, scratch: packedInputs)
+        adapt(6, proj, hidden, f, d)
         for i in 0..<(total * d) { x[i] += proj[i] }
     }
 
