@@ -141,7 +141,7 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3",
+    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp",
                                  "medusa1", "medusa2", "lookahead", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
@@ -280,6 +280,11 @@ public final class DecodeSession {
                 let weights = try Eagle3Weights.load(from: directory, target: config)
                 let shape = try tree.tree(for: method, draftLength: draftLength)
                 return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
+            case "masked-mtp":
+                let directory = try drafterDirectory("mask tokens and adapter from 'speclab train-drafter --kind masked-mtp'")
+                let weights = try MaskedMTP.load(from: directory, target: config)
+                try requireDraftLength(atMost: weights.masks, "mask tokens", at: directory)
+                return { MaskedMTPDrafter(weights: weights, target: self.model, draftLength: draftLength) }
             case "lookahead":
                 // Window W = the draft length; N = 3 and G = W, the CPU settings Fu et al. suggest.
                 return { LookaheadDrafter(target: self.model, window: draftLength, ngram: 3, candidates: draftLength) }
@@ -327,6 +332,7 @@ public final class DecodeSession {
         case "eagle1", "eagle2", "eagle3": verifyTokens = (try tree.tree(for: method, draftLength: draftLength)).nodes + 1
         case "medusa1", "medusa2": verifyTokens = tree.size + 1
         case "lookahead": verifyTokens = draftLength + 2 * draftLength + 1
+        case "masked-mtp": verifyTokens = (draftLength + 1) * (draftLength + 1)
         default: verifyTokens = draftLength + 1
         }
         let longestPrompt = prompts.map(\.count).max() ?? 0

@@ -22,16 +22,18 @@ public struct DrafterTrainingRequest: Sendable {
     /// the heads (MTP kinds, Medusa-2); "scratch": a fresh trunk of the target's architecture
     /// trained jointly with the heads (MTP kinds).
     public var trunk: String
+    /// masked-mtp: the gated LoRA's rank (α = 2r).
+    public var rank: Int
 
     public init(target: URL, kind: String, heads: Int, corpus: String, output: URL, settings: TrainingSettings,
-                threads: Int, preset: String, trunk: String = "frozen") {
+                threads: Int, preset: String, trunk: String = "frozen", rank: Int = 8) {
         self.target = target; self.kind = kind; self.heads = heads; self.corpus = corpus; self.output = output
-        self.settings = settings; self.threads = threads; self.preset = preset; self.trunk = trunk
+        self.settings = settings; self.threads = threads; self.preset = preset; self.trunk = trunk; self.rank = rank
     }
 }
 
 public enum DrafterTraining {
-    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "eagle3", "medusa"]
+    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "eagle3", "medusa", "masked-mtp"]
     public static let trunks = ["frozen", "joint", "scratch"]
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
@@ -47,6 +49,8 @@ public enum DrafterTraining {
             return try eagle(request)
         case "eagle3":
             return try eagle3(request)
+        case "masked-mtp":
+            return try maskedMTP(request)
         case "medusa":
             return try medusa(request)
         default:
@@ -230,6 +234,32 @@ public enum DrafterTraining {
             "validation top-1 agreement with the target at each unrolled step (step s drafts depth s + 1 from its own features), before → after training:",
         ] + before.indices.map { String(format: "  step %d: %.3f → %.3f", $0, before[$0], after[$0]) } + [
             "drafter: \(request.output.path)/\(Eagle3Weights.fileName); decode with --method eagle3 (--tree dynamic by default, or a static shape)",
+        ]
+    }
+
+    /// Mask tokens, gated LoRA and sampler on the frozen target (§8), `heads` = k masks.
+    static func maskedMTP(_ request: DrafterTrainingRequest) throws -> [String] {
+        guard (1...8).contains(request.heads) else { throw ModelError("--heads (mask tokens k) must be 1…8, got \(request.heads)") }
+        guard (1...64).contains(request.rank) else { throw ModelError("--rank must be 1…64, got \(request.rank)") }
+        OpenBLAS.setThreads(request.threads)
+        let network = try Checkpoint.load(from: request.target)
+        let config = network.config
+        try request.settings.validate(contextLength: config.contextLength)
+        let corpus = try Corpus.load(request.corpus)
+        let weights = MaskedMTP(config: config, masks: request.heads, rank: request.rank)
+        weights.initialize(seed: request.settings.seed)
+        let objective = MaskedMTPObjective(network: network, weights: weights)
+        let (before, after, report) = try trainReportingAccuracy(objective, label: "train masks + gated LoRA", config: config,
+                                                                 corpus: corpus, settings: request.settings)
+        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
+                        "seed": String(request.settings.seed)]
+        for (j, accuracy) in after.enumerated() { metadata["mask\(j + 1)_top1"] = String(format: "%.4f", accuracy) }
+        try weights.save(to: request.output, metadata: metadata)
+        return [
+            "masked MTP on \(config.name) (frozen; \(request.heads) mask tokens, gated LoRA rank \(request.rank) on every block map, α = \(2 * request.rank)), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s",
+            "validation top-1 of the sampler at mask j (true previous token; mask j predicts the token j + 1 after its anchor), before → after training:",
+        ] + before.indices.map { String(format: "  mask %d: %.3f → %.3f", $0 + 1, before[$0], after[$0]) } + [
+            "drafter: \(request.output.path); decode with --method masked-mtp (--draft-length ≤ \(request.heads))",
         ]
     }
 

@@ -164,6 +164,8 @@ public struct DecodeSpec: Codable, Sendable {
         /// Training window (default 64 bytes); a trunk that trains needs the target's own (RoPE positions
         /// beyond the window are never seen in training).
         public var sequenceLength: Int?
+        /// masked-mtp: LoRA rank (default 8).
+        public var rank: Int?
     }
 }
 

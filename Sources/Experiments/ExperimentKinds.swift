@@ -290,7 +290,7 @@ public enum ExperimentKinds {
                     .appendingPathComponent("drafter-\(name)")
                 let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
                     + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
-                    + "sequence_length=\(train.sequenceLength ?? 64) target=\(d.target)"
+                    + "sequence_length=\(train.sequenceLength ?? 64) target=\(d.target)" + (train.rank.map { " rank=\($0)" } ?? "")
                 // Only with its weights: a fresh clone has the spec and notes of a drafter but not its (ignored) weights.
                 let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
                     .contains { $0.hasSuffix(".safetensors") }
@@ -308,10 +308,10 @@ public enum ExperimentKinds {
                     let lines = try DrafterTraining.run(DrafterTrainingRequest(
                         target: target, kind: train.kind, heads: train.heads ?? 4, corpus: d.corpus, output: directory,
                         settings: training, threads: ProcessInfo.processInfo.activeProcessorCount,
-                        preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen"))
+                        preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen", rank: train.rank ?? 8))
                     OpenBLAS.setThreads(1)
                     let kept = lines.filter {
-                        $0.hasPrefix("  head") || $0.hasPrefix("  step") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
+                        $0.hasPrefix("  head") || $0.hasPrefix("  step") || $0.hasPrefix("  mask") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
                             || $0.hasPrefix("rank accuracies")
                     }
                     notes += ["\(method.title):"] + kept
