@@ -200,6 +200,8 @@ public struct StepTimeValidationSpec: Codable, Sendable {
     public var tokens: String
     public var context: Int
     public var threads: Int
+    /// Time tree verify forwards (a binary token tree with its ancestor mask) instead of chains.
+    public var tree: Bool?
 }
 
 /// The `train` kind: a reference-model preset on a corpus, then a greedy sample.

@@ -658,8 +658,9 @@ public enum ExperimentKinds {
         notes += calibration.facts
         try Calibration.write(calibration.hardware, to: output.appendingPathComponent("cpu-local.json"))
         try Calibration.write(Calibration.modelShape(config), to: output.appendingPathComponent("model.json"))
+        let tree = v.tree ?? false
         let points = try StepTimeValidation.run(preset: config, hardware: calibration.hardware, ks: ks, context: v.context,
-                                                threads: v.threads)
+                                                threads: v.threads, tree: tree)
         var table = CSVTable(columns: ["tokens", "measured_seconds", "predicted_seconds", "relative_error",
                                        "measured_relative_to_one", "predicted_relative_to_one", "predicted_bound"])
         let m1 = points[0].measuredSeconds, p1 = points[0].predictedSeconds
@@ -681,7 +682,27 @@ public enum ExperimentKinds {
                           subtitle: "\(v.threads) threads, context \(v.context); prediction from probes measured in the same run",
                           xLabel: "new tokens in one forward, k", yLabel: "forward time (ms)", series: [measured, predicted],
                           logScaleX: true, logScaleY: true, logBase: 2, keyPosition: .topLeft)
-        return ["data.csv", "cpu-local.json", "model.json"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
+        var files = ["data.csv", "cpu-local.json", "model.json"] + (try draw(chart, output: output, baseName: "chart", plot: plot))
+        if tree {
+            // Where verifying a tree stops being (nearly) free: its forward relative to one token's.
+            let relative = [
+                ChartSeries(title: "measured T(m)/T(1)", points: points.map { ChartPoint(x: Double($0.tokens), y: $0.measuredSeconds / m1) },
+                            style: .linesPoints),
+                ChartSeries(title: "predicted T(m)/T(1) (roofline)", points: points.map {
+                    ChartPoint(x: Double($0.tokens), y: $0.predictedSeconds / p1) }, dashed: true),
+            ]
+            let ratio = Chart(title: "\(spec.chart.title): tree verify forward of \(config.name) relative to one token",
+                              subtitle: "binary token tree with ancestor mask, context \(v.context), \(v.threads) threads",
+                              xLabel: "tree nodes verified in one forward, m", yLabel: "T(m) / T(1)", series: relative,
+                              referenceLines: [.horizontal(y: 1.5, title: "1.5: the tree is still nearly free")],
+                              logScaleX: true, logBase: 2, keyPosition: .topLeft)
+            files += try draw(ratio, output: output, baseName: "relative", plot: plot)
+            for p in points where p.tokens > 1 {
+                notes.append(String(format: "m = %d: measured T(m)/T(1) %.2f, predicted %.2f", p.tokens, p.measuredSeconds / m1,
+                                    p.predictedSeconds / p1))
+            }
+        }
+        return files
     }
 
     // MARK: heat map

@@ -18,8 +18,10 @@ public struct StepTimePoint: Sendable {
 public enum StepTimeValidation {
     /// Times forwards of `tokens` new tokens (one sequence, context `context`) of a
     /// randomly initialised preset and predicts each with the engine on `hardware`.
+    /// `tree`: the k tokens form a binary token tree (node i's parent (i − 1) / 2, positions
+    /// context + depth, ancestor mask), as a tree verify forward does.
     public static func run(preset: ModelConfig, hardware: Hardware, ks: [Int], context: Int, threads: Int,
-                           repetitions: Int = 7) throws -> [StepTimePoint] {
+                           repetitions: Int = 7, tree: Bool = false) throws -> [StepTimePoint] {
         InferenceModel.productThreads = threads
         OpenBLAS.setThreads(threads)
         let network = try Network<Float>(config: preset)
@@ -34,7 +36,16 @@ public enum StepTimeValidation {
         var points: [StepTimePoint] = []
         for k in ks {
             let tokens = (0..<k).map { Int32(($0 * 53 + 7) % 256) }
-            let step = [SequenceStep(tokens: tokens, cache: cache)]
+            let step: [SequenceStep]
+            if tree {
+                let parents = (0..<k).map { $0 == 0 ? -1 : ($0 - 1) / 2 }
+                var depths: [Int] = []
+                for p in parents { depths.append(p < 0 ? 0 : depths[p] + 1) }
+                step = [SequenceStep(tokens: tokens, positions: depths.map { Int32(context + $0) },
+                                     mask: .ancestors(parents: parents), cache: cache)]
+            } else {
+                step = [SequenceStep(tokens: tokens, cache: cache)]
+            }
             model.forward(step)
             var samples: [Double] = []
             for _ in 0..<repetitions {
