@@ -141,7 +141,7 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp",
+    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp", "hydra",
                                  "medusa1", "medusa2", "lookahead", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
@@ -262,9 +262,10 @@ public final class DecodeSession {
                 try requireDraftLength(atMost: modules.depth, "modules", at: directory)
                 return { SequentialMTPDrafter(modules: modules, target: self.model, draftLength: draftLength,
                                               confidenceThreshold: confidenceThreshold) }
-            case "medusa1", "medusa2":
-                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind medusa'")
-                let heads = try MedusaHeads.load(from: directory, target: config)
+            case "medusa1", "medusa2", "hydra":
+                let hydra = method == "hydra"
+                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind \(hydra ? "hydra" : "medusa")'")
+                let heads = try MedusaHeads.load(from: directory, target: config, conditioned: hydra)
                 let choices = heads.sparseTree(size: tree.size)
                 guard (choices.map(\.count).max() ?? 0) <= heads.heads else {
                     throw ModelError("the sparse tree needs more than the \(heads.heads) heads at '\(directory.path)'")
@@ -330,7 +331,7 @@ public final class DecodeSession {
         switch method {
         case "ntp": verifyTokens = 1
         case "eagle1", "eagle2", "eagle3": verifyTokens = (try tree.tree(for: method, draftLength: draftLength)).nodes + 1
-        case "medusa1", "medusa2": verifyTokens = tree.size + 1
+        case "medusa1", "medusa2", "hydra": verifyTokens = tree.size + 1
         case "lookahead": verifyTokens = draftLength + 2 * draftLength + 1
         case "masked-mtp": verifyTokens = (draftLength + 1) * (draftLength + 1)
         default: verifyTokens = draftLength + 1

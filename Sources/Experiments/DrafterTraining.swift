@@ -33,7 +33,7 @@ public struct DrafterTrainingRequest: Sendable {
 }
 
 public enum DrafterTraining {
-    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "eagle3", "medusa", "masked-mtp"]
+    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "eagle3", "medusa", "hydra", "masked-mtp"]
     public static let trunks = ["frozen", "joint", "scratch"]
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
@@ -51,7 +51,7 @@ public enum DrafterTraining {
             return try eagle3(request)
         case "masked-mtp":
             return try maskedMTP(request)
-        case "medusa":
+        case "medusa", "hydra":
             return try medusa(request)
         default:
             throw ModelError("unknown --kind '\(request.kind)'; available: \(kinds.joined(separator: ", "))")
@@ -155,12 +155,14 @@ public enum DrafterTraining {
         let config = network.config
         try request.settings.validate(contextLength: config.contextLength)
         let corpus = try Corpus.load(request.corpus)
-        let heads = MedusaHeads(config: config, heads: request.heads)
+        let hydra = request.kind == "hydra"
+        let heads = MedusaHeads(config: config, heads: request.heads, conditioned: hydra)
         heads.initialize(copying: network)
         let joint = request.trunk == "joint"
         let objective = MedusaObjective(network: network, heads: heads, trainTrunk: joint,
                                         warmupSteps: joint ? request.settings.steps / 3 : 0)
-        let label = joint ? "train Medusa-2 (\(request.heads) heads, joint)" : "train Medusa-1 (\(request.heads) heads, frozen)"
+        let family = hydra ? "Hydra" : "Medusa"
+        let label = "train \(family)\(joint ? "-2" : "-1") (\(request.heads) heads, \(joint ? "joint" : "frozen"))"
         // The final validation pass also sums each head's rank accuracies (the sparse tree's input).
         var rankSums = [[Double]](repeating: [Double](repeating: 0, count: MedusaHeads.ranks), count: request.heads)
         var windows = 0
@@ -183,7 +185,8 @@ public enum DrafterTraining {
         lines.append("validation top-1 accuracy of head k (predicting x_{t+k}), before → after training:")
         lines += after.enumerated().map { j, a in String(format: "  head %d: %.3f → %.3f", j + 2, before[j], a) }
         lines.append("rank accuracies for the sparse tree: " + heads.accuracies.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: " | "))
-        lines.append("heads: \(request.output.path)/\(MedusaHeads.fileName)" + (joint ? "; decode with --model \(request.output.path)" : ""))
+        lines.append("heads: \(request.output.path)/\(hydra ? "hydra.safetensors" : MedusaHeads.fileName)"
+                     + (joint ? "; decode with --model \(request.output.path)" : "") + (hydra ? " (--method hydra)" : ""))
         return lines
     }
 

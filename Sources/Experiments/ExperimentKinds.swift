@@ -340,7 +340,8 @@ public enum ExperimentKinds {
                 for gamma in methodLengths {
                     // Dynamic trees and Medusa: the axis is the tree size; static trees: a chain of γ or a fixed shape.
                     var tree = method.tree ?? TreeSpec(shape: "chain")
-                    if method.method == "eagle2" || method.method.hasPrefix("medusa") || (method.method == "eagle3" && tree.shape == "dynamic") {
+                    if method.method == "eagle2" || method.method.hasPrefix("medusa") || method.method == "hydra"
+                        || (method.method == "eagle3" && tree.shape == "dynamic") {
                         tree.size = gamma
                     }
                     let acceptance: AcceptanceRule = method.typical == true ? .typical(epsilon: 0.09, delta: 0.3) : .lossless

@@ -83,9 +83,9 @@ struct Decode: ParsableCommand {
         abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
 
     @Option(help: "Target checkpoint directory.") var model: String
-    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, eagle3 (EAGLE-3 drafter; dynamic tree by default), medusa1, medusa2, masked-mtp (mask tokens + gated LoRA, quadratic), lookahead (Jacobi window of --draft-length + 3-gram pool), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
+    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, eagle3 (EAGLE-3 drafter; dynamic tree by default), medusa1, medusa2, hydra (Medusa heads conditioned on their path), masked-mtp (mask tokens + gated LoRA, quadratic), lookahead (Jacobi window of --draft-length + 3-gram pool), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
     @Option(name: .customLong("oracle-alpha"), help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
-    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; eagle3: an EAGLE-3 drafter; masked-mtp: mask tokens + gated LoRA; medusa1, medusa2: Medusa heads).") var drafter: String?
+    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; eagle3: an EAGLE-3 drafter; masked-mtp: mask tokens + gated LoRA; medusa1, medusa2: Medusa heads; hydra: Hydra heads).") var drafter: String?
     @Option(help: "eagle1, eagle3: eagle25, eagle10, chain (of --draft-length drafts) or, eagle3 only, dynamic (EAGLE-2's tree). Default: eagle25 for eagle1, dynamic for eagle3.") var tree: String?
     @Option(name: .customLong("tree-topk"), help: "eagle2 (and eagle3 --tree dynamic): children per expanded node and nodes expanded per level (K).") var treeTopK = 3
     @Option(name: .customLong("tree-depth"), help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
@@ -137,8 +137,8 @@ struct TrainDrafter: ParsableCommand {
         abstract: "Train a drafter for a trained target: blockwise heads, parallel MTP heads, sequential MTP modules, an EAGLE drafter, or a separate draft model.")
 
     @Option(help: "Target checkpoint directory.") var target: String
-    @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential, eagle (EAGLE-1/2), eagle3, medusa or masked-mtp (mask tokens + gated LoRA).") var kind: String
-    @Option(help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential), Medusa heads (medusa), training-time-test steps S (eagle3), mask tokens k (masked-mtp).") var heads = 3
+    @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential, eagle (EAGLE-1/2), eagle3, medusa, hydra or masked-mtp (mask tokens + gated LoRA).") var kind: String
+    @Option(help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential), Medusa or Hydra heads (medusa, hydra), training-time-test steps S (eagle3), mask tokens k (masked-mtp).") var heads = 3
     @Option(help: "masked-mtp: rank r of the gated LoRA on every block map (α = 2r).") var rank = 8
     @Option(help: "frozen (heads on the trained target), joint (the target fine-tuned with the heads: MTP kinds, Medusa-2) or scratch (a fresh trunk of the target's shape trained with the heads: MTP kinds).") var trunk = "frozen"
     @Option(help: "Draft-model preset (draft-model).") var preset = "draft"

@@ -4,8 +4,8 @@ import Testing
 @testable import Decoding
 @testable import Transformer
 
-func medusaHeads(_ model: InferenceModel, heads: Int, spread: Double, seed: UInt64) -> MedusaHeads {
-    let medusa = MedusaHeads(config: model.config, heads: heads)
+func medusaHeads(_ model: InferenceModel, heads: Int, spread: Double, seed: UInt64, hydra: Bool = false) -> MedusaHeads {
+    let medusa = MedusaHeads(config: model.config, heads: heads, conditioned: hydra)
     medusa.initialize(copying: model.network)
     perturb(medusa.parameters.parameters, spread: spread, seed: seed)
     var accuracies: [[Double]] = []
@@ -112,6 +112,80 @@ struct MedusaTests {
                                              range: firstBlockRange(network), loss: loss) == 0)
         } else {
             #expect(trunkGradient.allSatisfy { $0 == 0 })
+        }
+    }
+
+    @Test("Hydra: at initialisation every head outputs the base LM head's logits, whatever its path")
+    func hydraInitIsBaseHead() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 53)
+        let hydra = medusaHeads(model, heads: 3, spread: 0, seed: 1, hydra: true)
+        let expected = model.prefill(prompt, cache: KVCache(config: targetConfig))
+        let d = targetConfig.width, v = targetConfig.vocab
+        let f = model.features + (prompt.count - 1) * d
+        let buffers = ScratchBuffers()
+        for k in 0..<3 {
+            let input = buffers("input", hydra.inputWidth(head: k))
+            hydra.conditionedInput(head: k, features: f, path: [(0...k).map { Int32(40 + $0) }],
+                                   embedding: model.network.embeddingWeights, into: input)
+            hydra.forward(head: k, features: f, rows: 1, pre: buffers("pre", d), z: buffers("z", d), logits: buffers("logits", v),
+                          input: input)
+            let logits = buffers("logits", v)
+            let worst = (0..<v).map { abs(logits[$0] - expected[$0]) }.max()!
+            #expect(worst < 1e-4, "head \(k + 1) differs by \(worst)")
+        }
+    }
+
+    @Test("Hydra heads read their path: sibling subtrees get different continuations (Medusa's are the same)")
+    func hydraPathDependence() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 54)
+        func secondLevel(_ heads: MedusaHeads) -> [[Int32]] {
+            let drafter = MedusaDrafter(heads: heads, target: model, choices: [[0], [1], [2], [0, 0], [0, 1], [0, 2], [1, 0], [1, 1],
+                                                                                [1, 2], [2, 0], [2, 1], [2, 2]])
+            let target = TransformerTarget(model: model)
+            _ = target.prefill(prompt, settings: .greedy)
+            drafter.targetForwardDone(keptRows: [prompt.count - 1])
+            let tree = drafter.propose(root: 7, context: prompt, settings: .greedy, rng: RandomSource(seed: 1)).tree
+            return (1...3).map { tree.children(of: $0).map { tree.tokens[$0] } }
+        }
+        let medusa = secondLevel(medusaHeads(model, heads: 2, spread: 1, seed: 5))
+        #expect(Set(medusa).count == 1)
+        let hydra = secondLevel(medusaHeads(model, heads: 2, spread: 1, seed: 5, hydra: true))
+        #expect(Set(hydra).count > 1)
+    }
+
+    @Test("greedy Hydra decoding equals plain greedy for sparse trees of 4 and 16 nodes", arguments: [4, 16])
+    func hydraGreedyEquality(size: Int) throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 55)
+        let reference = plainGreedy(model, tokens: 60)
+        let hydra = medusaHeads(model, heads: 4, spread: 0.01, seed: 6, hydra: true)
+        let drafter = MedusaDrafter(heads: hydra, target: model, choices: hydra.sparseTree(size: size))
+        #expect(drafter.name == "hydra")
+        let result = SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: drafter, prompt: prompt,
+                                                  maxNewTokens: 60, settings: .greedy, seed: 1)
+        #expect(result.tokens == reference)
+        #expect(result.stats.tau > 1)
+    }
+
+    @Test("Hydra training gradients (frozen and joint trunk) against central finite differences (Float)", arguments: [false, true])
+    func hydraGradients(joint: Bool) throws {
+        let network = try Network<Float>(config: gradientConfig)
+        network.initialize(seed: 27)
+        perturb(network.parameters, spread: 0.3, seed: 28)
+        let hydra = MedusaHeads(config: gradientConfig, heads: 2, conditioned: true)
+        hydra.initialize(copying: network)
+        perturb(hydra.parameters.parameters, spread: 0.3, seed: 29)
+        let objective = MedusaObjective(network: network, heads: hydra, trainTrunk: joint)
+        let state = TrainingState<Float>(config: gradientConfig, batch: 2, length: 8)
+        let loss = { objective.step(inputs: gradientInputs, targets: gradientTargets, state: state)["loss"]! }
+        _ = loss()
+        let headGradient = Array(hydra.parameters.gradients), trunkGradient = Array(network.gradients)
+        #expect(finiteDifferenceFailures(parameters: hydra.parameters.parameters, analytic: headGradient, stride: 37, loss: loss) == 0)
+        if joint {
+            #expect(finiteDifferenceFailures(parameters: network.parameters, analytic: trunkGradient, stride: 29,
+                                             range: firstBlockRange(network), loss: loss) == 0)
         }
     }
 }
