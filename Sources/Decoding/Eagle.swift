@@ -13,12 +13,11 @@ import Foundation
 import LinAlg
 import Transformer
 
-public final class EagleWeights: @unchecked Sendable {
+public final class EagleWeights: SingleFileWeights, @unchecked Sendable {
     public let config: ModelConfig
     public let parameters: ParameterSet
     let fc: Int, bias: Int
     let block: BlockOffsets
-    public static var fileName: String { file.name }
 
     public init(config: ModelConfig) {
         self.config = config
@@ -62,16 +61,12 @@ public final class EagleWeights: @unchecked Sendable {
     }
 
     static let file = DrafterFile(name: "eagle.safetensors", kind: "eagle", sizeKey: nil, what: "EAGLE drafter weights")
+    public static var fileName: String { file.name }
 
-    public func save(to directory: URL, metadata: [String: String]) throws {
-        try Self.file.save(parameters, to: directory, target: config, size: nil, metadata: metadata)
-    }
+    public func save(to directory: URL, metadata: [String: String]) throws { try saveFile(to: directory, metadata: metadata) }
 
     public static func load(from directory: URL, target: ModelConfig) throws -> EagleWeights {
-        _ = try file.size(in: directory)
-        let weights = EagleWeights(config: target)
-        try file.load(weights.parameters, from: directory, target: target)
-        return weights
+        try loadFile(from: directory, target: target)
     }
 }
 

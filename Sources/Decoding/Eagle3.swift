@@ -58,14 +58,13 @@ extension EagleWeights: FeatureDrafter {
     public var outputNorm: UnsafePointer<Float>? { nil }
 }
 
-public final class Eagle3Weights: FeatureDrafter, @unchecked Sendable {
+public final class Eagle3Weights: FeatureDrafter, SingleFileWeights, @unchecked Sendable {
     public let config: ModelConfig
     public let parameters: ParameterSet
     /// The fused residual streams (low, mid, high): stream l is the input of block l (0 = embeddings).
     public let streams: [Int]
     let fuse: Int, embeddingNorm: Int, featureNorm: Int, projection: Int, finalNorm: Int
     let block: BlockOffsets
-    public static var fileName: String { file.name }
 
     /// §12: h^(1), h^(⌈L/2⌉), h^(L−1) for L ≥ 4; with fewer layers the last three streams 0…L.
     public static func streams(layers: Int) -> [Int] {
@@ -177,16 +176,12 @@ public final class Eagle3Weights: FeatureDrafter, @unchecked Sendable {
     }
 
     static let file = DrafterFile(name: "eagle3.safetensors", kind: "eagle3", sizeKey: nil, what: "EAGLE-3 drafter weights")
+    public static var fileName: String { file.name }
 
-    public func save(to directory: URL, metadata: [String: String]) throws {
-        try Self.file.save(parameters, to: directory, target: config, size: nil, metadata: metadata)
-    }
+    public func save(to directory: URL, metadata: [String: String]) throws { try saveFile(to: directory, metadata: metadata) }
 
     public static func load(from directory: URL, target: ModelConfig) throws -> Eagle3Weights {
-        _ = try file.size(in: directory)
-        let weights = Eagle3Weights(config: target)
-        try file.load(weights.parameters, from: directory, target: target)
-        return weights
+        try loadFile(from: directory, target: target)
     }
 }
 

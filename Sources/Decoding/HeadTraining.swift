@@ -108,3 +108,24 @@ struct DrafterFile {
                             hint: "these \(what) were trained for another target; \(hint)")
     }
 }
+
+/// Drafter weights held in one parameter set and one file, with no size to record (EAGLE-1/2, EAGLE-3).
+protocol SingleFileWeights: AnyObject {
+    init(config: ModelConfig)
+    var config: ModelConfig { get }
+    var parameters: ParameterSet { get }
+    static var file: DrafterFile { get }
+}
+
+extension SingleFileWeights {
+    func saveFile(to directory: URL, metadata: [String: String]) throws {
+        try Self.file.save(parameters, to: directory, target: config, size: nil, metadata: metadata)
+    }
+
+    static func loadFile(from directory: URL, target: ModelConfig) throws -> Self {
+        _ = try file.size(in: directory)
+        let weights = Self(config: target)
+        try file.load(weights.parameters, from: directory, target: target)
+        return weights
+    }
+}

@@ -60,11 +60,8 @@ public enum DrafterTraining {
 
     static func blockwise(_ request: DrafterTrainingRequest) throws -> [String] {
         guard request.heads >= 1 else { throw ModelError("--heads must be >= 1") }
-        OpenBLAS.setThreads(request.threads)
-        let network = try Checkpoint.load(from: request.target)
+        let (network, corpus) = try loadTarget(request)
         let config = network.config
-        try request.settings.validate(contextLength: config.contextLength)
-        let corpus = try Corpus.load(request.corpus)
         let heads = BlockwiseHeads(heads: request.heads, width: config.width)
         heads.initialize(seed: request.settings.seed)
         let objective = BlockwiseObjective(network: network, heads: heads)
@@ -87,11 +84,8 @@ public enum DrafterTraining {
         guard trunks.contains(request.trunk) else {
             throw ModelError("unknown --trunk '\(request.trunk)'; available: \(trunks.joined(separator: ", "))")
         }
-        OpenBLAS.setThreads(request.threads)
-        let trained = try Checkpoint.load(from: request.target)
+        let (trained, corpus) = try loadTarget(request)
         let config = trained.config
-        try request.settings.validate(contextLength: config.contextLength)
-        let corpus = try Corpus.load(request.corpus)
         let scratch = request.trunk == "scratch", trainTrunk = request.trunk != "frozen"
         let network: Network<Float>
         if scratch {
@@ -150,11 +144,8 @@ public enum DrafterTraining {
         guard request.trunk == "frozen" || request.trunk == "joint" else {
             throw ModelError("--trunk \(request.trunk) is not available for Medusa; use frozen (Medusa-1) or joint (Medusa-2)")
         }
-        OpenBLAS.setThreads(request.threads)
-        let network = try Checkpoint.load(from: request.target)
+        let (network, corpus) = try loadTarget(request)
         let config = network.config
-        try request.settings.validate(contextLength: config.contextLength)
-        let corpus = try Corpus.load(request.corpus)
         let hydra = request.kind == "hydra"
         let heads = MedusaHeads(config: config, heads: request.heads, conditioned: hydra)
         heads.initialize(copying: network)
@@ -192,11 +183,8 @@ public enum DrafterTraining {
 
     /// An EAGLE-1/2 drafter on the frozen target.
     static func eagle(_ request: DrafterTrainingRequest) throws -> [String] {
-        OpenBLAS.setThreads(request.threads)
-        let network = try Checkpoint.load(from: request.target)
+        let (network, corpus) = try loadTarget(request)
         let config = network.config
-        try request.settings.validate(contextLength: config.contextLength)
-        let corpus = try Corpus.load(request.corpus)
         let weights = EagleWeights(config: config)
         weights.initialize(copying: network, seed: request.settings.seed)
         let objective = EagleObjective(network: network, weights: weights, seed: request.settings.seed)
@@ -216,12 +204,9 @@ public enum DrafterTraining {
     /// An EAGLE-3 drafter on the frozen target, trained with `heads` training-time-test steps.
     static func eagle3(_ request: DrafterTrainingRequest) throws -> [String] {
         guard (1...8).contains(request.heads) else { throw ModelError("--heads (training-time-test steps S) must be 1…8, got \(request.heads)") }
-        OpenBLAS.setThreads(request.threads)
-        let network = try Checkpoint.load(from: request.target)
+        let (network, corpus) = try loadTarget(request)
         let config = network.config
         guard config.layers >= 2 else { throw ModelError("EAGLE-3 fuses three residual streams: the target needs at least 2 layers") }
-        try request.settings.validate(contextLength: config.contextLength)
-        let corpus = try Corpus.load(request.corpus)
         let weights = Eagle3Weights(config: config)
         weights.initialize(copying: network, seed: request.settings.seed)
         let objective = Eagle3Objective(network: network, weights: weights, steps: request.heads)
@@ -244,11 +229,8 @@ public enum DrafterTraining {
     static func maskedMTP(_ request: DrafterTrainingRequest) throws -> [String] {
         guard (1...8).contains(request.heads) else { throw ModelError("--heads (mask tokens k) must be 1…8, got \(request.heads)") }
         guard (1...64).contains(request.rank) else { throw ModelError("--rank must be 1…64, got \(request.rank)") }
-        OpenBLAS.setThreads(request.threads)
-        let network = try Checkpoint.load(from: request.target)
+        let (network, corpus) = try loadTarget(request)
         let config = network.config
-        try request.settings.validate(contextLength: config.contextLength)
-        let corpus = try Corpus.load(request.corpus)
         let weights = MaskedMTP(config: config, masks: request.heads, rank: request.rank)
         weights.initialize(seed: request.settings.seed)
         let objective = MaskedMTPObjective(network: network, weights: weights)
@@ -264,6 +246,15 @@ public enum DrafterTraining {
         ] + before.indices.map { String(format: "  mask %d: %.3f → %.3f", $0 + 1, before[$0], after[$0]) } + [
             "drafter: \(request.output.path); decode with --method masked-mtp (--draft-length ≤ \(request.heads))",
         ]
+    }
+
+    /// What every kind but draft-model starts from: BLAS threads set, the trained target and the
+    /// corpus loaded, the training window checked against the target's context.
+    static func loadTarget(_ request: DrafterTrainingRequest) throws -> (Network<Float>, Corpus) {
+        OpenBLAS.setThreads(request.threads)
+        let network = try Checkpoint.load(from: request.target)
+        try request.settings.validate(contextLength: network.config.contextLength)
+        return (network, try Corpus.load(request.corpus))
     }
 
     /// Validation head accuracy, training with progress, validation head accuracy again: what every
