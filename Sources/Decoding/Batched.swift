@@ -78,6 +78,7 @@ public enum BatchedSpeculation {
                 stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
                 stats.drafterForwards += proposal.drafterForwards
                 stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
+                stats.verifiedRows += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)
                 pending[b] = result.extra
                 drafters[b].update(accepted: accepted, extra: result.extra)
                 drafters[b].targetForwardDone(keptRows: path.map { row + $0 })

@@ -120,6 +120,8 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     public var tokensGenerated = 0
     /// Deepest draft (tree depth below the root) of any round.
     public var maxDraftDepth = 0
+    /// Rows of every verify forward: tree nodes plus side rows (masked MTP's mask blocks).
+    public var verifiedRows = 0
 
     public init() {}
 
@@ -160,6 +162,7 @@ public struct DecodeStats: Sendable, Codable, Equatable {
         otherSeconds += other.otherSeconds; prefillSeconds += other.prefillSeconds
         tokensGenerated += other.tokensGenerated
         maxDraftDepth = max(maxDraftDepth, other.maxDraftDepth)
+        verifiedRows += other.verifiedRows
     }
 }
 
@@ -221,6 +224,7 @@ public enum SpeculativeDecoding {
             for token in acceptedTokens + [result.extra] where output.count < maxNewTokens { output.append(token) }
             stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
             stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
+            stats.verifiedRows += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)
             pending = result.extra
             stats.otherSeconds += lap()
             // The drafter's catch-up on the kept rows (caches, head blocks) is drafting work.

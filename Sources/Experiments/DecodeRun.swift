@@ -123,6 +123,7 @@ public struct DecodeReport: Sendable {
             "\"per_position_acceptance\": \(JSONText.numbers(stats.perPositionAcceptance))",
             "\"drafted\": \(stats.drafted)",
             "\"mean_nodes_verified\": \(JSONText.number(stats.rounds > 0 ? 1 + Double(stats.drafted) / Double(stats.rounds) : 0))",
+            "\"mean_rows_per_verify\": \(JSONText.number(stats.rounds > 0 ? Double(stats.verifiedRows) / Double(stats.rounds) : 0))",
             "\"draft_length_histogram\": [\(stats.draftLengthHistogram.map(String.init).joined(separator: ", "))]",
             "\"accepted\": \(stats.accepted)",
             "\"seconds\": \(JSONText.number(seconds))",

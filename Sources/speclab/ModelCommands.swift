@@ -121,7 +121,7 @@ struct Decode: ParsableCommand {
         let report = try DecodeRun.run(request)
         if json { say(report.json); return }
         let s = report.stats
-        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: typical acceptance, not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle")
+        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: typical acceptance, not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle" + (s.verifiedRows > s.rounds + s.drafted ? " (\(format(Double(s.verifiedRows) / Double(max(s.rounds, 1)), 1)) rows per verify forward with side rows)" : ""))
         say("accepted-length histogram: \(s.acceptedLengthHistogram); per-position acceptance: \(s.perPositionAcceptance.map { format($0, 3) })")
         say(String(format: "%.3f s (drafting %.3f, verifying %.3f, other %.3f): %.1f tokens/s", report.seconds,
                    s.draftingSeconds, s.verifyingSeconds, s.otherSeconds, report.tokensPerSecond))
