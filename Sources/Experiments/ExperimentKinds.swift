@@ -453,7 +453,7 @@ public enum ExperimentKinds {
             files += try draw(speedupChart, output: output, baseName: "speedup-T\(t)", plot: plot)
             if let lines = depthLines[temperature], !lines.isEmpty {
                 let depthChart = Chart(title: "\(spec.chart.title): acceptance at each depth, T = \(t)",
-                                       subtitle: subtitle + "; each method at its longest draft (in brackets)",
+                                       subtitle: "T = \(t), \(d.samples) validation prompts × \(d.maxTokens) bytes; in brackets: each method's longest draft",
                                        xLabel: "draft depth k (tokens after the root)",
                                        yLabel: "P(depth k accepted | depth k − 1 accepted)", series: lines,
                                        yRange: AxisRange(lower: 0, upper: 1), keyPosition: .below, size: tall)
@@ -545,16 +545,7 @@ public enum ExperimentKinds {
                 measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
                 predictedPoints.append(ChartPoint(x: Double(batch), y: prediction.speedup))
             }
-            func crossover(_ points: [ChartPoint]) -> String {
-                guard let first = points.first, first.y >= 1 else { return points.first.map { _ in "below 1 from batch 1" } ?? "?" }
-                for (a, c) in zip(points, points.dropFirst()) where a.y >= 1 && c.y < 1 {
-                    // Geometric interpolation between the two batch sizes.
-                    let t = (a.y - 1) / (a.y - c.y)
-                    return String(format: "%.1f", Foundation.exp(Foundation.log(a.x) + t * (Foundation.log(c.x) - Foundation.log(a.x))))
-                }
-                return "beyond \(Int(points.last!.x))"
-            }
-            notes.append("\(method.title): crossover batch measured \(crossover(measuredPoints)), predicted \(crossover(predictedPoints))")
+            notes.append("\(method.title): crossover batch measured \(Crossover.batch(measuredPoints)), predicted \(Crossover.batch(predictedPoints))")
             lines.append(ChartSeries(title: "\(method.title): measured", points: measuredPoints, style: .linesPoints))
             lines.append(ChartSeries(title: "\(method.title): predicted", points: predictedPoints, dashed: true))
         }

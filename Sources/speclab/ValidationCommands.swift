@@ -1,6 +1,8 @@
-// speclab calibrate / model-shape: the analytic engine, calibrated to this machine and the reference model.
+// speclab calibrate / model-shape / validate: the analytic engine, calibrated to this machine and the reference model,
+// and checked against it.
 
 import Analytic
+import Experiments
 import ArgumentParser
 import Foundation
 import Transformer
@@ -40,5 +42,28 @@ struct ModelShapeCommand: ParsableCommand {
         let shape = Calibration.modelShape(config)
         try Calibration.write(shape, to: URL(fileURLWithPath: out))
         say("wrote \(out): \(shape.name), \(Int(shape.totalParameters)) parameters, float32")
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The analytic engine against the reference transformer on this machine: step time, τ and speedup vs batch, predicted and measured, with errors and charts.")
+
+    @Flag(help: "The tiny preset and a few settings (under a minute) instead of the large preset (about half an hour).") var quick = false
+    @Option(name: .customLong("hardware-file"), help: "Predict with this hardware JSON instead of calibrating in the run.") var hardwareFile: String?
+    @Option(name: .customLong("bandwidth-scale"), help: "Multiply the hardware's bandwidth (a deliberately mis-calibrated engine).") var bandwidthScale = 1.0
+    @Option(help: "Output directory (default: results/031-validation, or results/validation-quick with --quick).") var out: String?
+    @Flag(name: .customLong("no-plot"), help: "Write the chart data and scripts but do not run gnuplot.") var noPlot = false
+
+    func run() throws {
+        let output = URL(fileURLWithPath: out ?? (quick ? "results/validation-quick" : "results/031-validation"))
+        let result = try ValidateRun.run(ValidateRequest(quick: quick, hardware: hardwareFile.map { URL(fileURLWithPath: $0) },
+                                                         bandwidthScale: bandwidthScale, output: output, plot: !noPlot))
+        for row in result.rows {
+            say(String(format: "%@  %@: predicted %.4g, measured %.4g (%+.1f%%)", row.group, row.setting, row.predicted,
+                       row.measured, 100 * row.relativeError))
+        }
+        for note in result.notes { say(note) }
+        say("wrote \(output.path)/: \(result.files.joined(separator: ", "))")
     }
 }

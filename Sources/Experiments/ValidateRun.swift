@@ -1,0 +1,224 @@
+// `speclab validate [--quick]`: the analytic engine against the reference
+// transformer on this machine, in one run. The engine is calibrated by probes
+// in the same run (or read from a hardware file); then
+//   - step time T(k) of a forward over k new tokens, measured vs the roofline,
+//   - τ of the oracle drafter (i.i.d. acceptance α, free drafting) vs the
+//     closed form (1 − α^{γ+1}) / (1 − α) (Leviathan et al. 2023, eq. 1),
+//   - wall-clock speedup over plain decoding at batch 1, 2, 4, … (the oracle
+//     isolates the verify cost) vs the engine given the measured τ,
+// each row with its relative error, charts of each, and the crossover batch.
+// --quick runs the tiny preset (under a minute); the full run the large one.
+
+import Analytic
+import Charts
+import Decoding
+import Foundation
+import LinAlg
+import Transformer
+import Validation
+
+public struct ValidateRequest: Sendable {
+    public var quick: Bool
+    /// A hardware JSON to predict with instead of calibrating in the run.
+    public var hardware: URL?
+    /// Multiplies the hardware's bandwidth (a deliberately mis-calibrated engine, to see the errors grow).
+    public var bandwidthScale: Double
+    public var output: URL
+    public var plot: Bool
+
+    public init(quick: Bool, hardware: URL? = nil, bandwidthScale: Double = 1, output: URL, plot: Bool = true) {
+        self.quick = quick; self.hardware = hardware; self.bandwidthScale = bandwidthScale; self.output = output; self.plot = plot
+    }
+}
+
+/// One predicted-vs-measured comparison.
+public struct ValidationRow: Sendable {
+    public var group: String
+    public var setting: String
+    public var predicted: Double
+    public var measured: Double
+    public var relativeError: Double { (predicted - measured) / measured }
+}
+
+public struct ValidateResult: Sendable {
+    public var rows: [ValidationRow]
+    public var notes: [String]
+    public var files: [String]
+
+    /// Median |relative error| of a group.
+    public func medianError(_ group: String) -> Double {
+        let errors = rows.filter { $0.group == group }.map { abs($0.relativeError) }.sorted()
+        return errors.isEmpty ? .nan : errors[errors.count / 2]
+    }
+}
+
+public enum ValidateRun {
+    public static let stepGroup = "step time T(k), s", tauGroup = "τ, oracle drafter", speedupGroup = "speedup, oracle drafter"
+
+    struct Plan {
+        let preset: ModelConfig, ks: [Int], alphas: [Double], batches: [Int], prompts: Int, maxTokens: Int
+        let draftLength: Int, repetitions: Int
+    }
+
+    static func plan(quick: Bool) -> Plan {
+        quick ? Plan(preset: .tiny, ks: [1, 2, 4, 8, 16], alphas: [0.8], batches: [1, 2, 4], prompts: 8, maxTokens: 64,
+                     draftLength: 4, repetitions: 5)
+              : Plan(preset: .large, ks: [1, 2, 4, 8, 16, 32, 64], alphas: [0.95, 0.8, 0.6], batches: [1, 2, 4, 8, 16],
+                     prompts: 16, maxTokens: 64, draftLength: 4, repetitions: 7)
+    }
+
+    /// Runs the validation (stages shown on stderr when it is a terminal) and writes `request.output` whole, or not at all.
+    public static func run(_ request: ValidateRequest) throws -> ValidateResult {
+        guard request.bandwidthScale > 0, request.bandwidthScale.isFinite else {
+            throw ModelError("--bandwidth-scale must be a positive number, got \(request.bandwidthScale)")
+        }
+        let plan = plan(quick: request.quick)
+        let reporter = ProgressReporter(label: "validate", total: 2 + plan.alphas.count * plan.batches.count)
+        var stage = 0
+        func progress(_ what: String) {
+            reporter.update(stage, detail: what)
+            stage += 1
+        }
+        defer { reporter.finish() }
+        let fileManager = FileManager.default
+        let parent = request.output.deletingLastPathComponent()
+        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
+        let staging = parent.appendingPathComponent(".tmp-\(request.output.lastPathComponent)-\(UUID().uuidString.prefix(8))")
+        try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
+        defer { try? fileManager.removeItem(at: staging) }
+        var notes: [String] = [], files: [String] = []
+
+        InferenceModel.productThreads = 1
+        OpenBLAS.setThreads(1)
+        var hardware: Hardware
+        if let file = request.hardware {
+            hardware = try Hardware.load(fromFile: file.path)
+            notes.append("hardware: \(file.path)")
+        } else {
+            progress("calibrating (bandwidth, sgemm, kernel efficiencies, fixed costs)")
+            let calibration = try Calibration.calibrate(threads: 1, repetitions: request.quick ? 3 : 5)
+            hardware = calibration.hardware
+            notes += calibration.facts
+        }
+        if request.bandwidthScale != 1 {
+            hardware.memoryBytesPerSecond *= request.bandwidthScale
+            hardware.name += " (bandwidth × \(request.bandwidthScale))"
+            notes.append("deliberately mis-calibrated: bandwidth × \(request.bandwidthScale)")
+        }
+        try Calibration.write(hardware, to: staging.appendingPathComponent("hardware.json"))
+        files.append("hardware.json")
+        var rows: [ValidationRow] = []
+
+        // Step time.
+        progress("step time of \(plan.preset.name) over k = \(plan.ks.map(String.init).joined(separator: ", "))")
+        let steps = try StepTimeValidation.run(preset: plan.preset, hardware: hardware, ks: plan.ks, context: 64, threads: 1,
+                                               repetitions: plan.repetitions)
+        for p in steps {
+            rows.append(ValidationRow(group: stepGroup, setting: "k = \(p.tokens)", predicted: p.predictedSeconds,
+                                      measured: p.measuredSeconds))
+        }
+
+        // Oracle drafter at each α and batch: τ and speedup.
+        let network = try Network<Float>(config: plan.preset)
+        network.initialize(seed: 1)
+        let model = InferenceModel(network: network)
+        var prompts: [[Int32]] = []
+        for b in 0..<plan.prompts {
+            prompts.append((0..<32).map { (i: Int) -> Int32 in Int32((i * 37 + b * 101 + 11) % 256) })
+        }
+        let session = DecodeSession(model: model, prompts: prompts, maxTokens: plan.maxTokens)
+        let shape = Calibration.modelShape(plan.preset)
+        var speedupLines: [ChartSeries] = []
+        for alpha in plan.alphas {
+            var measuredPoints: [ChartPoint] = [], predictedPoints: [ChartPoint] = []
+            for batch in plan.batches {
+                progress("oracle drafter α \(alpha), batch \(batch)")
+                let report = try session.measure(method: "oracle", drafter: nil, draftLength: plan.draftLength, settings: .greedy,
+                                                 seed: 1, baseline: true, batch: batch, oracleAlpha: alpha)
+                let setting = "α \(alpha), γ \(plan.draftLength), batch \(batch)"
+                let tau = report.stats.tau
+                let closedForm = try AcceptanceModel.iid(alpha: alpha).distribution(draftLength: plan.draftLength).tau
+                rows.append(ValidationRow(group: tauGroup, setting: setting, predicted: closedForm, measured: tau))
+                guard let measured = report.speedup else { continue }
+                // Free drafting: the engine's n-gram method (no drafter cost), given the measured τ.
+                let predicted = try Predictor(PredictionConfig(
+                    hardware: hardware, model: shape, method: .pld, draftLength: plan.draftLength, batch: batch,
+                    contextTokens: 32 + plan.maxTokens / 2,
+                    acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(plan.draftLength + 1))))).predict().speedup
+                rows.append(ValidationRow(group: speedupGroup, setting: setting, predicted: predicted, measured: measured))
+                measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
+                predictedPoints.append(ChartPoint(x: Double(batch), y: predicted))
+            }
+            notes.append("α \(alpha): crossover batch measured \(Crossover.batch(measuredPoints)), predicted \(Crossover.batch(predictedPoints))")
+            speedupLines.append(ChartSeries(title: "α = \(alpha): measured", points: measuredPoints, style: .linesPoints))
+            speedupLines.append(ChartSeries(title: "α = \(alpha): predicted", points: predictedPoints, dashed: true))
+        }
+
+        // The table and its summary.
+        var table = CSVTable(columns: ["group", "setting", "predicted", "measured", "relative_error"])
+        for row in rows {
+            table.rows.append([row.group, row.setting, CSVTable.cell(row.predicted), CSVTable.cell(row.measured),
+                               CSVTable.cell(row.relativeError)])
+        }
+        try table.write(to: staging.appendingPathComponent("validation.csv"))
+        files.append("validation.csv")
+        let result = ValidateResult(rows: rows, notes: [], files: [])
+        for group in [stepGroup, tauGroup, speedupGroup] {
+            let errors = rows.filter { $0.group == group }.map { abs($0.relativeError) }
+            notes.append(String(format: "%@: %d rows, median |error| %.1f%%, max %.1f%%", group, errors.count,
+                                100 * result.medianError(group), 100 * (errors.max() ?? .nan)))
+        }
+
+        // Charts.
+        let subtitle = "\(plan.preset.name) preset (random weights), 1 thread; engine: \(hardware.name)"
+        let scatter = Chart(title: "Predicted vs measured on this machine",
+                            subtitle: subtitle + "; each point relative to the measured value",
+                            xLabel: "measured (relative to the group's first measurement)",
+                            yLabel: "predicted (same scale)",
+                            series: [stepGroup, tauGroup, speedupGroup].map { group in
+                                let own = rows.filter { $0.group == group }
+                                let scale = own.first?.measured ?? 1
+                                return ChartSeries(title: group, points: own.map {
+                                    ChartPoint(x: $0.measured / scale, y: $0.predicted / scale) }, style: .points)
+                            },
+                            referenceLines: [.diagonal(title: "predicted = measured")], logScaleX: true, logScaleY: true,
+                            logBase: 2, keyPosition: .topLeft)
+        let m1 = steps.first?.measuredSeconds ?? 1, p1 = steps.first?.predictedSeconds ?? 1
+        let stepChart = Chart(title: "Forward over k new tokens relative to one: measured vs roofline",
+                              subtitle: subtitle + ", context 64",
+                              xLabel: "new tokens in one forward, k", yLabel: "T(k) / T(1)",
+                              series: [ChartSeries(title: "measured", points: steps.map { ChartPoint(x: Double($0.tokens), y: $0.measuredSeconds / m1) },
+                                                   style: .linesPoints),
+                                       ChartSeries(title: "predicted (roofline)", points: steps.map {
+                                           ChartPoint(x: Double($0.tokens), y: $0.predictedSeconds / p1) }, dashed: true)],
+                              logScaleX: true, logBase: 2, keyPosition: .topLeft)
+        let batchChart = Chart(title: "Speedup of the oracle drafter vs batch: measured vs predicted",
+                               subtitle: subtitle + ", γ = \(plan.draftLength), \(plan.prompts) prompts × \(plan.maxTokens) tokens",
+                               xLabel: "batch (sequences per verify forward)", yLabel: "speedup over batched plain decoding (×)",
+                               series: speedupLines, referenceLines: [.horizontal(y: 1, title: "no speedup")],
+                               logScaleX: true, logBase: 2, keyPosition: .below)
+        for (chart, name) in [(scatter, "predicted-vs-measured"), (stepChart, "step-time"), (batchChart, "speedup-vs-batch")] {
+            files += try ExperimentKinds.draw(chart, output: staging, baseName: name, plot: request.plot)
+        }
+        try notes.joined(separator: "\n").appending("\n").write(to: staging.appendingPathComponent("notes.txt"),
+                                                                atomically: true, encoding: .utf8)
+        files.append("notes.txt")
+        // Replace the previous output only now that everything is written.
+        if fileManager.fileExists(atPath: request.output.path) { try fileManager.removeItem(at: request.output) }
+        try fileManager.moveItem(at: staging, to: request.output)
+        return ValidateResult(rows: rows, notes: notes, files: files)
+    }
+}
+
+/// The batch at which a speedup curve crosses 1 (geometric interpolation between the two batch sizes around it).
+enum Crossover {
+    static func batch(_ points: [ChartPoint]) -> String {
+        guard let first = points.first else { return "?" }
+        guard first.y >= 1 else { return "below 1 from batch \(Int(first.x))" }
+        for (a, c) in zip(points, points.dropFirst()) where a.y >= 1 && c.y < 1 {
+            let t = (a.y - 1) / (a.y - c.y)
+            return String(format: "%.1f", Foundation.exp(Foundation.log(a.x) + t * (Foundation.log(c.x) - Foundation.log(a.x))))
+        }
+        return "beyond \(Int(points.last!.x))"
+    }
+}
