@@ -7,6 +7,8 @@
 //   Analytic + Charts -> Experiments -> speclab (CLI, no logic)
 import PackageDescription
 
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "SpecLab",
     platforms: [.macOS(.v13)],
@@ -25,9 +27,11 @@ let package = Package(
         // no pkgConfig, because gsl.pc adds -lgslcblas.
         .systemLibrary(name: "CGSL", path: "Sources/CGSL",
                        providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
-        .target(name: "LinAlg", dependencies: ["CGSL"]),
-        .target(name: "Transformer", dependencies: ["LinAlg"]),
-        .target(name: "Decoding", dependencies: ["Transformer", "LinAlg"]),
+        // The numeric modules are optimised in debug builds too: the tests (run on a debug build)
+        // decode, train and time the reference model, which unoptimised code runs 10–50× slower.
+        .target(name: "LinAlg", dependencies: ["CGSL"], swiftSettings: optimisedInDebug),
+        .target(name: "Transformer", dependencies: ["LinAlg"], swiftSettings: optimisedInDebug),
+        .target(name: "Decoding", dependencies: ["Transformer", "LinAlg"], swiftSettings: optimisedInDebug),
         .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic"]),
         .target(name: "Analytic"),
         .target(name: "Charts"),

@@ -129,6 +129,18 @@ public struct Hardware: Codable, Sendable, Equatable {
     public var overhead: RuntimeOverhead
     /// Where the numbers come from.
     public var source: String
+    /// A CPU's last-level cache: a forward whose weights and KV cache fit in `cacheBytes` streams them
+    /// at `cacheBytesPerSecond` (an achieved rate: no efficiency is applied). Nil on GPUs, whose
+    /// caches are far smaller than any model.
+    public var cacheBytes: Double? = nil
+    public var cacheBytesPerSecond: Double? = nil
+
+    /// The rate at which a forward touching `workingSetBytes` streams them: the cache's when it fits, else
+    /// the efficiency-scaled memory bandwidth.
+    public func streamingBytesPerSecond(workingSetBytes: Double) -> Double {
+        if let size = cacheBytes, let rate = cacheBytesPerSecond, workingSetBytes <= size { return rate }
+        return memoryBytesPerSecond * bandwidthEfficiency
+    }
 
     public init(name: String, memoryBytes: Double, memoryBytesPerSecond: Double,
                 flopsPerSecond16: Double, flopsPerSecond8: Double?, interconnectBytesPerSecond: Double,
@@ -172,6 +184,11 @@ public struct Hardware: Codable, Sendable, Equatable {
         }
         guard gemmTileRows >= 1 else {
             throw AnalyticError("\(name).gemmTileRows must be >= 1, got \(gemmTileRows)")
+        }
+        if let size = cacheBytes { try Check.positive(size, "\(name).cacheBytes") }
+        if let rate = cacheBytesPerSecond { try Check.positive(rate, "\(name).cacheBytesPerSecond") }
+        guard (cacheBytes == nil) == (cacheBytesPerSecond == nil) else {
+            throw AnalyticError("\(name): give both cacheBytes and cacheBytesPerSecond, or neither")
         }
         try overhead.validate()
     }

@@ -190,8 +190,8 @@ public enum Roofline {
     /// Time of one roofline operation group.
     @inline(__always)
     static func group(bytes: Double, flops: Double, paddedFlops: Double, context: ExecutionContext,
-                      into cost: inout StepCost) {
-        let memorySeconds = bytes / (context.hardware.memoryBytesPerSecond * context.hardware.bandwidthEfficiency)
+                      bytesPerSecond: Double, into cost: inout StepCost) {
+        let memorySeconds = bytes / bytesPerSecond
         let computeSeconds = paddedFlops / (context.peakFlopsPerSecond * context.hardware.computeEfficiency)
         if computeSeconds > memorySeconds {
             cost.computeBoundSeconds += computeSeconds
@@ -221,34 +221,41 @@ public enum Roofline {
         let tile = context.hardware.gemmTileRows
         let rows = tokensPerSequence * batch
 
-        // Dense group: weights streamed once, every row multiplied by them.
+        // Bytes of the three groups below, first: on a CPU, a working set that fits the
+        // last-level cache streams at the cache's rate (Hardware.streamingBytesPerSecond).
         let denseBytes = workload.denseParameters * workload.bytesPerWeight / devices
-        let denseFlops = (2 * workload.denseParameters + workload.extraFlopsPerToken) * rows / devices
-        let densePadded = denseFlops * paddedRows(rows, tile: tile) / rows
-        group(bytes: denseBytes, flops: denseFlops, paddedFlops: densePadded, context: context, into: &cost)
-        cost.weightBytes += denseBytes
-
-        // Expert group: the distinct experts touched by all rows.
-        if workload.moeLayers > 0 {
-            let distinct = MoE.expectedDistinctExperts(experts: workload.routedExperts,
-                                                       active: workload.activeExperts, tokens: rows)
-            let expertBytes = workload.moeLayers * distinct * workload.expertParameters * workload.bytesPerWeight / devices
-            let expertFlops = 2 * workload.moeLayers * workload.activeExperts * workload.expertParameters * rows / devices
-            let rowsPerExpert = rows * workload.activeExperts / distinct
-            let expertPadded = expertFlops * paddedRows(rowsPerExpert, tile: tile) / rowsPerExpert
-            group(bytes: expertBytes, flops: expertFlops, paddedFlops: expertPadded, context: context, into: &cost)
-            cost.weightBytes += expertBytes
-        }
-
-        // Attention group: each sequence reads its own cache and writes k new entries.
+        let distinct = workload.moeLayers > 0
+            ? MoE.expectedDistinctExperts(experts: workload.routedExperts, active: workload.activeExperts, tokens: rows) : 0
+        let expertBytes = workload.moeLayers * distinct * workload.expertParameters * workload.bytesPerWeight / devices
         let kvValuesPerToken = workload.attentionLayers * workload.kvValuesPerTokenPerLayer
         let crossValues = workload.crossAttentionLayers * workload.crossKVValuesPerSourceTokenPerLayer * sourceTokens
         let kvBytes = batch * ((contextTokens + tokensPerSequence) * kvValuesPerToken + crossValues)
             * context.kvBytesPerValue / devices
+        let bytesPerSecond = context.hardware.streamingBytesPerSecond(workingSetBytes: denseBytes + expertBytes + kvBytes)
+
+        // Dense group: weights streamed once, every row multiplied by them.
+        let denseFlops = (2 * workload.denseParameters + workload.extraFlopsPerToken) * rows / devices
+        let densePadded = denseFlops * paddedRows(rows, tile: tile) / rows
+        group(bytes: denseBytes, flops: denseFlops, paddedFlops: densePadded, context: context, bytesPerSecond: bytesPerSecond,
+              into: &cost)
+        cost.weightBytes += denseBytes
+
+        // Expert group: the distinct experts touched by all rows.
+        if workload.moeLayers > 0 {
+            let expertFlops = 2 * workload.moeLayers * workload.activeExperts * workload.expertParameters * rows / devices
+            let rowsPerExpert = rows * workload.activeExperts / distinct
+            let expertPadded = expertFlops * paddedRows(rowsPerExpert, tile: tile) / rowsPerExpert
+            group(bytes: expertBytes, flops: expertFlops, paddedFlops: expertPadded, context: context,
+                  bytesPerSecond: bytesPerSecond, into: &cost)
+            cost.weightBytes += expertBytes
+        }
+
+        // Attention group: each sequence reads its own cache and writes k new entries.
         let attendedContext = contextTokens + (tokensPerSequence + 1) / 2
         let attentionFlops = rows * (workload.attentionLayers * workload.attentionFlopsPerQueryPerContextToken * attendedContext
             + workload.crossAttentionLayers * workload.crossFlopsPerQueryPerSourceToken * sourceTokens) / devices
-        group(bytes: kvBytes, flops: attentionFlops, paddedFlops: attentionFlops, context: context, into: &cost)
+        group(bytes: kvBytes, flops: attentionFlops, paddedFlops: attentionFlops, context: context, bytesPerSecond: bytesPerSecond,
+              into: &cost)
         cost.kvCacheBytes += kvBytes
 
         // Tensor parallel: two ring all-reduces of the activations per layer.

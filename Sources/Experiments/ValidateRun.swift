@@ -53,27 +53,36 @@ public struct ValidateResult: Sendable {
 }
 
 public enum ValidateRun {
-    public static let stepGroup = "step time T(k), s", tauGroup = "τ, oracle drafter", speedupGroup = "speedup, oracle drafter"
+    public static let tauGroup = "τ, oracle drafter", speedupGroup = "speedup, oracle drafter"
+    /// The step-time group of a preset.
+    public static func stepGroup(_ preset: ModelConfig) -> String { "step time T(k), \(preset.name)" }
 
     struct Plan {
-        let preset: ModelConfig, ks: [Int], alphas: [Double], batches: [Int], prompts: Int, maxTokens: Int
+        /// Step time: presets (one whose weights fit the last-level cache, one beyond it) and their k.
+        let stepPresets: [(ModelConfig, [Int])]
+        /// The oracle decode: preset, acceptance rates, batches.
+        let preset: ModelConfig, alphas: [Double], batches: [Int], prompts: Int, maxTokens: Int
         let draftLength: Int, repetitions: Int
     }
 
     static func plan(quick: Bool) -> Plan {
-        quick ? Plan(preset: .tiny, ks: [1, 2, 4, 8, 16], alphas: [0.8], batches: [1, 2, 4], prompts: 8, maxTokens: 64,
-                     draftLength: 4, repetitions: 5)
-              : Plan(preset: .large, ks: [1, 2, 4, 8, 16, 32, 64], alphas: [0.95, 0.8, 0.6], batches: [1, 2, 4, 8, 16],
-                     prompts: 16, maxTokens: 64, draftLength: 4, repetitions: 7)
+        quick ? Plan(stepPresets: [(.tiny, [1, 2, 4, 8, 16]), (.large, [1, 2, 4, 8])], preset: .tiny, alphas: [0.8],
+                     batches: [1, 2, 4], prompts: 8, maxTokens: 64, draftLength: 4, repetitions: 5)
+              : Plan(stepPresets: [(.small, [1, 2, 4, 8, 16, 32, 64]), (.large, [1, 2, 4, 8, 16, 32, 64])], preset: .large,
+                     alphas: [0.95, 0.8, 0.6], batches: [1, 2, 4, 8, 16], prompts: 16, maxTokens: 64, draftLength: 4,
+                     repetitions: 7)
     }
 
     /// Runs the validation (stages shown on stderr when it is a terminal) and writes `request.output` whole, or not at all.
     public static func run(_ request: ValidateRequest) throws -> ValidateResult {
+        try run(request, plan: plan(quick: request.quick))
+    }
+
+    static func run(_ request: ValidateRequest, plan: Plan) throws -> ValidateResult {
         guard request.bandwidthScale > 0, request.bandwidthScale.isFinite else {
             throw ModelError("--bandwidth-scale must be a positive number, got \(request.bandwidthScale)")
         }
-        let plan = plan(quick: request.quick)
-        let reporter = ProgressReporter(label: "validate", total: 2 + plan.alphas.count * plan.batches.count)
+        let reporter = ProgressReporter(label: "validate", total: 1 + plan.stepPresets.count + plan.alphas.count * plan.batches.count)
         var stage = 0
         func progress(_ what: String) {
             reporter.update(stage, detail: what)
@@ -102,6 +111,7 @@ public enum ValidateRun {
         }
         if request.bandwidthScale != 1 {
             hardware.memoryBytesPerSecond *= request.bandwidthScale
+            hardware.cacheBytesPerSecond = hardware.cacheBytesPerSecond.map { $0 * request.bandwidthScale }
             hardware.name += " (bandwidth × \(request.bandwidthScale))"
             notes.append("deliberately mis-calibrated: bandwidth × \(request.bandwidthScale)")
         }
@@ -110,12 +120,23 @@ public enum ValidateRun {
         var rows: [ValidationRow] = []
 
         // Step time.
-        progress("step time of \(plan.preset.name) over k = \(plan.ks.map(String.init).joined(separator: ", "))")
-        let steps = try StepTimeValidation.run(preset: plan.preset, hardware: hardware, ks: plan.ks, context: 64, threads: 1,
-                                               repetitions: plan.repetitions)
-        for p in steps {
-            rows.append(ValidationRow(group: stepGroup, setting: "k = \(p.tokens)", predicted: p.predictedSeconds,
-                                      measured: p.measuredSeconds))
+        var stepLines: [ChartSeries] = []
+        for (preset, ks) in plan.stepPresets {
+            progress("step time of \(preset.name) over k = \(ks.map(String.init).joined(separator: ", "))")
+            let steps = try StepTimeValidation.run(preset: preset, hardware: hardware, ks: ks, context: 64, threads: 1,
+                                                   repetitions: plan.repetitions)
+            for p in steps {
+                rows.append(ValidationRow(group: stepGroup(preset), setting: "k = \(p.tokens)", predicted: p.predictedSeconds,
+                                          measured: p.measuredSeconds))
+            }
+            let m1 = steps.first?.measuredSeconds ?? 1, p1 = steps.first?.predictedSeconds ?? 1
+            let bytes = Calibration.modelShape(preset).weightBytes
+            let regime = hardware.cacheBytes.map { bytes <= $0 ? "in cache" : "beyond cache" } ?? ""
+            stepLines.append(ChartSeries(title: "\(preset.name) (\(String(format: "%.1f", bytes / 1e6)) MB \(regime)): measured",
+                                         points: steps.map { ChartPoint(x: Double($0.tokens), y: $0.measuredSeconds / m1) },
+                                         style: .linesPoints))
+            stepLines.append(ChartSeries(title: "\(preset.name): predicted (roofline)", points: steps.map {
+                ChartPoint(x: Double($0.tokens), y: $0.predictedSeconds / p1) }, dashed: true))
         }
 
         // Oracle drafter at each α and batch: τ and speedup.
@@ -163,19 +184,20 @@ public enum ValidateRun {
         try table.write(to: staging.appendingPathComponent("validation.csv"))
         files.append("validation.csv")
         let result = ValidateResult(rows: rows, notes: [], files: [])
-        for group in [stepGroup, tauGroup, speedupGroup] {
+        let groups = plan.stepPresets.map { stepGroup($0.0) } + [tauGroup, speedupGroup]
+        for group in groups {
             let errors = rows.filter { $0.group == group }.map { abs($0.relativeError) }
             notes.append(String(format: "%@: %d rows, median |error| %.1f%%, max %.1f%%", group, errors.count,
                                 100 * result.medianError(group), 100 * (errors.max() ?? .nan)))
         }
 
         // Charts.
-        let subtitle = "\(plan.preset.name) preset (random weights), 1 thread; engine: \(hardware.name)"
+        let subtitle = "random weights, 1 thread; engine: \(hardware.name)"
         let scatter = Chart(title: "Predicted vs measured on this machine",
                             subtitle: subtitle + "; each point relative to the measured value",
                             xLabel: "measured (relative to the group's first measurement)",
                             yLabel: "predicted (same scale)",
-                            series: [stepGroup, tauGroup, speedupGroup].map { group in
+                            series: groups.map { group in
                                 let own = rows.filter { $0.group == group }
                                 let scale = own.first?.measured ?? 1
                                 return ChartSeries(title: group, points: own.map {
@@ -183,17 +205,12 @@ public enum ValidateRun {
                             },
                             referenceLines: [.diagonal(title: "predicted = measured")], logScaleX: true, logScaleY: true,
                             logBase: 2, keyPosition: .topLeft)
-        let m1 = steps.first?.measuredSeconds ?? 1, p1 = steps.first?.predictedSeconds ?? 1
         let stepChart = Chart(title: "Forward over k new tokens relative to one: measured vs roofline",
                               subtitle: subtitle + ", context 64",
-                              xLabel: "new tokens in one forward, k", yLabel: "T(k) / T(1)",
-                              series: [ChartSeries(title: "measured", points: steps.map { ChartPoint(x: Double($0.tokens), y: $0.measuredSeconds / m1) },
-                                                   style: .linesPoints),
-                                       ChartSeries(title: "predicted (roofline)", points: steps.map {
-                                           ChartPoint(x: Double($0.tokens), y: $0.predictedSeconds / p1) }, dashed: true)],
+                              xLabel: "new tokens in one forward, k", yLabel: "T(k) / T(1)", series: stepLines,
                               logScaleX: true, logBase: 2, keyPosition: .topLeft)
         let batchChart = Chart(title: "Speedup of the oracle drafter vs batch: measured vs predicted",
-                               subtitle: subtitle + ", γ = \(plan.draftLength), \(plan.prompts) prompts × \(plan.maxTokens) tokens",
+                               subtitle: "\(plan.preset.name) preset, " + subtitle + ", γ = \(plan.draftLength), \(plan.prompts) prompts × \(plan.maxTokens) tokens",
                                xLabel: "batch (sequences per verify forward)", yLabel: "speedup over batched plain decoding (×)",
                                series: speedupLines, referenceLines: [.horizontal(y: 1, title: "no speedup")],
                                logScaleX: true, logBase: 2, keyPosition: .below)

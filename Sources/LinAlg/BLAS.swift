@@ -28,10 +28,13 @@ public enum BLAS {
         let innerA = transposeA ? a.rows : a.cols          // K as seen from a
         let innerB = transposeB ? b.cols : b.rows          // K as seen from b
         let outputCols = transposeB ? b.rows : b.cols      // N
-        precondition(innerA == innerB,
-                     "BLAS.gemm: inner dimensions differ: op(a) is (\(outputRows),\(innerA)) from a \(a.shapeDescription)\(transposeA ? "ᵀ" : ""), op(b) is (\(innerB),\(outputCols)) from b \(b.shapeDescription)\(transposeB ? "ᵀ" : "")")
-        precondition(c.rows == outputRows && c.cols == outputCols,
-                     "BLAS.gemm: c is \(c.shapeDescription) but op(a)·op(b) is (\(outputRows),\(outputCols)) [a \(a.shapeDescription)\(transposeA ? "ᵀ" : ""), b \(b.shapeDescription)\(transposeB ? "ᵀ" : "")]")
+        // fatalError, not precondition: its message survives optimised builds.
+        if innerA != innerB {
+            fatalError("BLAS.gemm: inner dimensions differ: op(a) is (\(outputRows),\(innerA)) from a \(a.shapeDescription)\(transposeA ? "ᵀ" : ""), op(b) is (\(innerB),\(outputCols)) from b \(b.shapeDescription)\(transposeB ? "ᵀ" : "")")
+        }
+        if c.rows != outputRows || c.cols != outputCols {
+            fatalError("BLAS.gemm: c is \(c.shapeDescription) but op(a)·op(b) is (\(outputRows),\(outputCols)) [a \(a.shapeDescription)\(transposeA ? "ᵀ" : ""), b \(b.shapeDescription)\(transposeB ? "ᵀ" : "")]")
+        }
         if outputRows == 0 || outputCols == 0 { return }
         let inner = innerA
         let leadingA = Int32(max(1, a.cols)), leadingB = Int32(max(1, b.cols)), leadingC = Int32(max(1, c.cols))

@@ -55,6 +55,20 @@ public enum Calibration {
         facts.append(String(format: "skinny product on %d × %d: k = 1 at %.2f GB/s (%.2f of the probe), k = 32 at %.1f GFLOP/s (%.2f of sgemm)",
                             out, inFeatures, bytes / times[0].seconds / 1e9, bandwidthEfficiency,
                             2 * Double(out * inFeatures * 32) / times[1].seconds / 1e9, computeEfficiency))
+        // The last-level cache: a product whose weights fit it (an 8 MB matrix, read over and over)
+        // streams them at the cache's rate, well above DRAM's; the engine uses that rate for
+        // forwards whose working set fits (Hardware.streamingBytesPerSecond).
+        let cacheSize = lastLevelCacheBytes()
+        var cacheRate: Double? = nil
+        if let cacheSize, cacheSize >= 16 * 1_048_576 {
+            let cacheOut = 1024, cacheIn = 2048
+            let cacheTimes = Probes.productTimes(out: cacheOut, in: cacheIn, ks: [1], path: .skinny, threads: threads,
+                                                 repetitions: 4 * repetitions)
+            cacheRate = Double(cacheOut * cacheIn * 4) / cacheTimes[0].seconds
+            facts.append(String(format: "last-level cache %.0f MiB: a product on an 8 MB matrix in it streams at %.1f GB/s (%.1f× DRAM's %.1f)",
+                                cacheSize / 1_048_576, cacheRate! / 1e9, cacheRate! / (bytes / times[0].seconds),
+                                bytes / times[0].seconds / 1e9))
+        }
         func forwardSeconds(layers: Int) throws -> Double {
             let config = ModelConfig(name: "probe", width: 64, layers: layers, heads: 4, kvHeads: 4, ffnHidden: 128,
                                      contextLength: 64, tiedEmbeddings: true)
@@ -114,13 +128,30 @@ public enum Calibration {
         let overhead = RuntimeOverhead(name: "cpu-local", perForwardSeconds: perForward, perLayerSeconds: perLayer,
                                        perCycleSeconds: perCycle, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9,
                                        perDraftStepSeconds: perDraftStep)
-        let hardware = Hardware(
+        var hardware = Hardware(
             name: "cpu-local", memoryBytes: Double(ProcessInfo.processInfo.physicalMemory),
             memoryBytesPerSecond: bandwidth.bytesPerSecond, flopsPerSecond16: sgemm.flopsPerSecond, flopsPerSecond8: nil,
             interconnectBytesPerSecond: bandwidth.bytesPerSecond, bandwidthEfficiency: bandwidthEfficiency,
             computeEfficiency: computeEfficiency, gemmTileRows: 1, overhead: overhead,
             source: "measured by 'speclab calibrate' on \(ProcessInfo.processInfo.hostName) with \(threads) threads at \(ISO8601DateFormatter().string(from: Date())); flopsPerSecond16 holds the float32 sgemm peak")
+        if let cacheRate, let cacheSize {
+            hardware.cacheBytes = cacheSize
+            hardware.cacheBytesPerSecond = cacheRate
+        }
         return Result(hardware: hardware, facts: facts)
+    }
+
+    /// The last-level (L3, else L2) cache size of CPU 0 from sysfs, nil where it is not exposed.
+    public static func lastLevelCacheBytes() -> Double? {
+        for index in [3, 2] {
+            let path = "/sys/devices/system/cpu/cpu0/cache/index\(index)/size"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let units: [Character: Double] = ["K": 1024, "M": 1_048_576, "G": 1_073_741_824]
+            if let unit = trimmed.last, let scale = units[unit], let value = Double(trimmed.dropLast()) { return value * scale }
+            if let value = Double(trimmed) { return value }
+        }
+        return nil
     }
 
     /// Writes a hardware or model JSON file atomically (temp file + rename).

@@ -30,9 +30,6 @@ public enum StepTimeValidation {
         let cache = KVCache(config: preset)
         let prompt = (0..<context).map { Int32(($0 * 37 + 11) % 256) }
         _ = model.prefill(prompt, cache: cache)
-        let shape = Calibration.modelShape(preset)
-        let workload = ForwardWorkload.target(shape)
-        let execution = ExecutionContext(hardware: hardware, weightType: .fp32, kvBytesPerValue: 4)
         var points: [StepTimePoint] = []
         for k in ks {
             let tokens = (0..<k).map { Int32(($0 * 53 + 7) % 256) }
@@ -53,11 +50,17 @@ public enum StepTimeValidation {
                 model.forward(step)
                 samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
-            let predicted = Roofline.stepCost(workload, tokensPerSequence: Double(k), batch: 1,
-                                              contextTokens: Double(context), context: execution)
+            let predicted = prediction(preset: preset, hardware: hardware, tokens: k, context: context)
             points.append(StepTimePoint(tokens: k, measuredSeconds: Statistics.median(samples),
                                         predictedSeconds: predicted.seconds, bound: predicted.bound))
         }
         return points
+    }
+
+    /// The engine's step cost of a forward of `preset` over `tokens` new tokens at `context` (float32 weights and cache).
+    public static func prediction(preset: ModelConfig, hardware: Hardware, tokens: Int, context: Int) -> StepCost {
+        Roofline.stepCost(ForwardWorkload.target(Calibration.modelShape(preset)), tokensPerSequence: Double(tokens), batch: 1,
+                          contextTokens: Double(context),
+                          context: ExecutionContext(hardware: hardware, weightType: .fp32, kvBytesPerValue: 4))
     }
 }

@@ -1,0 +1,55 @@
+import Analytic
+import Foundation
+import Testing
+@testable import Experiments
+import Transformer
+import Validation
+
+@Suite("speclab validate")
+struct ValidateTests {
+    /// A test-sized plan: step time of tiny (in the last-level cache) and of a 52 MB model beyond it, the
+    /// oracle drafter on tiny at two batch sizes.
+    static let beyondCache = ModelConfig(name: "beyond-cache", width: 512, layers: 4, heads: 8, kvHeads: 4, ffnHidden: 1408,
+                                         contextLength: 128, tiedEmbeddings: false)
+    static let plan = ValidateRun.Plan(stepPresets: [(.tiny, [1, 2, 4]), (beyondCache, [1, 2])], preset: .tiny, alphas: [0.8],
+                                       batches: [1, 2], prompts: 2, maxTokens: 16, draftLength: 4, repetitions: 3)
+
+    @Test("the error table is complete and finite; an engine with twice the bandwidth is further off on the same measurements")
+    func tableAndMiscalibration() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let output = root.appendingPathComponent("calibrated")
+        let result = try ValidateRun.run(ValidateRequest(quick: true, output: output, plot: false), plan: Self.plan)
+        // 3 + 2 step times, τ and speedup at 2 batch sizes.
+        #expect(result.rows.count == 5 + 2 * 2)
+        #expect(result.rows.allSatisfy { $0.predicted.isFinite && $0.predicted > 0 && $0.measured.isFinite && $0.measured > 0 })
+        for file in ["validation.csv", "hardware.json", "notes.txt", "predicted-vs-measured.gp", "step-time.gp", "speedup-vs-batch.gp"] {
+            #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent(file).path), "\(file)")
+        }
+        let csv = try String(contentsOf: output.appendingPathComponent("validation.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 1 + result.rows.count)
+        // The same measurements predicted by the engine with twice the calibrated bandwidth (timing is not
+        // repeated: only the engine changes). Beyond the cache a one-token forward is bandwidth-bound, so
+        // the wrong engine predicts about half the time and its error must grow.
+        var hardware = try Hardware.load(fromFile: output.appendingPathComponent("hardware.json").path)
+        let steps = result.rows.filter { $0.group == ValidateRun.stepGroup(Self.beyondCache) }
+        #expect(steps.count == 2)
+        hardware.memoryBytesPerSecond *= 2
+        hardware.cacheBytesPerSecond = hardware.cacheBytesPerSecond.map { $0 * 2 }
+        for (row, k) in zip(steps, [1]) {
+            let wrong = StepTimeValidation.prediction(preset: Self.beyondCache, hardware: hardware, tokens: k, context: 64).seconds
+            #expect(wrong < 0.75 * row.predicted, "k = \(k): bandwidth × 2 should cut the predicted time")
+            #expect(abs(wrong - row.measured) > abs(row.predicted - row.measured),
+                    "k = \(k): measured \(row.measured), calibrated \(row.predicted), bandwidth × 2 \(wrong)")
+        }
+    }
+
+    @Test("a non-positive bandwidth scale is refused before anything runs")
+    func badScale() {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("validate-bad-\(UUID().uuidString)")
+        #expect(throws: ModelError.self) {
+            try ValidateRun.run(ValidateRequest(quick: true, bandwidthScale: 0, output: out, plot: false), plan: Self.plan)
+        }
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+}
