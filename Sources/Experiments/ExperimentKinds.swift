@@ -453,7 +453,7 @@ public enum ExperimentKinds {
             files += try draw(speedupChart, output: output, baseName: "speedup-T\(t)", plot: plot)
             if let lines = depthLines[temperature], !lines.isEmpty {
                 let depthChart = Chart(title: "\(spec.chart.title): acceptance at each depth, T = \(t)",
-                                       subtitle: "T = \(t), \(d.samples) validation prompts × \(d.maxTokens) bytes; in brackets: each method's longest draft",
+                                       subtitle: "T = \(t), \(d.samples) validation prompts × \(d.maxTokens) bytes; in brackets: the longest draft of each method",
                                        xLabel: "draft depth k (tokens after the root)",
                                        yLabel: "P(depth k accepted | depth k − 1 accepted)", series: lines,
                                        yRange: AxisRange(lower: 0, upper: 1), keyPosition: .below, size: tall)

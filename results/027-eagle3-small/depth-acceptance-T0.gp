@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'small target, EAGLE-3 vs EAGLE-1: acceptance at each depth, T = 0'."\n".'{/*0.8 '.'target results/023-train-small, 8 validation prompts × 96 bytes, T = 0 (greedy, V1), 1 thread; each method at its longest draft (in brackets)'.'}' font ',15'
+set title 'small target, EAGLE-3 vs EAGLE-1: acceptance at each depth, T = 0'."\n".'{/*0.8 '.'T = 0, 8 validation prompts × 96 bytes; in brackets: the longest draft of each method'.'}' font ',15'
 set xlabel 'draft depth k (tokens after the root)' font ',12'
 set ylabel 'P(depth k accepted | depth k − 1 accepted)' font ',12'
 set border lw 1.2 lc rgb '#404040'
