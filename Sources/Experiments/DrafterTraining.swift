@@ -142,7 +142,7 @@ public enum DrafterTraining {
     static func medusa(_ request: DrafterTrainingRequest) throws -> [String] {
         guard request.heads >= 1 else { throw ModelError("--heads must be >= 1") }
         guard request.trunk == "frozen" || request.trunk == "joint" else {
-            throw ModelError("--trunk \(request.trunk) is not available for Medusa; use frozen (Medusa-1) or joint (Medusa-2)")
+            throw ModelError("--trunk \(request.trunk) is not available for \(request.kind == "hydra" ? "Hydra" : "Medusa") heads; use frozen or joint")
         }
         let (network, corpus) = try loadTarget(request)
         let config = network.config

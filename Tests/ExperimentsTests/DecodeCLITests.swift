@@ -21,6 +21,16 @@ struct DecodeCLITests {
         let modules = SequentialModules(config: config, depth: 2)
         modules.initialize(copying: network, seed: 2)
         try modules.save(to: directory.appendingPathComponent("heads"), metadata: [:])
+        // The tree and self-drafting kinds of the second decoding issue, in one directory.
+        let eagle3 = Eagle3Weights(config: config)
+        eagle3.initialize(copying: network, seed: 4)
+        try eagle3.save(to: directory.appendingPathComponent("trees"), metadata: [:])
+        let masked = MaskedMTP(config: config, masks: 2, rank: 2)
+        masked.initialize(seed: 5)
+        try masked.save(to: directory.appendingPathComponent("trees"), metadata: [:])
+        let hydra = MedusaHeads(config: config, heads: 2, conditioned: true)
+        hydra.initialize(copying: network)
+        try hydra.save(to: directory.appendingPathComponent("trees"), metadata: [:])
         var wider = config
         wider.width = 64
         wider.heads = 8
@@ -48,29 +58,49 @@ struct DecodeCLITests {
             (base + ["--method", "mtp-sequential", "--drafter", root.appendingPathComponent("other").path], "no sequential MTP modules"),
             (base + ["--method", "medusa9"], "mtp-sequential"),
             (base + ["--method", "lookahead", "--draft-length", "8", "--max-tokens", "110"], "exceed the model's context"),
+            (base + ["--method", "eagle3", "--drafter", heads], "no EAGLE-3 drafter weights"),
+            (base + ["--method", "eagle1", "--drafter", root.appendingPathComponent("trees").path], "no EAGLE drafter weights"),
+            (base + ["--method", "eagle1", "--drafter", root.appendingPathComponent("trees").path, "--tree", "dynamic"], "--method eagle2"),
+            (base + ["--method", "masked-mtp", "--drafter", root.appendingPathComponent("trees").path, "--draft-length", "3"],
+             "exceeds the 2 mask tokens"),
+            (base + ["--method", "hydra", "--drafter", heads], "no Hydra heads"),
+            (base + ["--method", "medusa1", "--drafter", root.appendingPathComponent("trees").path], "no Medusa heads"),
         ]
-        for (arguments, fragment) in cases {
+        let train = ["train-drafter", "--target", root.appendingPathComponent("target").path, "--steps", "1",
+                     "--sequence-length", "16", "--out", root.appendingPathComponent("never").path]
+        let trainCases: [([String], String)] = [
+            (train + ["--kind", "masked-mtp", "--heads", "0"], "mask tokens k"),
+            (train + ["--kind", "masked-mtp", "--rank", "0"], "--rank"),
+            (train + ["--kind", "eagle3", "--heads", "9"], "training-time-test steps"),
+            (train + ["--kind", "hydra", "--trunk", "scratch"], "not available for Hydra heads"),
+            (train + ["--kind", "eagle4"], "eagle3"),
+        ]
+        for (arguments, fragment) in cases + trainCases {
             let result = try CLI.run(arguments)
             #expect(result.status != 0, "\(arguments.suffix(4))")
             #expect(result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)")
             #expect(result.stderr.contains(fragment), "\(fragment) not in: \(result.stderr)")
         }
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("never").path))
     }
 
-    @Test("mtp-parallel and mtp-sequential decode from the command line with the JSON contract keys")
+    @Test("MTP, EAGLE-3, masked-MTP and Hydra drafters decode from the command line with the JSON contract keys")
     func decodeJSON() throws {
         let root = try Self.fixture()
         defer { try? FileManager.default.removeItem(at: root) }
         let prompts = root.appendingPathComponent("prompts.txt")
         try "static double gsl_sf_bessel\n#include <gsl/gsl_math.h>\n".write(to: prompts, atomically: true, encoding: .utf8)
-        for method in ["mtp-parallel", "mtp-sequential"] {
+        for (method, drafter) in [("mtp-parallel", "heads"), ("mtp-sequential", "heads"), ("eagle3", "trees"),
+                                  ("masked-mtp", "trees"), ("hydra", "trees")] {
             let result = try CLI.run(["decode", "--model", root.appendingPathComponent("target").path, "--method", method,
-                                      "--drafter", root.appendingPathComponent("heads").path, "--draft-length", "2",
+                                      "--drafter", root.appendingPathComponent(drafter).path, "--draft-length", "2",
+                                      "--tree-size", "4",
                                       "--prompts", prompts.path, "--samples", "2", "--max-tokens", "12", "--baseline", "--json"])
             #expect(result.status == 0, "\(result.stderr)")
             let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             for key in ["tokens_generated", "target_forwards", "tau", "accepted_length_histogram", "per_position_acceptance",
-                        "seconds", "tokens_per_second", "ntp_tokens_per_second", "speedup"] {
+                        "seconds", "tokens_per_second", "ntp_tokens_per_second", "speedup", "mean_nodes_verified",
+                        "mean_rows_per_verify", "lossless"] {
                 #expect(object?[key] != nil, "\(method): \(key) missing")
             }
             #expect((object?["tokens_generated"] as? Int) == 24)
