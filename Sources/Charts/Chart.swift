@@ -218,6 +218,9 @@ public struct Chart: ChartDocument {
         let xPad = logScaleX || xRange != nil ? "0" : "graph 0.02"
         let yPad = logScaleY || yRange != nil ? "0" : "graph 0.04"
         settings.append("set offsets \(xPad), \(xPad), \(yPad), \(yPad)")
+        // Draw line segments whose two ends both lie outside the axis ranges (a y = x line spanning
+        // both data ranges on fixed axes); gnuplot drops them by default.
+        settings.append("set clip two")
 
         // Plot clauses: one per series, one per reference line.
         var clauses: [String] = []

@@ -208,7 +208,7 @@ public enum ValidateRun {
         let stepChart = Chart(title: "Forward over k new tokens relative to one: measured vs roofline",
                               subtitle: subtitle + ", context 64",
                               xLabel: "new tokens in one forward, k", yLabel: "T(k) / T(1)", series: stepLines,
-                              logScaleX: true, logBase: 2, keyPosition: .topLeft)
+                              logScaleX: true, logBase: 2, yRange: AxisRange(lower: 0), keyPosition: .topLeft)
         let batchChart = Chart(title: "Speedup of the oracle drafter vs batch: measured vs predicted",
                                subtitle: "\(plan.preset.name) preset, " + subtitle + ", γ = \(plan.draftLength), \(plan.prompts) prompts × \(plan.maxTokens) tokens",
                                xLabel: "batch (sequences per verify forward)", yLabel: "speedup over batched plain decoding (×)",

@@ -1,0 +1,45 @@
+# SpecLab chart: Speedup of the oracle drafter vs batch: measured vs predicted
+# Data: speedup-vs-batch.dat. Redraw from this directory with:
+#   gnuplot speedup-vs-batch.gp      (writes speedup-vs-batch.png, speedup-vs-batch.svg)
+# speclab sets speclab_output_suffix so that gnuplot writes temporary files
+# that are renamed into place afterwards: no half-written images.
+if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
+
+set encoding utf8
+set datafile missing '?'
+set title 'Speedup of the oracle drafter vs batch: measured vs predicted'."\n".'{/*0.8 '.'large preset, random weights, 1 thread; engine: cpu-local, γ = 4, 16 prompts × 64 tokens'.'}' font ',15'
+set xlabel 'batch (sequences per verify forward)' font ',12'
+set ylabel 'speedup over batched plain decoding (×)' font ',12'
+set border lw 1.2 lc rgb '#404040'
+set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
+set tics nomirror out scale 0.7
+set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
+set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
+set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
+set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
+set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
+set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
+set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
+set bmargin 15
+set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
+set logscale x 2
+set xrange [0.895025:17.8766]
+set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
+set offsets 0, 0, graph 0.04, graph 0.04
+set clip two
+
+set terminal pngcairo enhanced font "sans,11" size 1000,650
+set output 'speedup-vs-batch.png'.speclab_output_suffix
+plot \
+    'speedup-vs-batch.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'α = 0.95: measured', \
+    'speedup-vs-batch.dat' index 1 using 1:2 with linespoints ls 2 dt 2 title 'α = 0.95: predicted', \
+    'speedup-vs-batch.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'α = 0.8: measured', \
+    'speedup-vs-batch.dat' index 3 using 1:2 with linespoints ls 4 dt 2 title 'α = 0.8: predicted', \
+    'speedup-vs-batch.dat' index 4 using 1:2 with linespoints ls 5 dt 1 title 'α = 0.6: measured', \
+    'speedup-vs-batch.dat' index 5 using 1:2 with linespoints ls 6 dt 2 title 'α = 0.6: predicted', \
+    1 with lines ls 101 title 'no speedup'
+
+set terminal svg size 1000,650 dynamic enhanced font "sans,11" background rgb 'white'
+set output 'speedup-vs-batch.svg'.speclab_output_suffix
+replot
+unset output
