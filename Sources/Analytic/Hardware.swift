@@ -288,7 +288,7 @@ struct HardwareFile: Decodable {
     enum Keys: String, CodingKey {
         case name, memoryBytes, memoryBytesPerSecond, flopsPerSecond16, flopsPerSecond8,
              interconnectBytesPerSecond, bandwidthEfficiency, computeEfficiency, gemmTileRows,
-             overhead, source
+             overhead, source, cacheBytes, cacheBytesPerSecond
     }
 
     init(from decoder: Decoder) throws {
@@ -305,5 +305,7 @@ struct HardwareFile: Decodable {
             gemmTileRows: try c.decodeIfPresent(Double.self, forKey: .gemmTileRows) ?? 16,
             overhead: try c.decodeIfPresent(RuntimeOverhead.self, forKey: .overhead) ?? .compiled,
             source: try c.decodeIfPresent(String.self, forKey: .source) ?? "user file")
+        hardware.cacheBytes = try c.decodeIfPresent(Double.self, forKey: .cacheBytes)
+        hardware.cacheBytesPerSecond = try c.decodeIfPresent(Double.self, forKey: .cacheBytesPerSecond)
     }
 }

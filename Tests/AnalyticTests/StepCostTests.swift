@@ -259,3 +259,45 @@ struct MoETests {
         #expect(k1.bound == .memory && k4.bound == .memory)
     }
 }
+
+@Suite("A CPU's last-level cache in the roofline")
+struct CacheTierTests {
+    /// A CPU-like machine: 30 GB/s DRAM at 0.8 efficiency, a 32 MiB cache read at 90 GB/s, 100 GFLOP/s.
+    static func cpu() -> Hardware {
+        var hardware = Hardware(name: "cpu-test", memoryBytes: 24e9, memoryBytesPerSecond: 30e9, flopsPerSecond16: 100e9,
+                                flopsPerSecond8: nil, interconnectBytesPerSecond: 30e9, bandwidthEfficiency: 0.8,
+                                computeEfficiency: 0.5, gemmTileRows: 1, overhead: .ideal, source: "test")
+        hardware.cacheBytes = 32 * 1_048_576
+        hardware.cacheBytesPerSecond = 90e9
+        return hardware
+    }
+
+    @Test("weights and cache that fit stream at the cache's rate; beyond it at DRAM's, efficiency applied")
+    func regimes() throws {
+        let hardware = Self.cpu()
+        let context = ExecutionContext(hardware: hardware, weightType: .fp32, kvBytesPerValue: 4)
+        let rates: [(parameters: Double, bytesPerSecond: Double)] = [(2e6, 90e9), (20e6, 30e9 * 0.8)]
+        for (parameters, rate) in rates {
+            // Weights only (no KV cache): 8 MB fit the 32 MiB cache, 80 MB do not.
+            let workload = ForwardWorkload(name: "dense", denseParameters: parameters, attentionLayers: 0, kvValuesPerTokenPerLayer: 0,
+                                           attentionFlopsPerQueryPerContextToken: 0, layers: 1, hidden: 256, bytesPerWeight: 4)
+            let cost = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 0, context: context)
+            let expected: Double = parameters * 4 / rate
+            #expect(abs(cost.memoryBoundSeconds - expected) <= 1e-9 * expected, "\(parameters) parameters")
+        }
+        // Without cache fields (every GPU preset) nothing changes.
+        #expect(Hardware.presets.allSatisfy { $0.cacheBytes == nil && $0.cacheBytesPerSecond == nil })
+    }
+
+    @Test("a hardware file keeps the cache fields; one without the other is refused")
+    func fileRoundTrip() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cpu-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try JSONEncoder().encode(Self.cpu()).write(to: url)
+        let loaded = try Hardware.load(fromFile: url.path)
+        #expect(loaded.cacheBytes == 32 * 1_048_576 && loaded.cacheBytesPerSecond == 90e9)
+        var half = Self.cpu()
+        half.cacheBytesPerSecond = nil
+        #expect(throws: AnalyticError.self) { try half.validate() }
+    }
+}
