@@ -222,7 +222,9 @@ public final class Eagle3Objective: HeadObjective {
     private let buffer = ScratchBuffers()
     /// Per prefix window P (index P − 1): saved activations, keyed by batch × length.
     private var saved: [String: [BlockActivations<Float>]] = [:]
-    private var masks: [Int: [Bool]] = [:]
+    private var masks: [String: [Bool]] = [:]
+    /// RoPE positions of each prefix window's rows (j + s), by window.
+    private var positions: [Int: [Int32]] = [:]
     private var scratches: [String: BlockScratch<Float>] = [:]
     public private(set) var lastAccuracy: [Double] = []
     public var extraHeadCount: Int { steps }
@@ -296,16 +298,14 @@ public final class Eagle3Objective: HeadObjective {
                                   scratch: scratch, visible: vis.baseAddress!)
                 }
             }
-            buffer(name("positions", prefix), rows).withMemoryRebound(to: Int32.self, capacity: rows) { p in
-                for r in 0..<rows { p[r] = positions[r] }
-            }
+            self.positions[prefix] = positions
         }
     }
 
     private func mask(length: Int, prefix: Int) -> [Bool] {
-        if let m = masks[length * 64 + prefix] { return m }
+        if let m = masks["\(length)x\(prefix)"] { return m }
         let m = TrainingTimeTest.mask(length: length, steps: prefix)
-        masks[length * 64 + prefix] = m
+        masks["\(length)x\(prefix)"] = m
         return m
     }
 
@@ -383,10 +383,11 @@ public final class Eagle3Objective: HeadObjective {
         dg0.update(repeating: 0, count: trunkRows * d)
         for prefix in stride(from: steps, through: 1, by: -1) {
             let window = prefix * length, n = batch * window
-            let positions = UnsafeRawPointer(buffer(name("positions", prefix), n)).assumingMemoryBound(to: Int32.self)
-            Block.backward(weights.blockWeights(frozen: false), config: config,
-                           input: buffer(name("in", prefix) + ".u", n * d), saved: acts[prefix - 1], gradient: seed,
-                           positions: positions, batch: batch, length: window, scratch: scratch)
+            positions[prefix]!.withUnsafeBufferPointer { pos in
+                Block.backward(weights.blockWeights(frozen: false), config: config,
+                               input: buffer(name("in", prefix) + ".u", n * d), saved: acts[prefix - 1], gradient: seed,
+                               positions: pos.baseAddress!, batch: batch, length: window, scratch: scratch)
+            }
             weights.inputBackward(du: seed, features: buffer(name("g", prefix), n * d), rows: n, scratch: buffer,
                                   dFeatures: dg, prefix: name("in", prefix))
             // Step 0's feature gradient goes to W_fc; step s's to step s − 1's output: the next pass's seed
