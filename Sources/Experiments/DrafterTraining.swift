@@ -1,8 +1,9 @@
 // `speclab train-drafter`: drafters for a trained target — blockwise heads,
 // parallel MTP head blocks or sequential MTP modules (on the frozen trunk, or
-// trained jointly with a fresh trunk from scratch), reporting per-head top-1
-// accuracy on validation text (the figure Stern, Medusa and Gloeckle report),
-// or a separate draft model.
+// trained jointly with a fresh trunk from scratch), EAGLE-1/2 and EAGLE-3
+// drafters, Medusa and Hydra heads, mask tokens with a gated LoRA, each
+// reporting per-head (per-step, per-mask) top-1 accuracy on validation text
+// (the figure Stern, Medusa and Gloeckle report), or a separate draft model.
 
 import Decoding
 import Foundation

@@ -134,7 +134,7 @@ struct Decode: ParsableCommand {
 struct TrainDrafter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-drafter",
-        abstract: "Train a drafter for a trained target: blockwise heads, parallel MTP heads, sequential MTP modules, an EAGLE drafter, or a separate draft model.")
+        abstract: "Train a drafter for a trained target: blockwise heads, parallel or sequential MTP, an EAGLE-1/2 or EAGLE-3 drafter, Medusa or Hydra heads, mask tokens with a gated LoRA, or a separate draft model.")
 
     @Option(help: "Target checkpoint directory.") var target: String
     @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential, eagle (EAGLE-1/2), eagle3, medusa, hydra or masked-mtp (mask tokens + gated LoRA).") var kind: String
