@@ -134,6 +134,11 @@ public struct Hardware: Codable, Sendable, Equatable {
     /// caches are far smaller than any model.
     public var cacheBytes: Double? = nil
     public var cacheBytesPerSecond: Double? = nil
+    /// How much of the shorter of an operation group's memory and compute times is *not* hidden
+    /// behind the longer: a group costs max + overlapPenalty · min. Nil (0) is the roofline's perfect
+    /// overlap, right for GPUs; a CPU kernel that streams and multiplies in turn pays nearly both
+    /// (calibrated from products at several k).
+    public var overlapPenalty: Double? = nil
 
     /// The rate at which a forward touching `workingSetBytes` streams them: the cache's when it fits, else
     /// the efficiency-scaled memory bandwidth.
@@ -187,6 +192,9 @@ public struct Hardware: Codable, Sendable, Equatable {
         }
         if let size = cacheBytes { try Check.positive(size, "\(name).cacheBytes") }
         if let rate = cacheBytesPerSecond { try Check.positive(rate, "\(name).cacheBytesPerSecond") }
+        if let beta = overlapPenalty, !(0...1).contains(beta) {
+            throw AnalyticError("\(name).overlapPenalty must be in [0, 1], got \(beta)")
+        }
         guard (cacheBytes == nil) == (cacheBytesPerSecond == nil) else {
             throw AnalyticError("\(name): give both cacheBytes and cacheBytesPerSecond, or neither")
         }
@@ -288,7 +296,7 @@ struct HardwareFile: Decodable {
     enum Keys: String, CodingKey {
         case name, memoryBytes, memoryBytesPerSecond, flopsPerSecond16, flopsPerSecond8,
              interconnectBytesPerSecond, bandwidthEfficiency, computeEfficiency, gemmTileRows,
-             overhead, source, cacheBytes, cacheBytesPerSecond
+             overhead, source, cacheBytes, cacheBytesPerSecond, overlapPenalty
     }
 
     init(from decoder: Decoder) throws {
@@ -307,5 +315,6 @@ struct HardwareFile: Decodable {
             source: try c.decodeIfPresent(String.self, forKey: .source) ?? "user file")
         hardware.cacheBytes = try c.decodeIfPresent(Double.self, forKey: .cacheBytes)
         hardware.cacheBytesPerSecond = try c.decodeIfPresent(Double.self, forKey: .cacheBytesPerSecond)
+        hardware.overlapPenalty = try c.decodeIfPresent(Double.self, forKey: .overlapPenalty)
     }
 }

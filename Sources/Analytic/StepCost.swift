@@ -193,13 +193,15 @@ public enum Roofline {
                       bytesPerSecond: Double, into cost: inout StepCost) {
         let memorySeconds = bytes / bytesPerSecond
         let computeSeconds = paddedFlops / (context.peakFlopsPerSecond * context.hardware.computeEfficiency)
+        // The roofline's max, plus the part of the shorter term the hardware does not overlap.
+        let seconds = max(memorySeconds, computeSeconds)
+            + (context.hardware.overlapPenalty ?? 0) * min(memorySeconds, computeSeconds)
         if computeSeconds > memorySeconds {
-            cost.computeBoundSeconds += computeSeconds
-            cost.seconds += computeSeconds
+            cost.computeBoundSeconds += seconds
         } else {
-            cost.memoryBoundSeconds += memorySeconds
-            cost.seconds += memorySeconds
+            cost.memoryBoundSeconds += seconds
         }
+        cost.seconds += seconds
         cost.flops += flops
     }
 

@@ -46,15 +46,44 @@ public enum Calibration {
         let sgemm = Probes.sgemmThroughput(size: 1024, threads: threads, repetitions: repetitions)
         facts.append(String(format: "streaming read %.2f GB/s, sgemm 1024³ %.1f GFLOP/s (%d threads)",
                             bandwidth.bytesPerSecond / 1e9, sgemm.flopsPerSecond / 1e9, threads))
+        // Memory efficiency: one large product at k = 1 (the streaming rate big weights reach).
+        // Compute efficiency and overlap: whole forwards of a probe transformer whose weights lie
+        // beyond the last-level cache (its products, norms, attention and dispatch, as a decoder runs
+        // them), of another shape than the presets being predicted — T(k) for k = 1…32 fitted with
+        // max(M, k·C) + β · min(M, k·C); its own M, which also carries the fixed costs of its smaller
+        // products, is reported but not used.
+        let probeShape = Self.probeModel(cacheBytes: lastLevelCacheBytes())
+        let probeTransformer = try Network<Float>(config: probeShape)
+        probeTransformer.initialize(seed: 3)
+        let probeForward = InferenceModel(network: probeTransformer)
+        let probeCache = KVCache(config: probeShape)
+        _ = probeForward.prefill((0..<64).map { Int32(($0 * 29 + 3) % 256) }, cache: probeCache)
+        let ks = [1, 2, 4, 8, 16, 32]
+        let forwardTimes = ks.map { k -> Double in
+            let step = [SequenceStep(tokens: (0..<k).map { Int32(($0 * 53 + 7) % 256) }, cache: probeCache)]
+            probeForward.forward(step)
+            var samples: [Double] = []
+            for _ in 0..<repetitions {
+                let start = DispatchTime.now().uptimeNanoseconds
+                probeForward.forward(step)
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return Statistics.median(samples)
+        }
+        let probeParameters = Double(probeTransformer.parameterCount)
+        let fit = Self.fitProduct(ks: ks, seconds: forwardTimes)
+        let computeEfficiency = min(1, 2 * probeParameters / fit.computeSecondsPerRow / sgemm.flopsPerSecond)
+        facts.append(String(format: "probe transformer (%.0f MB, width %d, %d layers), k = 1…32: compute at %.2f of sgemm, overlap penalty %.2f (T = max + %.2f · min; rms log error %.3f); its memory term at %.2f of the streaming probe",
+                            probeParameters * 4 / 1e6, probeShape.width, probeShape.layers, computeEfficiency,
+                            fit.overlapPenalty, fit.overlapPenalty, fit.rmsLogError,
+                            probeParameters * 4 / fit.memorySeconds / bandwidth.bytesPerSecond))
         let out = 6144, inFeatures = 4096   // 100 MB of float32
-        let times = Probes.productTimes(out: out, in: inFeatures, ks: [1, 32], path: .skinny, threads: threads,
+        let times = Probes.productTimes(out: out, in: inFeatures, ks: [1], path: .skinny, threads: threads,
                                         repetitions: repetitions)
         let bytes = Double(out * inFeatures * 4)
         let bandwidthEfficiency = min(1, bytes / times[0].seconds / bandwidth.bytesPerSecond)
-        let computeEfficiency = min(1, 2 * Double(out * inFeatures * 32) / times[1].seconds / sgemm.flopsPerSecond)
-        facts.append(String(format: "skinny product on %d × %d: k = 1 at %.2f GB/s (%.2f of the probe), k = 32 at %.1f GFLOP/s (%.2f of sgemm)",
-                            out, inFeatures, bytes / times[0].seconds / 1e9, bandwidthEfficiency,
-                            2 * Double(out * inFeatures * 32) / times[1].seconds / 1e9, computeEfficiency))
+        facts.append(String(format: "one skinny product on %d × %d (100 MB): k = 1 at %.2f GB/s (%.2f of the probe: the memory efficiency)",
+                            out, inFeatures, bytes / times[0].seconds / 1e9, bandwidthEfficiency))
         // The last-level cache: a product whose weights fit it (an 8 MB matrix, read over and over)
         // streams them at the cache's rate, well above DRAM's; the engine uses that rate for
         // forwards whose working set fits (Hardware.streamingBytesPerSecond).
@@ -138,7 +167,43 @@ public enum Calibration {
             hardware.cacheBytes = cacheSize
             hardware.cacheBytesPerSecond = cacheRate
         }
+        hardware.overlapPenalty = fit.overlapPenalty
         return Result(hardware: hardware, facts: facts)
+    }
+
+    /// A width-512 transformer with enough layers that its weights are at least twice the last-level
+    /// cache (at least 4 layers, 52 MB): the calibration's stand-in for a memory-bound decoder.
+    public static func probeModel(cacheBytes: Double?) -> ModelConfig {
+        let bytesPerLayer = 4.0 * (4 * 512 * 512 + 3 * 512 * 1408)
+        let layers = max(4, Int(((cacheBytes ?? 0) * 2 / bytesPerLayer).rounded(.up)))
+        return ModelConfig(name: "calibration-probe", width: 512, layers: layers, heads: 8, kvHeads: 4, ffnHidden: 1408,
+                           contextLength: 128, tiedEmbeddings: false)
+    }
+
+    /// The product's times T(k) fitted with T(k) = max(M, k·C) + β · min(M, k·C): memory time M,
+    /// compute time per row C and overlap penalty β ∈ [0, 1] (0 = the roofline's perfect overlap).
+    /// For each β on a grid of 0.01, M and C follow from the smallest and largest k (taken as memory-
+    /// and compute-dominated); the β with the least squared log error over every k wins.
+    public static func fitProduct(ks: [Int], seconds: [Double])
+        -> (memorySeconds: Double, computeSecondsPerRow: Double, overlapPenalty: Double, rmsLogError: Double) {
+        precondition(ks.count == seconds.count && ks.count >= 2, "fitProduct: one time per k, at least two")
+        let k1 = Double(ks.first!), kn = Double(ks.last!), t1 = seconds.first!, tn = seconds.last!
+        var best = (memory: t1, compute: tn / kn, beta: 0.0, error: Double.infinity)
+        for step in 0...100 {
+            let beta = Double(step) / 100
+            // t1 = M + β k1 C and tn = kn C + β M.
+            let c = (tn - beta * t1) / (kn - beta * beta * k1)
+            let m = t1 - beta * k1 * c
+            guard c > 0, m > 0 else { continue }
+            var error = 0.0
+            for (k, t) in zip(ks, seconds) {
+                let compute = Double(k) * c
+                let predicted = max(m, compute) + beta * min(m, compute)
+                error += pow(Foundation.log(predicted / t), 2)
+            }
+            if error < best.error { best = (m, c, beta, error) }
+        }
+        return (best.memory, best.compute, best.beta, (best.error / Double(ks.count)).squareRoot())
     }
 
     /// The last-level (L3, else L2) cache size of CPU 0 from sysfs, nil where it is not exposed.

@@ -33,3 +33,39 @@ struct CalibrationTests {
         #expect(try Hardware.load(fromFile: url.path) == hardware)
     }
 }
+
+@Suite("Partial overlap of memory and compute")
+struct OverlapFitTests {
+    @Test("the product fit recovers memory time, compute per row and overlap penalty from exact times", arguments: [0.0, 0.35, 0.9])
+    func recovers(beta: Double) {
+        let ks = [1, 2, 4, 8, 16, 32], m = 0.010, c = 0.0012
+        let times = ks.map { k -> Double in
+            let compute = Double(k) * c
+            return max(m, compute) + beta * min(m, compute)
+        }
+        let fit = Calibration.fitProduct(ks: ks, seconds: times)
+        #expect(abs(fit.overlapPenalty - beta) <= 0.005)
+        #expect(abs(fit.memorySeconds - m) <= 1e-3 * m && abs(fit.computeSecondsPerRow - c) <= 1e-3 * c)
+        #expect(fit.rmsLogError < 1e-6)
+    }
+
+    @Test("the roofline charges max + penalty · min per operation group")
+    func roofline() throws {
+        var hardware = Hardware(name: "cpu", memoryBytes: 1e10, memoryBytesPerSecond: 1e10, flopsPerSecond16: 1e10,
+                                flopsPerSecond8: nil, interconnectBytesPerSecond: 1e10, bandwidthEfficiency: 1,
+                                computeEfficiency: 1, gemmTileRows: 1, overhead: .ideal, source: "test")
+        let workload = ForwardWorkload(name: "dense", denseParameters: 1e6, attentionLayers: 0, kvValuesPerTokenPerLayer: 0,
+                                       attentionFlopsPerQueryPerContextToken: 0, layers: 1, hidden: 64, bytesPerWeight: 4)
+        // 4 MB at 10 GB/s = 0.4 ms of memory; 2 MFLOP per row at 10 GFLOP/s = 0.2 ms per row.
+        func seconds(_ rows: Double) -> Double {
+            Roofline.stepCost(workload, tokensPerSequence: rows, batch: 1, contextTokens: 0,
+                              context: ExecutionContext(hardware: hardware, weightType: .fp32)).seconds
+        }
+        #expect(abs(seconds(1) - 0.4e-3) < 1e-12)
+        hardware.overlapPenalty = 0.5
+        #expect(abs(seconds(1) - (0.4e-3 + 0.5 * 0.2e-3)) < 1e-12)
+        #expect(abs(seconds(4) - (0.8e-3 + 0.5 * 0.4e-3)) < 1e-12)
+        hardware.overlapPenalty = 1.5
+        #expect(throws: AnalyticError.self) { try hardware.validate() }
+    }
+}
