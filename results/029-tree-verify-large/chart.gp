@@ -20,9 +20,10 @@ set logscale x 2
 set xrange [0.846745:75.5835]
 set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32, '64' 64)
 set logscale y 2
-set yrange [11.8979:245.552]
-set ytics ('16' 16, '32' 32, '64' 64, '128' 128)
+set yrange [15.9603:403.03]
+set ytics ('16' 16, '32' 32, '64' 64, '128' 128, '256' 256)
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'chart.png'.speclab_output_suffix

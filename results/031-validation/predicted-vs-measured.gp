@@ -20,11 +20,11 @@ set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
 set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
 set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set logscale x 2
-set xrange [0.287464:12.3535]
-set xtics ('0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8)
+set xrange [0.294999:23.3646]
+set xtics ('0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
 set logscale y 2
-set yrange [0.221556:24.1932]
-set ytics ('0.25' 0.25, '0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
+set yrange [0.255243:31.7547]
+set ytics ('0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
 set offsets 0, 0, 0, 0
 set clip two
 
