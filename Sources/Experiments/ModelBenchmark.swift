@@ -34,16 +34,8 @@ public enum ModelBenchmark {
         let prompt = (0..<32).map { Int32(($0 * 37 + 11) % 256) }
         _ = model.prefill(prompt, cache: cache)
         func time(k: Int) -> Double {
-            let tokens = (0..<k).map { Int32(($0 * 53 + 7) % 256) }
-            var samples: [Double] = []
-            let step = [SequenceStep(tokens: tokens, cache: cache)]
-            model.forward(step)   // warm-up
-            for _ in 0..<repetitions {
-                let start = DispatchTime.now().uptimeNanoseconds
-                model.forward(step)
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return Statistics.median(samples)
+            model.medianForwardSeconds([SequenceStep(tokens: (0..<k).map { Int32(($0 * 53 + 7) % 256) }, cache: cache)],
+                                       repetitions: repetitions)
         }
         let ks = [1, 2, 4, 8, 16, 32, 64]
         let times = ks.map { time(k: $0) }
@@ -96,14 +88,7 @@ public enum ModelBenchmark {
             let step = [SequenceStep(tokens: (0..<m).map { Int32(($0 * 29 + 3) % 256) },
                                      positions: depths.map { Int32(cache.length + $0) },
                                      mask: .ancestors(parents: parents), cache: cache)]
-            model.forward(step)
-            var samples: [Double] = []
-            for _ in 0..<repetitions {
-                let start = DispatchTime.now().uptimeNanoseconds
-                model.forward(step)
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            treeLine += String(format: "  m=%d %.2f", m, Statistics.median(samples) / times[0])
+            treeLine += String(format: "  m=%d %.2f", m, model.medianForwardSeconds(step, repetitions: repetitions) / times[0])
         }
         lines.append(treeLine + "  (target: 16–32 nodes ≤ 1.5)")
 

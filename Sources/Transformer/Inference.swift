@@ -414,3 +414,20 @@ extension InferenceModel {
         set { Linear.threads = max(1, newValue) }
     }
 }
+
+extension InferenceModel {
+    /// Median wall time of `repetitions` identical forwards over `steps` (after one warm-up forward unless
+    /// `warmUp` is false): what calibration, step-time validation and the benchmark time. The caches
+    /// are written but not committed, so every repetition sees the same state.
+    public func medianForwardSeconds(_ steps: [SequenceStep], repetitions: Int, warmUp: Bool = true) -> Double {
+        precondition(repetitions >= 1, "medianForwardSeconds: at least one repetition")
+        if warmUp { forward(steps) }
+        var samples: [Double] = []
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            forward(steps)
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return Statistics.median(samples)
+    }
+}

@@ -60,15 +60,8 @@ public enum Calibration {
         _ = probeForward.prefill((0..<64).map { Int32(($0 * 29 + 3) % 256) }, cache: probeCache)
         let ks = [1, 2, 4, 8, 16, 32]
         let forwardTimes = ks.map { k -> Double in
-            let step = [SequenceStep(tokens: (0..<k).map { Int32(($0 * 53 + 7) % 256) }, cache: probeCache)]
-            probeForward.forward(step)
-            var samples: [Double] = []
-            for _ in 0..<repetitions {
-                let start = DispatchTime.now().uptimeNanoseconds
-                probeForward.forward(step)
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return Statistics.median(samples)
+            probeForward.medianForwardSeconds([SequenceStep(tokens: (0..<k).map { Int32(($0 * 53 + 7) % 256) }, cache: probeCache)],
+                                              repetitions: repetitions)
         }
         let probeParameters = Double(probeTransformer.parameterCount)
         let fit = Self.fitProduct(ks: ks, seconds: forwardTimes)
@@ -106,14 +99,8 @@ public enum Calibration {
             let model = InferenceModel(network: network)
             let cache = KVCache(config: config)
             _ = model.prefill([1, 2, 3, 4, 5, 6, 7, 8], cache: cache)
-            let step = [SequenceStep(tokens: [9], cache: cache)]
-            var samples: [Double] = []
-            for _ in 0..<(4 * repetitions) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                model.forward(step)
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return Statistics.median(samples)
+            return model.medianForwardSeconds([SequenceStep(tokens: [9], cache: cache)], repetitions: 4 * repetitions,
+                                              warmUp: false)
         }
         let one = try forwardSeconds(layers: 1), eight = try forwardSeconds(layers: 8)
         let perLayer = max(0, (eight - one) / 7)

@@ -43,15 +43,9 @@ public enum StepTimeValidation {
             } else {
                 step = [SequenceStep(tokens: tokens, cache: cache)]
             }
-            model.forward(step)
-            var samples: [Double] = []
-            for _ in 0..<repetitions {
-                let start = DispatchTime.now().uptimeNanoseconds
-                model.forward(step)
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
+            let measured = model.medianForwardSeconds(step, repetitions: repetitions)
             let predicted = prediction(preset: preset, hardware: hardware, tokens: k, context: context)
-            points.append(StepTimePoint(tokens: k, measuredSeconds: Statistics.median(samples),
+            points.append(StepTimePoint(tokens: k, measuredSeconds: measured,
                                         predictedSeconds: predicted.seconds, bound: predicted.bound))
         }
         return points
