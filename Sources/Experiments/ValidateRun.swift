@@ -60,17 +60,22 @@ public enum ValidateRun {
     struct Plan {
         /// Step time: presets (one whose weights fit the last-level cache, one beyond it) and their k.
         let stepPresets: [(ModelConfig, [Int])]
+        /// Further (k, batch, context) settings of the last (beyond-cache) preset.
+        var stepGrid: [(k: Int, batch: Int, context: Int)] = []
         /// The oracle decode: preset, acceptance rates, batches.
         let preset: ModelConfig, alphas: [Double], batches: [Int], prompts: Int, maxTokens: Int
         let draftLength: Int, repetitions: Int
     }
 
     static func plan(quick: Bool) -> Plan {
-        quick ? Plan(stepPresets: [(.tiny, [1, 2, 4, 8, 16]), (.large, [1, 2, 4, 8])], preset: .tiny, alphas: [0.8],
+        quick ? Plan(stepPresets: [(.tiny, [1, 2, 4, 8, 16]), (.large, [1, 2, 4, 8])],
+                     stepGrid: [(1, 4, 64), (1, 1, 512)], preset: .tiny, alphas: [0.8],
                      batches: [1, 2, 4], prompts: 8, maxTokens: 64, draftLength: 4, repetitions: 5)
-              : Plan(stepPresets: [(.small, [1, 2, 4, 8, 16, 32, 64]), (.large, [1, 2, 4, 8, 16, 32, 64])], preset: .large,
-                     alphas: [0.95, 0.8, 0.6], batches: [1, 2, 4, 8, 16], prompts: 16, maxTokens: 64, draftLength: 4,
-                     repetitions: 7)
+              : Plan(stepPresets: [(.small, [1, 2, 4, 8, 16, 32, 64]), (.large, [1, 2, 4, 8, 16, 32, 64])],
+                     stepGrid: [(1, 2, 64), (1, 4, 64), (4, 4, 64), (1, 8, 64), (1, 16, 64), (4, 16, 64),
+                                (1, 1, 256), (1, 1, 512), (1, 1, 960), (8, 1, 960)],
+                     preset: .large, alphas: [0.95, 0.8, 0.6], batches: [1, 2, 4, 8, 16], prompts: 16, maxTokens: 64,
+                     draftLength: 4, repetitions: 7)
     }
 
     /// Runs the validation (stages shown on stderr when it is a terminal) and writes `request.output` whole, or not at all.
@@ -82,7 +87,7 @@ public enum ValidateRun {
         guard request.bandwidthScale > 0, request.bandwidthScale.isFinite else {
             throw ModelError("--bandwidth-scale must be a positive number, got \(request.bandwidthScale)")
         }
-        let reporter = ProgressReporter(label: "validate", total: 1 + plan.stepPresets.count + plan.alphas.count * plan.batches.count)
+        let reporter = ProgressReporter(label: "validate", total: 2 + plan.stepPresets.count + plan.alphas.count * plan.batches.count)
         var stage = 0
         func progress(_ what: String) {
             reporter.update(stage, detail: what)
@@ -139,6 +144,21 @@ public enum ValidateRun {
                 ChartPoint(x: Double($0.tokens), y: $0.predictedSeconds / p1) }, dashed: true))
         }
 
+        // Step time over batch and context, on the beyond-cache preset.
+        if let (preset, _) = plan.stepPresets.last, !plan.stepGrid.isEmpty {
+            progress("step time of \(preset.name) over batch and context")
+            let network = try Network<Float>(config: preset)
+            network.initialize(seed: 1)
+            let model = InferenceModel(network: network)
+            for setting in plan.stepGrid {
+                let p = StepTimeValidation.point(model: model, hardware: hardware, tokens: setting.k, batch: setting.batch,
+                                                 context: setting.context, repetitions: plan.repetitions)
+                rows.append(ValidationRow(group: stepGroup(preset) + " (batch, context)",
+                                          setting: "k = \(p.tokens), batch \(p.batch), context \(p.context)",
+                                          predicted: p.predictedSeconds, measured: p.measuredSeconds))
+            }
+        }
+
         // Oracle drafter at each α and batch: τ and speedup.
         let network = try Network<Float>(config: plan.preset)
         network.initialize(seed: 1)
@@ -184,7 +204,8 @@ public enum ValidateRun {
         try table.write(to: staging.appendingPathComponent("validation.csv"))
         files.append("validation.csv")
         let result = ValidateResult(rows: rows, notes: [], files: [])
-        let groups = plan.stepPresets.map { stepGroup($0.0) } + [tauGroup, speedupGroup]
+        let groups = plan.stepPresets.map { stepGroup($0.0) }
+            + (plan.stepGrid.isEmpty ? [] : [stepGroup(plan.stepPresets.last!.0) + " (batch, context)"]) + [tauGroup, speedupGroup]
         for group in groups {
             let errors = rows.filter { $0.group == group }.map { abs($0.relativeError) }
             notes.append(String(format: "%@: %d rows, median |error| %.1f%%, max %.1f%%", group, errors.count,

@@ -12,6 +12,8 @@ public struct StepTimePoint: Sendable {
     public var measuredSeconds: Double
     public var predictedSeconds: Double
     public var bound: Bound
+    public var batch = 1
+    public var context = 0
     public var relativeError: Double { (predictedSeconds - measuredSeconds) / measuredSeconds }
 }
 
@@ -51,10 +53,29 @@ public enum StepTimeValidation {
         return points
     }
 
-    /// The engine's step cost of a forward of `preset` over `tokens` new tokens at `context` (float32 weights and cache).
-    public static func prediction(preset: ModelConfig, hardware: Hardware, tokens: Int, context: Int) -> StepCost {
-        Roofline.stepCost(ForwardWorkload.target(Calibration.modelShape(preset)), tokensPerSequence: Double(tokens), batch: 1,
-                          contextTokens: Double(context),
+    /// The engine's step cost of a forward of `preset` over `tokens` new tokens for `batch` sequences at
+    /// `context` (float32 weights and cache).
+    public static func prediction(preset: ModelConfig, hardware: Hardware, tokens: Int, batch: Int = 1,
+                                  context: Int) -> StepCost {
+        Roofline.stepCost(ForwardWorkload.target(Calibration.modelShape(preset)), tokensPerSequence: Double(tokens),
+                          batch: Double(batch), contextTokens: Double(context),
                           context: ExecutionContext(hardware: hardware, weightType: .fp32, kvBytesPerValue: 4))
+    }
+
+    /// One forward of `tokens` new tokens for each of `batch` sequences (one ragged-free step each) whose
+    /// caches hold `context` tokens, on an existing model: measured (median) and predicted.
+    public static func point(model: InferenceModel, hardware: Hardware, tokens k: Int, batch: Int, context: Int,
+                             repetitions: Int) -> StepTimePoint {
+        let prompt = (0..<context).map { Int32(($0 * 37 + 11) % 256) }
+        let caches = (0..<batch).map { _ in KVCache(config: model.config) }
+        if context > 0 {
+            model.forward(caches.map { SequenceStep(tokens: prompt, cache: $0) })
+            for cache in caches { cache.commit(context) }
+        }
+        let tokens = (0..<k).map { Int32(($0 * 53 + 7) % 256) }
+        let measured = model.medianForwardSeconds(caches.map { SequenceStep(tokens: tokens, cache: $0) }, repetitions: repetitions)
+        let predicted = prediction(preset: model.config, hardware: hardware, tokens: k, batch: batch, context: context)
+        return StepTimePoint(tokens: k, measuredSeconds: measured, predictedSeconds: predicted.seconds, bound: predicted.bound,
+                             batch: batch, context: context)
     }
 }

@@ -11,8 +11,9 @@ struct ValidateTests {
     /// oracle drafter on tiny at two batch sizes.
     static let beyondCache = ModelConfig(name: "beyond-cache", width: 512, layers: 4, heads: 8, kvHeads: 4, ffnHidden: 1408,
                                          contextLength: 128, tiedEmbeddings: false)
-    static let plan = ValidateRun.Plan(stepPresets: [(.tiny, [1, 2, 4]), (beyondCache, [1, 2])], preset: .tiny, alphas: [0.8],
-                                       batches: [1, 2], prompts: 2, maxTokens: 16, draftLength: 4, repetitions: 3)
+    static let plan = ValidateRun.Plan(stepPresets: [(.tiny, [1, 2, 4]), (beyondCache, [1, 2])], stepGrid: [(1, 2, 32)],
+                                       preset: .tiny, alphas: [0.8], batches: [1, 2], prompts: 2, maxTokens: 16, draftLength: 4,
+                                       repetitions: 3)
 
     @Test("the error table is complete and finite; an engine with twice the bandwidth is further off on the same measurements")
     func tableAndMiscalibration() throws {
@@ -20,8 +21,9 @@ struct ValidateTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let output = root.appendingPathComponent("calibrated")
         let result = try ValidateRun.run(ValidateRequest(quick: true, output: output, plot: false), plan: Self.plan)
-        // 3 + 2 step times, τ and speedup at 2 batch sizes.
-        #expect(result.rows.count == 5 + 2 * 2)
+        // 3 + 2 step times, one (batch, context) setting, τ and speedup at 2 batch sizes.
+        #expect(result.rows.count == 5 + 1 + 2 * 2)
+        #expect(result.rows.contains { $0.setting == "k = 1, batch 2, context 32" })
         #expect(result.rows.allSatisfy { $0.predicted.isFinite && $0.predicted > 0 && $0.measured.isFinite && $0.measured > 0 })
         for file in ["validation.csv", "hardware.json", "notes.txt", "predicted-vs-measured.gp", "step-time.gp", "speedup-vs-batch.gp"] {
             #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent(file).path), "\(file)")
