@@ -17,14 +17,15 @@ set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
 set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
 set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
 set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
+set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
 set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
 set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set logscale x 2
-set xrange [0.294999:23.3646]
-set xtics ('0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
+set xrange [0.265965:10.6287]
+set xtics ('0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8)
 set logscale y 2
-set yrange [0.255243:31.7547]
-set ytics ('0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
+set yrange [0.249776:22.5772]
+set ytics ('0.25' 0.25, '0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
 set offsets 0, 0, 0, 0
 set clip two
 
@@ -33,9 +34,10 @@ set output 'predicted-vs-measured.png'.speclab_output_suffix
 plot \
     'predicted-vs-measured.dat' index 0 using 1:2 with points ls 1 dt 1 title 'step time T(k), small', \
     'predicted-vs-measured.dat' index 1 using 1:2 with points ls 2 dt 1 title 'step time T(k), large', \
-    'predicted-vs-measured.dat' index 2 using 1:2 with points ls 3 dt 1 title 'τ, oracle drafter', \
-    'predicted-vs-measured.dat' index 3 using 1:2 with points ls 4 dt 1 title 'speedup, oracle drafter', \
-    'predicted-vs-measured.dat' index 4 using 1:2 with lines ls 101 title 'predicted = measured'
+    'predicted-vs-measured.dat' index 2 using 1:2 with points ls 3 dt 1 title 'step time T(k), large (batch, context)', \
+    'predicted-vs-measured.dat' index 3 using 1:2 with points ls 4 dt 1 title 'τ, oracle drafter', \
+    'predicted-vs-measured.dat' index 4 using 1:2 with points ls 5 dt 1 title 'speedup, oracle drafter', \
+    'predicted-vs-measured.dat' index 5 using 1:2 with lines ls 101 title 'predicted = measured'
 
 set terminal svg size 1000,650 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'predicted-vs-measured.svg'.speclab_output_suffix
