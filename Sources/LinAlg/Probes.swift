@@ -325,7 +325,7 @@ public enum KernelBenchmark {
             }
         }
         emit("")
-        emit("T(k)/T(1) is relative to the first k listed; OpenBLAS uses sgemv for k = 1, sgemm otherwise; linear() uses SkinnyProduct for k ≤ \(SkinnyProduct.sgemmCrossover), sgemm above")
+        emit("T(k)/T(1) is relative to the first k listed; OpenBLAS uses sgemv for k = 1, sgemm otherwise; linear() uses SkinnyProduct for k ≤ \(SkinnyProduct.sgemmCrossover) on one thread (\(SkinnyProduct.sgemmCrossoverThreaded) on more), sgemm above")
         return lines
     }
 }

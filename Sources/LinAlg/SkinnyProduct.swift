@@ -4,7 +4,7 @@
 // Each weight row is streamed from memory once and applied to all k vectors,
 // so the time stays near weight bytes / bandwidth while k is small, where
 // OpenBLAS 0.3.21's sgemm is ~4× slower (MACHINE-NOTES.md). `linear` picks this
-// kernel for k ≤ `sgemmCrossover` and cblas_sgemm above it.
+// kernel for k ≤ `crossover(threads:)` and cblas_sgemm above it.
 //
 // Depends on CGSL (cblas_sgemm / cblas_sgemv for the large-k path), Dispatch
 // (row split across cores) and the C library (processor count). No Foundation, no I/O.
@@ -74,12 +74,20 @@ public enum SkinnyProduct {
     /// call on cache-resident weights the helper's wake-up (30 µs – 1 ms on
     /// this VM) makes 2 threads break even only from ~4–8 MB.
     public static let parallelThresholdBytes = 1 << 20
-    /// `linear` uses this kernel for k ≤ sgemmCrossover and OpenBLAS sgemm
-    /// above. Measured on W (24576, 4096), median of 3: one thread, this
-    /// kernel wins up to k = 48 (166 ms against 179 ms) and loses at 64
-    /// (254 against 204); two threads, it wins at 40 (75 against 99 ms), ties
-    /// at 48 and loses at 64 (135 against 106).
+    /// `linear` uses this kernel for k ≤ the crossover and OpenBLAS sgemm above.
+    /// One thread — measured on W (24576, 4096), median of 3: this kernel wins
+    /// up to k = 48 (166 ms against 179 ms) and loses at 64 (254 against 204);
+    /// in the whole `large` model it still wins at k = 8 (57 against 76 ms).
+    /// Two threads — on the single matrix it wins at 40 (75 against 99 ms),
+    /// but in the whole `large` model, whose ~50 products are 0.6–6 MB each,
+    /// sgemm is faster from k = 8 (a forward over 8 / 16 / 32 rows: 36 / 43 /
+    /// 62 ms against 50 / 99 / 166 ms through this kernel).
     public static let sgemmCrossover = 40
+    /// The crossover with two or more threads.
+    public static let sgemmCrossoverThreaded = 7
+
+    /// The largest k `linear` sends to this kernel with `threads` threads.
+    public static func crossover(threads: Int) -> Int { threads > 1 ? sgemmCrossoverThreaded : sgemmCrossover }
 
     /// The number of online processors (sysconf), at least 1: the default
     /// thread count of `multiply` and `linear`.
@@ -188,7 +196,7 @@ public enum SkinnyProduct {
         }
     }
 
-    /// The product for any k: `multiply` (with `threads`) for k ≤ `sgemmCrossover`,
+    /// The product for any k: `multiply` (with `threads`) for k ≤ `crossover(threads:)`,
     /// `openBLASProduct` (OpenBLAS's own thread count) above. Same parameters
     /// and semantics as `multiply`.
     public static func linear(weights: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int,
@@ -197,7 +205,7 @@ public enum SkinnyProduct {
                               bias: UnsafePointer<Float>? = nil, accumulate: Bool = false,
                               threads: Int = SkinnyProduct.defaultThreads,
                               scratch: UnsafeMutablePointer<Float>? = nil) {
-        if k <= sgemmCrossover {
+        if k <= crossover(threads: threads) {
             multiply(weights: weights, outFeatures: outFeatures, inFeatures: inFeatures,
                      inputs: inputs, vectors: k, outputs: outputs,
                      bias: bias, accumulate: accumulate, threads: threads, scratch: scratch)

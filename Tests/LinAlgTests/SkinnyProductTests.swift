@@ -172,14 +172,16 @@ struct SkinnyProductTests {
         #expect(ownBuffer.map(\.bitPattern) == external.map(\.bitPattern))
     }
 
-    @Test("linear uses SkinnyProduct up to the crossover and OpenBLAS above, same results")
-    func dispatcherMatchesBothPaths() {
-        let crossover = SkinnyProduct.sgemmCrossover
+    @Test("linear uses SkinnyProduct up to the crossover (one thread / more) and OpenBLAS above, same results",
+          arguments: [1, 2])
+    func dispatcherMatchesBothPaths(threads: Int) {
+        let crossover = SkinnyProduct.crossover(threads: threads)
+        #expect(SkinnyProduct.crossover(threads: 1) == SkinnyProduct.sgemmCrossover)
         for k in [1, 3, crossover, crossover + 1, crossover + 7] {
             let p = randomProblem(out: 37, in: 70, k: k, seed: UInt64(1000 + k))
             var viaLinear = p.initial, viaSkinny = p.initial, viaBLAS = p.initial
             SkinnyProduct.linear(p.inputs, weights: p.weights, bias: p.bias, accumulate: true,
-                                 into: &viaLinear, threads: 2)
+                                 into: &viaLinear, threads: threads)
             SkinnyProduct.multiply(p.inputs, weights: p.weights, bias: p.bias, accumulate: true,
                                    into: &viaSkinny, threads: 1)
             p.weights.withUnsafeBufferPointer { w in
@@ -239,7 +241,7 @@ struct SkinnyProductTests {
         // Same through linear above the crossover (the OpenBLAS path): zeros.
         let k = SkinnyProduct.sgemmCrossover + 1
         var blas = Matrix(rows: k, cols: 2, repeating: .nan)
-        SkinnyProduct.linear(Matrix(rows: k, cols: 0), weights: weights, into: &blas)
+        SkinnyProduct.linear(Matrix(rows: k, cols: 0), weights: weights, into: &blas, threads: 1)
         #expect(blas.values == [Float](repeating: 0, count: 2 * k))
         // k = 0 or out = 0: nothing to write.
         var none = Matrix(rows: 0, cols: 2)

@@ -20,8 +20,8 @@ set logscale x 2
 set xrange [0.846745:75.5835]
 set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32, '64' 64)
 set logscale y 2
-set yrange [15.9603:403.03]
-set ytics ('16' 16, '32' 32, '64' 64, '128' 128, '256' 256)
+set yrange [14.2753:130.338]
+set ytics ('16' 16, '32' 32, '64' 64, '128' 128)
 set offsets 0, 0, 0, 0
 set clip two
 
