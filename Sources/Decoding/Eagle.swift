@@ -151,22 +151,14 @@ public final class EagleObjective: HeadObjective {
                 continue
             }
             let pNext = p + (row + 1) * v, fNext = f + (row + 1) * d, fHat = predicted + row * d
-            var ce = 0.0
-            var bestQ = 0, bestP = 0
-            for x in 0..<v {
-                ce -= Double(pNext[x]) * Foundation.log(Double(max(qRow[x], 1e-30)))
-                if qRow[x] > qRow[bestQ] { bestQ = x }
-                if pNext[x] > pNext[bestP] { bestP = x }
-            }
+            let (ce, agrees) = Self.softLabelRow(q: qRow, p: pNext, vocab: v, gradientScale: classificationWeight * scale)
             classification += ce
-            if bestQ == bestP { agree += 1 }
+            if agrees { agree += 1 }
             for c in 0..<d {
                 let diff = fHat[c] - fNext[c]
                 regression += Double(abs(diff) < 1 ? 0.5 * diff * diff : abs(diff) - 0.5)
                 dfeature[row * d + c] = (abs(diff) < 1 ? diff : (diff > 0 ? 1 : -1)) * scale / Float(d)
             }
-            // ∂(w · CE)/∂logits = w · (q − p).
-            for x in 0..<v { qRow[x] = classificationWeight * scale * (qRow[x] - pNext[x]) }
         }
         regression /= Double(max(valid, 1) * d)
         classification /= Double(max(valid, 1))
@@ -188,6 +180,20 @@ public final class EagleObjective: HeadObjective {
         }
         return ["loss": total, "regression": regression, "classification": classification,
                 "target_loss": Double(targetLoss), "head2_top1": accuracy]
+    }
+
+    /// One row of the soft-label loss CE(p, q) = −Σ p log q with q = softmax(logits): returns the loss and
+    /// whether q's and p's top tokens agree, and overwrites q with gradientScale · ∂CE/∂logits = scale · (q − p).
+    static func softLabelRow(q: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, vocab v: Int,
+                             gradientScale: Float) -> (loss: Double, agrees: Bool) {
+        var ce = 0.0, bestQ = 0, bestP = 0
+        for x in 0..<v {
+            ce -= Double(p[x]) * Foundation.log(Double(max(q[x], 1e-30)))
+            if q[x] > q[bestQ] { bestQ = x }
+            if p[x] > p[bestP] { bestP = x }
+        }
+        for x in 0..<v { q[x] = gradientScale * (q[x] - p[x]) }
+        return (ce, bestQ == bestP)
     }
 
     static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, vocab v: Int) {

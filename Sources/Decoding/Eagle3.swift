@@ -342,17 +342,11 @@ public final class Eagle3Objective: HeadObjective {
                 for j in 0..<length {
                     let row = b * window + s * length + j, qRow = q + row * v
                     guard j + 1 + s < length else { qRow.update(repeating: 0, count: v); continue }
-                    let pRow = p + (b * length + j + 1 + s) * v
-                    var ce = 0.0, bestQ = 0, bestP = 0
-                    for x in 0..<v {
-                        ce -= Double(pRow[x]) * Foundation.log(Double(max(qRow[x], 1e-30)))
-                        if qRow[x] > qRow[bestQ] { bestQ = x }
-                        if pRow[x] > pRow[bestP] { bestP = x }
-                    }
-                    loss[s] += ce
-                    if bestQ == bestP { agree[s] += 1 }
                     // ∂(w_s · mean CE)/∂logits = w_s · (q − p) / valid rows.
-                    for x in 0..<v { qRow[x] = scale * (qRow[x] - pRow[x]) }
+                    let (ce, agrees) = EagleObjective.softLabelRow(q: qRow, p: p + (b * length + j + 1 + s) * v, vocab: v,
+                                                                   gradientScale: scale)
+                    loss[s] += ce
+                    if agrees { agree[s] += 1 }
                 }
             }
         }

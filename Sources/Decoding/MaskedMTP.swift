@@ -187,9 +187,6 @@ public final class MaskedMTPObjective: HeadObjective {
     private func run(inputs: [Int32], targets: [Int32], state: TrainingState<Float>, train: Bool) -> [String: Double] {
         let config = network.config, k = weights.masks, d = config.width, v = config.vocab, layers = config.layers
         let batch = state.batch, length = state.length, window = length * (k + 1), rows = batch * window
-        // The target's own loss on the plain windows, for the report (the target is frozen).
-        network.forwardTrunk(tokens: inputs, state: state)
-        let targetLoss = network.languageModelLoss(targets: targets, state: state, weight: 0)
         let key = "\(batch)x\(length)"
         if saved[key] == nil {
             let acts: [BlockActivations<Float>] = (0..<layers).map { _ in BlockActivations<Float>(config: config, batch: batch, length: window) }
@@ -232,6 +229,19 @@ public final class MaskedMTPObjective: HeadObjective {
         let features = buffer("features", rows * d), finalRstd = buffer("finalRstd", rows)
         Layers.rmsnormForward(out: features, rstd: finalRstd, inp: residual[layers], weight: network.finalNormWeights,
                               n: rows, c: d, epsilon: Float(config.normEpsilon))
+        // The target's own loss, for the report: its real rows never see a mask row, so they are the plain
+        // model's features and no second trunk forward is needed.
+        let realFeatures = buffer("realFeatures", batch * length * d), realLogits = buffer("realLogits", batch * length * v)
+        for b in 0..<batch {
+            for i in 0..<length {
+                (realFeatures + (b * length + i) * d).update(from: features + (b * window + i * (k + 1)) * d, count: d)
+            }
+        }
+        Layers.matmulForward(out: realLogits, inp: realFeatures, weight: network.outputWeights, n: batch * length, c: d, oc: v)
+        let realLosses = buffer("realLosses", batch * length)
+        Layers.crossEntropyForward(losses: realLosses, probs: buffer("realProbs", batch * length * v), logits: realLogits,
+                                   targets: targets, n: batch * length, v: v)
+        let targetLoss = (0..<(batch * length)).reduce(0.0) { $0 + Double(realLosses[$1]) } / Double(batch * length)
         // Mask rows with a target in the window: (b, i, j) with i + j < length, target x_{i+j+1}.
         var maskRows: [Int] = [], realRows: [Int] = [], labels: [Int32] = [], previous: [Int32] = [], heads: [Int] = []
         for b in 0..<batch {

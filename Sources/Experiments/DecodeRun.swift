@@ -272,14 +272,11 @@ public final class DecodeSession {
                     throw ModelError("the sparse tree needs more than the \(heads.heads) heads at '\(directory.path)'")
                 }
                 return { MedusaDrafter(heads: heads, target: self.model, choices: choices) }
-            case "eagle1", "eagle2":
-                let directory = try drafterDirectory("a drafter from 'speclab train-drafter --kind eagle'")
-                let weights = try EagleWeights.load(from: directory, target: config)
-                let shape = try tree.tree(for: method, draftLength: draftLength)
-                return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
-            case "eagle3":
-                let directory = try drafterDirectory("a drafter from 'speclab train-drafter --kind eagle3'")
-                let weights = try Eagle3Weights.load(from: directory, target: config)
+            case "eagle1", "eagle2", "eagle3":
+                let kind = method == "eagle3" ? "eagle3" : "eagle"
+                let directory = try drafterDirectory("a drafter from 'speclab train-drafter --kind \(kind)'")
+                let weights: FeatureDrafter = method == "eagle3" ? try Eagle3Weights.load(from: directory, target: config)
+                                                                 : try EagleWeights.load(from: directory, target: config)
                 let shape = try tree.tree(for: method, draftLength: draftLength)
                 return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
             case "masked-mtp":

@@ -263,32 +263,44 @@ public struct ExperimentOutcome: Sendable {
     public var notes: [String]
 }
 
-public enum ExperimentRunner {
-    /// Runs one experiment and writes results/slug/ atomically.
-    public static func run(slug: String, paths: ExperimentPaths, plot: Bool = true) throws -> ExperimentOutcome {
-        let spec = try paths.spec(slug)
-        let experimentDirectory = paths.experimentsDirectory.appendingPathComponent(slug)
+/// A result directory written whole or not at all: `fill` writes into a hidden staging directory
+/// beside `final`, which then replaces `final` (the previous one is moved aside first and removed
+/// only after the new one is in place). If `fill` throws, `final` is untouched.
+enum StagedDirectory {
+    static func write<T>(to final: URL, _ fill: (URL) throws -> T) throws -> T {
         let fm = FileManager.default
-        try fm.createDirectory(at: paths.resultsDirectory, withIntermediateDirectories: true)
-        let staging = paths.resultsDirectory.appendingPathComponent(".tmp-\(slug)-\(UUID().uuidString.prefix(8))")
+        let parent = final.deletingLastPathComponent(), name = final.lastPathComponent
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let staging = parent.appendingPathComponent(".tmp-\(name)-\(UUID().uuidString.prefix(8))")
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: staging) }
-
-        var notes: [String] = []
-        let artifacts = try ExperimentKinds.run(spec, slug: slug, experimentDirectory: experimentDirectory,
-                                                output: staging, plot: plot, notes: &notes)
-        let configText = (try? String(contentsOf: experimentDirectory.appendingPathComponent("config.json"), encoding: .utf8)) ?? "{}"
-        try AtomicFile.write(Provenance.runJSON(slug: slug, configJSON: configText, notes: notes),
-                             to: staging.appendingPathComponent("run.json"))
-
-        let final = paths.resultsDirectory.appendingPathComponent(slug)
+        let result = try fill(staging)
         if fm.fileExists(atPath: final.path) {
-            let old = paths.resultsDirectory.appendingPathComponent(".old-\(slug)-\(UUID().uuidString.prefix(8))")
+            let old = parent.appendingPathComponent(".old-\(name)-\(UUID().uuidString.prefix(8))")
             try fm.moveItem(at: final, to: old)
             try fm.moveItem(at: staging, to: final)
             try? fm.removeItem(at: old)
         } else {
             try fm.moveItem(at: staging, to: final)
+        }
+        return result
+    }
+}
+
+public enum ExperimentRunner {
+    /// Runs one experiment and writes results/slug/ atomically.
+    public static func run(slug: String, paths: ExperimentPaths, plot: Bool = true) throws -> ExperimentOutcome {
+        let spec = try paths.spec(slug)
+        let experimentDirectory = paths.experimentsDirectory.appendingPathComponent(slug)
+        let final = paths.resultsDirectory.appendingPathComponent(slug)
+        var notes: [String] = []
+        let artifacts = try StagedDirectory.write(to: final) { staging in
+            let artifacts = try ExperimentKinds.run(spec, slug: slug, experimentDirectory: experimentDirectory,
+                                                    output: staging, plot: plot, notes: &notes)
+            let configText = (try? String(contentsOf: experimentDirectory.appendingPathComponent("config.json"), encoding: .utf8)) ?? "{}"
+            try AtomicFile.write(Provenance.runJSON(slug: slug, configJSON: configText, notes: notes),
+                                 to: staging.appendingPathComponent("run.json"))
+            return artifacts
         }
         return ExperimentOutcome(slug: slug, directory: final, files: artifacts + ["run.json"], notes: notes)
     }

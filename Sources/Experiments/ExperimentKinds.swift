@@ -534,16 +534,15 @@ public enum ExperimentKinds {
                                                  oracleAlpha: method.alpha ?? 0.8)
                 guard let measured = report.speedup else { continue }
                 let tau = report.stats.tau
-                let prediction = try Predictor(PredictionConfig(
-                    hardware: hardware, model: shape, method: .pld, draftLength: b.draftLength, batch: batch,
-                    contextTokens: b.promptLength + b.maxTokens / 2,
-                    acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(b.draftLength + 1))))).predict()
+                let predicted = try OracleSpeedup.predicted(hardware: hardware, model: shape, draftLength: b.draftLength,
+                                                            batch: batch, contextTokens: b.promptLength + b.maxTokens / 2,
+                                                            tau: tau)
                 table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch), CSVTable.cell(tau),
                                    CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
-                                   CSVTable.cell(measured), CSVTable.cell(prediction.speedup),
-                                   CSVTable.cell((prediction.speedup - measured) / measured)])
+                                   CSVTable.cell(measured), CSVTable.cell(predicted),
+                                   CSVTable.cell((predicted - measured) / measured)])
                 measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
-                predictedPoints.append(ChartPoint(x: Double(batch), y: prediction.speedup))
+                predictedPoints.append(ChartPoint(x: Double(batch), y: predicted))
             }
             notes.append("\(method.title): crossover batch measured \(Crossover.batch(measuredPoints)), predicted \(Crossover.batch(predictedPoints))")
             lines.append(ChartSeries(title: "\(method.title): measured", points: measuredPoints, style: .linesPoints))

@@ -94,12 +94,15 @@ public enum ValidateRun {
             stage += 1
         }
         defer { reporter.finish() }
-        let fileManager = FileManager.default
-        let parent = request.output.deletingLastPathComponent()
-        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".tmp-\(request.output.lastPathComponent)-\(UUID().uuidString.prefix(8))")
-        try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
-        defer { try? fileManager.removeItem(at: staging) }
+        // Written whole or not at all: the previous output stays until everything is written.
+        return try StagedDirectory.write(to: request.output) { staging in
+            try measure(request, plan: plan, into: staging, progress: progress)
+        }
+    }
+
+    /// Calibrates, measures and predicts; writes the table, hardware file, notes and charts into `staging`.
+    private static func measure(_ request: ValidateRequest, plan: Plan, into staging: URL,
+                                progress: (String) -> Void) throws -> ValidateResult {
         var notes: [String] = [], files: [String] = []
 
         InferenceModel.productThreads = 1
@@ -181,11 +184,8 @@ public enum ValidateRun {
                 let closedForm = try AcceptanceModel.iid(alpha: alpha).distribution(draftLength: plan.draftLength).tau
                 rows.append(ValidationRow(group: tauGroup, setting: setting, predicted: closedForm, measured: tau))
                 guard let measured = report.speedup else { continue }
-                // Free drafting: the engine's n-gram method (no drafter cost), given the measured τ.
-                let predicted = try Predictor(PredictionConfig(
-                    hardware: hardware, model: shape, method: .pld, draftLength: plan.draftLength, batch: batch,
-                    contextTokens: 32 + plan.maxTokens / 2,
-                    acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(plan.draftLength + 1))))).predict().speedup
+                let predicted = try OracleSpeedup.predicted(hardware: hardware, model: shape, draftLength: plan.draftLength,
+                                                            batch: batch, contextTokens: 32 + plan.maxTokens / 2, tau: tau)
                 rows.append(ValidationRow(group: speedupGroup, setting: setting, predicted: predicted, measured: measured))
                 measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
                 predictedPoints.append(ChartPoint(x: Double(batch), y: predicted))
@@ -241,10 +241,18 @@ public enum ValidateRun {
         try notes.joined(separator: "\n").appending("\n").write(to: staging.appendingPathComponent("notes.txt"),
                                                                 atomically: true, encoding: .utf8)
         files.append("notes.txt")
-        // Replace the previous output only now that everything is written.
-        if fileManager.fileExists(atPath: request.output.path) { try fileManager.removeItem(at: request.output) }
-        try fileManager.moveItem(at: staging, to: request.output)
         return ValidateResult(rows: rows, notes: notes, files: files)
+    }
+}
+
+/// The engine's speedup for the oracle drafter: free drafting (the n-gram method's zero-cost drafter),
+/// acceptance given as the measured τ (clamped to 1…γ + 1).
+enum OracleSpeedup {
+    static func predicted(hardware: Hardware, model: ModelShape, draftLength: Int, batch: Int, contextTokens: Int,
+                          tau: Double) throws -> Double {
+        try Predictor(PredictionConfig(
+            hardware: hardware, model: model, method: .pld, draftLength: draftLength, batch: batch, contextTokens: contextTokens,
+            acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(draftLength + 1))))).predict().speedup
     }
 }
 

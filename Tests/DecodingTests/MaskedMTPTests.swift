@@ -66,7 +66,12 @@ struct MaskedMTPTests {
         let text = Array("static double gsl_sf_bessel_J0".utf8).map { Int32($0) }
         let objective = MaskedMTPObjective(network: model.network, weights: weights)
         let state = TrainingState<Float>(config: model.config, batch: 1, length: length)
-        _ = objective.evaluate(inputs: Array(text[0..<length]), targets: Array(text[1...length]), state: state)
+        let reported = objective.evaluate(inputs: Array(text[0..<length]), targets: Array(text[1...length]), state: state)
+        // The target's loss read from the expanded window's real rows equals the plain trunk's.
+        let plainState = TrainingState<Float>(config: model.config, batch: 1, length: length)
+        model.network.forwardTrunk(tokens: Array(text[0..<length]), state: plainState)
+        let plain = model.network.languageModelLoss(targets: Array(text[1...length]), state: plainState, weight: 0)
+        #expect(abs(reported["target_loss"]! - Double(plain)) < 1e-4)
         model.adapter = weights.adapter
         defer { model.adapter = nil }
         var worst: Float = 0
