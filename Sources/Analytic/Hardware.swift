@@ -139,6 +139,19 @@ public struct Hardware: Codable, Sendable, Equatable {
     /// overlap, right for GPUs; a CPU kernel that streams and multiplies in turn pays nearly both
     /// (calibrated from products at several k).
     public var overlapPenalty: Double? = nil
+    /// A CPU BLAS that switches kernels with the row count: products over more rows than
+    /// `blockedKernel.rowsAbove` run a packed (blocked) GEMM with their own efficiency and overlap.
+    /// Nil on GPUs (one kernel family; tile padding is `gemmTileRows`).
+    public var blockedKernel: BlockedKernel? = nil
+
+    /// The compute efficiency and overlap penalty of a weight product over `rows` rows: the blocked
+    /// kernel's above its switch, the hardware's own otherwise (and for nil rows: attention's kernels).
+    public func productKernel(rows: Double?) -> (computeEfficiency: Double, overlapPenalty: Double) {
+        if let rows, let blocked = blockedKernel, rows > blocked.rowsAbove {
+            return (blocked.computeEfficiency, blocked.overlapPenalty)
+        }
+        return (computeEfficiency, overlapPenalty ?? 0)
+    }
 
     /// The rate at which a forward touching `workingSetBytes` streams them: the cache's when it fits, else
     /// the efficiency-scaled memory bandwidth.
@@ -198,7 +211,33 @@ public struct Hardware: Codable, Sendable, Equatable {
         guard (cacheBytes == nil) == (cacheBytesPerSecond == nil) else {
             throw AnalyticError("\(name): give both cacheBytes and cacheBytesPerSecond, or neither")
         }
+        if let blocked = blockedKernel {
+            try Check.nonNegative(blocked.rowsAbove, "\(name).blockedKernel.rowsAbove")
+            guard blocked.computeEfficiency > 0, blocked.computeEfficiency <= 1 else {
+                throw AnalyticError("\(name).blockedKernel.computeEfficiency must be in (0, 1], got \(blocked.computeEfficiency)")
+            }
+            guard (0...1).contains(blocked.overlapPenalty) else {
+                throw AnalyticError("\(name).blockedKernel.overlapPenalty must be in [0, 1], got \(blocked.overlapPenalty)")
+            }
+        }
         try overhead.validate()
+    }
+}
+
+/// The packed GEMM a CPU BLAS runs for products over many rows (OpenBLAS sgemm here, beside the
+/// skinny streaming kernel below the switch; LinAlg's SkinnyProduct).
+public struct BlockedKernel: Codable, Sendable, Equatable {
+    /// Products over more rows than this use the blocked kernel.
+    public var rowsAbove: Double
+    /// Its achieved fraction of the peak FLOP/s.
+    public var computeEfficiency: Double
+    /// Its overlap penalty (a group costs max + penalty · min).
+    public var overlapPenalty: Double
+
+    public init(rowsAbove: Double, computeEfficiency: Double, overlapPenalty: Double) {
+        self.rowsAbove = rowsAbove
+        self.computeEfficiency = computeEfficiency
+        self.overlapPenalty = overlapPenalty
     }
 }
 
@@ -296,7 +335,7 @@ struct HardwareFile: Decodable {
     enum Keys: String, CodingKey {
         case name, memoryBytes, memoryBytesPerSecond, flopsPerSecond16, flopsPerSecond8,
              interconnectBytesPerSecond, bandwidthEfficiency, computeEfficiency, gemmTileRows,
-             overhead, source, cacheBytes, cacheBytesPerSecond, overlapPenalty
+             overhead, source, cacheBytes, cacheBytesPerSecond, overlapPenalty, blockedKernel
     }
 
     init(from decoder: Decoder) throws {
@@ -316,5 +355,6 @@ struct HardwareFile: Decodable {
         hardware.cacheBytes = try c.decodeIfPresent(Double.self, forKey: .cacheBytes)
         hardware.cacheBytesPerSecond = try c.decodeIfPresent(Double.self, forKey: .cacheBytesPerSecond)
         hardware.overlapPenalty = try c.decodeIfPresent(Double.self, forKey: .overlapPenalty)
+        hardware.blockedKernel = try c.decodeIfPresent(BlockedKernel.self, forKey: .blockedKernel)
     }
 }

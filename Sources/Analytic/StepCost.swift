@@ -188,14 +188,15 @@ public enum MoE {
 
 public enum Roofline {
     /// Time of one roofline operation group.
+    /// `productRows`: rows multiplied by each weight of the group (picks the CPU's kernel; nil for attention).
     @inline(__always)
     static func group(bytes: Double, flops: Double, paddedFlops: Double, context: ExecutionContext,
-                      bytesPerSecond: Double, into cost: inout StepCost) {
+                      bytesPerSecond: Double, productRows: Double?, into cost: inout StepCost) {
+        let kernel = context.hardware.productKernel(rows: productRows)
         let memorySeconds = bytes / bytesPerSecond
-        let computeSeconds = paddedFlops / (context.peakFlopsPerSecond * context.hardware.computeEfficiency)
+        let computeSeconds = paddedFlops / (context.peakFlopsPerSecond * kernel.computeEfficiency)
         // The roofline's max, plus the part of the shorter term the hardware does not overlap.
-        let seconds = max(memorySeconds, computeSeconds)
-            + (context.hardware.overlapPenalty ?? 0) * min(memorySeconds, computeSeconds)
+        let seconds = max(memorySeconds, computeSeconds) + kernel.overlapPenalty * min(memorySeconds, computeSeconds)
         if computeSeconds > memorySeconds {
             cost.computeBoundSeconds += seconds
         } else {
@@ -239,7 +240,7 @@ public enum Roofline {
         let denseFlops = (2 * workload.denseParameters + workload.extraFlopsPerToken) * rows / devices
         let densePadded = denseFlops * paddedRows(rows, tile: tile) / rows
         group(bytes: denseBytes, flops: denseFlops, paddedFlops: densePadded, context: context, bytesPerSecond: bytesPerSecond,
-              into: &cost)
+              productRows: rows, into: &cost)
         cost.weightBytes += denseBytes
 
         // Expert group: the distinct experts touched by all rows.
@@ -248,7 +249,7 @@ public enum Roofline {
             let rowsPerExpert = rows * workload.activeExperts / distinct
             let expertPadded = expertFlops * paddedRows(rowsPerExpert, tile: tile) / rowsPerExpert
             group(bytes: expertBytes, flops: expertFlops, paddedFlops: expertPadded, context: context,
-                  bytesPerSecond: bytesPerSecond, into: &cost)
+                  bytesPerSecond: bytesPerSecond, productRows: rowsPerExpert, into: &cost)
             cost.weightBytes += expertBytes
         }
 
@@ -257,7 +258,7 @@ public enum Roofline {
         let attentionFlops = rows * (workload.attentionLayers * workload.attentionFlopsPerQueryPerContextToken * attendedContext
             + workload.crossAttentionLayers * workload.crossFlopsPerQueryPerSourceToken * sourceTokens) / devices
         group(bytes: kvBytes, flops: attentionFlops, paddedFlops: attentionFlops, context: context, bytesPerSecond: bytesPerSecond,
-              into: &cost)
+              productRows: nil, into: &cost)
         cost.kvCacheBytes += kvBytes
 
         // Tensor parallel: two ring all-reduces of the activations per layer.

@@ -18,6 +18,7 @@
 #include <gsl/gsl_min.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_fit.h>
 
 // OpenBLAS controls (declared by hand; see the note above).
 extern void openblas_set_num_threads(int num_threads);

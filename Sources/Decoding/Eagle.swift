@@ -287,7 +287,7 @@ public final class EagleDrafter: Drafter {
         if case .fixed(let choices) = tree { precondition((try? EagleTree.validate(choices)) != nil, "invalid tree \(choices)") }
         runner = InferenceModel(network: target.network)
         let capacity = target.config.contextLength
-        cache = KVCache(layers: 1, kvWidth: target.config.kvWidth, capacity: capacity + 512)
+        cache = KVCache(layers: 1, kvHeads: target.config.kvHeads, headDim: target.config.headDim, capacity: capacity + 512)
         history = .allocate(capacity: capacity * target.config.width)
         history.initialize(repeating: 0, count: capacity * target.config.width)
         if case .dynamic = tree, weights.family == "eagle1" { method = name ?? "eagle2" } else { method = name ?? weights.family }

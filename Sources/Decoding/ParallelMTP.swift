@@ -186,7 +186,7 @@ public final class ParallelHeadsDrafter: Drafter {
         self.draftLength = draftLength
         runner = InferenceModel(network: target.network)
         caches = (0..<draftLength).map { _ in
-            KVCache(layers: 1, kvWidth: target.config.kvWidth, capacity: target.config.contextLength)
+            KVCache(layers: 1, kvHeads: target.config.kvHeads, headDim: target.config.headDim, capacity: target.config.contextLength)
         }
         headLogits = [[Float]](repeating: [], count: draftLength)
     }

@@ -279,7 +279,7 @@ public final class SequentialMTPDrafter: Drafter {
         self.confidenceThreshold = confidenceThreshold
         runner = InferenceModel(network: target.network)
         let capacity = target.config.contextLength
-        caches = (0..<draftLength).map { _ in KVCache(layers: 1, kvWidth: target.config.kvWidth, capacity: capacity) }
+        caches = (0..<draftLength).map { _ in KVCache(layers: 1, kvHeads: target.config.kvHeads, headDim: target.config.headDim, capacity: capacity) }
         history = (0...draftLength).map { _ in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: capacity * target.config.width)
             p.initialize(repeating: 0, count: capacity * target.config.width)

@@ -105,9 +105,19 @@ public struct DecodeReport: Sendable {
     public var lossless: Bool
     public var samples: Int
     public var batch = 1
+    /// The rounds alone (every prompt's prefill excluded) and the tokens they emitted (each
+    /// sequence's first token comes from its prefill): the steady state the cycle model predicts.
+    public var roundSeconds = 0.0
+    public var roundTokens = 0
+    /// Plain decoding's rate over its rounds alone.
+    public var ntpRoundTokensPerSecond: Double? = nil
 
+    /// End to end: prefill included, as a user waits for the whole output.
     public var tokensPerSecond: Double { Double(stats.tokensGenerated) / seconds }
     public var speedup: Double? { ntpTokensPerSecond.map { tokensPerSecond / $0 } }
+    /// Decode phase only (no prefill): what the analytic engine's speculation cycle predicts.
+    public var roundTokensPerSecond: Double { Double(roundTokens) / roundSeconds }
+    public var decodeSpeedup: Double? { ntpRoundTokensPerSecond.map { roundTokensPerSecond / $0 } }
 
     public var json: String {
         var fields = [
@@ -133,9 +143,14 @@ public struct DecodeReport: Sendable {
             "\"seconds_prefill\": \(JSONText.number(stats.prefillSeconds))",
             "\"tokens_per_second\": \(JSONText.number(tokensPerSecond))",
         ]
+        fields.append("\"round_tokens_per_second\": \(JSONText.number(roundTokensPerSecond))")
         if let ntp = ntpTokensPerSecond, let speedup {
             fields.append("\"ntp_tokens_per_second\": \(JSONText.number(ntp))")
             fields.append("\"speedup\": \(JSONText.number(speedup))")
+        }
+        if let ntp = ntpRoundTokensPerSecond, let decodeSpeedup {
+            fields.append("\"ntp_round_tokens_per_second\": \(JSONText.number(ntp))")
+            fields.append("\"decode_speedup\": \(JSONText.number(decodeSpeedup))")
         }
         return "{\n  " + fields.joined(separator: ",\n  ") + "\n}"
     }
@@ -301,27 +316,33 @@ public final class DecodeSession {
             }
         }
 
-        func decodeAll(_ makeDrafter: () -> Drafter, lossless: Bool) -> (DecodeStats, Double) {
+        /// Stats, wall seconds (prefill included) and seconds of the rounds alone.
+        func decodeAll(_ makeDrafter: () -> Drafter, lossless: Bool) -> (stats: DecodeStats, seconds: Double, roundSeconds: Double) {
             var total = DecodeStats()
+            var roundSeconds = 0.0
             let rule = lossless ? .lossless : acceptance
             let start = DispatchTime.now().uptimeNanoseconds
             if batch == 1 {
                 let target = TransformerTarget(model: model)
                 let drafter = makeDrafter()
                 for (index, prompt) in prompts.enumerated() {
-                    total.merge(SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
+                    let stats = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
                                                              maxNewTokens: maxTokens, settings: settings,
-                                                             seed: seed &+ UInt64(index), acceptance: rule).stats)
+                                                             seed: seed &+ UInt64(index), acceptance: rule).stats
+                    total.merge(stats)
+                    roundSeconds += stats.seconds
                 }
             } else {
                 for first in stride(from: 0, to: prompts.count, by: batch) {
                     let chunk = Array(prompts[first..<min(first + batch, prompts.count)])
-                    total.merge(BatchedSpeculation.generate(model: model, drafters: chunk.map { _ in makeDrafter() },
-                                                            prompts: chunk, maxNewTokens: maxTokens, settings: settings,
-                                                            seed: seed &+ UInt64(first), acceptance: rule).stats)
+                    let result = BatchedSpeculation.generate(model: model, drafters: chunk.map { _ in makeDrafter() },
+                                                             prompts: chunk, maxNewTokens: maxTokens, settings: settings,
+                                                             seed: seed &+ UInt64(first), acceptance: rule)
+                    total.merge(result.stats)
+                    roundSeconds += result.seconds
                 }
             }
-            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, roundSeconds)
         }
 
         // The largest verify forward a round can make, so that prompt + budget + verify fit the context.
@@ -339,15 +360,19 @@ public final class DecodeSession {
             throw ModelError("a prompt of \(longestPrompt) tokens + --max-tokens \(maxTokens) + a verify of \(verifyTokens) tokens exceed the model's context of \(config.contextLength); lower --max-tokens, --prompt-length or the draft")
         }
         let factory = try drafterFactory()
-        let (stats, seconds) = decodeAll(factory, lossless: false)
-        var ntpRate: Double? = nil
+        let run = decodeAll(factory, lossless: false)
+        // Each sequence's first token is its prefill's.
+        let roundTokens = { (stats: DecodeStats) in max(0, stats.tokensGenerated - self.prompts.count) }
+        var report = DecodeReport(method: method, stats: run.stats, seconds: run.seconds, ntpTokensPerSecond: nil,
+                                  lossless: acceptance.isLossless, samples: prompts.count)
+        report.roundSeconds = run.roundSeconds
+        report.roundTokens = roundTokens(run.stats)
         if baseline {
             // Plain decoding of the same prompts (same batching) right after: the speedup is a ratio taken in one run.
-            let (baseStats, baseSeconds) = decodeAll({ NoDrafter() }, lossless: true)
-            ntpRate = Double(baseStats.tokensGenerated) / baseSeconds
+            let base = decodeAll({ NoDrafter() }, lossless: true)
+            report.ntpTokensPerSecond = Double(base.stats.tokensGenerated) / base.seconds
+            report.ntpRoundTokensPerSecond = Double(roundTokens(base.stats)) / base.roundSeconds
         }
-        var report = DecodeReport(method: method, stats: stats, seconds: seconds, ntpTokensPerSecond: ntpRate,
-                                  lossless: acceptance.isLossless, samples: prompts.count)
         report.batch = batch
         return report
     }

@@ -243,7 +243,7 @@ public enum ExperimentKinds {
         let target = root.appendingPathComponent(d.target)
         let lengths = try SweepAxis.parseValues(d.draftLengths, for: .draftLength).compactMap { $0.number }.map { Int($0) }
         var table = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "tokens_per_second",
-                                       "ntp_tokens_per_second", "speedup", "target_forwards", "tokens_generated",
+                                       "ntp_tokens_per_second", "speedup", "decode_speedup", "target_forwards", "tokens_generated",
                                        "per_position_acceptance", "accepted_length_histogram", "lossless"])
         // One τ chart and one speedup chart per temperature (a dozen methods do not fit one key).
         var tauLines: [Double: [ChartSeries]] = [:], speedupLines: [Double: [ChartSeries]] = [:]
@@ -254,7 +254,7 @@ public enum ExperimentKinds {
         var files: [String] = []
         // Prediction of each measured speedup: the engine calibrated here, the measured τ.
         var calibrated: Hardware? = nil
-        var validation = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "measured_speedup",
+        var validation = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "measured_decode_speedup",
                                             "predicted_speedup", "relative_error"])
         var validationLines: [ChartSeries] = []
         if d.predict == true {
@@ -351,7 +351,8 @@ public enum ExperimentKinds {
                     let s = report.stats
                     table.rows.append([method.title, method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
                                        CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
-                                       CSVTable.cell(report.speedup ?? .nan), String(s.targetForwards),
+                                       CSVTable.cell(report.speedup ?? .nan), CSVTable.cell(report.decodeSpeedup ?? .nan),
+                                       String(s.targetForwards),
                                        String(s.tokensGenerated),
                                        s.perPositionAcceptance.map { String(format: "%.4f", $0) }.joined(separator: " "),
                                        s.acceptedLengthHistogram.map(String.init).joined(separator: " "),
@@ -360,7 +361,7 @@ public enum ExperimentKinds {
                     speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
                     last = s
                     lastPoint = (gamma, tree, acceptance)
-                    if let hardware = calibrated, let measured = report.speedup,
+                    if let hardware = calibrated, let measured = report.decodeSpeedup,
                        let analyticMethod = DraftMethod.named(method.method) {
                         var draftShape: ModelShape? = nil
                         if method.method == "sd", let directory = drafter {
@@ -522,8 +523,8 @@ public enum ExperimentKinds {
         }
         let session = DecodeSession(model: model, prompts: prompts, maxTokens: b.maxTokens)
         let shape = Calibration.modelShape(config)
-        var table = CSVTable(columns: ["method", "alpha", "batch", "tau", "tokens_per_second", "ntp_tokens_per_second",
-                                       "measured_speedup", "predicted_speedup", "relative_error"])
+        var table = CSVTable(columns: ["method", "alpha", "batch", "tau", "round_tokens_per_second", "ntp_round_tokens_per_second",
+                                       "measured_decode_speedup", "predicted_speedup", "relative_error"])
         var lines: [ChartSeries] = []
         for method in b.methods {
             var measuredPoints: [ChartPoint] = [], predictedPoints: [ChartPoint] = []
@@ -532,13 +533,13 @@ public enum ExperimentKinds {
                 let report = try session.measure(method: method.method, drafter: nil, draftLength: b.draftLength,
                                                  settings: .greedy, seed: b.seed ?? 1, baseline: true, batch: batch,
                                                  oracleAlpha: method.alpha ?? 0.8)
-                guard let measured = report.speedup else { continue }
+                guard let measured = report.decodeSpeedup else { continue }
                 let tau = report.stats.tau
                 let predicted = try OracleSpeedup.predicted(hardware: hardware, model: shape, draftLength: b.draftLength,
                                                             batch: batch, contextTokens: b.promptLength + b.maxTokens / 2,
                                                             tau: tau)
                 table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch), CSVTable.cell(tau),
-                                   CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
+                                   CSVTable.cell(report.roundTokensPerSecond), CSVTable.cell(report.ntpRoundTokensPerSecond ?? .nan),
                                    CSVTable.cell(measured), CSVTable.cell(predicted),
                                    CSVTable.cell((predicted - measured) / measured)])
                 measuredPoints.append(ChartPoint(x: Double(batch), y: measured))

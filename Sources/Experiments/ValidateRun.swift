@@ -71,9 +71,9 @@ public enum ValidateRun {
         quick ? Plan(stepPresets: [(.tiny, [1, 2, 4, 8, 16]), (.large, [1, 2, 4, 8])],
                      stepGrid: [(1, 4, 64), (1, 1, 512)], preset: .tiny, alphas: [0.8],
                      batches: [1, 2, 4], prompts: 8, maxTokens: 64, draftLength: 4, repetitions: 5)
-              : Plan(stepPresets: [(.small, [1, 2, 4, 8, 16, 32, 64]), (.large, [1, 2, 4, 8, 16, 32, 64])],
+              : Plan(stepPresets: [(.small, [1, 2, 4, 8, 16, 32, 48, 64, 128]), (.large, [1, 2, 4, 8, 16, 32, 48, 64, 128])],
                      stepGrid: [(1, 2, 64), (1, 4, 64), (4, 4, 64), (1, 8, 64), (1, 16, 64), (4, 16, 64),
-                                (1, 1, 256), (1, 1, 512), (1, 1, 960), (8, 1, 960)],
+                                (1, 1, 256), (1, 1, 512), (1, 1, 1024), (1, 1, 2048), (8, 1, 1024), (1, 4, 1024)],
                      preset: .large, alphas: [0.95, 0.8, 0.6], batches: [1, 2, 4, 8, 16], prompts: 16, maxTokens: 64,
                      draftLength: 4, repetitions: 7)
     }
@@ -183,7 +183,7 @@ public enum ValidateRun {
                 let tau = report.stats.tau
                 let closedForm = try AcceptanceModel.iid(alpha: alpha).distribution(draftLength: plan.draftLength).tau
                 rows.append(ValidationRow(group: tauGroup, setting: setting, predicted: closedForm, measured: tau))
-                guard let measured = report.speedup else { continue }
+                guard let measured = report.decodeSpeedup else { continue }
                 let predicted = try OracleSpeedup.predicted(hardware: hardware, model: shape, draftLength: plan.draftLength,
                                                             batch: batch, contextTokens: 32 + plan.maxTokens / 2, tau: tau)
                 rows.append(ValidationRow(group: speedupGroup, setting: setting, predicted: predicted, measured: measured))

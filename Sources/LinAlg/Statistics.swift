@@ -46,6 +46,19 @@ public enum Statistics {
         }
     }
 
+    /// Least-squares line y ≈ intercept + slope · x (gsl_fit_linear); needs at least two distinct x.
+    public static func linearFit(x: [Double], y: [Double]) -> (intercept: Double, slope: Double) {
+        precondition(x.count == y.count && x.count >= 2, "Statistics.linearFit: one y per x, at least two points")
+        precondition(Set(x).count >= 2, "Statistics.linearFit: x needs at least two distinct values")
+        var c0 = 0.0, c1 = 0.0, cov00 = 0.0, cov01 = 0.0, cov11 = 0.0, sumsq = 0.0
+        x.withUnsafeBufferPointer { xs in
+            y.withUnsafeBufferPointer { ys in
+                _ = gsl_fit_linear(xs.baseAddress, 1, ys.baseAddress, 1, xs.count, &c0, &c1, &cov00, &cov01, &cov11, &sumsq)
+            }
+        }
+        return (c0, c1)
+    }
+
     private static func sortedCopy(_ values: [Double], caller: String) -> [Double] {
         precondition(!values.isEmpty, "Statistics.\(caller): empty sample")
         precondition(!values.contains(where: \.isNaN), "Statistics.\(caller): sample contains NaN")

@@ -244,8 +244,9 @@ public final class InferenceModel: @unchecked Sendable {
         for step in steps {
             let m = step.tokens.count, n = step.cache.length + step.pendingRows
             precondition(l < step.cache.layers, "the KV cache has \(step.cache.layers) layers; block \(l) has none")
-            (step.cache.keys[l] + n * kv).update(from: k + start * kv, count: m * kv)
-            (step.cache.values[l] + n * kv).update(from: v + start * kv, count: m * kv)
+            precondition(step.cache.kvHeads == config.kvHeads && step.cache.headDim == hd,
+                         "the KV cache holds \(step.cache.kvHeads) heads of \(step.cache.headDim); the model \(config.kvHeads) of \(hd)")
+            step.cache.write(keys: k + start * kv, values: v + start * kv, rows: m, at: n, layer: l)
             attend(step: step, layer: l, queryRows: start, m: m, n: n)
             start += m
         }
@@ -280,35 +281,44 @@ public final class InferenceModel: @unchecked Sendable {
     /// Attention of one sequence's m new rows over its n cached rows (committed
     /// ones all visible, pending ones per the step's flags) and its new rows
     /// (visible per the mask).
+    ///
+    /// Heads are taken a KV group at a time (the query heads sharing one key/value head under GQA):
+    /// with few query rows (decode, verify) each cached key and value is loaded once for the whole
+    /// group, in one in-order pass over the head's contiguous cache rows (KVCache is head-major).
+    /// Many rows (prefill): sgemm per head.
     private func attend(step: SequenceStep, layer: Int, queryRows start: Int, m: Int, n: Int) {
-        let d = config.width, kv = config.kvWidth, hd = config.headDim
+        let d = config.width, hd = config.headDim
         let group = config.heads / config.kvHeads
         let keysCount = n + m
-        if m * keysCount > scoreCapacity {
+        // Score rows of one KV group: (query head in the group, query row), each over every key.
+        let groupRows = group * m
+        if groupRows * keysCount > scoreCapacity {
             scores?.deallocate()
-            scoreCapacity = max(m * keysCount, 2 * scoreCapacity)
+            scoreCapacity = max(groupRows * keysCount, 2 * scoreCapacity)
             scores = .allocate(capacity: scoreCapacity)
         }
         let scale = 1 / Float(hd).squareRoot()
-        let keys = step.cache.keys[layer], values = step.cache.values[layer]
-        // Few query rows (decode, verify): direct SIMD loops — a BLAS call per head
-        // costs more than the arithmetic. Many rows (prefill): sgemm.
+        let keys = step.cache.keys[layer], values = step.cache.values[layer], capacity = step.cache.capacity
         let direct = m <= 16 && hd % 8 == 0
-        for h in 0..<config.heads {
-            let kvOffset = (h / group) * hd
-            let qh = q + start * d + h * hd
+        /// Query and output of row r of the group's score rows: head g·group + r / m, query row r % m.
+        func headOffset(_ g: Int, _ r: Int) -> Int { (start + r % m) * d + (g * group + r / m) * hd }
+        for g in 0..<config.kvHeads {
+            // KV head g's keys and values: keysCount contiguous rows of hd (KVCache's head-major layout).
+            let groupKeys = keys + g * capacity * hd, groupValues = values + g * capacity * hd
             if direct {
-                for i in 0..<m {
-                    let row = scores + i * keysCount
-                    let query = qh + i * d
-                    for j in 0..<keysCount { row[j] = scale * Self.dot(query, keys + j * kv + kvOffset, count: hd) }
+                for j in 0..<keysCount {
+                    let key = groupKeys + j * hd
+                    for r in 0..<groupRows { scores[r * keysCount + j] = scale * Self.dot(q + headOffset(g, r), key, count: hd) }
                 }
             } else {
-                Float.gemm(transposeA: false, transposeB: true, m: m, n: keysCount, k: hd, alpha: scale, a: qh, lda: d,
-                           b: keys + kvOffset, ldb: kv, beta: 0, c: scores, ldc: keysCount)
+                for h in 0..<group {
+                    Float.gemm(transposeA: false, transposeB: true, m: m, n: keysCount, k: hd, alpha: scale,
+                               a: q + start * d + (g * group + h) * hd, lda: d, b: groupKeys, ldb: hd, beta: 0,
+                               c: scores + h * m * keysCount, ldc: keysCount)
+                }
             }
-            for i in 0..<m {
-                let row = scores + i * keysCount
+            for r in 0..<groupRows {
+                let i = r % m, row = scores + r * keysCount
                 switch step.mask {
                 case .causal:
                     for j in (i + 1)..<m { row[n + j] = -.infinity }
@@ -328,15 +338,20 @@ public final class InferenceModel: @unchecked Sendable {
                 let inverse = 1 / sum
                 for j in 0..<keysCount { row[j] *= inverse }
             }
-            let outHead = att + start * d + h * hd
             if direct {
-                for i in 0..<m {
-                    let row = scores + i * keysCount
-                    Self.weightedSum(row, values + kvOffset, stride: kv, count: keysCount, width: hd, into: outHead + i * d)
+                for r in 0..<groupRows { (att + headOffset(g, r)).initialize(repeating: 0, count: hd) }
+                for j in 0..<keysCount {
+                    let value = groupValues + j * hd
+                    for r in 0..<groupRows {
+                        Self.accumulate(scores[r * keysCount + j], value, into: att + headOffset(g, r), width: hd)
+                    }
                 }
             } else {
-                Float.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: keysCount, alpha: 1, a: scores,
-                           lda: keysCount, b: values + kvOffset, ldb: kv, beta: 0, c: outHead, ldc: d)
+                for h in 0..<group {
+                    Float.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: keysCount, alpha: 1,
+                               a: scores + h * m * keysCount, lda: keysCount, b: groupValues, ldb: hd, beta: 0,
+                               c: att + start * d + (g * group + h) * hd, ldc: d)
+                }
             }
         }
     }
@@ -355,17 +370,14 @@ public final class InferenceModel: @unchecked Sendable {
         return acc.sum()
     }
 
-    /// out[0..<width] = Σ_j weights[j] · rows[j·stride ..< j·stride + width] (width a multiple of 8).
+    /// out[0..<width] += weight · row[0..<width] (width a multiple of 8).
     @inline(__always)
-    static func weightedSum(_ weights: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, stride: Int, count: Int,
-                            width: Int, into out: UnsafeMutablePointer<Float>) {
+    static func accumulate(_ weight: Float, _ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, width: Int) {
         var t = 0
         while t < width {
-            var acc = SIMD8<Float>()
-            for j in 0..<count {
-                acc += weights[j] * UnsafeRawPointer(rows + j * stride + t).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            UnsafeMutableRawPointer(out + t).storeBytes(of: acc, as: SIMD8<Float>.self)
+            let o = UnsafeMutableRawPointer(out + t)
+            o.storeBytes(of: o.loadUnaligned(as: SIMD8<Float>.self)
+                         + weight * UnsafeRawPointer(row + t).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
             t += 8
         }
     }

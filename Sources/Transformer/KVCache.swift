@@ -1,5 +1,8 @@
-// The KV cache of one sequence: per layer, K and V as capacity × kvWidth rows
-// (keys stored already rotated), and a committed length n. A forward over m
+// The KV cache of one sequence: per layer, K and V of each KV head as capacity × headDim
+// rows (keys stored already rotated), and a committed length n. Head-major: one head's
+// cached keys are contiguous, so attention streams them in order (a token-major layout
+// would read each head's 256 bytes at a stride of the whole KV width, defeating the
+// hardware prefetcher on a long cache). A forward over m
 // new tokens writes rows n..<n+m tentatively; nothing is committed until the
 // caller says which rows to keep (ALGORITHMS.md §1.1).
 
@@ -7,17 +10,21 @@ import Foundation
 
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
-    public let kvWidth: Int
+    public let kvHeads: Int
+    public let headDim: Int
+    public var kvWidth: Int { kvHeads * headDim }
     public let capacity: Int
     /// Committed length n.
     public private(set) var length = 0
     let keys: [UnsafeMutablePointer<Float>]
     let values: [UnsafeMutablePointer<Float>]
 
-    public init(layers: Int, kvWidth: Int, capacity: Int) {
+    public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int) {
         self.layers = layers
-        self.kvWidth = kvWidth
+        self.kvHeads = kvHeads
+        self.headDim = headDim
         self.capacity = capacity
+        let kvWidth = kvHeads * headDim
         keys = (0..<layers).map { _ in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: capacity * kvWidth)
             p.initialize(repeating: 0, count: capacity * kvWidth)
@@ -31,7 +38,8 @@ public final class KVCache: @unchecked Sendable {
     }
 
     public convenience init(config: ModelConfig, capacity: Int? = nil) {
-        self.init(layers: config.layers, kvWidth: config.kvWidth, capacity: capacity ?? config.contextLength)
+        self.init(layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim,
+                  capacity: capacity ?? config.contextLength)
     }
 
     deinit {
@@ -64,18 +72,34 @@ public final class KVCache: @unchecked Sendable {
             precondition(n + index < capacity, "KVCache.compact: row \(n + index) beyond capacity")
             guard index != k else { continue }
             for l in 0..<layers {
-                (keys[l] + (n + k) * kvWidth).update(from: keys[l] + (n + index) * kvWidth, count: kvWidth)
-                (values[l] + (n + k) * kvWidth).update(from: values[l] + (n + index) * kvWidth, count: kvWidth)
+                for h in 0..<kvHeads {
+                    (keys[l] + offset(head: h, row: n + k)).update(from: keys[l] + offset(head: h, row: n + index), count: headDim)
+                    (values[l] + offset(head: h, row: n + k)).update(from: values[l] + offset(head: h, row: n + index), count: headDim)
+                }
             }
         }
         length = n + path.count
     }
 
-    /// Row r of layer l's keys / values (for tests and drafter catch-up checks).
-    public func keyRow(layer: Int, row: Int) -> [Float] {
-        Array(UnsafeBufferPointer(start: keys[layer] + row * kvWidth, count: kvWidth))
+    /// Offset of KV head h's entry for token row r in a layer's buffer.
+    @inline(__always)
+    func offset(head h: Int, row r: Int) -> Int { (h * capacity + r) * headDim }
+
+    /// Writes m token-major rows (m × kvWidth, as a projection produces them) at rows r..<r+m of layer l.
+    func write(keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, rows m: Int, at r: Int, layer l: Int) {
+        for t in 0..<m {
+            for h in 0..<kvHeads {
+                (keys[l] + offset(head: h, row: r + t)).update(from: k + t * kvWidth + h * headDim, count: headDim)
+                (values[l] + offset(head: h, row: r + t)).update(from: v + t * kvWidth + h * headDim, count: headDim)
+            }
+        }
     }
-    public func valueRow(layer: Int, row: Int) -> [Float] {
-        Array(UnsafeBufferPointer(start: values[layer] + row * kvWidth, count: kvWidth))
+
+    /// Row r of layer l's keys / values, token-major (kvWidth values; for tests and drafter catch-up checks).
+    public func keyRow(layer: Int, row: Int) -> [Float] { gather(keys[layer], row: row) }
+    public func valueRow(layer: Int, row: Int) -> [Float] { gather(values[layer], row: row) }
+
+    private func gather(_ buffer: UnsafeMutablePointer<Float>, row: Int) -> [Float] {
+        (0..<kvHeads).flatMap { Array(UnsafeBufferPointer(start: buffer + offset(head: $0, row: row), count: headDim)) }
     }
 }

@@ -32,7 +32,8 @@ public enum Calibration {
     /// - bandwidth: streaming-read probe (512 MB, `threads`);
     /// - peak FLOP/s: OpenBLAS sgemm 1024³ (float32: the reference model's type);
     /// - bandwidth efficiency: the skinny product's k = 1 rate on a 100 MB matrix / probe;
-    /// - compute efficiency: its k = 32 rate / the sgemm peak;
+    /// - compute efficiency and overlap penalty: forwards of a probe transformer beyond the cache,
+    ///   fitted separately below and above the row count where products switch to sgemm;
     /// - fixed costs: forwards of narrow (width 64) models with 1 and 8 layers,
     ///   T = perForward + layers · perLayer (their arithmetic is negligible);
     /// - per-cycle host cost: a round of the decoding loop minus its forward;
@@ -56,20 +57,35 @@ public enum Calibration {
         let probeTransformer = try Network<Float>(config: probeShape)
         probeTransformer.initialize(seed: 3)
         let probeForward = InferenceModel(network: probeTransformer)
-        let probeCache = KVCache(config: probeShape)
+        // The products switch kernels above `switchRows` (SkinnyProduct): the skinny kernel is fitted on
+        // k = 1 … switchRows, the blocked one (sgemm) on forwards beyond it.
+        let switchRows = SkinnyProduct.crossover(threads: threads)
+        let ks = [1, 2, 4, 8, 16, 32].filter { $0 < switchRows } + [switchRows]
+        let blockedKs = [1, 1.5, 2, 3].map { Int((Double(switchRows + 1) * $0).rounded()) }
+        let probeCache = KVCache(config: probeShape, capacity: 64 + blockedKs.last!)
         _ = probeForward.prefill((0..<64).map { Int32(($0 * 29 + 3) % 256) }, cache: probeCache)
-        let ks = [1, 2, 4, 8, 16, 32]
-        let forwardTimes = ks.map { k -> Double in
+        let forwardTimes = (ks + blockedKs).map { k -> Double in
             probeForward.medianForwardSeconds([SequenceStep(tokens: (0..<k).map { Int32(($0 * 53 + 7) % 256) }, cache: probeCache)],
                                               repetitions: repetitions)
         }
         let probeParameters = Double(probeTransformer.parameterCount)
-        let fit = Self.fitProduct(ks: ks, seconds: forwardTimes)
+        let fit = Self.fitProduct(ks: ks, seconds: Array(forwardTimes.prefix(ks.count)))
         let computeEfficiency = min(1, 2 * probeParameters / fit.computeSecondsPerRow / sgemm.flopsPerSecond)
-        facts.append(String(format: "probe transformer (%.0f MB, width %d, %d layers), k = 1…32: compute at %.2f of sgemm, overlap penalty %.2f (T = max + %.2f · min; rms log error %.3f); its memory term at %.2f of the streaming probe",
-                            probeParameters * 4 / 1e6, probeShape.width, probeShape.layers, computeEfficiency,
+        facts.append(String(format: "probe transformer (%.0f MB, width %d, %d layers), k = 1…%d: compute at %.2f of sgemm, overlap penalty %.2f (T = max + %.2f · min; rms log error %.3f); its memory term at %.2f of the streaming probe",
+                            probeParameters * 4 / 1e6, probeShape.width, probeShape.layers, switchRows, computeEfficiency,
                             fit.overlapPenalty, fit.overlapPenalty, fit.rmsLogError,
                             probeParameters * 4 / fit.memorySeconds / bandwidth.bytesPerSecond))
+        // Beyond the switch every row is compute-dominated: T(k) = k·C + β·M, a line whose
+        // slope gives the blocked kernel's efficiency and whose intercept, over the skinny fit's
+        // memory term M, its overlap penalty.
+        let blockedLine = Statistics.linearFit(x: blockedKs.map(Double.init), y: Array(forwardTimes.suffix(blockedKs.count)))
+        let blocked = BlockedKernel(
+            rowsAbove: Double(switchRows),
+            computeEfficiency: min(1, 2 * probeParameters / max(blockedLine.slope, 1e-12) / sgemm.flopsPerSecond),
+            overlapPenalty: min(1, max(0, blockedLine.intercept / fit.memorySeconds)))
+        facts.append(String(format: "probe transformer, k = %@ (beyond the switch to sgemm at %d rows): compute at %.2f of sgemm, overlap penalty %.2f",
+                            blockedKs.map(String.init).joined(separator: ", "), switchRows + 1, blocked.computeEfficiency,
+                            blocked.overlapPenalty))
         let out = 6144, inFeatures = 4096   // 100 MB of float32
         let times = Probes.productTimes(out: out, in: inFeatures, ks: [1], path: .skinny, threads: threads,
                                         repetitions: repetitions)
@@ -155,6 +171,7 @@ public enum Calibration {
             hardware.cacheBytesPerSecond = cacheRate
         }
         hardware.overlapPenalty = fit.overlapPenalty
+        hardware.blockedKernel = blocked
         return Result(hardware: hardware, facts: facts)
     }
 

@@ -67,7 +67,9 @@ public enum StepTimeValidation {
     public static func point(model: InferenceModel, hardware: Hardware, tokens k: Int, batch: Int, context: Int,
                              repetitions: Int) -> StepTimePoint {
         let prompt = (0..<context).map { Int32(($0 * 37 + 11) % 256) }
-        let caches = (0..<batch).map { _ in KVCache(config: model.config) }
+        // Room for the context and the new tokens, beyond the trained context length if asked
+        // (RoPE has no learned positions: the cost of a long cache can be timed on any model).
+        let caches = (0..<batch).map { _ in KVCache(config: model.config, capacity: max(model.config.contextLength, context + k)) }
         if context > 0 {
             model.forward(caches.map { SequenceStep(tokens: prompt, cache: $0) })
             for cache in caches { cache.commit(context) }

@@ -70,7 +70,7 @@ struct Eagle3Tests {
         }
         for j in [0, 5, length - steps] {
             let runner = InferenceModel(network: model.network)
-            let drafterCache = KVCache(layers: 1, kvWidth: model.config.kvWidth, capacity: 64)
+            let drafterCache = KVCache(layers: 1, kvHeads: model.config.kvHeads, headDim: model.config.headDim, capacity: 64)
             // Catch-up: elements 0…j with their true fused features, tokens x_1…x_{j+1}.
             let tokens = Array(targets[0...j])
             let u = g0.withUnsafeBufferPointer { g in

@@ -89,7 +89,7 @@ struct ParallelMTPTests {
         drafter.reset(prompt: prompt, first: 0)
         drafter.targetForwardDone(keptRows: Array(0..<prompt.count))
         let runner = InferenceModel(network: model.network)
-        let step = SequenceStep(tokens: prompt, cache: KVCache(layers: 1, kvWidth: targetConfig.kvWidth, capacity: 256))
+        let step = SequenceStep(tokens: prompt, cache: KVCache(layers: 1, kvHeads: targetConfig.kvHeads, headDim: targetConfig.headDim, capacity: 256))
         runner.forwardBlocks(input: model.residualStreams[heads.trunkBlocks]!, steps: [step],
                              blocks: [heads.weights(0, frozen: true)])
         let viaHead = Array(runner.logitsRow(prompt.count - 1))

@@ -100,10 +100,14 @@ struct DecodeCLITests {
             let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             for key in ["tokens_generated", "target_forwards", "tau", "accepted_length_histogram", "per_position_acceptance",
                         "seconds", "tokens_per_second", "ntp_tokens_per_second", "speedup", "mean_nodes_verified",
-                        "mean_rows_per_verify", "lossless"] {
+                        "mean_rows_per_verify", "lossless", "round_tokens_per_second", "ntp_round_tokens_per_second",
+                        "decode_speedup"] {
                 #expect(object?[key] != nil, "\(method): \(key) missing")
             }
             #expect((object?["tokens_generated"] as? Int) == 24)
+            // The decode phase excludes the prefills: its rate is above the end-to-end rate.
+            let rate = object?["tokens_per_second"] as? Double ?? .nan, roundRate = object?["round_tokens_per_second"] as? Double ?? .nan
+            #expect(roundRate.isFinite && roundRate * 24 / 22 > rate, "\(method): decode-phase rate \(roundRate), overall \(rate)")
         }
     }
 }

@@ -35,4 +35,15 @@ struct StatisticsTests {
         // position 6.3: 7 + 0.3·(9 − 7) = 7.6; 1e-12 allows the rounding of 0.3.
         #expect(abs(Statistics.percentile(sample, percent: 90) - 7.6) < 1e-12)
     }
+
+    /// Points (0, 1), (1, 3), (2, 4), (3, 8): x̄ = 1.5, ȳ = 4, Σ(x − x̄)(y − ȳ) = 11, Σ(x − x̄)² = 5,
+    /// so slope 11/5 = 2.2 and intercept 4 − 2.2 · 1.5 = 0.7; an exact line is recovered exactly.
+    @Test("least-squares line by hand")
+    func linearFit() {
+        let fit = Statistics.linearFit(x: [0, 1, 2, 3], y: [1, 3, 4, 8])
+        #expect(abs(fit.slope - 2.2) < 1e-12)
+        #expect(abs(fit.intercept - 0.7) < 1e-12)
+        let exact = Statistics.linearFit(x: [41, 64, 128], y: [41 * 0.5 + 6, 64 * 0.5 + 6, 128 * 0.5 + 6])
+        #expect(abs(exact.slope - 0.5) < 1e-12 && abs(exact.intercept - 6) < 1e-9)
+    }
 }

@@ -68,4 +68,34 @@ struct OverlapFitTests {
         hardware.overlapPenalty = 1.5
         #expect(throws: AnalyticError.self) { try hardware.validate() }
     }
+
+    /// Above the switch the blocked kernel's efficiency and penalty apply to the weight products:
+    /// at 8 rows, 16 MFLOP at 10 GFLOP/s × 0.8 = 2 ms of compute, memory 0.4 ms, so 2 + 0.25 · 0.4 ms;
+    /// at 4 rows (not above the switch) the hardware's own: 0.8 ms compute + 0.5 · 0.4 ms.
+    @Test("products over more rows than the switch use the blocked kernel's efficiency and penalty; a file keeps it")
+    func blockedKernel() throws {
+        var hardware = Hardware(name: "cpu", memoryBytes: 1e10, memoryBytesPerSecond: 1e10, flopsPerSecond16: 1e10,
+                                flopsPerSecond8: nil, interconnectBytesPerSecond: 1e10, bandwidthEfficiency: 1,
+                                computeEfficiency: 1, gemmTileRows: 1, overhead: .ideal, source: "test")
+        hardware.overlapPenalty = 0.5
+        hardware.blockedKernel = BlockedKernel(rowsAbove: 4, computeEfficiency: 0.8, overlapPenalty: 0.25)
+        let workload = ForwardWorkload(name: "dense", denseParameters: 1e6, attentionLayers: 0, kvValuesPerTokenPerLayer: 0,
+                                       attentionFlopsPerQueryPerContextToken: 0, layers: 1, hidden: 64, bytesPerWeight: 4)
+        func seconds(_ rows: Double) -> Double {
+            Roofline.stepCost(workload, tokensPerSequence: rows, batch: 1, contextTokens: 0,
+                              context: ExecutionContext(hardware: hardware, weightType: .fp32)).seconds
+        }
+        #expect(abs(seconds(4) - (0.8e-3 + 0.5 * 0.4e-3)) < 1e-12)
+        #expect(abs(seconds(8) - (2e-3 + 0.25 * 0.4e-3)) < 1e-12)
+        // Rows split over a batch count the same: 2 sequences × 4 tokens are 8 rows per weight.
+        let batched = Roofline.stepCost(workload, tokensPerSequence: 4, batch: 2, contextTokens: 0,
+                                        context: ExecutionContext(hardware: hardware, weightType: .fp32)).seconds
+        #expect(abs(batched - seconds(8)) < 1e-12)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("blocked-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Calibration.write(hardware, to: url)
+        #expect(try Hardware.load(fromFile: url.path) == hardware)
+        hardware.blockedKernel?.computeEfficiency = 1.2
+        #expect(throws: AnalyticError.self) { try hardware.validate() }
+    }
 }
