@@ -75,7 +75,7 @@ public enum BatchedSpeculation {
                 contexts[b].append(pending[b])
                 contexts[b] += accepted
                 for token in accepted + [result.extra] where outputs[b].count < maxNewTokens { outputs[b].append(token) }
-                stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
+                stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1, confidences: proposal.confidences)
                 stats.drafterForwards += proposal.drafterForwards
                 stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
                 stats.verifiedRows += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)

@@ -171,19 +171,23 @@ public final class ParallelHeadsDrafter: Drafter {
     public let heads: ParallelHeads
     public let target: InferenceModel
     public var draftLength: Int
+    /// Threshold stopping (§14), from the first head on; `.never` drafts every head.
+    public var stopping: DraftStopping
     /// Its own workspace over the target's weights (the target's last outputs stay intact).
     private let runner: InferenceModel
     public let caches: [KVCache]
     private var headLogits: [[Float]]
     private var distribution: [Double] = []
+    private var scratch: [Double] = []
     private let gathered = ScratchBuffers()
 
-    public init(heads: ParallelHeads, target: InferenceModel, draftLength: Int) {
+    public init(heads: ParallelHeads, target: InferenceModel, draftLength: Int, stopping: DraftStopping = .never) {
         precondition(draftLength >= 1 && draftLength <= heads.extraHeads,
                      "draft length \(draftLength) is not in 1...\(heads.extraHeads) (the extra heads available)")
         self.heads = heads
         self.target = target
         self.draftLength = draftLength
+        self.stopping = stopping
         runner = InferenceModel(network: target.network)
         caches = (0..<draftLength).map { _ in
             KVCache(layers: 1, kvHeads: target.config.kvHeads, headDim: target.config.headDim, capacity: target.config.contextLength)
@@ -219,7 +223,14 @@ public final class ParallelHeadsDrafter: Drafter {
     public func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal {
         var tree = TokenTree(root: root)
         var q: [[Double]] = [[]]
+        var confidences: [Double] = [], product = 1.0
         for j in 0..<draftLength {
+            let confidence = headLogits[j].withUnsafeBufferPointer {
+                DraftStopping.confidence($0, settings: settings, into: &scratch)
+            }
+            product *= confidence
+            guard stopping.passes(confidence: confidence, product: product) else { break }
+            confidences.append(confidence)
             let token: Int32
             if settings.temperature == 0 {
                 token = Int32(headLogits[j].withUnsafeBufferPointer { Sampling.argmax($0) })
@@ -231,6 +242,6 @@ public final class ParallelHeadsDrafter: Drafter {
             tree.add(token: token, parent: tree.count - 1,
                      draftProbability: settings.temperature == 0 ? 1 : distribution[Int(token)])
         }
-        return DraftProposal(tree: tree, q: settings.temperature == 0 ? nil : q, drafterForwards: 0)
+        return DraftProposal(tree: tree, q: settings.temperature == 0 ? nil : q, drafterForwards: 0, confidences: confidences)
     }
 }

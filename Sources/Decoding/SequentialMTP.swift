@@ -259,8 +259,8 @@ public final class SequentialMTPDrafter: Drafter {
     public let modules: SequentialModules
     public let target: InferenceModel
     public var draftLength: Int
-    /// Stop drafting when a module's top probability falls below this (adaptive length, §14); 0 = off.
-    public var confidenceThreshold: Double
+    /// Threshold stopping (adaptive length, §14), from the first module on; `.never` drafts every module.
+    public var stopping: DraftStopping
     private let runner: InferenceModel
     public let caches: [KVCache]
     /// history[k][i] = h_i^k (k = 0: the target's last block output), (capacity, d).
@@ -268,15 +268,16 @@ public final class SequentialMTPDrafter: Drafter {
     /// Positions with a true h^0 (= the target's committed length).
     private var historyLength = 0
     private var distribution: [Double] = []
+    private var scratch: [Double] = []
     private var workspace = ScratchBuffers()
 
-    public init(modules: SequentialModules, target: InferenceModel, draftLength: Int, confidenceThreshold: Double = 0) {
+    public init(modules: SequentialModules, target: InferenceModel, draftLength: Int, stopping: DraftStopping = .never) {
         precondition(draftLength >= 1 && draftLength <= modules.depth,
                      "draft length \(draftLength) is not in 1...\(modules.depth) (the modules available)")
         self.modules = modules
         self.target = target
         self.draftLength = draftLength
-        self.confidenceThreshold = confidenceThreshold
+        self.stopping = stopping
         runner = InferenceModel(network: target.network)
         let capacity = target.config.contextLength
         caches = (0..<draftLength).map { _ in KVCache(layers: 1, kvHeads: target.config.kvHeads, headDim: target.config.headDim, capacity: capacity) }
@@ -317,6 +318,7 @@ public final class SequentialMTPDrafter: Drafter {
         var tree = TokenTree(root: root)
         var q: [[Double]] = [[]]
         var drafts: [Int32] = []
+        var confidences: [Double] = [], product = 1.0
         var forwards = 0
         func known(_ position: Int) -> Int32 {
             position <= t ? context[position] : position == t + 1 ? root : drafts[position - t - 2]
@@ -338,6 +340,10 @@ public final class SequentialMTPDrafter: Drafter {
             // Rows with true tokens: i + k ≤ t + 1.
             cache.commit(max(0, min(rows, t + 2 - k - start)))
             let logits = runner.logitsRow(rows - 1)
+            let confidence = DraftStopping.confidence(logits, settings: settings, into: &scratch)
+            product *= confidence
+            guard stopping.passes(confidence: confidence, product: product) else { break }
+            confidences.append(confidence)
             let token: Int32
             if settings.temperature == 0 {
                 token = Int32(Sampling.argmax(logits))
@@ -345,16 +351,12 @@ public final class SequentialMTPDrafter: Drafter {
                 Sampling.warp(logits, settings, into: &distribution)
                 token = Int32(sample(distribution, uniform: rng.uniform()))
             }
-            if confidenceThreshold > 0, m > 0 {
-                var p: [Double] = []
-                Sampling.warp(logits, settings.temperature == 0 ? SamplingSettings(temperature: 1) : settings, into: &p)
-                if (p.max() ?? 0) < confidenceThreshold { break }
-            }
             drafts.append(token)
             tree.add(token: token, parent: tree.count - 1,
                      draftProbability: settings.temperature == 0 ? 1 : distribution[Int(token)])
             if settings.temperature > 0 { q.append(distribution) }
         }
-        return DraftProposal(tree: tree, q: settings.temperature == 0 ? nil : q, drafterForwards: forwards)
+        return DraftProposal(tree: tree, q: settings.temperature == 0 ? nil : q, drafterForwards: forwards,
+                             confidences: confidences)
     }
 }

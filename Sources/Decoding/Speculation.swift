@@ -66,13 +66,53 @@ public struct DraftProposal {
     public var drafterForwards: Int
     /// Rows the target runs beside the tree in its verify forward (masked-input MTP's mask blocks).
     public var sideRows: SideRows?
+    /// A chain's drafter confidence in each draft (its top probability), for drafters that stop on it:
+    /// recorded per round with the accepted count, they fit the engine's threshold model.
+    public var confidences: [Double]?
 
-    public init(tree: TokenTree, q: [[Double]]? = nil, drafterForwards: Int = 0, sideRows: SideRows? = nil) {
+    public init(tree: TokenTree, q: [[Double]]? = nil, drafterForwards: Int = 0, sideRows: SideRows? = nil,
+                confidences: [Double]? = nil) {
         self.tree = tree
         self.q = q
         self.drafterForwards = drafterForwards
         self.sideRows = sideRows
+        self.confidences = confidences
     }
+}
+
+/// Adaptive draft length (ALGORITHMS.md §14): a chain stops at the first draft whose confidence — the
+/// drafter's top probability there (at T = 0 that of its plain softmax) — is below `threshold`
+/// (per-token, llama.cpp's p_min), or once the running product of confidences is (cumulative).
+/// A rule that reads only the drafter keeps verification lossless.
+public struct DraftStopping: Sendable, Equatable {
+    public var threshold: Double
+    public var cumulative: Bool
+    public static let never = DraftStopping(threshold: 0, cumulative: false)
+
+    public init(threshold: Double, cumulative: Bool = false) {
+        self.threshold = threshold
+        self.cumulative = cumulative
+    }
+
+    /// Does the chain go on with a draft of `confidence`, the product up to it being `product`?
+    @inline(__always)
+    public func passes(confidence: Double, product: Double) -> Bool {
+        (cumulative ? product : confidence) >= threshold
+    }
+
+    /// The drafter's confidence in a draft from its logits: the top probability of the sampling
+    /// distribution (of the plain softmax at T = 0).
+    public static func confidence(_ logits: UnsafeBufferPointer<Float>, settings: SamplingSettings,
+                                  into scratch: inout [Double]) -> Double {
+        Sampling.warp(logits, settings.temperature == 0 ? SamplingSettings(temperature: 1) : settings, into: &scratch)
+        return scratch.max() ?? 0
+    }
+}
+
+/// One round of a drafter that reports confidences: its drafts' confidences and how many were accepted.
+public struct ConfidenceRound: Sendable, Equatable, Codable {
+    public var confidences: [Double]
+    public var accepted: Int
 }
 
 public protocol Drafter: AnyObject {
@@ -127,6 +167,8 @@ public struct DecodeStats: Sendable, Codable, Equatable {
 
     /// τ = Σ (a_i + 1) / R: tokens per target verify forward, bonus counted once (§2.7).
     public var tau: Double { rounds > 0 ? Double(accepted + rounds) / Double(rounds) : 0 }
+    /// Rounds whose drafter reported confidences (threshold-stopping drafters), in order.
+    public var confidenceRounds: [ConfidenceRound] = []
     /// A_k = P(a ≥ k), k = 1, 2, …
     public var perPositionAcceptance: [Double] {
         acceptedAtLeast.map { rounds > 0 ? Double($0) / Double(rounds) : 0 }
@@ -134,8 +176,9 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     /// Seconds of the rounds (prefill excluded).
     public var seconds: Double { draftingSeconds + verifyingSeconds + otherSeconds }
 
-    mutating func record(accepted a: Int, drafted: Int) {
+    mutating func record(accepted a: Int, drafted: Int, confidences: [Double]? = nil) {
         rounds += 1
+        if let confidences { confidenceRounds.append(ConfidenceRound(confidences: confidences, accepted: a)) }
         self.drafted += drafted
         if draftLengthHistogram.count <= drafted { draftLengthHistogram += [Int](repeating: 0, count: drafted + 1 - draftLengthHistogram.count) }
         draftLengthHistogram[drafted] += 1
@@ -148,6 +191,7 @@ public struct DecodeStats: Sendable, Codable, Equatable {
 
     public mutating func merge(_ other: DecodeStats) {
         rounds += other.rounds; drafted += other.drafted; accepted += other.accepted
+        confidenceRounds += other.confidenceRounds
         for (k, v) in other.acceptedAtLeast.enumerated() {
             if k < acceptedAtLeast.count { acceptedAtLeast[k] += v } else { acceptedAtLeast.append(v) }
         }
@@ -222,7 +266,7 @@ public enum SpeculativeDecoding {
             context.append(pending)
             context += acceptedTokens
             for token in acceptedTokens + [result.extra] where output.count < maxNewTokens { output.append(token) }
-            stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1)
+            stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1, confidences: proposal.confidences)
             stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
             stats.verifiedRows += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)
             pending = result.extra
@@ -244,6 +288,8 @@ extension Verification {
                        rng: RandomSource, residual: ResidualRule = .exact, acceptance: AcceptanceRule) -> VerifyResult {
         if case .typical(let epsilon, let delta) = acceptance {
             return typical(tree: proposal.tree, target: target, epsilon: epsilon, delta: delta)
+        } else if acceptance == .unverified {
+            return unverified(tree: proposal.tree, target: target, settings: settings, rng: rng)
         } else if settings.temperature == 0 {
             return greedy(tree: proposal.tree, target: target)
         } else if let q = proposal.q, proposal.tree.isChain {
@@ -252,5 +298,28 @@ extension Verification {
             return sampledTree(tree: proposal.tree, q: q, target: target, rng: rng, residual: residual)
         }
         return deterministicTree(tree: proposal.tree, target: target, rng: rng)
+    }
+}
+
+/// The quality of decoded text as the target sees it: Σ log p(x_t | x_<t) under the target's own
+/// (temperature 1) distribution, teacher-forced in one forward over prompt + continuation on a fresh
+/// cache. Computed by the target, never by a drafter, so lossy methods are scored on the same scale.
+public enum TargetLikelihood {
+    /// The continuation's summed log-likelihood (nats) and its token count.
+    public static func logLikelihood(model: InferenceModel, prompt: [Int32], continuation: [Int32]) -> (sum: Double, count: Int) {
+        guard !prompt.isEmpty, !continuation.isEmpty else { return (0, 0) }
+        let tokens = prompt + continuation.dropLast()
+        let cache = KVCache(config: model.config, capacity: max(model.config.contextLength, tokens.count))
+        model.forward([SequenceStep(tokens: tokens, cache: cache)])
+        var sum = 0.0
+        for (i, token) in continuation.enumerated() {
+            let logits = model.logitsRow(prompt.count - 1 + i)
+            var maximum = -Double.infinity
+            for x in logits { maximum = max(maximum, Double(x)) }
+            var total = 0.0
+            for x in logits { total += Foundation.exp(Double(x) - maximum) }
+            sum += Double(logits[Int(token)]) - maximum - Foundation.log(total)
+        }
+        return (sum, continuation.count)
     }
 }

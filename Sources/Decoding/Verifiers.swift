@@ -8,6 +8,7 @@
 
 import Foundation
 import LinAlg
+import Transformer
 
 /// The target's view of the tree nodes after one verify forward.
 public protocol NodeDistributions: AnyObject {
@@ -53,11 +54,26 @@ public enum AcceptanceRule: Sendable, Equatable {
     case lossless
     /// Accept while p(token) > min(ε, δ · exp(−H(p))); Medusa's defaults ε = 0.09, δ = 0.3.
     case typical(epsilon: Double, delta: Double)
+    /// Keep every draft of the chain unchecked (threshold generation without verification, as
+    /// speech LLMs decode with MTP heads): the target's forward only extends its cache and gives
+    /// the token after the last draft. Lossy.
+    case unverified
 
     public var isLossless: Bool { self == .lossless }
 }
 
 public enum Verification {
+    /// Keeps the whole first-child chain of the tree (every draft of a chain); the extra token is the
+    /// target's at its last node — its argmax at T = 0, else a sample from p.
+    public static func unverified(tree: TokenTree, target: NodeDistributions, settings: SamplingSettings,
+                                  rng: RandomSource) -> VerifyResult {
+        var path = [0]
+        while let child = (1..<tree.count).first(where: { tree.parents[$0] == path.last! }) { path.append(child) }
+        let last = path.last!
+        let extra = settings.temperature == 0 ? target.argmax(last) : sample(target.probabilities(last), uniform: rng.uniform())
+        return VerifyResult(path: path, extra: Int32(extra))
+    }
+
     /// V5 (Cai et al. 2024, lossy): along every root-to-leaf path accept drafts while
     /// p_parent(token) > min(ε, δ · exp(−H(p_parent))); keep the longest accepted path
     /// (ties: the larger Σ log p); the extra token is the argmax at its last node.

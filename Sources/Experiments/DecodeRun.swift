@@ -76,6 +76,8 @@ public struct DecodeRequest: Sendable {
     public var baseline: Bool
     public var threads: Int
     public var confidenceThreshold: Double
+    /// Threshold stopping on the running product of confidences instead of each one's.
+    public var cumulativeThreshold = false
     public var tree: TreeSpec
     public var acceptance: AcceptanceRule
     /// Sequences verified together in one target forward.
@@ -111,6 +113,10 @@ public struct DecodeReport: Sendable {
     public var roundTokens = 0
     /// Plain decoding's rate over its rounds alone.
     public var ntpRoundTokensPerSecond: Double? = nil
+    /// Quality as the target scores it: mean log p_target per generated token (nats), of this method's
+    /// output and (with the baseline) of plain decoding's at the same settings.
+    public var targetLogLikelihood = Double.nan
+    public var ntpTargetLogLikelihood: Double? = nil
 
     /// End to end: prefill included, as a user waits for the whole output.
     public var tokensPerSecond: Double { Double(stats.tokensGenerated) / seconds }
@@ -144,6 +150,8 @@ public struct DecodeReport: Sendable {
             "\"tokens_per_second\": \(JSONText.number(tokensPerSecond))",
         ]
         fields.append("\"round_tokens_per_second\": \(JSONText.number(roundTokensPerSecond))")
+        fields.append("\"target_log_likelihood\": \(JSONText.number(targetLogLikelihood))")
+        if let ntp = ntpTargetLogLikelihood { fields.append("\"ntp_target_log_likelihood\": \(JSONText.number(ntp))") }
         if let ntp = ntpTokensPerSecond, let speedup {
             fields.append("\"ntp_tokens_per_second\": \(JSONText.number(ntp))")
             fields.append("\"speedup\": \(JSONText.number(speedup))")
@@ -158,14 +166,15 @@ public struct DecodeReport: Sendable {
 
 public enum DecodeRun {
     public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp", "hydra",
-                                 "medusa1", "medusa2", "lookahead", "oracle"]
+                                 "medusa1", "medusa2", "lookahead", "threshold", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
         try DecodeSession(request).measure(method: request.method, drafter: request.drafter,
                                            draftLength: request.draftLength, settings: request.settings,
                                            seed: request.seed, baseline: request.baseline,
-                                           confidenceThreshold: request.confidenceThreshold, tree: request.tree,
+                                           confidenceThreshold: request.confidenceThreshold,
+                                           cumulativeThreshold: request.cumulativeThreshold, tree: request.tree,
                                            acceptance: request.acceptance, batch: request.batch,
                                            oracleAlpha: request.oracleAlpha)
     }
@@ -222,7 +231,8 @@ public final class DecodeSession {
     /// Decodes every prompt with `method` (and, with `baseline`, plainly right after). With `batch` > 1 the
     /// prompts are decoded `batch` at a time, each sequence with its own drafter, verified in one forward.
     public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
-                        baseline: Bool, confidenceThreshold: Double = 0, tree: TreeSpec = TreeSpec(),
+                        baseline: Bool, confidenceThreshold: Double = 0, cumulativeThreshold: Bool = false,
+                        tree: TreeSpec = TreeSpec(),
                         acceptance: AcceptanceRule = .lossless, batch: Int = 1,
                         oracleAlpha: Double = 0.8) throws -> DecodeReport {
         guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
@@ -235,6 +245,17 @@ public final class DecodeSession {
             guard draftLength >= 1 else { throw ModelError("--draft-length must be >= 1 for \(method)") }
         }
         let config = model.config
+        guard (0...1).contains(confidenceThreshold) else {
+            throw ModelError("--draft-threshold must be in [0, 1], got \(confidenceThreshold)")
+        }
+        if cumulativeThreshold, !["mtp-parallel", "mtp-sequential", "threshold"].contains(method) {
+            throw ModelError("--cumulative applies to MTP heads (--method threshold, mtp-parallel, mtp-sequential), not \(method)")
+        }
+        if acceptance == .unverified,
+           !["sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "threshold", "masked-mtp"].contains(method) {
+            throw ModelError("--unverified keeps a chain of drafts unchecked; \(method) drafts a tree or nothing (use a chain method: threshold, mtp-parallel, mtp-sequential, blockwise, sd, pld, masked-mtp)")
+        }
+        let stopping = DraftStopping(threshold: confidenceThreshold, cumulative: cumulativeThreshold)
 
         /// The --drafter directory, or one line saying what to pass.
         func drafterDirectory(_ what: String) throws -> URL {
@@ -267,17 +288,19 @@ public final class DecodeSession {
                 let heads = try BlockwiseHeads.load(from: directory, target: config)
                 try requireDraftLength(atMost: heads.heads, "heads", at: directory)
                 return { BlockwiseDrafter(heads: heads, model: self.model, draftLength: draftLength) }
-            case "mtp-parallel":
-                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel'")
+            case "mtp-parallel", "mtp-sequential", "threshold":
+                // threshold: whichever MTP heads the directory holds, stopped on their confidence.
+                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel' or 'mtp-sequential'")
+                let sequential = method == "mtp-sequential"
+                    || (method == "threshold" && FileManager.default.fileExists(atPath: directory.appendingPathComponent("mtp_modules.safetensors").path))
+                if sequential {
+                    let modules = try SequentialModules.load(from: directory, target: config)
+                    try requireDraftLength(atMost: modules.depth, "modules", at: directory)
+                    return { SequentialMTPDrafter(modules: modules, target: self.model, draftLength: draftLength, stopping: stopping) }
+                }
                 let heads = try ParallelHeads.load(from: directory, target: config)
                 try requireDraftLength(atMost: heads.extraHeads, "extra heads", at: directory)
-                return { ParallelHeadsDrafter(heads: heads, target: self.model, draftLength: draftLength) }
-            case "mtp-sequential":
-                let directory = try drafterDirectory("modules from 'speclab train-drafter --kind mtp-sequential'")
-                let modules = try SequentialModules.load(from: directory, target: config)
-                try requireDraftLength(atMost: modules.depth, "modules", at: directory)
-                return { SequentialMTPDrafter(modules: modules, target: self.model, draftLength: draftLength,
-                                              confidenceThreshold: confidenceThreshold) }
+                return { ParallelHeadsDrafter(heads: heads, target: self.model, draftLength: draftLength, stopping: stopping) }
             case "medusa1", "medusa2", "hydra":
                 let hydra = method == "hydra"
                 let directory = try drafterDirectory("heads from 'speclab train-drafter --kind \(hydra ? "hydra" : "medusa")'")
@@ -316,21 +339,24 @@ public final class DecodeSession {
             }
         }
 
-        /// Stats, wall seconds (prefill included) and seconds of the rounds alone.
-        func decodeAll(_ makeDrafter: () -> Drafter, lossless: Bool) -> (stats: DecodeStats, seconds: Double, roundSeconds: Double) {
+        /// Stats, wall seconds (prefill included), seconds of the rounds alone, and each prompt's output.
+        func decodeAll(_ makeDrafter: () -> Drafter, lossless: Bool)
+            -> (stats: DecodeStats, seconds: Double, roundSeconds: Double, outputs: [[Int32]]) {
             var total = DecodeStats()
             var roundSeconds = 0.0
+            var outputs: [[Int32]] = []
             let rule = lossless ? .lossless : acceptance
             let start = DispatchTime.now().uptimeNanoseconds
             if batch == 1 {
                 let target = TransformerTarget(model: model)
                 let drafter = makeDrafter()
                 for (index, prompt) in prompts.enumerated() {
-                    let stats = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
-                                                             maxNewTokens: maxTokens, settings: settings,
-                                                             seed: seed &+ UInt64(index), acceptance: rule).stats
-                    total.merge(stats)
-                    roundSeconds += stats.seconds
+                    let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
+                                                              maxNewTokens: maxTokens, settings: settings,
+                                                              seed: seed &+ UInt64(index), acceptance: rule)
+                    total.merge(result.stats)
+                    roundSeconds += result.stats.seconds
+                    outputs.append(result.tokens)
                 }
             } else {
                 for first in stride(from: 0, to: prompts.count, by: batch) {
@@ -340,9 +366,20 @@ public final class DecodeSession {
                                                              seed: seed &+ UInt64(first), acceptance: rule)
                     total.merge(result.stats)
                     roundSeconds += result.seconds
+                    outputs += result.tokens
                 }
             }
-            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, roundSeconds)
+            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, roundSeconds, outputs)
+        }
+        /// Mean log-likelihood per generated token (nats) of the outputs under the target, after the timing.
+        func targetLogLikelihood(_ outputs: [[Int32]]) -> Double {
+            var sum = 0.0, count = 0
+            for (prompt, output) in zip(prompts, outputs) {
+                let scored = TargetLikelihood.logLikelihood(model: model, prompt: prompt, continuation: output)
+                sum += scored.sum
+                count += scored.count
+            }
+            return count > 0 ? sum / Double(count) : .nan
         }
 
         // The largest verify forward a round can make, so that prompt + budget + verify fit the context.
@@ -367,11 +404,13 @@ public final class DecodeSession {
                                   lossless: acceptance.isLossless, samples: prompts.count)
         report.roundSeconds = run.roundSeconds
         report.roundTokens = roundTokens(run.stats)
+        report.targetLogLikelihood = targetLogLikelihood(run.outputs)
         if baseline {
             // Plain decoding of the same prompts (same batching) right after: the speedup is a ratio taken in one run.
             let base = decodeAll({ NoDrafter() }, lossless: true)
             report.ntpTokensPerSecond = Double(base.stats.tokensGenerated) / base.seconds
             report.ntpRoundTokensPerSecond = Double(roundTokens(base.stats)) / base.roundSeconds
+            report.ntpTargetLogLikelihood = targetLogLikelihood(base.outputs)
         }
         report.batch = batch
         return report

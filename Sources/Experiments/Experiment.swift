@@ -87,6 +87,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var decoding: DecodeSpec?
     /// batch-decode: speedup vs batch size, measured and predicted.
     public var batchDecoding: BatchDecodeSpec?
+    /// threshold-sweep: MTP heads stopped on their confidence, verified and not, measured and predicted.
+    public var thresholdSweep: ThresholdSweepSpec?
     /// acceptance-curves: named per-position rate profiles and i.i.d. α values.
     public var acceptanceCurves: AcceptanceCurvesSpec?
     /// tree-acceptance: top-1 rates per depth, candidate ranks, rank decays, tree sizes.
@@ -118,6 +120,24 @@ public struct BatchDecodeSpec: Codable, Sendable {
         public var method: String
         public var alpha: Double?
     }
+}
+
+/// The `threshold-sweep` kind: threshold (adaptive) generation with MTP heads (ALGORITHMS.md §14) — per-token
+/// and cumulative stopping, verified (lossless) and unverified (lossy) — over thresholds: tokens per target
+/// forward measured and predicted by the engine's threshold model fitted on a calibration split, and the
+/// output's quality as the target scores it, against plain greedy and sampled decoding.
+public struct ThresholdSweepSpec: Codable, Sendable {
+    /// Target checkpoint directory, relative to the repository root.
+    public var target: String
+    public var corpus: String
+    /// The heads (kind mtp-parallel or mtp-sequential), trained inside the experiment or reused.
+    public var drafter: DecodeSpec.DrafterSpec
+    public var draftLength: Int
+    public var thresholds: [Double]
+    public var samples: Int
+    public var promptLength: Int
+    public var maxTokens: Int
+    public var seed: UInt64?
 }
 
 /// The `decode` kind: methods measured on a trained target over draft lengths.

@@ -11,7 +11,7 @@ import Validation
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "acceptance-curves", "reproduction", "batch-decode"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "acceptance-curves", "reproduction", "batch-decode", "threshold-sweep"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -31,6 +31,8 @@ public enum ExperimentKinds {
         case "reproduction": return try Reproduction.run(spec, experimentDirectory: experimentDirectory, output: output, plot: plot, notes: &notes)
         case "batch-decode": return try batchDecode(spec, experimentDirectory: experimentDirectory, output: output, plot: plot,
                                                     notes: &notes)
+        case "threshold-sweep": return try thresholdSweep(spec, experimentDirectory: experimentDirectory, output: output,
+                                                          plot: plot, notes: &notes)
         default:
             throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: \(names.joined(separator: ", "))")
         }
@@ -233,6 +235,56 @@ public enum ExperimentKinds {
             + (plot ? ["loss.png", "loss.svg"] : []) + ["sample.txt"]
     }
 
+    /// A drafter trained inside an experiment: reused from the previous run of the same experiment when its
+    /// spec and target are the same and its weights are present (training is deterministic), else trained;
+    /// `trained` holds the names already in `output` this run (methods sharing a drafter train it once).
+    static func trainedDrafter(_ train: DecodeSpec.DrafterSpec, title: String, target: String, corpus: String, root: URL,
+                               experimentDirectory: URL, output: URL, trained trainedDrafters: inout Set<String>,
+                               notes: inout [String]) throws -> URL {
+        let targetURL = root.appendingPathComponent(target)
+        // One directory per distinct drafter: methods sharing a drafter (eagle1 and eagle2) train it once.
+        let name = [train.kind, train.heads.map(String.init) ?? "", String(train.steps), train.trunk ?? "frozen"]
+            .filter { !$0.isEmpty }.joined(separator: "-")
+        let directory = output.appendingPathComponent("drafter-\(name)")
+        // A drafter trained by an earlier run of this experiment from the same spec and target is reused
+        // (training is deterministic): reruns of the measurements need not retrain.
+        let previous = root.appendingPathComponent("results").appendingPathComponent(experimentDirectory.lastPathComponent)
+            .appendingPathComponent("drafter-\(name)")
+        let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
+            + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
+            + "sequence_length=\(train.sequenceLength ?? 64) target=\(target)" + (train.rank.map { " rank=\($0)" } ?? "")
+        // Only with its weights: a fresh clone has the spec and notes of a drafter but not its (ignored) weights.
+        let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
+            .contains { $0.hasSuffix(".safetensors") }
+        if !trainedDrafters.contains(name), hasWeights,
+           (try? String(contentsOf: previous.appendingPathComponent("spec.txt"), encoding: .utf8)) == specText {
+            try FileManager.default.copyItem(at: previous, to: directory)
+            notes.append("\(title): drafter reused from the previous run (same spec); its training:")
+            notes += ((try? String(contentsOf: directory.appendingPathComponent("training.txt"), encoding: .utf8)) ?? "")
+                .split(separator: "\n").map(String.init)
+            trainedDrafters.insert(name)
+        }
+        if !trainedDrafters.contains(name) {
+            let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: train.sequenceLength ?? 64,
+                                            learningRate: train.learningRate ?? 3e-3, seed: 1)
+            let lines = try DrafterTraining.run(DrafterTrainingRequest(
+                target: targetURL, kind: train.kind, heads: train.heads ?? 4, corpus: corpus, output: directory,
+                settings: training, threads: ProcessInfo.processInfo.activeProcessorCount,
+                preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen", rank: train.rank ?? 8))
+            OpenBLAS.setThreads(1)
+            let kept = lines.filter {
+                $0.hasPrefix("  head") || $0.hasPrefix("  step") || $0.hasPrefix("  mask") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
+                    || $0.hasPrefix("rank accuracies")
+            }
+            notes += ["\(title):"] + kept
+            try kept.joined(separator: "\n").write(to: directory.appendingPathComponent("training.txt"), atomically: true,
+                                                   encoding: .utf8)
+            try specText.write(to: directory.appendingPathComponent("spec.txt"), atomically: true, encoding: .utf8)
+            trainedDrafters.insert(name)
+        }
+        return directory
+    }
+
     // MARK: decode
 
     static func decode(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
@@ -273,53 +325,16 @@ public enum ExperimentKinds {
         let measuredPrompts = loaded.prompts.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
         let calibrationPrompts = loaded.prompts.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         var histogramTable = CSVTable(columns: ["title", "method", "draft_length", "accepted", "measured", "iid_calibrated",
-                                                "per_position_calibrated"])
+                                                "per_position_calibrated", "empirical_calibrated"])
         var trainedDrafters: Set<String> = []
         for method in d.methods {
             var predictionPoints: [ChartPoint] = []
             var drafter: URL? = nil
             var session = DecodeSession(model: loaded.model, prompts: measuredPrompts, maxTokens: d.maxTokens)
             if let train = method.trainDrafter {
-                // One directory per distinct drafter: methods sharing a drafter (eagle1 and eagle2) train it once.
-                let name = [train.kind, train.heads.map(String.init) ?? "", String(train.steps), train.trunk ?? "frozen"]
-                    .filter { !$0.isEmpty }.joined(separator: "-")
-                let directory = output.appendingPathComponent("drafter-\(name)")
-                // A drafter trained by an earlier run of this experiment from the same spec and target is reused
-                // (training is deterministic): reruns of the measurements need not retrain.
-                let previous = root.appendingPathComponent("results").appendingPathComponent(experimentDirectory.lastPathComponent)
-                    .appendingPathComponent("drafter-\(name)")
-                let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
-                    + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
-                    + "sequence_length=\(train.sequenceLength ?? 64) target=\(d.target)" + (train.rank.map { " rank=\($0)" } ?? "")
-                // Only with its weights: a fresh clone has the spec and notes of a drafter but not its (ignored) weights.
-                let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
-                    .contains { $0.hasSuffix(".safetensors") }
-                if !trainedDrafters.contains(name), hasWeights,
-                   (try? String(contentsOf: previous.appendingPathComponent("spec.txt"), encoding: .utf8)) == specText {
-                    try FileManager.default.copyItem(at: previous, to: directory)
-                    notes.append("\(method.title): drafter reused from the previous run (same spec); its training:")
-                    notes += ((try? String(contentsOf: directory.appendingPathComponent("training.txt"), encoding: .utf8)) ?? "")
-                        .split(separator: "\n").map(String.init)
-                    trainedDrafters.insert(name)
-                }
-                if !trainedDrafters.contains(name) {
-                    let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: train.sequenceLength ?? 64,
-                                                    learningRate: train.learningRate ?? 3e-3, seed: 1)
-                    let lines = try DrafterTraining.run(DrafterTrainingRequest(
-                        target: target, kind: train.kind, heads: train.heads ?? 4, corpus: d.corpus, output: directory,
-                        settings: training, threads: ProcessInfo.processInfo.activeProcessorCount,
-                        preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen", rank: train.rank ?? 8))
-                    OpenBLAS.setThreads(1)
-                    let kept = lines.filter {
-                        $0.hasPrefix("  head") || $0.hasPrefix("  step") || $0.hasPrefix("  mask") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
-                            || $0.hasPrefix("rank accuracies")
-                    }
-                    notes += ["\(method.title):"] + kept
-                    try kept.joined(separator: "\n").write(to: directory.appendingPathComponent("training.txt"), atomically: true,
-                                                           encoding: .utf8)
-                    try specText.write(to: directory.appendingPathComponent("spec.txt"), atomically: true, encoding: .utf8)
-                    trainedDrafters.insert(name)
-                }
+                let directory = try trainedDrafter(train, title: method.title, target: d.target, corpus: d.corpus, root: root,
+                                                   experimentDirectory: experimentDirectory, output: output,
+                                                   trained: &trainedDrafters, notes: &notes)
                 drafter = directory
                 if train.trunk == "scratch" || train.trunk == "joint" {
                     // Trunk and heads trained together: this method decodes (and its baseline is) that model.
@@ -417,12 +432,25 @@ public enum ExperimentKinds {
                     var rates = fit.perPositionAcceptance
                     rates += [Double](repeating: 0, count: max(0, gamma - rates.count))
                     let perPosition = try MetricConventions.distribution(unconditional: Array(rates.prefix(gamma)))
+                    // The calibration rounds' own histogram. With A_k = P(a ≥ k) counted over every round
+                    // (DecodeStats), the per-position model rebuilds exactly this distribution: the two
+                    // columns agree by construction, and the i.i.d. model is the one that differs.
+                    var fitCounts = fit.acceptedLengthHistogram.map(Double.init)
+                    fitCounts += [Double](repeating: 0, count: max(0, gamma + 1 - fitCounts.count))
+                    let empirical = try AcceptanceModel.empirical(counts: fitCounts).distribution(draftLength: gamma)
                     for j in 0...gamma {
                         histogramTable.rows.append([method.title, method.method, String(gamma), String(j), CSVTable.cell(measured[j]),
-                                                    CSVTable.cell(iid.probabilities[j]), CSVTable.cell(perPosition.probabilities[j])])
+                                                    CSVTable.cell(iid.probabilities[j]), CSVTable.cell(perPosition.probabilities[j]),
+                                                    CSVTable.cell(empirical.probabilities[j])])
                     }
-                    notes.append(String(format: "%@, γ = %d: τ measured %.3f; predicted from the calibration prompts %.3f (per-position model, error %+.1f%%)",
-                                        method.title, gamma, s.tau, perPosition.tau, 100 * (perPosition.tau - s.tau) / s.tau))
+                    // Every model fitted here carries the calibration τ (the i.i.d. α is solved from it), so they
+                    // differ in the shape of the distribution: total variation from the measured one.
+                    func distance(_ model: AcceptedLengthDistribution) -> Double {
+                        (0...gamma).reduce(0) { $0 + abs(model.probabilities[$1] - measured[$1]) } / 2
+                    }
+                    notes.append(String(format: "%@, γ = %d: τ measured %.3f; predicted from the calibration prompts %.3f (per-position model, error %+.1f%%); accepted-length distribution off by TV %.3f (i.i.d.), %.3f (per-position), %.3f (empirical)",
+                                        method.title, gamma, s.tau, perPosition.tau, 100 * (perPosition.tau - s.tau) / s.tau,
+                                        distance(iid), distance(perPosition), distance(empirical)))
                     let points = { (p: [Double]) in p.enumerated().map { ChartPoint(x: Double($0.offset), y: $0.element) } }
                     histogramCharts.append((method.title, gamma, [
                         ChartSeries(title: "measured (\(d.samples) prompts)", points: points(measured), style: .linesPoints),
@@ -474,8 +502,8 @@ public enum ExperimentKinds {
             let errors = validation.rows.compactMap { Double($0[7]) }.map(abs).sorted()
             notes.append(String(format: "predicted vs measured speedup: %d points, median |error| %.1f%%, max %.1f%%",
                                 errors.count, 100 * errors[errors.count / 2], 100 * (errors.last ?? 0)))
-            let scatter = Chart(title: "\(spec.chart.title): predicted vs measured wall-clock speedup",
-                                subtitle: "engine calibrated on this machine in the same run; acceptance = the measured τ",
+            let scatter = Chart(title: "\(spec.chart.title): predicted vs measured decode-phase speedup",
+                                subtitle: "wall clock of the rounds (prefill excluded); engine calibrated on this machine in the same run; acceptance = the measured τ",
                                 xLabel: "measured speedup (×)", yLabel: "predicted speedup (×)", series: validationLines,
                                 referenceLines: [.diagonal(title: "predicted = measured")], keyPosition: .below)
             files += ["validation.csv"] + (try draw(scatter, output: output, baseName: "validation", plot: plot))
@@ -552,10 +580,116 @@ public enum ExperimentKinds {
         try table.write(to: output.appendingPathComponent("data.csv"))
         let chart = Chart(title: spec.chart.title,
                           subtitle: "\(config.name) target, γ = \(b.draftLength), \(largest) prompts × \(b.maxTokens) tokens, greedy, 1 thread; dashed: engine calibrated in the same run",
-                          xLabel: "batch (sequences per verify forward)", yLabel: "speedup over batched plain decoding (×)",
+                          xLabel: "batch (sequences per verify forward)", yLabel: "decode-phase speedup over batched plain decoding (×)",
                           series: lines, referenceLines: [.horizontal(y: 1, title: "no speedup")], logScaleX: true, logBase: 2,
                           keyPosition: .below)
         return files + (try draw(chart, output: output, baseName: "speedup-vs-batch", plot: plot))
+    }
+
+    // MARK: threshold sweep
+
+    static func thresholdSweep(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
+                               notes: inout [String]) throws -> [String] {
+        guard let t = spec.thresholdSweep else { throw AnalyticError("a threshold-sweep experiment needs \"thresholdSweep\"") }
+        guard ["mtp-parallel", "mtp-sequential"].contains(t.drafter.kind) else {
+            throw AnalyticError("thresholdSweep.drafter.kind must be mtp-parallel or mtp-sequential, got \(t.drafter.kind)")
+        }
+        guard !t.thresholds.isEmpty, t.thresholds.allSatisfy({ (0...1).contains($0) }) else {
+            throw AnalyticError("thresholdSweep.thresholds must be values in [0, 1]")
+        }
+        let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        var trained: Set<String> = []
+        let drafter = try trainedDrafter(t.drafter, title: "heads", target: t.target, corpus: t.corpus, root: root,
+                                         experimentDirectory: experimentDirectory, output: output, trained: &trained,
+                                         notes: &notes)
+        // A trunk trained with the heads is the target they decode.
+        let targetURL = t.drafter.trunk == "scratch" || t.drafter.trunk == "joint" ? drafter : root.appendingPathComponent(t.target)
+        let loaded = try DecodeSession(DecodeRequest(
+            model: targetURL, method: "ntp", drafter: nil, draftLength: 1, prompts: nil, corpus: t.corpus,
+            samples: 2 * t.samples, promptLength: t.promptLength, maxTokens: t.maxTokens, settings: .greedy,
+            seed: t.seed ?? 1, baseline: false, threads: 1, confidenceThreshold: 0))
+        // Even prompts are measured; the odd ones calibrate the threshold model.
+        let measured = DecodeSession(model: loaded.model, prompts: loaded.prompts.enumerated().filter { $0.offset % 2 == 0 }.map(\.element),
+                                     maxTokens: t.maxTokens)
+        let calibration = DecodeSession(model: loaded.model, prompts: loaded.prompts.enumerated().filter { $0.offset % 2 == 1 }.map(\.element),
+                                        maxTokens: t.maxTokens)
+        let seed = t.seed ?? 1
+        // Calibration: every head drafted (θ = 0), verified; each round's confidences and accepted count.
+        let fit = try calibration.measure(method: "threshold", drafter: drafter, draftLength: t.draftLength, settings: .greedy,
+                                          seed: seed, baseline: false)
+        var histogram = ConfidenceHistogram(positions: t.draftLength)
+        for round in fit.stats.confidenceRounds { histogram.record(confidences: round.confidences, accepted: round.accepted) }
+        let replay = fit.stats.confidenceRounds.map { (confidences: $0.confidences, accepted: $0.accepted) }
+        // References: plain greedy decoding (what every lossless run produces) and plain sampling at T = 1.
+        let greedy = try measured.measure(method: "ntp", drafter: nil, draftLength: 1, settings: .greedy, seed: seed, baseline: false)
+        let sampled = try measured.measure(method: "ntp", drafter: nil, draftLength: 1, settings: SamplingSettings(temperature: 1),
+                                           seed: seed, baseline: false)
+        notes.append(String(format: "plain decoding: target log-likelihood %.4f nats/token greedy, %.4f sampled at T = 1",
+                            greedy.targetLogLikelihood, sampled.targetLogLikelihood))
+        var table = CSVTable(columns: ["policy", "verified", "threshold", "tokens_per_forward", "predicted_independent",
+                                       "relative_error_independent", "predicted_empirical", "relative_error_empirical",
+                                       "mean_drafts", "decode_speedup", "target_log_likelihood", "lossless"])
+        var sweepLines: [Bool: [ChartSeries]] = [:], frontier: [ChartSeries] = []
+        var errors: [Double] = [], empiricalErrors: [Double] = []
+        for policy in ThresholdPolicy.allCases {
+            for verified in [true, false] {
+                var measuredPoints: [ChartPoint] = [], predictedPoints: [ChartPoint] = [], empiricalPoints: [ChartPoint] = []
+                var qualityPoints: [ChartPoint] = []
+                for theta in t.thresholds {
+                    let report = try measured.measure(method: "threshold", drafter: drafter, draftLength: t.draftLength,
+                                                      settings: .greedy, seed: seed, baseline: true, confidenceThreshold: theta,
+                                                      cumulativeThreshold: policy == .cumulative,
+                                                      acceptance: verified ? .lossless : .unverified)
+                    let s = report.stats
+                    let predicted = try ThresholdModel.tokensPerForward(histogram, policy: policy, threshold: theta, verified: verified)
+                    let empirical = try ThresholdModel.tokensPerForward(rounds: replay, policy: policy, threshold: theta, verified: verified)
+                    let error = (predicted - s.tau) / s.tau, empiricalError = (empirical - s.tau) / s.tau
+                    errors.append(abs(error))
+                    empiricalErrors.append(abs(empiricalError))
+                    table.rows.append([policy.rawValue, String(verified), CSVTable.cell(theta), CSVTable.cell(s.tau), CSVTable.cell(predicted),
+                                       CSVTable.cell(error), CSVTable.cell(empirical), CSVTable.cell(empiricalError),
+                                       CSVTable.cell(Double(s.drafted) / Double(max(s.rounds, 1))),
+                                       CSVTable.cell(report.decodeSpeedup ?? .nan), CSVTable.cell(report.targetLogLikelihood),
+                                       String(report.lossless)])
+                    measuredPoints.append(ChartPoint(x: theta, y: s.tau))
+                    predictedPoints.append(ChartPoint(x: theta, y: predicted))
+                    empiricalPoints.append(ChartPoint(x: theta, y: empirical))
+                    qualityPoints.append(ChartPoint(x: s.tau, y: report.targetLogLikelihood))
+                }
+                let label = "\(policy.rawValue), \(verified ? "verified" : "unverified")"
+                sweepLines[verified, default: []] += [
+                    ChartSeries(title: "\(policy.rawValue): measured", points: measuredPoints, style: .linesPoints),
+                    ChartSeries(title: "\(policy.rawValue): predicted, positions independent", points: predictedPoints, dashed: true),
+                    ChartSeries(title: "\(policy.rawValue): predicted, calibration rounds replayed", points: empiricalPoints, style: .points),
+                ]
+                frontier.append(ChartSeries(title: "threshold, \(label) (θ \(CSVTable.cell(t.thresholds.first!))…\(CSVTable.cell(t.thresholds.last!)))",
+                                            points: qualityPoints, style: .linesPoints))
+            }
+        }
+        frontier.append(ChartSeries(title: "plain decoding, greedy", points: [ChartPoint(x: 1, y: greedy.targetLogLikelihood)], style: .points))
+        frontier.append(ChartSeries(title: "plain decoding, sampled at T = 1", points: [ChartPoint(x: 1, y: sampled.targetLogLikelihood)],
+                                    style: .points))
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        for (name, list) in [("positions independent", errors), ("calibration rounds replayed", empiricalErrors)] {
+            let sorted = list.sorted()
+            notes.append(String(format: "tokens per forward predicted from %d calibration rounds at θ = 0, %@: median |error| %.1f%%, max %.1f%% over %d points",
+                                fit.stats.rounds, name, 100 * sorted[sorted.count / 2], 100 * (sorted.last ?? 0), sorted.count))
+        }
+        let subtitle = "\(t.drafter.kind) heads, up to \(t.draftLength) drafts, \(t.samples) prompts × \(t.maxTokens) bytes, greedy"
+        var files = ["data.csv"]
+        for verified in [true, false] {
+            let sweep = Chart(title: "\(spec.chart.title), \(verified ? "verified (lossless)" : "unverified (lossy)")",
+                              subtitle: subtitle + "; models fitted at θ = 0 on other prompts",
+                              xLabel: "threshold θ on the heads' top probability (per-token) or its running product (cumulative)",
+                              yLabel: "tokens per target forward", series: sweepLines[verified] ?? [], keyPosition: .below,
+                              size: ChartSize(width: 1000, height: 720))
+            files += try draw(sweep, output: output, baseName: "tokens-vs-threshold-\(verified ? "verified" : "unverified")", plot: plot)
+        }
+        let quality = Chart(title: "\(spec.chart.title): speed against quality",
+                            subtitle: subtitle + "; verified runs output the greedy text",
+                            xLabel: "tokens per target forward", yLabel: "target log-likelihood of the output (nats per token)",
+                            series: frontier, keyPosition: .below, size: ChartSize(width: 1000, height: 760))
+        return files + (try draw(quality, output: output, baseName: "speed-vs-quality", plot: plot))
     }
 
     // MARK: acceptance curves

@@ -4,7 +4,7 @@
 //   - step time T(k) of a forward over k new tokens, measured vs the roofline,
 //   - τ of the oracle drafter (i.i.d. acceptance α, free drafting) vs the
 //     closed form (1 − α^{γ+1}) / (1 − α) (Leviathan et al. 2023, eq. 1),
-//   - wall-clock speedup over plain decoding at batch 1, 2, 4, … (the oracle
+//   - decode-phase wall-clock speedup (prefill excluded) over plain decoding at batch 1, 2, 4, … (the oracle
 //     isolates the verify cost) vs the engine given the measured τ,
 // each row with its relative error, charts of each, and the crossover batch.
 // --quick runs the tiny preset (under a minute); the full run the large one.
@@ -232,7 +232,7 @@ public enum ValidateRun {
                               logScaleX: true, logBase: 2, yRange: AxisRange(lower: 0), keyPosition: .topLeft)
         let batchChart = Chart(title: "Speedup of the oracle drafter vs batch: measured vs predicted",
                                subtitle: "\(plan.preset.name) preset, " + subtitle + ", γ = \(plan.draftLength), \(plan.prompts) prompts × \(plan.maxTokens) tokens",
-                               xLabel: "batch (sequences per verify forward)", yLabel: "speedup over batched plain decoding (×)",
+                               xLabel: "batch (sequences per verify forward)", yLabel: "decode-phase speedup over batched plain decoding (×)",
                                series: speedupLines, referenceLines: [.horizontal(y: 1, title: "no speedup")],
                                logScaleX: true, logBase: 2, keyPosition: .below)
         for (chart, name) in [(scatter, "predicted-vs-measured"), (stepChart, "step-time"), (batchChart, "speedup-vs-batch")] {

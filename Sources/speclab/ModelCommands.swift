@@ -83,7 +83,7 @@ struct Decode: ParsableCommand {
         abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
 
     @Option(help: "Target checkpoint directory.") var model: String
-    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, eagle3 (EAGLE-3 drafter; dynamic tree by default), medusa1, medusa2, hydra (Medusa heads conditioned on their path), masked-mtp (mask tokens + gated LoRA, quadratic), lookahead (Jacobi window of --draft-length + 3-gram pool), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
+    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, eagle3 (EAGLE-3 drafter; dynamic tree by default), medusa1, medusa2, hydra (Medusa heads conditioned on their path), masked-mtp (mask tokens + gated LoRA, quadratic), lookahead (Jacobi window of --draft-length + 3-gram pool), threshold (MTP heads of --drafter, parallel or sequential, stopped by --draft-threshold; with --unverified: emitted unchecked, as speech LLMs decode), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
     @Option(name: .customLong("oracle-alpha"), help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
     @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; eagle3: an EAGLE-3 drafter; masked-mtp: mask tokens + gated LoRA; medusa1, medusa2: Medusa heads; hydra: Hydra heads).") var drafter: String?
     @Option(help: "eagle1, eagle3: eagle25, eagle10, chain (of --draft-length drafts) or, eagle3 only, dynamic (EAGLE-2's tree). Default: eagle25 for eagle1, dynamic for eagle3.") var tree: String?
@@ -104,30 +104,37 @@ struct Decode: ParsableCommand {
     @Option(name: .customLong("top-k")) var topK = 0
     @Option(name: .customLong("top-p")) var topP = 1.0
     @Option(help: "Seed of the drafting and verification streams.") var seed: UInt64 = 1
-    @Option(name: .customLong("draft-threshold"), help: "sd, mtp-sequential: stop drafting below this top probability (0 = off).") var draftThreshold = 0.0
+    @Option(name: .customLong("draft-threshold"), help: "sd, threshold, mtp-parallel, mtp-sequential: stop drafting at a draft whose top probability is below this (0 = off; sd always drafts one).") var draftThreshold = 0.0
+    @Flag(help: "threshold, mtp-parallel, mtp-sequential: stop once the product of the drafts' top probabilities falls below --draft-threshold.") var cumulative = false
+    @Flag(help: "Keep every draft of a chain without verification (threshold generation): more tokens per forward, NOT the target's output.") var unverified = false
     @Option(help: "Threads for products.") var threads = 1
     @Flag(help: "Also run plain decoding on the same prompts: adds ntp_tokens_per_second and speedup.") var baseline = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        guard !(typical && unverified) else { throw ValidationError("--typical and --unverified are two different acceptance rules: give one") }
         var request = DecodeRequest(
             model: URL(fileURLWithPath: model), method: method, drafter: drafter.map { URL(fileURLWithPath: $0) },
             draftLength: draftLength, prompts: prompts, corpus: corpus, samples: samples, promptLength: promptLength,
             maxTokens: maxTokens, settings: SamplingSettings(temperature: temperature, topK: topK, topP: topP), seed: seed,
             baseline: baseline, threads: threads, confidenceThreshold: draftThreshold,
             tree: TreeSpec(shape: tree ?? (method == "eagle3" ? "dynamic" : "eagle25"), topK: treeTopK, depth: treeDepth, size: treeSize),
-            acceptance: typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless, batch: batch)
+            acceptance: unverified ? .unverified : typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless,
+            batch: batch)
         request.oracleAlpha = oracleAlpha
+        request.cumulativeThreshold = cumulative
         let report = try DecodeRun.run(request)
         if json { say(report.json); return }
         let s = report.stats
-        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: typical acceptance, not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle" + (s.verifiedRows > s.rounds + s.drafted ? " (\(format(Double(s.verifiedRows) / Double(max(s.rounds, 1)), 1)) rows per verify forward with side rows)" : ""))
+        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: \(unverified ? "drafts kept unverified" : "typical acceptance"), not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle" + (s.verifiedRows > s.rounds + s.drafted ? " (\(format(Double(s.verifiedRows) / Double(max(s.rounds, 1)), 1)) rows per verify forward with side rows)" : ""))
         say("accepted-length histogram: \(s.acceptedLengthHistogram); per-position acceptance: \(s.perPositionAcceptance.map { format($0, 3) })")
         say(String(format: "%.3f s (drafting %.3f, verifying %.3f, other %.3f): %.1f tokens/s", report.seconds,
                    s.draftingSeconds, s.verifyingSeconds, s.otherSeconds, report.tokensPerSecond))
         if let ntp = report.ntpTokensPerSecond, let speedup = report.speedup {
             say(String(format: "plain decoding: %.1f tokens/s → speedup %.3f× (prefill included)", ntp, speedup))
         }
+        say(String(format: "target log-likelihood of the output: %.4f nats per token", report.targetLogLikelihood)
+            + (report.ntpTargetLogLikelihood.map { String(format: " (plain decoding: %.4f)", $0) } ?? ""))
         if let ntp = report.ntpRoundTokensPerSecond, let speedup = report.decodeSpeedup {
             say(String(format: "decode phase alone: %.1f against %.1f tokens/s → speedup %.3f× (what the engine's cycle predicts)",
                        report.roundTokensPerSecond, ntp, speedup))

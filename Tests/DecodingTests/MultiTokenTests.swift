@@ -225,7 +225,7 @@ struct SequentialMTPTests {
         let model = try randomModel(targetConfig, seed: 33)
         let reference = plainGreedy(model, tokens: 50)
         let modules = sequentialModules(model, depth: 4, spread: 0.05, seed: 4)
-        let drafter = SequentialMTPDrafter(modules: modules, target: model, draftLength: 4, confidenceThreshold: 0.99)
+        let drafter = SequentialMTPDrafter(modules: modules, target: model, draftLength: 4, stopping: DraftStopping(threshold: 0.99))
         let result = SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: drafter, prompt: prompt,
                                                   maxNewTokens: 50, settings: .greedy, seed: 1)
         #expect(result.tokens == reference)

@@ -20,11 +20,12 @@ set key inside top right Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3
 set xrange [-0.25:3.25]
 set yrange [0:*]
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'histogram-04.png'.speclab_output_suffix
 plot \
-    'histogram-04.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'measured (8 prompts)', \
+    'histogram-04.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'measured (24 prompts)', \
     'histogram-04.dat' index 1 using 1:2 with linespoints ls 2 dt 2 title 'i.i.d. model fitted on the calibration prompts', \
     'histogram-04.dat' index 2 using 1:2 with points ls 3 dt 1 title 'per-position model fitted on the calibration prompts'
 

@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'small target on GSL: measured wall-clock speedup, T = 1'."\n".'{/*0.8 '.'target results/023-train-small, 8 validation prompts × 96 bytes, T = 1, 1 thread'.'}' font ',15'
+set title 'small target on GSL: measured wall-clock speedup, T = 1'."\n".'{/*0.8 '.'target results/023-train-small, 24 validation prompts × 96 bytes, T = 1, 1 thread'.'}' font ',15'
 set xlabel 'drafted tokens per cycle (chain length γ or tree nodes)' font ',12'
 set ylabel 'speedup over plain decoding (×)' font ',12'
 set border lw 1.2 lc rgb '#404040'
@@ -25,6 +25,7 @@ set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
 set bmargin 17
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'speedup-T1.png'.speclab_output_suffix

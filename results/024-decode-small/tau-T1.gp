@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'small target on GSL: τ (tokens per target forward), T = 1'."\n".'{/*0.8 '.'target results/023-train-small, 8 validation prompts × 96 bytes, T = 1, 1 thread'.'}' font ',15'
+set title 'small target on GSL: τ (tokens per target forward), T = 1'."\n".'{/*0.8 '.'target results/023-train-small, 24 validation prompts × 96 bytes, T = 1, 1 thread'.'}' font ',15'
 set xlabel 'drafted tokens per cycle (chain length γ or tree nodes)' font ',12'
 set ylabel 'τ, tokens per target forward' font ',12'
 set border lw 1.2 lc rgb '#404040'
@@ -24,6 +24,7 @@ set style line 8 lc rgb '#F0E442' lw 2 pt 4 ps 1.3
 set bmargin 16
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'tau-T1.png'.speclab_output_suffix

@@ -9,7 +9,7 @@ set encoding utf8
 set datafile missing '?'
 set title 'Batched speculative decoding on the large reference model: speedup vs batch'."\n".'{/*0.8 '.'large target, γ = 4, 16 prompts × 32 tokens, greedy, 1 thread; dashed: engine calibrated in the same run'.'}' font ',15'
 set xlabel 'batch (sequences per verify forward)' font ',12'
-set ylabel 'speedup over batched plain decoding (×)' font ',12'
+set ylabel 'decode-phase speedup over batched plain decoding (×)' font ',12'
 set border lw 1.2 lc rgb '#404040'
 set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
 set tics nomirror out scale 0.7
@@ -26,6 +26,7 @@ set logscale x 2
 set xrange [0.895025:17.8766]
 set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
 set offsets 0, 0, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'speedup-vs-batch.png'.speclab_output_suffix

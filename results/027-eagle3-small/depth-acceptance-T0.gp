@@ -22,6 +22,7 @@ set bmargin 12
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set yrange [0:1]
 set offsets graph 0.02, graph 0.02, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'depth-acceptance-T0.png'.speclab_output_suffix

@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'small target, masked-input MTP: acceptance at each depth, T = 0'."\n".'{/*0.8 '.'T = 0, 8 validation prompts × 96 bytes; in brackets: each method''s longest draft'.'}' font ',15'
+set title 'small target, masked-input MTP: acceptance at each depth, T = 0'."\n".'{/*0.8 '.'T = 0, 8 validation prompts × 96 bytes; in brackets: the longest draft of each method'.'}' font ',15'
 set xlabel 'draft depth k (tokens after the root)' font ',12'
 set ylabel 'P(depth k accepted | depth k − 1 accepted)' font ',12'
 set border lw 1.2 lc rgb '#404040'
@@ -18,6 +18,7 @@ set bmargin 7
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set yrange [0:1]
 set offsets graph 0.02, graph 0.02, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'depth-acceptance-T0.png'.speclab_output_suffix

@@ -21,11 +21,11 @@ set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
 set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
 set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set logscale x 2
-set xrange [0.265965:10.6287]
-set xtics ('0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8)
+set xrange [0.221998:41.1824]
+set xtics ('0.25' 0.25, '0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32)
 set logscale y 2
-set yrange [0.249776:22.5772]
-set ytics ('0.25' 0.25, '0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)
+set yrange [0.225923:35.6206]
+set ytics ('0.25' 0.25, '0.5' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32)
 set offsets 0, 0, 0, 0
 set clip two
 

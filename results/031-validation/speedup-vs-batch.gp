@@ -9,7 +9,7 @@ set encoding utf8
 set datafile missing '?'
 set title 'Speedup of the oracle drafter vs batch: measured vs predicted'."\n".'{/*0.8 '.'large preset, random weights, 1 thread; engine: cpu-local, γ = 4, 16 prompts × 64 tokens'.'}' font ',15'
 set xlabel 'batch (sequences per verify forward)' font ',12'
-set ylabel 'speedup over batched plain decoding (×)' font ',12'
+set ylabel 'decode-phase speedup over batched plain decoding (×)' font ',12'
 set border lw 1.2 lc rgb '#404040'
 set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
 set tics nomirror out scale 0.7

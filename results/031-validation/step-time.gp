@@ -19,8 +19,8 @@ set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
 set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
 set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set logscale x 2
-set xrange [0.846745:75.5835]
-set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32, '64' 64)
+set xrange [0.823591:155.417]
+set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32, '64' 64, '128' 128)
 set yrange [0:*]
 set offsets 0, 0, 0, 0
 set clip two

@@ -1,0 +1,98 @@
+import Foundation
+import LinAlg
+import Testing
+@testable import Decoding
+@testable import Transformer
+
+@Suite("Threshold generation and the target's likelihood")
+struct ThresholdTests {
+    @Test("verified threshold stopping (per-token and cumulative) keeps greedy equality, drafts fewer, records each round",
+          arguments: [false, true])
+    func verified(cumulative: Bool) throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 41)
+        let reference = plainGreedy(model, tokens: 60)
+        let heads = parallelHeads(model, extra: 4, spread: 0.05, seed: 5)
+        // A threshold near the heads' typical confidence, so some rounds stop early and some do not.
+        let probe = ParallelHeadsDrafter(heads: heads, target: model, draftLength: 4)
+        let all = SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: probe, prompt: prompt,
+                                               maxNewTokens: 60, settings: .greedy, seed: 1)
+        let confidences = all.stats.confidenceRounds.flatMap(\.confidences).sorted()
+        let threshold = confidences[confidences.count / 2]
+        for (drafter, expectsFewer) in [(ParallelHeadsDrafter(heads: heads, target: model, draftLength: 4,
+                                                                stopping: DraftStopping(threshold: threshold, cumulative: cumulative)), true),
+                                        (ParallelHeadsDrafter(heads: heads, target: model, draftLength: 4), false)] {
+            let result = SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: drafter, prompt: prompt,
+                                                      maxNewTokens: 60, settings: .greedy, seed: 1)
+            #expect(result.tokens == reference)
+            let s = result.stats
+            #expect(s.confidenceRounds.count == s.rounds)
+            #expect(s.confidenceRounds.map(\.confidences.count).reduce(0, +) == s.drafted)
+            #expect(s.confidenceRounds.map(\.accepted).reduce(0, +) == s.accepted)
+            if expectsFewer {
+                #expect(s.drafted < 4 * s.rounds)
+                // Every kept draft passed the rule.
+                for round in s.confidenceRounds {
+                    var product = 1.0
+                    for c in round.confidences {
+                        product *= c
+                        #expect((cumulative ? product : c) >= threshold)
+                    }
+                }
+            } else {
+                #expect(s.drafted == 4 * s.rounds)
+            }
+        }
+    }
+
+    @Test("unverified: every draft kept (lossy), tokens per forward = 1 + drafts; threshold 1 drafts nothing and is plain greedy")
+    func unverified() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 42)
+        let reference = plainGreedy(model, tokens: 60)
+        let heads = parallelHeads(model, extra: 3, spread: 0.3, seed: 6)
+        let target = TransformerTarget(model: model)
+        let kept = SpeculativeDecoding.generate(target: target, drafter: ParallelHeadsDrafter(heads: heads, target: model, draftLength: 3),
+                                                prompt: prompt, maxNewTokens: 60, settings: .greedy, seed: 1, acceptance: .unverified)
+        #expect(kept.stats.accepted == kept.stats.drafted && kept.stats.drafted == 3 * kept.stats.rounds)
+        #expect(abs(kept.stats.tau - 4) < 1e-12)
+        // Noisy heads: the unchecked output is not the target's greedy output.
+        #expect(kept.tokens != reference)
+        // The verified run of the same drafter is.
+        let checked = SpeculativeDecoding.generate(target: target, drafter: ParallelHeadsDrafter(heads: heads, target: model, draftLength: 3),
+                                                   prompt: prompt, maxNewTokens: 60, settings: .greedy, seed: 1)
+        #expect(checked.tokens == reference)
+        let none = SpeculativeDecoding.generate(target: target,
+                                                drafter: ParallelHeadsDrafter(heads: heads, target: model, draftLength: 3,
+                                                                              stopping: DraftStopping(threshold: 1.0)),
+                                                prompt: prompt, maxNewTokens: 60, settings: .greedy, seed: 1, acceptance: .unverified)
+        #expect(none.tokens == reference && none.stats.drafted == 0)
+    }
+
+    /// Teacher-forced in one forward vs the same sum accumulated over incremental single-token forwards.
+    @Test("target log-likelihood: one teacher-forced forward equals step-by-step scoring; another text scores differently")
+    func likelihood() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 43)
+        let continuation = plainGreedy(model, tokens: 12)
+        let scored = TargetLikelihood.logLikelihood(model: model, prompt: prompt, continuation: continuation)
+        #expect(scored.count == 12)
+        var stepwise = 0.0
+        let cache = KVCache(config: model.config)
+        model.forward([SequenceStep(tokens: prompt, cache: cache)])
+        cache.commit(prompt.count)
+        var row = prompt.count - 1
+        for token in continuation {
+            let p = Sampling.warp(Array(model.logitsRow(row)), SamplingSettings(temperature: 1))
+            stepwise += Foundation.log(p[Int(token)])
+            model.forward([SequenceStep(tokens: [token], cache: cache)])
+            cache.commit(1)
+            row = 0
+        }
+        #expect(abs(scored.sum - stepwise) < 1e-3 * abs(stepwise))
+        // The last greedy token is the most likely there: replacing it lowers the sum.
+        var other = continuation
+        other[11] = (other[11] + 1) % 256
+        #expect(TargetLikelihood.logLikelihood(model: model, prompt: prompt, continuation: other).sum < scored.sum)
+    }
+}

@@ -1,0 +1,40 @@
+# SpecLab chart: Threshold generation, small target, verified (lossless)
+# Data: tokens-vs-threshold-verified.dat. Redraw from this directory with:
+#   gnuplot tokens-vs-threshold-verified.gp      (writes tokens-vs-threshold-verified.png, tokens-vs-threshold-verified.svg)
+# speclab sets speclab_output_suffix so that gnuplot writes temporary files
+# that are renamed into place afterwards: no half-written images.
+if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
+
+set encoding utf8
+set datafile missing '?'
+set title 'Threshold generation, small target, verified (lossless)'."\n".'{/*0.8 '.'mtp-parallel heads, up to 3 drafts, 16 prompts × 96 bytes, greedy; models fitted at θ = 0 on other prompts'.'}' font ',15'
+set xlabel 'threshold θ on the heads'' top probability (per-token) or its running product (cumulative)' font ',12'
+set ylabel 'tokens per target forward' font ',12'
+set border lw 1.2 lc rgb '#404040'
+set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
+set tics nomirror out scale 0.7
+set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
+set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
+set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
+set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
+set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
+set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
+set bmargin 13
+set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
+set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+set clip two
+
+set terminal pngcairo enhanced font "sans,11" size 1000,720
+set output 'tokens-vs-threshold-verified.png'.speclab_output_suffix
+plot \
+    'tokens-vs-threshold-verified.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'per-token: measured', \
+    'tokens-vs-threshold-verified.dat' index 1 using 1:2 with linespoints ls 2 dt 2 title 'per-token: predicted, positions independent', \
+    'tokens-vs-threshold-verified.dat' index 2 using 1:2 with points ls 3 dt 1 title 'per-token: predicted, calibration rounds replayed', \
+    'tokens-vs-threshold-verified.dat' index 3 using 1:2 with linespoints ls 4 dt 1 title 'cumulative: measured', \
+    'tokens-vs-threshold-verified.dat' index 4 using 1:2 with linespoints ls 5 dt 2 title 'cumulative: predicted, positions independent', \
+    'tokens-vs-threshold-verified.dat' index 5 using 1:2 with points ls 6 dt 1 title 'cumulative: predicted, calibration rounds replayed'
+
+set terminal svg size 1000,720 dynamic enhanced font "sans,11" background rgb 'white'
+set output 'tokens-vs-threshold-verified.svg'.speclab_output_suffix
+replot
+unset output
