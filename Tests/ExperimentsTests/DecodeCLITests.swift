@@ -65,6 +65,11 @@ struct DecodeCLITests {
              "exceeds the 2 mask tokens"),
             (base + ["--method", "hydra", "--drafter", heads], "no Hydra heads"),
             (base + ["--method", "medusa1", "--drafter", root.appendingPathComponent("trees").path], "no Medusa heads"),
+            (base + ["--method", "threshold", "--drafter", heads, "--draft-threshold", "1.5"], "--draft-threshold must be in [0, 1]"),
+            (base + ["--method", "pld", "--cumulative"], "--cumulative applies to MTP heads"),
+            (base + ["--method", "eagle2", "--drafter", root.appendingPathComponent("trees").path, "--unverified"],
+             "--unverified keeps a chain"),
+            (base + ["--method", "threshold", "--drafter", heads, "--unverified", "--typical"], "two different acceptance rules"),
         ]
         let train = ["train-drafter", "--target", root.appendingPathComponent("target").path, "--steps", "1",
                      "--sequence-length", "16", "--out", root.appendingPathComponent("never").path]
@@ -108,6 +113,27 @@ struct DecodeCLITests {
             // The decode phase excludes the prefills: its rate is above the end-to-end rate.
             let rate = object?["tokens_per_second"] as? Double ?? .nan, roundRate = object?["round_tokens_per_second"] as? Double ?? .nan
             #expect(roundRate.isFinite && roundRate * 24 / 22 > rate, "\(method): decode-phase rate \(roundRate), overall \(rate)")
+        }
+    }
+
+    /// Verified threshold generation is lossless: its output is plain greedy decoding's, so the target scores
+    /// both the same; unverified it is flagged lossy in the JSON.
+    @Test("threshold generation from the command line: verified scores as plain greedy, unverified is flagged lossy")
+    func thresholdJSON() throws {
+        let root = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let base = ["decode", "--model", root.appendingPathComponent("target").path, "--method", "threshold",
+                    "--drafter", root.appendingPathComponent("heads").path, "--draft-length", "2", "--draft-threshold", "0.01",
+                    "--cumulative", "--samples", "2", "--max-tokens", "12", "--prompt-length", "16", "--baseline", "--json"]
+        for unverified in [false, true] {
+            let result = try CLI.run(base + (unverified ? ["--unverified"] : []))
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            #expect((object?["lossless"] as? Bool) == !unverified)
+            let likelihood = object?["target_log_likelihood"] as? Double ?? .nan
+            let plain = object?["ntp_target_log_likelihood"] as? Double ?? .nan
+            #expect(likelihood.isFinite && likelihood < 0 && plain.isFinite)
+            if !unverified { #expect(abs(likelihood - plain) < 1e-9) }
         }
     }
 }
