@@ -82,20 +82,6 @@ public struct ConfidenceHistogram: Sendable, Equatable, Codable {
             }
         }
     }
-
-    public mutating func merge(_ other: ConfidenceHistogram) {
-        precondition(other.bins == bins, "ConfidenceHistogram.merge: bins differ")
-        let n = max(positions, other.positions)
-        func grow(_ m: inout [[Double]]) { m += [[Double]](repeating: [Double](repeating: 0, count: bins), count: n - m.count) }
-        grow(&drafted); grow(&reached); grow(&accepted)
-        for k in 0..<other.positions {
-            for b in 0..<bins {
-                drafted[k][b] += other.drafted[k][b]
-                reached[k][b] += other.reached[k][b]
-                accepted[k][b] += other.accepted[k][b]
-            }
-        }
-    }
 }
 
 public enum ThresholdModel {
