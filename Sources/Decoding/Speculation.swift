@@ -290,6 +290,8 @@ extension Verification {
             return typical(tree: proposal.tree, target: target, epsilon: epsilon, delta: delta)
         } else if acceptance == .unverified {
             return unverified(tree: proposal.tree, target: target, settings: settings, rng: rng)
+        } else if acceptance == .jointRatio {
+            return jointRatio(tree: proposal.tree, target: target, settings: settings, rng: rng)
         } else if settings.temperature == 0 {
             return greedy(tree: proposal.tree, target: target)
         } else if let q = proposal.q, proposal.tree.isChain {

@@ -58,6 +58,9 @@ public enum AcceptanceRule: Sendable, Equatable {
     /// speech LLMs decode with MTP heads): the target's forward only extends its cache and gives
     /// the token after the last draft. Lossy.
     case unverified
+    /// MTAD (Qin et al. 2025): the longest chain prefix whose joint likelihood ratio target/drafter reaches
+    /// one uniform threshold per round. Lossy at T > 0; greedy matching at T = 0.
+    case jointRatio
 
     public var isLossless: Bool { self == .lossless }
 }

@@ -84,6 +84,8 @@ public struct DecodeRequest: Sendable {
     public var batch: Int
     /// The oracle drafter's acceptance rate.
     public var oracleAlpha = 0.8
+    /// mtad, mtjd: beams kept per depth.
+    public var beamWidth = 4
 
     public init(model: URL, method: String, drafter: URL?, draftLength: Int, prompts: String?, corpus: String,
                 samples: Int, promptLength: Int, maxTokens: Int, settings: SamplingSettings, seed: UInt64,
@@ -166,7 +168,7 @@ public struct DecodeReport: Sendable {
 
 public enum DecodeRun {
     public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp", "hydra",
-                                 "medusa1", "medusa2", "lookahead", "threshold", "oracle"]
+                                 "medusa1", "medusa2", "lookahead", "threshold", "mtad", "mtjd", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
@@ -176,7 +178,7 @@ public enum DecodeRun {
                                            confidenceThreshold: request.confidenceThreshold,
                                            cumulativeThreshold: request.cumulativeThreshold, tree: request.tree,
                                            acceptance: request.acceptance, batch: request.batch,
-                                           oracleAlpha: request.oracleAlpha)
+                                           oracleAlpha: request.oracleAlpha, beamWidth: request.beamWidth)
     }
 
     /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
@@ -233,8 +235,14 @@ public final class DecodeSession {
     public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
                         baseline: Bool, confidenceThreshold: Double = 0, cumulativeThreshold: Bool = false,
                         tree: TreeSpec = TreeSpec(),
-                        acceptance: AcceptanceRule = .lossless, batch: Int = 1,
-                        oracleAlpha: Double = 0.8) throws -> DecodeReport {
+                        acceptance requested: AcceptanceRule = .lossless, batch: Int = 1,
+                        oracleAlpha: Double = 0.8, beamWidth: Int = 4) throws -> DecodeReport {
+        guard beamWidth >= 1 else { throw ModelError("--beam-width must be >= 1") }
+        // MTAD verifies by joint likelihood ratio; MTJD keeps its beam unchecked (the target is its own drafter).
+        let acceptance: AcceptanceRule = method == "mtad" ? .jointRatio : method == "mtjd" ? .unverified : requested
+        guard requested == .lossless || !["mtad", "mtjd"].contains(method) else {
+            throw ModelError("--method \(method) has its own acceptance rule; drop --typical / --unverified")
+        }
         guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
         guard (0...1).contains(oracleAlpha) else { throw ModelError("--oracle-alpha must be in [0, 1], got \(oracleAlpha)") }
         try settings.validate()
@@ -252,7 +260,7 @@ public final class DecodeSession {
             throw ModelError("--cumulative applies to MTP heads (--method threshold, mtp-parallel, mtp-sequential), not \(method)")
         }
         if acceptance == .unverified,
-           !["sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "threshold", "masked-mtp"].contains(method) {
+           !["sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "threshold", "masked-mtp", "mtjd"].contains(method) {
             throw ModelError("--unverified keeps a chain of drafts unchecked; \(method) drafts a tree or nothing (use a chain method: threshold, mtp-parallel, mtp-sequential, blockwise, sd, pld, masked-mtp)")
         }
         let stopping = DraftStopping(threshold: confidenceThreshold, cumulative: cumulativeThreshold)
@@ -322,6 +330,18 @@ public final class DecodeSession {
                 let weights = try MaskedMTP.load(from: directory, target: config)
                 try requireDraftLength(atMost: weights.masks, "mask tokens", at: directory)
                 return { MaskedMTPDrafter(weights: weights, target: self.model, draftLength: draftLength) }
+            case "mtad":
+                let directory = try drafterDirectory("an auxiliary draft model checkpoint: 'speclab train-drafter --kind draft-model'")
+                let auxiliary = try Checkpoint.load(from: directory)
+                guard auxiliary.config.vocab == config.vocab else {
+                    throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(auxiliary.config.vocab), the target \(config.vocab)")
+                }
+                return { BeamDrafter(model: InferenceModel(network: auxiliary), draftLength: draftLength, width: beamWidth,
+                                     capacity: config.contextLength) }
+            case "mtjd":
+                // The target's own joint distribution, searched with its own forwards (counted as drafter forwards).
+                return { BeamDrafter(model: InferenceModel(network: self.model.network), draftLength: draftLength,
+                                     width: beamWidth, capacity: config.contextLength) }
             case "lookahead":
                 // Window W = the draft length; N = 3 and G = W, the CPU settings Fu et al. suggest.
                 return { LookaheadDrafter(target: self.model, window: draftLength, ngram: 3, candidates: draftLength) }
@@ -400,8 +420,10 @@ public final class DecodeSession {
         let run = decodeAll(factory, lossless: false)
         // Each sequence's first token is its prefill's.
         let roundTokens = { (stats: DecodeStats) in max(0, stats.tokensGenerated - self.prompts.count) }
+        // MTAD's joint-ratio rule is greedy matching at T = 0 (the output is plain greedy's).
+        let lossless = acceptance.isLossless || (acceptance == .jointRatio && settings.temperature == 0)
         var report = DecodeReport(method: method, stats: run.stats, seconds: run.seconds, ntpTokensPerSecond: nil,
-                                  lossless: acceptance.isLossless, samples: prompts.count)
+                                  lossless: lossless, samples: prompts.count)
         report.roundSeconds = run.roundSeconds
         report.roundTokens = roundTokens(run.stats)
         report.targetLogLikelihood = targetLogLikelihood(run.outputs)

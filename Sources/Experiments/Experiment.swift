@@ -170,6 +170,8 @@ public struct DecodeSpec: Codable, Sendable {
         public var tree: TreeSpec?
         /// Medusa's typical acceptance (lossy) instead of a lossless verifier.
         public var typical: Bool?
+        /// mtad, mtjd: beams kept at each depth (default 4).
+        public var beamWidth: Int?
     }
 
     public struct DrafterSpec: Codable, Sendable {

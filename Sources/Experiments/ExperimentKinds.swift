@@ -296,9 +296,13 @@ public enum ExperimentKinds {
         let lengths = try SweepAxis.parseValues(d.draftLengths, for: .draftLength).compactMap { $0.number }.map { Int($0) }
         var table = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "tokens_per_second",
                                        "ntp_tokens_per_second", "speedup", "decode_speedup", "target_forwards", "tokens_generated",
-                                       "per_position_acceptance", "accepted_length_histogram", "lossless"])
+                                       "per_position_acceptance", "accepted_length_histogram", "lossless",
+                                       "target_log_likelihood", "ntp_target_log_likelihood"])
         // One τ chart and one speedup chart per temperature (a dozen methods do not fit one key).
         var tauLines: [Double: [ChartSeries]] = [:], speedupLines: [Double: [ChartSeries]] = [:]
+        // Speed against quality per temperature: (τ, the target's log-likelihood of the output) of every point,
+        // and plain decoding's quality at that temperature.
+        var qualityLines: [Double: [ChartSeries]] = [:], plainQuality: [Double: Double] = [:]
         // Per temperature: each method's acceptance rate at each depth, at its longest draft.
         var depthLines: [Double: [ChartSeries]] = [:]
         // Per method: the measured accepted-length distribution and the two models' predictions.
@@ -349,7 +353,8 @@ public enum ExperimentKinds {
             } ?? lengths
             for temperature in d.temperatures {
                 let settings = SamplingSettings(temperature: temperature)
-                var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = []
+                var tauPoints: [ChartPoint] = [], speedupPoints: [ChartPoint] = [], qualityPoints: [ChartPoint] = []
+                var lossy = false
                 var last: DecodeStats? = nil
                 var lastPoint: (gamma: Int, tree: TreeSpec, acceptance: AcceptanceRule)? = nil
                 for gamma in methodLengths {
@@ -362,7 +367,7 @@ public enum ExperimentKinds {
                     let acceptance: AcceptanceRule = method.typical == true ? .typical(epsilon: 0.09, delta: 0.3) : .lossless
                     let report = try session.measure(method: method.method, drafter: drafter, draftLength: gamma,
                                                      settings: settings, seed: d.seed ?? 1, baseline: true, tree: tree,
-                                                     acceptance: acceptance)
+                                                     acceptance: acceptance, beamWidth: method.beamWidth ?? 4)
                     let s = report.stats
                     table.rows.append([method.title, method.method, CSVTable.cell(temperature), String(gamma), CSVTable.cell(s.tau),
                                        CSVTable.cell(report.tokensPerSecond), CSVTable.cell(report.ntpTokensPerSecond ?? .nan),
@@ -371,8 +376,17 @@ public enum ExperimentKinds {
                                        String(s.tokensGenerated),
                                        s.perPositionAcceptance.map { String(format: "%.4f", $0) }.joined(separator: " "),
                                        s.acceptedLengthHistogram.map(String.init).joined(separator: " "),
-                                       String(report.lossless)])
+                                       String(report.lossless), CSVTable.cell(report.targetLogLikelihood),
+                                       CSVTable.cell(report.ntpTargetLogLikelihood ?? .nan)])
                     tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
+                    // MTJD's drafter is the target itself: its beam forwards are target forwards too.
+                    let perTargetForward = method.method == "mtjd"
+                        ? Double(s.tokensGenerated - measuredPrompts.count) / Double(max(s.rounds + s.drafterForwards, 1)) : s.tau
+                    qualityPoints.append(ChartPoint(x: perTargetForward, y: report.targetLogLikelihood))
+                    lossy = lossy || !report.lossless
+                    if let plain = report.ntpTargetLogLikelihood, !["scratch", "joint"].contains(method.trainDrafter?.trunk ?? "") {
+                        plainQuality[temperature] = plain
+                    }
                     speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))
                     last = s
                     lastPoint = (gamma, tree, acceptance)
@@ -405,6 +419,11 @@ public enum ExperimentKinds {
                 }
                 tauLines[temperature, default: []].append(ChartSeries(title: method.title, points: tauPoints))
                 speedupLines[temperature, default: []].append(ChartSeries(title: method.title, points: speedupPoints))
+                qualityLines[temperature, default: []].append(ChartSeries(
+                    title: method.title + (lossy && !method.title.contains("lossy") ? " (lossy)" : "")
+                        + (method.method == "mtjd" ? " (its beam's forwards counted)" : "")
+                        + (["scratch", "joint"].contains(method.trainDrafter?.trunk ?? "") ? " (scored by its own target)" : ""),
+                    points: qualityPoints, style: .linesPoints))
                 // EAGLE's per-depth acceptance: P(depth k accepted | depth k − 1 accepted), at the longest draft.
                 if let s = last, s.maxDraftDepth >= 2 {
                     let reached = [s.rounds] + s.acceptedAtLeast
@@ -423,7 +442,8 @@ public enum ExperimentKinds {
                     let point = lastPoint!
                     let fit = try calibration.measure(method: method.method, drafter: drafter, draftLength: point.gamma,
                                                       settings: settings, seed: d.seed ?? 1, baseline: false,
-                                                      tree: point.tree, acceptance: point.acceptance).stats
+                                                      tree: point.tree, acceptance: point.acceptance,
+                                                      beamWidth: method.beamWidth ?? 4).stats
                     var counts = s.acceptedLengthHistogram
                     counts += [Int](repeating: 0, count: max(0, gamma + 1 - counts.count))
                     let measured = counts.prefix(gamma + 1).map { Double($0) / Double(s.rounds) }
@@ -479,6 +499,14 @@ public enum ExperimentKinds {
                                      yLabel: "speedup over plain decoding (×)", series: speedupLines[temperature] ?? [],
                                      referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .below, size: tall)
             files += try draw(tauChart, output: output, baseName: "tau-T\(t)", plot: plot)
+            let plainPoint = plainQuality[temperature].map {
+                [ChartSeries(title: "plain decoding of the target", points: [ChartPoint(x: 1, y: $0)], style: .points)]
+            } ?? []
+            let qualityChart = Chart(title: "\(spec.chart.title): speed against quality, T = \(t)",
+                                     subtitle: "\(d.samples) validation prompts × \(d.maxTokens) bytes; quality: the target's mean log-likelihood of the output",
+                                     xLabel: "tokens per target forward", yLabel: "target log-likelihood of the output (nats per token)",
+                                     series: (qualityLines[temperature] ?? []) + plainPoint, keyPosition: .below, size: tall)
+            files += try draw(qualityChart, output: output, baseName: "speed-vs-quality-T\(t)", plot: plot)
             files += try draw(speedupChart, output: output, baseName: "speedup-T\(t)", plot: plot)
             if let lines = depthLines[temperature], !lines.isEmpty {
                 let depthChart = Chart(title: "\(spec.chart.title): acceptance at each depth, T = \(t)",
