@@ -21,6 +21,7 @@ set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
 set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
 set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'chart.png'.speclab_output_suffix

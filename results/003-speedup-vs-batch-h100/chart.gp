@@ -23,6 +23,7 @@ set logscale x 2
 set xrange [0.757858:1351.18]
 set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32, '64' 64, '128' 128, '256' 256, '512' 512, '1024' 1024)
 set offsets 0, 0, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'chart.png'.speclab_output_suffix

@@ -27,6 +27,7 @@ set logscale y 2
 set yrange [2.6523:675.566]
 set ytics ('4' 4, '8' 8, '16' 16, '32' 32, '64' 64, '128' 128, '256' 256, '512' 512)
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'chart.png'.speclab_output_suffix

@@ -25,6 +25,7 @@ set logscale y 2
 set yrange [0.915071:10.0504]
 set ytics ('1' 1, '2' 2, '4' 4, '8' 8)
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'chart.png'.speclab_output_suffix

@@ -20,6 +20,7 @@ set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
 set bmargin 11
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'speedup-T0.png'.speclab_output_suffix

@@ -19,6 +19,7 @@ set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
 set bmargin 9
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'tau-T1.png'.speclab_output_suffix

@@ -1,4 +1,4 @@
-# SpecLab chart: tiny target on GSL: predicted vs measured wall-clock speedup
+# SpecLab chart: tiny target on GSL: predicted vs measured decode-phase speedup
 # Data: validation.dat. Redraw from this directory with:
 #   gnuplot validation.gp      (writes validation.png, validation.svg)
 # speclab sets speclab_output_suffix so that gnuplot writes temporary files
@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'tiny target on GSL: predicted vs measured wall-clock speedup'."\n".'{/*0.8 '.'engine calibrated on this machine in the same run; acceptance = the measured τ'.'}' font ',15'
+set title 'tiny target on GSL: predicted vs measured decode-phase speedup'."\n".'{/*0.8 '.'wall clock of the rounds (prefill excluded); engine calibrated on this machine in the same run; acceptance = the measured τ'.'}' font ',15'
 set xlabel 'measured speedup (×)' font ',12'
 set ylabel 'predicted speedup (×)' font ',12'
 set border lw 1.2 lc rgb '#404040'
@@ -23,6 +23,7 @@ set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
 set bmargin 15
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'validation.png'.speclab_output_suffix

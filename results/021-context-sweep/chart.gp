@@ -23,6 +23,7 @@ set logscale x 2
 set xrange [102.537:40905.3]
 set xtics ('128' 128, '256' 256, '512' 512, '1024' 1024, '2048' 2048, '4096' 4096, '8192' 8192, '16384' 16384, '32768' 32768)
 set offsets 0, 0, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'chart.png'.speclab_output_suffix

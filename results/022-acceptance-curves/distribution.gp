@@ -21,6 +21,7 @@ set key inside top right Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3
 set xrange [-0.25:8.25]
 set yrange [0:*]
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'distribution.png'.speclab_output_suffix

@@ -24,6 +24,7 @@ set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb 
 set xrange [0.75:8.25]
 set yrange [0:1]
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'per-position.png'.speclab_output_suffix

@@ -1,0 +1,35 @@
+# SpecLab chart: tiny target on GSL: acceptance at each depth, T = 0
+# Data: depth-acceptance-T0.dat. Redraw from this directory with:
+#   gnuplot depth-acceptance-T0.gp      (writes depth-acceptance-T0.png, depth-acceptance-T0.svg)
+# speclab sets speclab_output_suffix so that gnuplot writes temporary files
+# that are renamed into place afterwards: no half-written images.
+if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
+
+set encoding utf8
+set datafile missing '?'
+set title 'tiny target on GSL: acceptance at each depth, T = 0'."\n".'{/*0.8 '.'T = 0, 8 validation prompts × 64 bytes; in brackets: the longest draft of each method'.'}' font ',15'
+set xlabel 'draft depth k (tokens after the root)' font ',12'
+set ylabel 'P(depth k accepted | depth k − 1 accepted)' font ',12'
+set border lw 1.2 lc rgb '#404040'
+set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
+set tics nomirror out scale 0.7
+set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
+set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
+set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
+set bmargin 9
+set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
+set yrange [0:1]
+set offsets graph 0.02, graph 0.02, 0, 0
+set clip two
+
+set terminal pngcairo enhanced font "sans,11" size 1000,780
+set output 'depth-acceptance-T0.png'.speclab_output_suffix
+plot \
+    'depth-acceptance-T0.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'prompt lookup (n-gram) (4)', \
+    'depth-acceptance-T0.dat' index 1 using 1:2 with linespoints ls 2 dt 1 title 'draft model (draft preset, 600 steps) (4)', \
+    'depth-acceptance-T0.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'blockwise heads (4, frozen trunk, 400 steps) (4)'
+
+set terminal svg size 1000,780 dynamic enhanced font "sans,11" background rgb 'white'
+set output 'depth-acceptance-T0.svg'.speclab_output_suffix
+replot
+unset output
