@@ -121,8 +121,7 @@ extension Verification {
     public static func jointRatio(tree: TokenTree, target: NodeDistributions, settings: SamplingSettings,
                                   rng: RandomSource) -> VerifyResult {
         let eta = rng.uniform()
-        var chain = [0]
-        while let child = (1..<tree.count).first(where: { tree.parents[$0] == chain.last! }) { chain.append(child) }
+        let chain = firstChildChain(tree)
         var ratio = 1.0, longest = 0
         for i in 1..<chain.count {
             let node = chain[i], parent = chain[i - 1]
@@ -133,8 +132,7 @@ extension Verification {
             if ratio > 0, ratio >= eta { longest = i }
             if ratio == 0 { break }
         }
-        let path = Array(chain.prefix(longest + 1)), last = path.last!
-        let extra = settings.temperature == 0 ? target.argmax(last) : sample(target.probabilities(last), uniform: rng.uniform())
-        return VerifyResult(path: path, extra: Int32(extra))
+        let path = Array(chain.prefix(longest + 1))
+        return VerifyResult(path: path, extra: targetToken(after: path.last!, target: target, settings: settings, rng: rng))
     }
 }

@@ -70,11 +70,20 @@ public enum Verification {
     /// target's at its last node — its argmax at T = 0, else a sample from p.
     public static func unverified(tree: TokenTree, target: NodeDistributions, settings: SamplingSettings,
                                   rng: RandomSource) -> VerifyResult {
-        var path = [0]
-        while let child = (1..<tree.count).first(where: { tree.parents[$0] == path.last! }) { path.append(child) }
-        let last = path.last!
-        let extra = settings.temperature == 0 ? target.argmax(last) : sample(target.probabilities(last), uniform: rng.uniform())
-        return VerifyResult(path: path, extra: Int32(extra))
+        let path = firstChildChain(tree)
+        return VerifyResult(path: path, extra: targetToken(after: path.last!, target: target, settings: settings, rng: rng))
+    }
+
+    /// The root and, from each node, its first child: a chain's every node.
+    static func firstChildChain(_ tree: TokenTree) -> [Int] {
+        var chain = [0]
+        while let child = (1..<tree.count).first(where: { tree.parents[$0] == chain.last! }) { chain.append(child) }
+        return chain
+    }
+
+    /// The target's own token after `node`: its argmax at T = 0, else a sample from p (the lossy rules' extra token).
+    static func targetToken(after node: Int, target: NodeDistributions, settings: SamplingSettings, rng: RandomSource) -> Int32 {
+        Int32(settings.temperature == 0 ? target.argmax(node) : sample(target.probabilities(node), uniform: rng.uniform()))
     }
 
     /// V5 (Cai et al. 2024, lossy): along every root-to-leaf path accept drafts while
