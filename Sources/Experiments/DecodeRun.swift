@@ -168,7 +168,7 @@ public struct DecodeReport: Sendable {
 
 public enum DecodeRun {
     public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp", "hydra",
-                                 "medusa1", "medusa2", "lookahead", "threshold", "mtad", "mtjd", "oracle"]
+                                 "medusa1", "medusa2", "lookahead", "jacobi", "threshold", "mtad", "mtjd", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
@@ -342,6 +342,9 @@ public final class DecodeSession {
                 // The target's own joint distribution, searched with its own forwards (counted as drafter forwards).
                 return { BeamDrafter(model: InferenceModel(network: self.model.network), draftLength: draftLength,
                                      width: beamWidth, capacity: config.contextLength) }
+            case "jacobi":
+                // Jacobi decoding alone: the fixed-point window of W = the draft length, no n-gram pool.
+                return { LookaheadDrafter(target: self.model, window: draftLength, ngram: 3, candidates: 0) }
             case "lookahead":
                 // Window W = the draft length; N = 3 and G = W, the CPU settings Fu et al. suggest.
                 return { LookaheadDrafter(target: self.model, window: draftLength, ngram: 3, candidates: draftLength) }

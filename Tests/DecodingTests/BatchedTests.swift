@@ -73,8 +73,8 @@ struct OracleTests {
 
 @Suite("Jacobi / lookahead decoding")
 struct LookaheadTests {
-    @Test("greedy lookahead decoding equals plain greedy for W = 1, 2, 4, 8 and several (N, G)",
-          arguments: [(1, 2, 0), (2, 3, 2), (4, 3, 3), (8, 4, 5)])
+    @Test("greedy lookahead decoding equals plain greedy for W = 1, 2, 4, 8 and several (N, G); G = 0 is Jacobi decoding alone",
+          arguments: [(1, 2, 0), (4, 3, 0), (2, 3, 2), (4, 3, 3), (8, 4, 5)])
     func greedyEquality(window: Int, ngram: Int, candidates: Int) throws {
         InferenceModel.productThreads = 1
         let model = try randomModel(targetConfig, seed: 71)
