@@ -220,6 +220,16 @@ public final class ParallelHeadsDrafter: Drafter {
         }
     }
 
+    /// Head j's logits at the last kept row (it predicts the token j + 1 places after the target's next one).
+    public func headLogitsRow(_ j: Int) -> [Float] { headLogits[j] }
+
+    /// Takes over another drafter's state (head caches and last logits): a beam hypothesis branching.
+    public func copyState(from other: ParallelHeadsDrafter) {
+        precondition(other.draftLength == draftLength && other.heads === heads, "copyState: another drafter's heads")
+        for (mine, theirs) in zip(caches, other.caches) { mine.copy(from: theirs) }
+        headLogits = other.headLogits
+    }
+
     public func propose(root: Int32, context: [Int32], settings: SamplingSettings, rng: RandomSource) -> DraftProposal {
         var tree = TokenTree(root: root)
         var q: [[Double]] = [[]]

@@ -168,7 +168,7 @@ public struct DecodeReport: Sendable {
 
 public enum DecodeRun {
     public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp", "hydra",
-                                 "medusa1", "medusa2", "lookahead", "jacobi", "threshold", "mtad", "mtjd", "oracle"]
+                                 "medusa1", "medusa2", "lookahead", "jacobi", "threshold", "mtad", "mtjd", "prefix-beam", "oracle"]
 
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
@@ -238,10 +238,13 @@ public final class DecodeSession {
                         acceptance requested: AcceptanceRule = .lossless, batch: Int = 1,
                         oracleAlpha: Double = 0.8, beamWidth: Int = 4) throws -> DecodeReport {
         guard beamWidth >= 1 else { throw ModelError("--beam-width must be >= 1") }
-        // MTAD verifies by joint likelihood ratio; MTJD keeps its beam unchecked (the target is its own drafter).
-        let acceptance: AcceptanceRule = method == "mtad" ? .jointRatio : method == "mtjd" ? .unverified : requested
+        // MTAD verifies by joint likelihood ratio; MTJD and prefix beam search keep their blocks unchecked.
+        let acceptance: AcceptanceRule = method == "mtad" ? .jointRatio : ["mtjd", "prefix-beam"].contains(method) ? .unverified : requested
         guard requested == .lossless || !["mtad", "mtjd"].contains(method) else {
             throw ModelError("--method \(method) has its own acceptance rule; drop --typical / --unverified")
+        }
+        guard requested == .lossless || method != "prefix-beam" else {
+            throw ModelError("--method prefix-beam has its own acceptance rule; drop --typical / --unverified")
         }
         guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
         guard (0...1).contains(oracleAlpha) else { throw ModelError("--oracle-alpha must be in [0, 1], got \(oracleAlpha)") }
@@ -260,7 +263,7 @@ public final class DecodeSession {
             throw ModelError("--cumulative applies to MTP heads (--method threshold, mtp-parallel, mtp-sequential), not \(method)")
         }
         if acceptance == .unverified,
-           !["sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "threshold", "masked-mtp", "mtjd"].contains(method) {
+           !["sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "threshold", "masked-mtp", "mtjd", "prefix-beam"].contains(method) {
             throw ModelError("--unverified keeps a chain of drafts unchecked; \(method) drafts a tree or nothing (use a chain method: threshold, mtp-parallel, mtp-sequential, blockwise, sd, pld, masked-mtp)")
         }
         let stopping = DraftStopping(threshold: confidenceThreshold, cumulative: cumulativeThreshold)
@@ -362,6 +365,16 @@ public final class DecodeSession {
             }
         }
 
+        // Prefix beam search: the parallel heads of --drafter; blocks of 1 … draft length + 1 tokens.
+        var prefixBeamHeads: ParallelHeads? = nil
+        if method == "prefix-beam" {
+            guard batch == 1 else { throw ModelError("--method prefix-beam decodes one sequence at a time; drop --batch") }
+            guard settings.temperature == 0 else { throw ModelError("--method prefix-beam is a search: use --temperature 0") }
+            let directory = try drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel'")
+            let heads = try ParallelHeads.load(from: directory, target: config)
+            try requireDraftLength(atMost: heads.extraHeads, "extra heads", at: directory)
+            prefixBeamHeads = heads
+        }
         /// Stats, wall seconds (prefill included), seconds of the rounds alone, and each prompt's output.
         func decodeAll(_ makeDrafter: () -> Drafter, lossless: Bool)
             -> (stats: DecodeStats, seconds: Double, roundSeconds: Double, outputs: [[Int32]]) {
@@ -370,7 +383,16 @@ public final class DecodeSession {
             var outputs: [[Int32]] = []
             let rule = lossless ? .lossless : acceptance
             let start = DispatchTime.now().uptimeNanoseconds
-            if batch == 1 {
+            if let heads = prefixBeamHeads, !lossless {
+                // Prefix beam search runs its own loop (hypotheses with their own caches), one prompt at a time.
+                for prompt in prompts {
+                    let result = PrefixBeamSearch.generate(model: model, heads: heads, prompt: prompt, maxNewTokens: maxTokens,
+                                                           width: beamWidth, blockLengths: 1...(draftLength + 1))
+                    total.merge(result.stats)
+                    roundSeconds += result.stats.seconds
+                    outputs.append(result.tokens)
+                }
+            } else if batch == 1 {
                 let target = TransformerTarget(model: model)
                 let drafter = makeDrafter()
                 for (index, prompt) in prompts.enumerated() {

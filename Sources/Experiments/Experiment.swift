@@ -134,6 +134,9 @@ public struct ThresholdSweepSpec: Codable, Sendable {
     public var drafter: DecodeSpec.DrafterSpec
     public var draftLength: Int
     public var thresholds: [Double]
+    /// Prefix beam search over the same heads (blocks of 1 … draftLength + 1 tokens) at these widths, for the
+    /// speed-against-quality chart.
+    public var prefixBeamWidths: [Int]?
     public var samples: Int
     public var promptLength: Int
     public var maxTokens: Int

@@ -694,6 +694,24 @@ public enum ExperimentKinds {
                                             points: qualityPoints, style: .linesPoints))
             }
         }
+        if let widths = t.prefixBeamWidths, !widths.isEmpty, t.drafter.kind == "mtp-parallel" {
+            var points: [ChartPoint] = []
+            for width in widths {
+                let report = try measured.measure(method: "prefix-beam", drafter: drafter, draftLength: t.draftLength,
+                                                  settings: .greedy, seed: seed, baseline: true, beamWidth: width)
+                let s = report.stats
+                let perForward = Double(s.tokensGenerated - measured.prompts.count) / Double(max(s.targetForwards, 1))
+                table.rows.append(["prefix-beam-\(width)", "false", "", CSVTable.cell(perForward), "", "", "", "",
+                                   CSVTable.cell(Double(s.tokensGenerated) / Double(max(s.targetForwards, 1)) - 1),
+                                   CSVTable.cell(report.decodeSpeedup ?? .nan), CSVTable.cell(report.targetLogLikelihood),
+                                   String(report.lossless)])
+                points.append(ChartPoint(x: perForward, y: report.targetLogLikelihood))
+                notes.append(String(format: "prefix beam search, width %d: %.2f tokens per target forward, target log-likelihood %.4f",
+                                    width, perForward, report.targetLogLikelihood))
+            }
+            frontier.append(ChartSeries(title: "prefix beam search over the heads (widths \(widths.map(String.init).joined(separator: ", ")))",
+                                        points: points, style: .linesPoints))
+        }
         frontier.append(ChartSeries(title: "plain decoding, greedy", points: [ChartPoint(x: 1, y: greedy.targetLogLikelihood)], style: .points))
         frontier.append(ChartSeries(title: "plain decoding, sampled at T = 1", points: [ChartPoint(x: 1, y: sampled.targetLogLikelihood)],
                                     style: .points))

@@ -81,6 +81,20 @@ public final class KVCache: @unchecked Sendable {
         length = n + path.count
     }
 
+    /// Becomes a copy of another cache of the same shape: its committed rows and length.
+    public func copy(from other: KVCache) {
+        precondition(other.layers == layers && other.kvHeads == kvHeads && other.headDim == headDim && other.length <= capacity,
+                     "KVCache.copy: caches of different shapes")
+        for l in 0..<layers {
+            for h in 0..<kvHeads {
+                (keys[l] + offset(head: h, row: 0)).update(from: other.keys[l] + other.offset(head: h, row: 0), count: other.length * headDim)
+                (values[l] + offset(head: h, row: 0)).update(from: other.values[l] + other.offset(head: h, row: 0),
+                                                             count: other.length * headDim)
+            }
+        }
+        length = other.length
+    }
+
     /// Offset of KV head h's entry for token row r in a layer's buffer.
     @inline(__always)
     func offset(head h: Int, row r: Int) -> Int { (h * capacity + r) * headDim }

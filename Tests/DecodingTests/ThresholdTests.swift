@@ -96,3 +96,41 @@ struct ThresholdTests {
         #expect(TargetLikelihood.logLikelihood(model: model, prompt: prompt, continuation: other).sum < scored.sum)
     }
 }
+
+@Suite("Prefix beam search over MTP heads")
+struct PrefixBeamTests {
+    /// Width 1 with full blocks keeps the target's and every head's most likely token: exactly what greedy
+    /// head decoding emits (the heads' drafts kept unverified after the target's token).
+    @Test("width 1 with full blocks equals greedy head decoding")
+    func widthOne() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 61)
+        let heads = parallelHeads(model, extra: 3, spread: 0.3, seed: 7)
+        let greedyHeads = SpeculativeDecoding.generate(target: TransformerTarget(model: model),
+                                                       drafter: ParallelHeadsDrafter(heads: heads, target: model, draftLength: 3),
+                                                       prompt: prompt, maxNewTokens: 40, settings: .greedy, seed: 1,
+                                                       acceptance: .unverified)
+        let beam = PrefixBeamSearch.generate(model: model, heads: heads, prompt: prompt, maxNewTokens: 40, width: 1,
+                                             blockLengths: 4...4)
+        #expect(beam.tokens == greedyHeads.tokens)
+        #expect(beam.stats.targetForwards == greedyHeads.stats.targetForwards)
+    }
+
+    /// A wider beam over blocks of every length keeps a hypothesis at least as likely (per token, under the
+    /// heads' factorised scores) as width 1, and with one-token blocks only and the heads ignored it is beam
+    /// search over the target alone: width 1 of that is plain greedy decoding.
+    @Test("one-token blocks at width 1 are plain greedy; wider beams over mixed lengths decode the budget")
+    func oneTokenBlocks() throws {
+        InferenceModel.productThreads = 1
+        let model = try randomModel(targetConfig, seed: 62)
+        let heads = parallelHeads(model, extra: 2, spread: 0.3, seed: 8)
+        let single = PrefixBeamSearch.generate(model: model, heads: heads, prompt: prompt, maxNewTokens: 30, width: 1,
+                                               blockLengths: 1...1)
+        #expect(single.tokens == plainGreedy(model, tokens: 30) && single.merges == 0)
+        let wide = PrefixBeamSearch.generate(model: model, heads: heads, prompt: prompt, maxNewTokens: 30, width: 6,
+                                             blockLengths: 1...3)
+        #expect(wide.tokens.count == 30)
+        #expect(wide.merges > 0, "no merge in \(wide.stats.rounds) steps")   // blocks of different lengths reach equal outputs, which merge
+        #expect(wide.stats.targetForwards >= 10 && wide.stats.targetForwards <= 30)
+    }
+}

@@ -19,7 +19,8 @@ set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
 set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
 set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
 set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
-set bmargin 13
+set style line 7 lc rgb '#000000' lw 2 pt 6 ps 1.3
+set bmargin 15
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
 set clip two
@@ -31,8 +32,9 @@ plot \
     'speed-vs-quality.dat' index 1 using 1:2 with linespoints ls 2 dt 1 title 'threshold, per-token, unverified (θ 0…0.95)', \
     'speed-vs-quality.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'threshold, cumulative, verified (θ 0…0.95)', \
     'speed-vs-quality.dat' index 3 using 1:2 with linespoints ls 4 dt 1 title 'threshold, cumulative, unverified (θ 0…0.95)', \
-    'speed-vs-quality.dat' index 4 using 1:2 with points ls 5 dt 1 title 'plain decoding, greedy', \
-    'speed-vs-quality.dat' index 5 using 1:2 with points ls 6 dt 1 title 'plain decoding, sampled at T = 1'
+    'speed-vs-quality.dat' index 4 using 1:2 with linespoints ls 5 dt 1 title 'prefix beam search over the heads (widths 1, 2, 4, 8)', \
+    'speed-vs-quality.dat' index 5 using 1:2 with points ls 6 dt 1 title 'plain decoding, greedy', \
+    'speed-vs-quality.dat' index 6 using 1:2 with points ls 7 dt 1 title 'plain decoding, sampled at T = 1'
 
 set terminal svg size 1000,760 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'speed-vs-quality.svg'.speclab_output_suffix
