@@ -129,6 +129,10 @@ public enum PrefixBeamSearch {
         }
         let best = beams.max { $0.normalisedScore < $1.normalisedScore }!
         stats.tokensGenerated = min(best.tokens.count, maxNewTokens)
+        // τ (tokens per step) through the counters the loop reports: the best output's tokens beyond one per step
+        // count as accepted drafts.
+        stats.accepted = max(0, stats.tokensGenerated - stats.rounds)
+        stats.drafted = stats.accepted
         stats.verifyingSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return (Array(best.tokens.prefix(maxNewTokens)), stats, merges)
     }

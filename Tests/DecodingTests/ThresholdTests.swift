@@ -114,6 +114,7 @@ struct PrefixBeamTests {
                                              blockLengths: 4...4)
         #expect(beam.tokens == greedyHeads.tokens)
         #expect(beam.stats.targetForwards == greedyHeads.stats.targetForwards)
+        #expect(abs(beam.stats.tau - 4) < 0.2)   // 40 tokens in blocks of 4
     }
 
     /// A wider beam over blocks of every length keeps a hypothesis at least as likely (per token, under the
