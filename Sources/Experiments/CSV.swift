@@ -1,5 +1,6 @@
 // CSV tables written atomically.
 
+import Analytic
 import Charts
 import Foundation
 
@@ -31,6 +32,43 @@ public struct CSVTable: Sendable {
 
     public func write(to url: URL) throws {
         try AtomicFile.write(text, to: url)
+    }
+
+    /// Reads a table this type wrote (RFC 4180 quoting: fields with commas, quotes or newlines in quotes,
+    /// quotes doubled).
+    public static func read(from url: URL) throws -> CSVTable {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw AnalyticError("cannot read the CSV file '\(url.path)'")
+        }
+        var records: [[String]] = [], record: [String] = [], field = "", quoted = false
+        var characters = Array(text)[...]
+        while let c = characters.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false }
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                record.append(field); field = ""
+            } else if c == "\n" {
+                record.append(field); field = ""
+                records.append(record); record = []
+            } else {
+                field.append(c)
+            }
+        }
+        if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
+        guard let header = records.first else { throw AnalyticError("the CSV file '\(url.path)' is empty") }
+        return CSVTable(columns: header, rows: Array(records.dropFirst()))
+    }
+
+    /// The values of a named column, or nil if the table has none.
+    public func column(_ name: String) -> [String]? {
+        guard let i = columns.firstIndex(of: name) else { return nil }
+        return rows.map { i < $0.count ? $0[i] : "" }
     }
 
     /// Number formatting for CSV cells: Swift's shortest text that reads back

@@ -89,6 +89,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var batchDecoding: BatchDecodeSpec?
     /// threshold-sweep: MTP heads stopped on their confidence, verified and not, measured and predicted.
     public var thresholdSweep: ThresholdSweepSpec?
+    /// frontier: speed against quality across the results of other decoding experiments.
+    public var frontier: FrontierSpec?
     /// acceptance-curves: named per-position rate profiles and i.i.d. α values.
     public var acceptanceCurves: AcceptanceCurvesSpec?
     /// tree-acceptance: top-1 rates per depth, candidate ranks, rank decays, tree sizes.
@@ -141,6 +143,16 @@ public struct ThresholdSweepSpec: Codable, Sendable {
     public var promptLength: Int
     public var maxTokens: Int
     public var seed: UInt64?
+}
+
+/// The `frontier` kind: every decoding method of other experiments' results on one speed-against-quality
+/// chart per temperature — each method at its fastest measured setting (tokens per target forward against
+/// the target's log-likelihood of its output relative to plain decoding of the same prompts, since the
+/// experiments decode different prompts); lossless methods lie on plain decoding's quality.
+public struct FrontierSpec: Codable, Sendable {
+    /// Result directories (relative to the repository root) of `decode` or `threshold-sweep` experiments.
+    public var sources: [String]
+    public var temperatures: [Double]
 }
 
 /// The `decode` kind: methods measured on a trained target over draft lengths.
