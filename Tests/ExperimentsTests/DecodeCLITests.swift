@@ -136,4 +136,24 @@ struct DecodeCLITests {
             if !unverified { #expect(abs(likelihood - plain) < 1e-9) }
         }
     }
+
+    /// Every output says whether it is the target's: MTAD at T = 0 is (greedy matching), MTJD and prefix beam
+    /// search are not; each reports the target's log-likelihood of what it wrote.
+    @Test("joint and beam methods from the command line: lossless flag and quality in the JSON")
+    func jointJSON() throws {
+        let root = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let target = root.appendingPathComponent("target").path
+        let base = ["decode", "--model", target, "--draft-length", "2", "--beam-width", "2", "--samples", "2",
+                    "--max-tokens", "12", "--prompt-length", "16", "--json"]
+        for (arguments, lossless) in [(["--method", "mtad", "--drafter", target], true), (["--method", "mtjd"], false),
+                                      (["--method", "prefix-beam", "--drafter", root.appendingPathComponent("heads").path], false)] {
+            let result = try CLI.run(base + arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            #expect((object?["lossless"] as? Bool) == lossless, "\(arguments)")
+            #expect((object?["target_log_likelihood"] as? Double).map { $0.isFinite && $0 < 0 } == true)
+            #expect((object?["tokens_generated"] as? Int) == 24)
+        }
+    }
 }
