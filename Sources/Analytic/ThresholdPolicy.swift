@@ -85,13 +85,17 @@ public struct ConfidenceHistogram: Sendable, Equatable, Codable {
 }
 
 public enum ThresholdModel {
+    private static func check(_ threshold: Double) throws {
+        guard threshold.isFinite, threshold >= 0, threshold <= 1 else {
+            throw AnalyticError("threshold must be in [0, 1], got \(threshold)")
+        }
+    }
+
     /// Expected tokens per target forward under `policy` at `threshold`, unverified (every emitted
     /// draft kept) or verified (τ: the accepted prefix plus the target's token), at most `maxDrafts`.
     public static func tokensPerForward(_ histogram: ConfidenceHistogram, policy: ThresholdPolicy, threshold: Double,
                                         verified: Bool, maxDrafts: Int? = nil) throws -> Double {
-        guard threshold.isFinite, threshold >= 0, threshold <= 1 else {
-            throw AnalyticError("threshold must be in [0, 1], got \(threshold)")
-        }
+        try check(threshold)
         let positions = min(histogram.positions, maxDrafts ?? histogram.positions)
         let centres = (0..<histogram.bins).map { (Double($0) + 0.5) / Double(histogram.bins) }
         // The running product's distribution over paths still going: (product, probability).
@@ -128,9 +132,7 @@ public enum ThresholdModel {
     /// its accepted count at θ = 0) replayed under the policy; the mean tokens per forward.
     public static func tokensPerForward(rounds: [(confidences: [Double], accepted: Int)], policy: ThresholdPolicy,
                                         threshold: Double, verified: Bool, maxDrafts: Int? = nil) throws -> Double {
-        guard threshold.isFinite, threshold >= 0, threshold <= 1 else {
-            throw AnalyticError("threshold must be in [0, 1], got \(threshold)")
-        }
+        try check(threshold)
         guard !rounds.isEmpty else { throw AnalyticError("the empirical threshold model needs at least one calibration round") }
         var total = 0.0
         for round in rounds {

@@ -64,11 +64,6 @@ public enum PrefixBeamSearch {
         let first = fresh()
         first.block = prompt
         first.drafter.reset(prompt: prompt, first: 0)
-        var scratch: [Double] = []
-        func logProbabilities(_ logits: UnsafeBufferPointer<Float>) -> [Double] {
-            Sampling.warp(logits, SamplingSettings(temperature: 1), into: &scratch)
-            return scratch.map { Foundation.log(max($0, 1e-300)) }
-        }
         /// One forward over every given hypothesis's unseen block (ragged rows), then its next distributions.
         func feed(_ hypotheses: [Hypothesis]) {
             model.forward(hypotheses.map { SequenceStep(tokens: $0.block, cache: $0.cache) }, residualLayers: [heads.trunkBlocks])
@@ -77,14 +72,14 @@ public enum PrefixBeamSearch {
                 let rows = Array(row..<(row + h.block.count))
                 h.cache.commit(h.block.count)
                 h.drafter.targetForwardDone(keptRows: rows)
-                h.next = [logProbabilities(model.logitsRow(rows.last!))]
-                    + (0..<heads.extraHeads).map { j in h.drafter.headLogitsRow(j).withUnsafeBufferPointer { logProbabilities($0) } }
+                h.next = [Sampling.logProbabilities(model.logitsRow(rows.last!))]
+                    + (0..<heads.extraHeads).map { j in h.drafter.headLogitsRow(j).withUnsafeBufferPointer { Sampling.logProbabilities($0) } }
                 h.block = []
                 row += rows.count
             }
         }
         feed([first])   // the prefill (not counted as a step)
-        var beams = [first]
+        var beams = [first], free: [Hypothesis] = []
         while beams.contains(where: { $0.tokens.count < maxNewTokens }) {
             // Candidates: each unfinished hypothesis extended by a block of every allowed length (the `width` most
             // likely tokens per position); finished ones carry over. Equal outputs merge (log-sum-exp).
@@ -111,8 +106,10 @@ public enum PrefixBeamSearch {
             // The `width` best by mean log-probability per emitted token; ties broken by the token sequence.
             let ranked = merged.map { (tokens: $0.key, entry: $0.value, mean: $0.value.logScore / Double(max($0.key.count, 1))) }
                 .sorted { $0.mean != $1.mean ? $0.mean > $1.mean : $0.tokens.lexicographicallyPrecedes($1.tokens) }
-            beams = ranked.prefix(width).map { candidate in
-                let next = fresh()
+            // Survivors copy their parent's state into storage freed by the previous step (caches and drafters are
+            // allocated once, not per step); the old beams are freed only after every copy.
+            let survivors: [Hypothesis] = ranked.prefix(width).map { candidate in
+                let next = free.popLast() ?? fresh()
                 next.tokens = candidate.tokens
                 next.logScore = candidate.entry.logScore
                 next.cache.copy(from: candidate.entry.parent.cache)
@@ -121,6 +118,8 @@ public enum PrefixBeamSearch {
                 next.next = candidate.entry.parent.next
                 return next
             }
+            free += beams
+            beams = survivors
             stats.rounds += 1
             let feeding = beams.filter { !$0.block.isEmpty }
             guard !feeding.isEmpty else { break }

@@ -315,12 +315,7 @@ public enum TargetLikelihood {
         model.forward([SequenceStep(tokens: tokens, cache: cache)])
         var sum = 0.0
         for (i, token) in continuation.enumerated() {
-            let logits = model.logitsRow(prompt.count - 1 + i)
-            var maximum = -Double.infinity
-            for x in logits { maximum = max(maximum, Double(x)) }
-            var total = 0.0
-            for x in logits { total += Foundation.exp(Double(x) - maximum) }
-            sum += Double(logits[Int(token)]) - maximum - Foundation.log(total)
+            sum += Sampling.logProbabilities(model.logitsRow(prompt.count - 1 + i))[Int(token)]
         }
         return (sum, continuation.count)
     }

@@ -240,11 +240,8 @@ public final class DecodeSession {
         guard beamWidth >= 1 else { throw ModelError("--beam-width must be >= 1") }
         // MTAD verifies by joint likelihood ratio; MTJD and prefix beam search keep their blocks unchecked.
         let acceptance: AcceptanceRule = method == "mtad" ? .jointRatio : ["mtjd", "prefix-beam"].contains(method) ? .unverified : requested
-        guard requested == .lossless || !["mtad", "mtjd"].contains(method) else {
+        guard requested == .lossless || !["mtad", "mtjd", "prefix-beam"].contains(method) else {
             throw ModelError("--method \(method) has its own acceptance rule; drop --typical / --unverified")
-        }
-        guard requested == .lossless || method != "prefix-beam" else {
-            throw ModelError("--method prefix-beam has its own acceptance rule; drop --typical / --unverified")
         }
         guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
         guard (0...1).contains(oracleAlpha) else { throw ModelError("--oracle-alpha must be in [0, 1], got \(oracleAlpha)") }

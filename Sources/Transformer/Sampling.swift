@@ -74,6 +74,16 @@ public enum Sampling {
         }
     }
 
+    /// log softmax(logits) at temperature 1 (max subtracted), in Double: the model's own log-probabilities.
+    public static func logProbabilities(_ logits: UnsafeBufferPointer<Float>) -> [Double] {
+        var maximum = -Double.infinity
+        for x in logits { maximum = max(maximum, Double(x)) }
+        var total = 0.0
+        for x in logits { total += Foundation.exp(Double(x) - maximum) }
+        let shift = maximum + Foundation.log(total)
+        return logits.map { Double($0) - shift }
+    }
+
     public static func warp(_ logits: [Float], _ settings: SamplingSettings) -> [Double] {
         var p: [Double] = []
         logits.withUnsafeBufferPointer { warp($0, settings, into: &p) }
