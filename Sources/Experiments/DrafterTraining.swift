@@ -31,6 +31,11 @@ public struct DrafterTrainingRequest: Sendable {
         self.target = target; self.kind = kind; self.heads = heads; self.corpus = corpus; self.output = output
         self.settings = settings; self.threads = threads; self.preset = preset; self.trunk = trunk; self.rank = rank
     }
+
+    /// What every drafter file records of its training: target, corpus, steps, seed.
+    func metadata(corpus: Corpus) -> [String: String] {
+        ["target": target.path, "corpus": corpus.name, "steps": String(settings.steps), "seed": String(settings.seed)]
+    }
 }
 
 public enum DrafterTraining {
@@ -68,8 +73,7 @@ public enum DrafterTraining {
         let objective = BlockwiseObjective(network: network, heads: heads)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train blockwise heads", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
-                        "seed": String(request.settings.seed)]
+        var metadata = request.metadata(corpus: corpus)
         for (j, a) in after.enumerated() { metadata["head\(j + 2)_top1"] = String(format: "%.4f", a) }
         try heads.save(to: request.output, target: config, metadata: metadata)
         return [
@@ -116,8 +120,8 @@ public enum DrafterTraining {
         let label = "train \(request.kind) (\(request.heads) \(parallel ? "extra heads" : "modules"), \(request.trunk) trunk)"
         let (before, after, report) = try trainReportingAccuracy(objective, label: label, config: config, corpus: corpus,
                                                                  settings: request.settings)
-        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
-                        "seed": String(request.settings.seed), "trunk": request.trunk]
+        var metadata = request.metadata(corpus: corpus)
+        metadata["trunk"] = request.trunk
         for (j, a) in after.enumerated() { metadata["head\(j + 2)_top1"] = String(format: "%.4f", a) }
         var lines = [
             "\(label) on \(config.name), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s",
@@ -164,8 +168,8 @@ public enum DrafterTraining {
                 windows += 1
             })
         heads.accuracies = rankSums.map { $0.map { $0 / Double(max(windows, 1)) } }
-        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
-                        "seed": String(request.settings.seed), "trunk": request.trunk]
+        var metadata = request.metadata(corpus: corpus)
+        metadata["trunk"] = request.trunk
         var lines = ["\(label) on \(config.name), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s"]
         if joint {
             metadata["validation_bits_per_byte"] = String(format: "%.4f", report.finalValidationBitsPerByte)
@@ -191,9 +195,9 @@ public enum DrafterTraining {
         let objective = EagleObjective(network: network, weights: weights, seed: request.settings.seed)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train EAGLE drafter", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        try weights.save(to: request.output, metadata: [
-            "target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
-            "seed": String(request.settings.seed), "depth1_top1": String(format: "%.4f", after[0])])
+        var metadata = request.metadata(corpus: corpus)
+        metadata["depth1_top1"] = String(format: "%.4f", after[0])
+        try weights.save(to: request.output, metadata: metadata)
         return [
             "EAGLE drafter on \(config.name) (frozen), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s",
             "validation top-1 agreement with the target's next-next token (depth 1, true features), before → after training:",
@@ -213,9 +217,9 @@ public enum DrafterTraining {
         let objective = Eagle3Objective(network: network, weights: weights, steps: request.heads)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train EAGLE-3 drafter", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
-                        "seed": String(request.settings.seed), "ttt_steps": String(request.heads),
-                        "streams": weights.streams.map(String.init).joined(separator: ",")]
+        var metadata = request.metadata(corpus: corpus)
+        metadata["ttt_steps"] = String(request.heads)
+        metadata["streams"] = weights.streams.map(String.init).joined(separator: ",")
         for (s, accuracy) in after.enumerated() { metadata["step\(s)_top1"] = String(format: "%.4f", accuracy) }
         try weights.save(to: request.output, metadata: metadata)
         return [
@@ -237,8 +241,7 @@ public enum DrafterTraining {
         let objective = MaskedMTPObjective(network: network, weights: weights)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train masks + gated LoRA", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        var metadata = ["target": request.target.path, "corpus": corpus.name, "steps": String(request.settings.steps),
-                        "seed": String(request.settings.seed)]
+        var metadata = request.metadata(corpus: corpus)
         for (j, accuracy) in after.enumerated() { metadata["mask\(j + 1)_top1"] = String(format: "%.4f", accuracy) }
         try weights.save(to: request.output, metadata: metadata)
         return [
