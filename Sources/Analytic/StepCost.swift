@@ -273,8 +273,10 @@ public enum Roofline {
 
         let fixed = workload.forwards * context.overhead.perForwardSeconds
             + workload.layers * context.overhead.perLayerSeconds
-        cost.overheadSeconds += fixed
-        cost.seconds += fixed
+        // Host time overlapping the device (eager launches): only what the device does not cover shows.
+        let exposed = context.overhead.hostOverlapsDevice ? max(0, fixed - cost.seconds) : fixed
+        cost.overheadSeconds += exposed
+        cost.seconds += exposed
         return cost
     }
 }

@@ -146,6 +146,39 @@ struct StepCostTests {
         #expect(ExecutionContext(hardware: try hardware("h100-sxm")).overhead == .compiled)
     }
 
+    @Test("host time overlapping the device: a forward costs max(host, device), not the sum")
+    func overlappedHostTime() throws {
+        let workload = try Self.llama8b()
+        let ideal = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 512, context: try Self.h100())
+        let device = ideal.seconds   // ≈ 5.6 ms of weight streaming on one H100
+        func profile(perLayer: Double) -> RuntimeOverhead {
+            RuntimeOverhead(name: "async", perForwardSeconds: 0.1e-3, perLayerSeconds: perLayer, perCycleSeconds: 0,
+                            perAllReduceSeconds: 0, ngramSecondsPerContextToken: 0, hostOverlapsDevice: true)
+        }
+        // Launch-bound: 0.1 ms + 32 × 0.5 ms = 16.1 ms of host time hides the device's ~5.6 ms.
+        let launchBound = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 512,
+                                            context: try Self.h100(overhead: profile(perLayer: 0.5e-3)))
+        #expect(isClose(launchBound.seconds, 0.1e-3 + 32 * 0.5e-3, absolute: 1e-15))
+        #expect(isClose(launchBound.overheadSeconds, 16.1e-3 - device, absolute: 1e-15))
+        #expect(launchBound.bound == .overhead)
+        // Device-bound: 0.1 ms + 32 × 0.1 ms = 3.3 ms of host time is hidden entirely.
+        let deviceBound = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 512,
+                                            context: try Self.h100(overhead: profile(perLayer: 0.1e-3)))
+        #expect(deviceBound.seconds == device)
+        #expect(deviceBound.overheadSeconds == 0)
+        // The same constants added (the default) cost the sum.
+        var added = profile(perLayer: 0.1e-3)
+        added.hostOverlapsDevice = false
+        let sum = Roofline.stepCost(workload, tokensPerSequence: 1, batch: 1, contextTokens: 512,
+                                    context: try Self.h100(overhead: added))
+        #expect(isClose(sum.seconds, device + 3.3e-3, relative: 1e-12))
+        // A runtime file without the field adds (the default), with it overlaps.
+        let json = #"{"name": "r", "perForwardSeconds": 0, "perLayerSeconds": 1e-3, "perCycleSeconds": 0, "perAllReduceSeconds": 0, "ngramSecondsPerContextToken": 0}"#
+        #expect(try JSONDecoder().decode(RuntimeOverhead.self, from: Data(json.utf8)).hostOverlapsDevice == false)
+        let roundTrip = try JSONDecoder().decode(RuntimeOverhead.self, from: JSONEncoder().encode(RuntimeOverhead.eagerAsync))
+        #expect(roundTrip == .eagerAsync)
+    }
+
     @Test("tensor parallel on 2 devices halves weight bytes per device and adds communication")
     func tensorParallel() throws {
         let workload = try Self.llama8b()
