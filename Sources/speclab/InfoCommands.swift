@@ -50,8 +50,9 @@ struct Presets: ParsableCommand {
         }
         say("\nRuntimes (fixed costs):")
         for r in RuntimeOverhead.presets {
-            say("  " + pad(r.name, 9) + String(format: " per forward %7.1f µs, per layer %7.1f µs, per cycle %7.1f µs",
-                                              r.perForwardSeconds * 1e6, r.perLayerSeconds * 1e6, r.perCycleSeconds * 1e6))
+            say("  " + pad(r.name, 12) + String(format: " per forward %7.1f µs, per layer %7.1f µs, per cycle %7.1f µs",
+                                               r.perForwardSeconds * 1e6, r.perLayerSeconds * 1e6, r.perCycleSeconds * 1e6)
+                + (r.hostOverlapsDevice ? "  (host time, overlaps the device)" : ""))
         }
     }
 }
