@@ -69,11 +69,16 @@ struct Predict: ParsableCommand {
         }
         let draftLength = config.method == .ntp ? 0 : config.draftLength
         say("\(config.method.rawValue) on \(config.devices) × \(config.hardware.name) (\(config.hardware.overhead.name) runtime), \(config.model.name), batch \(config.batch), context \(config.contextTokens), draft length \(draftLength)")
-        say("  target step (1 token/seq)   \(milliseconds(p.targetStepSeconds))   bound: \(p.targetStepCost.bound.rawValue)")
-        say("  drafting per cycle          \(milliseconds(p.draftSecondsPerCycle))   c = \(format(p.c, 4))")
-        say("  verify (\(p.verifyTokensPerSequence) tokens/seq)        \(milliseconds(p.verifySeconds))   bound: \(p.bound.rawValue)")
-        say("  host per cycle              \(milliseconds(p.hostSecondsPerCycle))")
-        say("  cycle                       \(milliseconds(p.cycleSeconds))")
+        // Label column 28 wide, times right-aligned in one column.
+        func timeRow(_ label: String, _ seconds: Double, _ note: String = "") {
+            say("  " + label.padding(toLength: 28, withPad: " ", startingAt: 0)
+                + String(format: "%9.3f ms", seconds * 1e3) + (note.isEmpty ? "" : "   " + note))
+        }
+        timeRow("target step (1 token/seq)", p.targetStepSeconds, "bound: \(p.targetStepCost.bound.rawValue)")
+        timeRow("drafting per cycle", p.draftSecondsPerCycle, "c = \(format(p.c, 4))")
+        timeRow("verify (\(p.verifyTokensPerSequence) tokens/seq)", p.verifySeconds, "bound: \(p.bound.rawValue)")
+        timeRow("host per cycle", p.hostSecondsPerCycle)
+        timeRow("cycle", p.cycleSeconds)
         say("  τ (tokens per target fwd)   \(format(p.tau, 3))")
         say("  speedup                     \(format(p.speedup, 3))×")
         say("  throughput                  \(format(p.tokensPerSecond, 1)) tokens/s (\(format(p.tokensPerSecondPerSequence, 1)) per sequence)")
