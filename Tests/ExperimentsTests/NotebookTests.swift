@@ -180,7 +180,8 @@ struct NotebookTests {
 @Suite("Committed notebooks", .enabled(if: CLI.available, "the speclab executable has not been built"))
 struct CommittedNotebookTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let quick = ["notebooks-md/001-analytic-engine-tour.md", "notebooks-md/002-batch-effect.md", "notebooks-md/003-validation.md"]
+    static let quick = ["notebooks-md/001-analytic-engine-tour.md", "notebooks-md/002-batch-effect.md", "notebooks-md/003-validation.md",
+                         "notebooks-md/004-reproductions.md", "notebooks-md/005-serving-bridges.md"]
 
     @Test("the quick notebooks are up to date", arguments: quick)
     func upToDate(notebook: String) throws {
