@@ -24,6 +24,7 @@ set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 
 set xrange [1:12]
 set yrange [0.5:4]
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'curves-t5-t1.png'.speclab_output_suffix

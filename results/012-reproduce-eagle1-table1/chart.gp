@@ -20,6 +20,7 @@ set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 
 set xrange [1.75:4.5]
 set yrange [1.75:4.5]
 set offsets 0, 0, 0, 0
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'chart.png'.speclab_output_suffix
