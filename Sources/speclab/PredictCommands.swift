@@ -10,7 +10,7 @@ import Foundation
 struct PredictOptions: ParsableArguments {
     @Option(help: "Hardware preset (see 'speclab presets').") var hardware: String?
     @Option(name: .customLong("hardware-file"), help: "Hardware preset from a JSON file.") var hardwareFile: String?
-    @Option(help: "Runtime fixed-cost profile: ideal, compiled, eager, eager-async, t5x (default: the hardware's).") var runtime: String?
+    @Option(help: "Runtime fixed-cost profile: \(RuntimeOverhead.presetNames.joined(separator: ", ")) (default: the hardware's).") var runtime: String?
     @Option(help: "Target model preset.") var model: String?
     @Option(name: .customLong("model-file"), help: "Target model shape from a JSON file.") var modelFile: String?
     @Option(help: "ntp, sd, eagle1, eagle2, eagle3, mtp, mtp-parallel, medusa, blockwise, pld.") var method: String?
