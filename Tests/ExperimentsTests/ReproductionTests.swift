@@ -198,7 +198,8 @@ struct ReproductionTests {
             let rows = try Reproduction.evaluate(spec, baseDirectory: directory)
             #expect(rows.count == spec.rows.count, "\(slug)")
             #expect(rows.allSatisfy { $0.predicted.isFinite && $0.predicted > 0 }, "\(slug)")
-            #expect(try paths.spec(slug).suites == ["reproduction"], "\(slug)")
+            // In their own suite, and in `default` so that `make run` draws them (they take seconds).
+            #expect(try paths.spec(slug).suites == ["default", "reproduction"], "\(slug)")
         }
     }
 }
