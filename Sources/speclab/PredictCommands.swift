@@ -71,8 +71,7 @@ struct Predict: ParsableCommand {
         say("\(config.method.rawValue) on \(config.devices) × \(config.hardware.name) (\(config.hardware.overhead.name) runtime), \(config.model.name), batch \(config.batch), context \(config.contextTokens), draft length \(draftLength)")
         // Label column 28 wide, times right-aligned in one column.
         func timeRow(_ label: String, _ seconds: Double, _ note: String = "") {
-            say("  " + label.padding(toLength: 28, withPad: " ", startingAt: 0)
-                + String(format: "%9.3f ms", seconds * 1e3) + (note.isEmpty ? "" : "   " + note))
+            say("  " + pad(label, 28) + pad(milliseconds(seconds), 12, right: true) + (note.isEmpty ? "" : "   " + note))
         }
         timeRow("target step (1 token/seq)", p.targetStepSeconds, "bound: \(p.targetStepCost.bound.rawValue)")
         timeRow("drafting per cycle", p.draftSecondsPerCycle, "c = \(format(p.c, 4))")

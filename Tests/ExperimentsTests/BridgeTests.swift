@@ -8,8 +8,7 @@ import Testing
 /// prometheus_client exposes them), two engines with 3 speculative tokens:
 /// Tests/Fixtures/vllm-metrics.prom, also read by notebook 005.
 /// Sums: drafts 1000, draft tokens 3000, accepted 1800, per position 800/600/400.
-private let fixturePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/vllm-metrics.prom").path
+private let fixturePath = Repository.root.appendingPathComponent("Tests/Fixtures/vllm-metrics.prom").path
 private let fixture = (try? String(contentsOfFile: fixturePath, encoding: .utf8)) ?? ""
 
 private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool { abs(a - b) <= tolerance * max(1, abs(b)) }

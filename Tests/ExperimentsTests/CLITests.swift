@@ -1,11 +1,17 @@
 import Foundation
 import Testing
 
+/// The repository checkout these tests run in (Tests/ExperimentsTests/ → two levels up).
+enum Repository {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+}
+
 /// End-to-end checks of the `speclab` executable that `swift test` builds:
 /// bad input gets one line on stderr and a non-zero exit, never a trap.
 struct CLI {
     static let binary: URL = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         for configuration in ["debug", "release"] {
             let url = root.appendingPathComponent(".build/\(configuration)/speclab")
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }

@@ -187,7 +187,7 @@ struct SweepReportTests {
 
     @Test("every experiment config in the repository decodes and names a known kind")
     func repositoryExperimentsDecode() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         let paths = ExperimentPaths(experimentsDirectory: root.appendingPathComponent("experiments"),
                                     resultsDirectory: root.appendingPathComponent("results"))
         let slugs = try paths.slugs()

@@ -169,8 +169,7 @@ struct NotebookTests {
 
     @Test("the repository root is the nearest directory with Package.swift")
     func repositoryRoot() {
-        let here = URL(fileURLWithPath: #filePath)
-        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         #expect(Notebook.repositoryRoot(for: root.appendingPathComponent("notebooks-md/001-x.md")).path == root.standardizedFileURL.path)
     }
 }
@@ -179,7 +178,7 @@ struct NotebookTests {
 /// committed notebook through the built executable must exit 0.
 @Suite("Committed notebooks", .enabled(if: CLI.available, "the speclab executable has not been built"))
 struct CommittedNotebookTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let quick = ["notebooks-md/001-analytic-engine-tour.md", "notebooks-md/002-batch-effect.md", "notebooks-md/003-validation.md",
                          "notebooks-md/004-reproductions.md", "notebooks-md/005-serving-bridges.md"]
 

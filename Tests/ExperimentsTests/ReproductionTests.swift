@@ -189,7 +189,7 @@ struct ReproductionTests {
 
     @Test("every reproduction experiment in the repository evaluates")
     func repositoryReproductions() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         let paths = ExperimentPaths(experimentsDirectory: root.appendingPathComponent("experiments"),
                                     resultsDirectory: root.appendingPathComponent("results"))
         for slug in try paths.slugs() where try paths.spec(slug).kind == "reproduction" {
