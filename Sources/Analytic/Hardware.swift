@@ -95,10 +95,13 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     /// forward costs max(host, device): launch-bound for small layers, device-bound
     /// once a layer's GPU work exceeds 1.27 ms (a 70B layer on an A100). Fits the
     /// published tables worse than `eager` (experiment 014's README).
-    public static let eagerAsync = RuntimeOverhead(
-        name: "eager-async", perForwardSeconds: 0.2e-3, perLayerSeconds: (1 / 24.5 - 0.2e-3) / 32,
-        perCycleSeconds: 1e-3, perAllReduceSeconds: 30e-6, ngramSecondsPerContextToken: 20e-9,
-        hostOverlapsDevice: true)
+    public static let eagerAsync: RuntimeOverhead = {
+        var profile = eager
+        profile.name = "eager-async"
+        profile.perLayerSeconds = (1 / 24.5 - eager.perForwardSeconds) / 32
+        profile.hostOverlapsDevice = true
+        return profile
+    }()
 
     /// T5X on TPU v4 (Leviathan et al. 2023's stack). 20 µs per layer makes the
     /// roofline reproduce the paper's profiled draft/target cost ratios
