@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["LinAlg"], swiftSettings: optimisedInDebug),
         .target(name: "Decoding", dependencies: ["Transformer", "LinAlg"], swiftSettings: optimisedInDebug),
         .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic"]),
-        .target(name: "Analytic"),
+        // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
+        .target(name: "Analytic", resources: [.copy("Resources/kernels")]),
         .target(name: "Charts"),
         .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Transformer", "Decoding", "Validation"]),
         .executableTarget(name: "speclab", dependencies: [

@@ -37,6 +37,8 @@ public struct PredictionConfig: Sendable, Equatable {
     /// Weight type override (nil = the model's own).
     public var weightType: WeightType?
     public var acceptance: AcceptanceModel
+    /// Which kernel model prices the GPU's operations (default: measured tables where bundled).
+    public var kernels: KernelSelection = .auto
 
     public init(hardware: Hardware, overhead: RuntimeOverhead? = nil, model: ModelShape, method: DraftMethod,
                 draftModel: ModelShape? = nil, draftLength: Int, treeSize: Int? = nil, treeTopK: Int = 10,
@@ -126,9 +128,9 @@ public struct Prediction: Sendable, Equatable {
 public struct Predictor: Sendable {
     public let config: PredictionConfig
     let context: ExecutionContext
-    let target: ForwardWorkload
-    let drafter: ForwardWorkload?
-    let heads: ForwardWorkload?
+    let target: PricedForward
+    let drafter: PricedForward?
+    let heads: PricedForward?
     let weightType: WeightType
     let staticWeightBytes: Double
 
@@ -138,10 +140,14 @@ public struct Predictor: Sendable {
         let weightType = config.weightType ?? config.model.weightType
         self.weightType = weightType
         let model = config.model.with(weightType: weightType)
-        context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
-                                   weightType: weightType, kvBytesPerValue: weightType == .fp32 ? 4 : 2)
-        target = ForwardWorkload.target(model)
+        let context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
+                                       weightType: weightType, kvBytesPerValue: weightType == .fp32 ? 4 : 2,
+                                       kernels: try config.kernels.database(for: config.hardware))
+        self.context = context
+        let target = ForwardWorkload.target(model)
+        self.target = PricedForward(target, context: context)
         var drafterWeights = 0.0
+        let drafter: ForwardWorkload?, heads: ForwardWorkload?
         switch config.method {
         case .ntp, .pld:
             drafter = nil; heads = nil
@@ -180,7 +186,15 @@ public struct Predictor: Sendable {
             drafterWeights = workload.denseParameters * weightType.bytesPerWeight
         }
         staticWeightBytes = model.weightBytes + drafterWeights
+        self.drafter = drafter.map { PricedForward($0, context: context) }
+        self.heads = heads.map { PricedForward($0, context: context) }
     }
+
+    /// What priced the target's step: "measured kernels: h100-sxm, sglang 0.5.14" or "roofline".
+    public var pricedBy: String { target.isMeasured ? StepCostModel.label(context) : "roofline" }
+
+    /// How each operation class of the target's forward was priced.
+    public var pricingDetail: [(OperationClass, String)] { target.pricedBy }
 
     /// Predicts one configuration; `draftLength`, `batch`, `contextTokens` and
     /// `acceptance` override the stored config (the sweep fast path).
@@ -209,10 +223,11 @@ public struct Predictor: Sendable {
         let verifyTokens: Int = method == .ntp ? 1 : (config.treeSize.map { max($0, draftLength + 1) } ?? draftLength + 1)
 
         // Memory: all weights once per device group, KV of every sequence.
-        let kvPerToken = target.attentionLayers * target.kvValuesPerTokenPerLayer * context.kvBytesPerValue
-        let crossKV = target.crossAttentionLayers * target.crossKVValuesPerSourceTokenPerLayer * sourceTokens * context.kvBytesPerValue
+        let targetWorkload = target.workload
+        let kvPerToken = targetWorkload.attentionLayers * targetWorkload.kvValuesPerTokenPerLayer * context.kvBytesPerValue
+        let crossKV = targetWorkload.crossAttentionLayers * targetWorkload.crossKVValuesPerSourceTokenPerLayer * sourceTokens * context.kvBytesPerValue
         var kvBytes = batch * ((contextTokens + Double(verifyTokens)) * kvPerToken + crossKV)
-        if let drafter {
+        if let drafter = drafter?.workload {
             kvBytes += batch * (contextTokens + Double(draftLength)) * drafter.attentionLayers
                 * drafter.kvValuesPerTokenPerLayer * context.kvBytesPerValue
         }
@@ -223,8 +238,8 @@ public struct Predictor: Sendable {
             throw AnalyticError("\(config.model.name) does not fit: needs \(Units.gigabytes(totalBytes)) (weights \(Units.gigabytes(staticWeightBytes)) + KV cache \(Units.gigabytes(kvBytes)) at batch \(batchCount), context \(contextCount)) but \(config.devices) × \(config.hardware.name) hold \(Units.gigabytes(capacity)), short by \(Units.gigabytes(totalBytes - capacity)); use --devices \(needed) or more, a smaller batch or context, or a smaller --dtype")
         }
 
-        let targetStep = Roofline.stepCost(target, tokensPerSequence: 1, batch: batch, contextTokens: contextTokens,
-                                           sourceTokens: sourceTokens, context: context)
+        let targetStep = target.cost(tokensPerSequence: 1, batch: batch, contextTokens: contextTokens,
+                                     sourceTokens: sourceTokens)
         if method == .ntp {
             return Prediction(
                 targetStepSeconds: targetStep.seconds, draftStepSeconds: 0, draftSecondsPerCycle: 0,
@@ -238,19 +253,18 @@ public struct Predictor: Sendable {
         let tau = try (overrideAcceptance ?? config.acceptance).tau(draftLength: draftLength)
 
         // Verify: one target forward over the chain or tree, plus heads computed in it.
-        var verify = Roofline.stepCost(target, tokensPerSequence: Double(verifyTokens), batch: batch,
-                                       contextTokens: contextTokens, sourceTokens: sourceTokens, context: context)
+        var verify = target.cost(tokensPerSequence: Double(verifyTokens), batch: batch,
+                                 contextTokens: contextTokens, sourceTokens: sourceTokens)
         if let heads {
-            verify = verify + Roofline.stepCost(heads, tokensPerSequence: Double(verifyTokens), batch: batch,
-                                                contextTokens: contextTokens, context: context)
+            verify = verify + heads.cost(tokensPerSequence: Double(verifyTokens), batch: batch,
+                                         contextTokens: contextTokens)
         }
 
         // Drafting.
         var draftSeconds = 0.0, draftStep = 0.0
         var hostSeconds = context.overhead.perCycleSeconds
         if let drafter {
-            draftStep = Roofline.stepCost(drafter, tokensPerSequence: 1, batch: batch, contextTokens: contextTokens,
-                                          context: context).seconds
+            draftStep = drafter.cost(tokensPerSequence: 1, batch: batch, contextTokens: contextTokens).seconds
             switch method {
             case .sd:
                 // γ autoregressive draft-model steps (Leviathan Algorithm 1).
@@ -260,8 +274,7 @@ public struct Predictor: Sendable {
                 // catches up on the τ tokens accepted last cycle (EAGLE's drafter
                 // cache catch-up, ALGORITHMS.md §10), then one forward per depth
                 // over that depth's frontier.
-                let first = Roofline.stepCost(drafter, tokensPerSequence: tau, batch: batch,
-                                              contextTokens: contextTokens, context: context).seconds
+                let first = drafter.cost(tokensPerSequence: tau, batch: batch, contextTokens: contextTokens).seconds
                 var width = 1.0
                 if let treeSize = config.treeSize, method.supportsTree {
                     width = method.dynamicTree
@@ -269,8 +282,7 @@ public struct Predictor: Sendable {
                         : Double(max(treeSize - 1, draftLength)) / Double(draftLength)
                 }
                 let later = draftLength > 1
-                    ? Roofline.stepCost(drafter, tokensPerSequence: width, batch: batch,
-                                        contextTokens: contextTokens, context: context).seconds
+                    ? drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: contextTokens).seconds
                     : 0
                 draftSeconds = first + Double(max(draftLength - 1, 0)) * later
             }

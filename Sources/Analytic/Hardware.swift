@@ -32,13 +32,18 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     /// (a CPU): they add to the roofline. Per-cycle costs add either way (the acceptance test waits
     /// for the verify's logits).
     public var hostOverlapsDevice: Bool
+    /// True where `perLayerSeconds` stands for the device-side latency of the small kernels a roofline
+    /// does not price (CUDA graphs, XLA): measured kernel tables price those kernels themselves, so
+    /// with them this per-layer cost is not added again. False where it is host time (eager).
+    public var perLayerIsKernelLatency: Bool
 
     enum CodingKeys: String, CodingKey {
         case name, perForwardSeconds, perLayerSeconds, perCycleSeconds, perAllReduceSeconds,
-             ngramSecondsPerContextToken, perDraftStepSeconds, hostOverlapsDevice
+             ngramSecondsPerContextToken, perDraftStepSeconds, hostOverlapsDevice, perLayerIsKernelLatency
     }
 
-    /// JSON: every field but `perDraftStepSeconds` (default 0) and `hostOverlapsDevice` (default false) is required.
+    /// JSON: every field but `perDraftStepSeconds` (default 0), `hostOverlapsDevice` and
+    /// `perLayerIsKernelLatency` (default false) is required.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
@@ -49,14 +54,16 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
         ngramSecondsPerContextToken = try c.decode(Double.self, forKey: .ngramSecondsPerContextToken)
         perDraftStepSeconds = try c.decodeIfPresent(Double.self, forKey: .perDraftStepSeconds) ?? 0
         hostOverlapsDevice = try c.decodeIfPresent(Bool.self, forKey: .hostOverlapsDevice) ?? false
+        perLayerIsKernelLatency = try c.decodeIfPresent(Bool.self, forKey: .perLayerIsKernelLatency) ?? false
     }
 
     public init(name: String, perForwardSeconds: Double, perLayerSeconds: Double,
                 perCycleSeconds: Double, perAllReduceSeconds: Double,
                 ngramSecondsPerContextToken: Double, perDraftStepSeconds: Double = 0,
-                hostOverlapsDevice: Bool = false) {
+                hostOverlapsDevice: Bool = false, perLayerIsKernelLatency: Bool = false) {
         self.perDraftStepSeconds = perDraftStepSeconds
         self.hostOverlapsDevice = hostOverlapsDevice
+        self.perLayerIsKernelLatency = perLayerIsKernelLatency
         self.name = name
         self.perForwardSeconds = perForwardSeconds
         self.perLayerSeconds = perLayerSeconds
@@ -77,7 +84,7 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     /// (tens of µs of sampling and scheduling), to be calibrated.
     public static let compiled = RuntimeOverhead(
         name: "compiled", perForwardSeconds: 30e-6, perLayerSeconds: 24e-6, perCycleSeconds: 30e-6,
-        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9)
+        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9, perLayerIsKernelLatency: true)
 
     /// Eager PyTorch / Hugging Face transformers at batch 1 (the baseline of the
     /// EAGLE, Medusa and Hydra papers). Per layer 0.71 ms, derived from EAGLE-1
@@ -109,7 +116,7 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     /// REFERENCES.md): one number fitted for the whole runtime, not per row.
     public static let t5x = RuntimeOverhead(
         name: "t5x", perForwardSeconds: 0, perLayerSeconds: 20e-6, perCycleSeconds: 0,
-        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9)
+        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9, perLayerIsKernelLatency: true)
 
     public static let presets: [RuntimeOverhead] = [.ideal, .compiled, .eager, .eagerAsync, .t5x]
     public static var presetNames: [String] { presets.map(\.name) }

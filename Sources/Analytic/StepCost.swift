@@ -46,6 +46,9 @@ public struct ForwardWorkload: Sendable, Equatable {
     public var forwards: Double
     public var hidden: Double
     public var bytesPerWeight: Double
+    /// The same forward as operations, for per-operation pricing from measured kernels
+    /// (`MeasuredForward`); nil where only the aggregate above is known (priced by the roofline).
+    public var operations: ForwardOperations?
 
     public init(name: String, denseParameters: Double, extraFlopsPerToken: Double = 0,
                 moeLayers: Double = 0, expertParameters: Double = 0, routedExperts: Double = 0,
@@ -77,7 +80,7 @@ public struct ForwardWorkload: Sendable, Equatable {
     /// LM head; the input embedding is a gather, not a stream (REFERENCES.md §2.2).
     public static func target(_ shape: ModelShape) -> ForwardWorkload {
         let counts = shape.parameterCounts
-        return ForwardWorkload(
+        var workload = ForwardWorkload(
             name: shape.name,
             denseParameters: counts.decoderAttention + counts.crossAttentionQO + counts.denseFFN
                 + counts.sharedExperts + counts.routers + counts.headStreamed,
@@ -94,12 +97,60 @@ public struct ForwardWorkload: Sendable, Equatable {
             layers: Double(shape.layers),
             hidden: Double(shape.hidden),
             bytesPerWeight: shape.weightType.bytesPerWeight)
+        workload.operations = ForwardOperations.target(shape)
+        return workload
     }
 }
 
 /// Which term of the roofline dominates a forward.
 public enum Bound: String, Sendable, Codable {
     case memory, compute, overhead, communication
+}
+
+/// The operation classes a step's time is split into, as a profiler's summary groups kernels.
+public enum OperationClass: Int, Sendable, CaseIterable {
+    /// Dense matrix products (projections, shared experts, routers, LM head, drafter heads).
+    case gemm
+    /// The attention core (decode or multi-query kernel over the KV cache).
+    case attention
+    /// Routed experts (grouped GEMM).
+    case moe
+    /// All-reduce and all-to-all between devices.
+    case communication
+    /// Small memory-bound kernels: norms, rotary, activation, cache writes, embedding, sampling.
+    case other
+    /// The runtime's fixed costs per forward and per layer (launches, scheduling).
+    case runtime
+
+    public var name: String {
+        switch self {
+        case .gemm: return "gemm"
+        case .attention: return "attention"
+        case .moe: return "moe"
+        case .communication: return "communication"
+        case .other: return "other"
+        case .runtime: return "runtime"
+        }
+    }
+}
+
+/// A step's time by operation class, split into the part repeated in every layer (summed over the
+/// layers) and the part paid once per forward.
+public struct OperationBreakdown: Sendable, Equatable {
+    public var layers: SIMD8<Double> = .zero
+    public var forward: SIMD8<Double> = .zero
+
+    public init() {}
+
+    @inline(__always)
+    public mutating func add(_ kind: OperationClass, _ seconds: Double, perLayer: Bool) {
+        if perLayer { layers[kind.rawValue] += seconds } else { forward[kind.rawValue] += seconds }
+    }
+
+    public func seconds(_ kind: OperationClass) -> Double { layers[kind.rawValue] + forward[kind.rawValue] }
+    public var perLayerTotal: Double { layers.sum() }
+    public var perForwardTotal: Double { forward.sum() }
+    public var total: Double { perLayerTotal + perForwardTotal }
 }
 
 /// Everything a forward costs, split by cause.
@@ -116,6 +167,22 @@ public struct StepCost: Sendable, Equatable {
     public var kvCacheBytes: Double
     /// FLOPs per device (without tile padding).
     public var flops: Double
+    /// The same time by operation class (sums to `seconds`).
+    public var breakdown = OperationBreakdown()
+
+    public init(seconds: Double, memoryBoundSeconds: Double, computeBoundSeconds: Double, overheadSeconds: Double,
+                communicationSeconds: Double, weightBytes: Double, kvCacheBytes: Double, flops: Double,
+                breakdown: OperationBreakdown = OperationBreakdown()) {
+        self.seconds = seconds
+        self.memoryBoundSeconds = memoryBoundSeconds
+        self.computeBoundSeconds = computeBoundSeconds
+        self.overheadSeconds = overheadSeconds
+        self.communicationSeconds = communicationSeconds
+        self.weightBytes = weightBytes
+        self.kvCacheBytes = kvCacheBytes
+        self.flops = flops
+        self.breakdown = breakdown
+    }
 
     public static let zero = StepCost(seconds: 0, memoryBoundSeconds: 0, computeBoundSeconds: 0,
                                       overheadSeconds: 0, communicationSeconds: 0, weightBytes: 0,
@@ -130,20 +197,26 @@ public struct StepCost: Sendable, Equatable {
     }
 
     public static func + (a: StepCost, b: StepCost) -> StepCost {
-        StepCost(seconds: a.seconds + b.seconds,
-                 memoryBoundSeconds: a.memoryBoundSeconds + b.memoryBoundSeconds,
-                 computeBoundSeconds: a.computeBoundSeconds + b.computeBoundSeconds,
-                 overheadSeconds: a.overheadSeconds + b.overheadSeconds,
-                 communicationSeconds: a.communicationSeconds + b.communicationSeconds,
-                 weightBytes: a.weightBytes + b.weightBytes, kvCacheBytes: a.kvCacheBytes + b.kvCacheBytes,
-                 flops: a.flops + b.flops)
+        var breakdown = OperationBreakdown()
+        breakdown.layers = a.breakdown.layers + b.breakdown.layers
+        breakdown.forward = a.breakdown.forward + b.breakdown.forward
+        return StepCost(seconds: a.seconds + b.seconds,
+                        memoryBoundSeconds: a.memoryBoundSeconds + b.memoryBoundSeconds,
+                        computeBoundSeconds: a.computeBoundSeconds + b.computeBoundSeconds,
+                        overheadSeconds: a.overheadSeconds + b.overheadSeconds,
+                        communicationSeconds: a.communicationSeconds + b.communicationSeconds,
+                        weightBytes: a.weightBytes + b.weightBytes, kvCacheBytes: a.kvCacheBytes + b.kvCacheBytes,
+                        flops: a.flops + b.flops, breakdown: breakdown)
     }
 
     public static func * (a: StepCost, times: Double) -> StepCost {
-        StepCost(seconds: a.seconds * times, memoryBoundSeconds: a.memoryBoundSeconds * times,
-                 computeBoundSeconds: a.computeBoundSeconds * times, overheadSeconds: a.overheadSeconds * times,
-                 communicationSeconds: a.communicationSeconds * times, weightBytes: a.weightBytes * times,
-                 kvCacheBytes: a.kvCacheBytes * times, flops: a.flops * times)
+        var breakdown = OperationBreakdown()
+        breakdown.layers = a.breakdown.layers * times
+        breakdown.forward = a.breakdown.forward * times
+        return StepCost(seconds: a.seconds * times, memoryBoundSeconds: a.memoryBoundSeconds * times,
+                        computeBoundSeconds: a.computeBoundSeconds * times, overheadSeconds: a.overheadSeconds * times,
+                        communicationSeconds: a.communicationSeconds * times, weightBytes: a.weightBytes * times,
+                        kvCacheBytes: a.kvCacheBytes * times, flops: a.flops * times, breakdown: breakdown)
     }
 }
 
@@ -160,10 +233,18 @@ public struct ExecutionContext: Sendable, Equatable {
     public var kvBytesPerValue: Double
     /// Bytes per activation value exchanged in all-reduces.
     public var activationBytes: Double
+    /// Measured kernels of this GPU and serving framework (nil: the roofline prices every operation).
+    public var kernels: KernelDatabase?
+
+    /// The weight type of the products (picks the measured GEMM table).
+    public var weightType: WeightType
 
     public init(hardware: Hardware, overhead: RuntimeOverhead? = nil, devices: Int = 1,
-                weightType: WeightType = .bf16, kvBytesPerValue: Double = 2, activationBytes: Double = 2) {
+                weightType: WeightType = .bf16, kvBytesPerValue: Double = 2, activationBytes: Double = 2,
+                kernels: KernelDatabase? = nil) {
         self.hardware = hardware
+        self.weightType = weightType
+        self.kernels = kernels
         self.overhead = overhead ?? hardware.overhead
         self.devices = devices
         self.peakFlopsPerSecond = hardware.peakFlopsPerSecond(for: weightType)
@@ -189,9 +270,9 @@ public enum MoE {
 public enum Roofline {
     /// Time of one roofline operation group.
     /// `productRows`: rows multiplied by each weight of the group (picks the CPU's kernel; nil for attention).
-    @inline(__always)
+    @inline(__always) @discardableResult
     static func group(bytes: Double, flops: Double, paddedFlops: Double, context: ExecutionContext,
-                      bytesPerSecond: Double, productRows: Double?, into cost: inout StepCost) {
+                      bytesPerSecond: Double, productRows: Double?, into cost: inout StepCost) -> Double {
         let kernel = context.hardware.productKernel(rows: productRows)
         let memorySeconds = bytes / bytesPerSecond
         let computeSeconds = paddedFlops / (context.peakFlopsPerSecond * kernel.computeEfficiency)
@@ -204,6 +285,7 @@ public enum Roofline {
         }
         cost.seconds += seconds
         cost.flops += flops
+        return seconds
     }
 
     @inline(__always)
@@ -239,8 +321,13 @@ public enum Roofline {
         // Dense group: weights streamed once, every row multiplied by them.
         let denseFlops = (2 * workload.denseParameters + workload.extraFlopsPerToken) * rows / devices
         let densePadded = denseFlops * paddedRows(rows, tile: tile) / rows
-        group(bytes: denseBytes, flops: denseFlops, paddedFlops: densePadded, context: context, bytesPerSecond: bytesPerSecond,
-              productRows: rows, into: &cost)
+        let denseSeconds = group(bytes: denseBytes, flops: denseFlops, paddedFlops: densePadded, context: context,
+                                 bytesPerSecond: bytesPerSecond, productRows: rows, into: &cost)
+        // Per layer vs per forward: in proportion to the weights (the LM head and drafter projections
+        // are per forward), when the workload lists its products.
+        let perForwardShare = workload.operations?.perForwardWeightShare ?? 0
+        cost.breakdown.add(.gemm, denseSeconds * (1 - perForwardShare), perLayer: true)
+        cost.breakdown.add(.gemm, denseSeconds * perForwardShare, perLayer: false)
         cost.weightBytes += denseBytes
 
         // Expert group: the distinct experts touched by all rows.
@@ -248,8 +335,9 @@ public enum Roofline {
             let expertFlops = 2 * workload.moeLayers * workload.activeExperts * workload.expertParameters * rows / devices
             let rowsPerExpert = rows * workload.activeExperts / distinct
             let expertPadded = expertFlops * paddedRows(rowsPerExpert, tile: tile) / rowsPerExpert
-            group(bytes: expertBytes, flops: expertFlops, paddedFlops: expertPadded, context: context,
-                  bytesPerSecond: bytesPerSecond, productRows: rowsPerExpert, into: &cost)
+            let expertSeconds = group(bytes: expertBytes, flops: expertFlops, paddedFlops: expertPadded, context: context,
+                                      bytesPerSecond: bytesPerSecond, productRows: rowsPerExpert, into: &cost)
+            cost.breakdown.add(.moe, expertSeconds, perLayer: true)
             cost.weightBytes += expertBytes
         }
 
@@ -257,8 +345,9 @@ public enum Roofline {
         let attendedContext = contextTokens + (tokensPerSequence + 1) / 2
         let attentionFlops = rows * (workload.attentionLayers * workload.attentionFlopsPerQueryPerContextToken * attendedContext
             + workload.crossAttentionLayers * workload.crossFlopsPerQueryPerSourceToken * sourceTokens) / devices
-        group(bytes: kvBytes, flops: attentionFlops, paddedFlops: attentionFlops, context: context, bytesPerSecond: bytesPerSecond,
-              productRows: nil, into: &cost)
+        let attentionSeconds = group(bytes: kvBytes, flops: attentionFlops, paddedFlops: attentionFlops, context: context,
+                                     bytesPerSecond: bytesPerSecond, productRows: nil, into: &cost)
+        cost.breakdown.add(.attention, attentionSeconds, perLayer: true)
         cost.kvCacheBytes += kvBytes
 
         // Tensor parallel: two ring all-reduces of the activations per layer.
@@ -269,14 +358,25 @@ public enum Roofline {
             let communication = 2 * workload.layers * perAllReduce
             cost.communicationSeconds += communication
             cost.seconds += communication
+            cost.breakdown.add(.communication, communication, perLayer: true)
         }
+        addRuntimeFixedCosts(workload, context: context, perLayerSeconds: context.overhead.perLayerSeconds, into: &cost)
+        return cost
+    }
 
-        let fixed = workload.forwards * context.overhead.perForwardSeconds
-            + workload.layers * context.overhead.perLayerSeconds
-        // Host time overlapping the device (eager launches): only what the device does not cover shows.
+    /// The runtime's fixed costs of one forward: per forward and per layer, added to the device time,
+    /// or, where host dispatch overlaps the device (eager launches), only the part the device does
+    /// not cover. Split between per-forward and per-layer in proportion.
+    static func addRuntimeFixedCosts(_ workload: ForwardWorkload, context: ExecutionContext, perLayerSeconds: Double,
+                                     into cost: inout StepCost) {
+        let perForward = workload.forwards * context.overhead.perForwardSeconds
+        let perLayer = workload.layers * perLayerSeconds
+        let fixed = perForward + perLayer
+        guard fixed > 0 else { return }
         let exposed = context.overhead.hostOverlapsDevice ? max(0, fixed - cost.seconds) : fixed
         cost.overheadSeconds += exposed
         cost.seconds += exposed
-        return cost
+        cost.breakdown.add(.runtime, exposed * perLayer / fixed, perLayer: true)
+        cost.breakdown.add(.runtime, exposed * perForward / fixed, perLayer: false)
     }
 }

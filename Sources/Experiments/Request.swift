@@ -30,6 +30,10 @@ public struct PredictRequest: Codable, Sendable, Equatable {
     public var alphas: [Double]?
     public var tau: Double?
     public var acceptanceFile: String?
+    /// Kernel model: auto (measured where bundled), roofline, or a framework (sglang, vllm, trtllm).
+    public var kernels: String?
+    /// Measured kernel tables from a JSON file (as tools/aiconfigurator/convert_kernels.py writes).
+    public var kernelsFile: String?
 
     public init() {}
 
@@ -42,7 +46,9 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         take(\.hardware); take(\.hardwareFile); take(\.runtime); take(\.model); take(\.modelFile)
         take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.treeSize)
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
-        take(\.devices); take(\.dtype)
+        take(\.devices); take(\.dtype); take(\.kernels); take(\.kernelsFile)
+        if other.kernelsFile != nil { result.kernels = nil }
+        if other.kernels != nil { result.kernelsFile = nil }
         // A preset and a file for the same thing are alternatives: the override's choice replaces the base's.
         if other.hardwareFile != nil { result.hardware = nil }
         if other.hardware != nil { result.hardwareFile = nil }
@@ -98,12 +104,17 @@ public struct PredictRequest: Codable, Sendable, Equatable {
             return type
         }
         let acceptance = try resolveAcceptance(required: methodValue != .ntp, path: path)
-        let config = PredictionConfig(
+        if kernels != nil, kernelsFile != nil { throw AnalyticError("give --kernels or --kernels-file, not both") }
+        var kernelSelection = try kernels.map(KernelSelection.named) ?? .auto
+        if let file = kernelsFile { kernelSelection = .database(try KernelDatabase.load(fromFile: path(file))) }
+        var config = PredictionConfig(
             hardware: hardwareValue, overhead: overhead, model: modelValue, method: methodValue, draftModel: draft,
             draftLength: draftLength ?? (methodValue == .ntp ? 0 : 4), treeSize: treeSize, treeTopK: treeTopK ?? 10,
             eagle3DraftVocab: eagle3DraftVocab ?? 32000, batch: batch ?? 1, contextTokens: context ?? 1024,
             sourceTokens: sourceLength, devices: devices ?? 1, weightType: weightType, acceptance: acceptance)
+        config.kernels = kernelSelection
         try config.validate()
+        _ = try kernelSelection.database(for: hardwareValue)
         return config
     }
 

@@ -29,6 +29,8 @@ struct PredictOptions: ParsableArguments {
     @Option(help: "Per-position conditional acceptance α1,α2,... (EAGLE's n-α).") var alphas: String?
     @Option(help: "Measured mean accepted length τ (tokens per target forward).") var tau: Double?
     @Option(name: .customLong("acceptance-file"), help: "Acceptance histogram or rates (JSON or CSV).") var acceptanceFile: String?
+    @Option(help: "Kernel model: auto (measured kernels where bundled for the GPU, else the roofline), roofline, or a serving framework's measurements: sglang, vllm, trtllm.") var kernels: String?
+    @Option(name: .customLong("kernels-file"), help: "Measured kernel tables from a JSON file (tools/aiconfigurator/convert_kernels.py).") var kernelsFile: String?
 
     func request() throws -> PredictRequest {
         var r = PredictRequest()
@@ -38,6 +40,7 @@ struct PredictOptions: ParsableArguments {
         r.draftLength = draftLength; r.treeSize = treeSize; r.treeTopK = treeTopK; r.eagle3DraftVocab = draftVocab
         r.batch = batch; r.context = context; r.sourceLength = sourceLength; r.devices = devices; r.dtype = dtype
         r.alpha = alpha; r.tau = tau; r.acceptanceFile = acceptanceFile
+        r.kernels = kernels; r.kernelsFile = kernelsFile
         r.alphas = try alphas.map { try parseList($0, name: "--alphas") }
         return r
     }
@@ -52,12 +55,20 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var options: PredictOptions
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Split the target step and the verify forward by operation class (gemm, attention, moe, communication, other, runtime), per layer and per forward.") var breakdown = false
 
     func run() throws {
         let config = try options.config()
-        let p = try Predictor(config).predict()
+        let predictor = try Predictor(config)
+        let p = try predictor.predict()
+        let layers = Double(config.model.layers)
         if json {
-            say(PredictionFields.json(p, extra: [
+            var extra: [(String, String)] = []
+            if breakdown {
+                extra.append(("breakdown", "{\"target_step\": \(StepBreakdown.json(p.targetStepCost, layers: layers)), \"verify\": \(StepBreakdown.json(p.verifyCost, layers: layers))}"))
+            }
+            say(PredictionFields.json(p, extra: extra + [
+                ("priced_by", JSONText.string(predictor.pricedBy)),
                 ("method", JSONText.string(config.method.rawValue)),
                 ("hardware", JSONText.string(config.hardware.name)),
                 ("model", JSONText.string(config.model.name)),
@@ -69,6 +80,7 @@ struct Predict: ParsableCommand {
         }
         let draftLength = config.method == .ntp ? 0 : config.draftLength
         say("\(config.method.rawValue) on \(config.devices) × \(config.hardware.name) (\(config.hardware.overhead.name) runtime), \(config.model.name), batch \(config.batch), context \(config.contextTokens), draft length \(draftLength)")
+        say("  step priced by \(predictor.pricedBy)")
         // Label column 28 wide, times right-aligned in one column.
         func timeRow(_ label: String, _ seconds: Double, _ note: String = "") {
             say("  " + pad(label, 28) + pad(milliseconds(seconds), 12, right: true) + (note.isEmpty ? "" : "   " + note))
@@ -82,6 +94,43 @@ struct Predict: ParsableCommand {
         say("  speedup                     \(format(p.speedup, 3))×")
         say("  throughput                  \(format(p.tokensPerSecond, 1)) tokens/s (\(format(p.tokensPerSecondPerSequence, 1)) per sequence)")
         say("  memory per device           \(Units.gigabytes(p.memoryBytesPerDevice)) of \(Units.gigabytes(config.hardware.memoryBytes))")
+        if breakdown {
+            for (title, cost) in [("target step (1 token/seq)", p.targetStepCost),
+                                  ("verify (\(p.verifyTokensPerSequence) tokens/seq)", p.verifyCost)] where config.method != .ntp || title.hasPrefix("target") {
+                say("")
+                for line in StepBreakdown.table(cost, layers: layers, title: title) { say(line) }
+            }
+            for (kind, how) in predictor.pricingDetail { say("  \(pad(kind.name, 14)) \(how)") }
+        }
+    }
+}
+
+/// A step's time by operation class, as text rows and as JSON (the CLI's formatting only).
+enum StepBreakdown {
+    static func table(_ cost: StepCost, layers: Double, title: String) -> [String] {
+        var lines = ["  " + pad(title, 28) + pad("one layer", 12, right: true) + pad("× \(Int(layers)) layers", 14, right: true)
+                     + pad("per forward", 13, right: true) + pad("total", 12, right: true) + pad("share", 8, right: true)]
+        let total = cost.seconds
+        for kind in OperationClass.allCases {
+            let perLayers = cost.breakdown.layers[kind.rawValue], once = cost.breakdown.forward[kind.rawValue]
+            guard perLayers + once > 0 else { continue }
+            lines.append("  " + pad(kind.name, 28) + pad(milliseconds(perLayers / layers), 12, right: true)
+                         + pad(milliseconds(perLayers), 14, right: true) + pad(milliseconds(once), 13, right: true)
+                         + pad(milliseconds(perLayers + once), 12, right: true)
+                         + pad(String(format: "%.1f%%", 100 * (perLayers + once) / total), 8, right: true))
+        }
+        lines.append("  " + pad("all", 28) + pad(milliseconds(cost.breakdown.perLayerTotal / layers), 12, right: true)
+                     + pad(milliseconds(cost.breakdown.perLayerTotal), 14, right: true)
+                     + pad(milliseconds(cost.breakdown.perForwardTotal), 13, right: true)
+                     + pad(milliseconds(total), 12, right: true) + pad("100.0%", 8, right: true))
+        return lines
+    }
+
+    static func json(_ cost: StepCost, layers: Double) -> String {
+        let parts = OperationClass.allCases.map { kind in
+            "\"\(kind.name)\": {\"per_layer_seconds\": \(JSONText.number(cost.breakdown.layers[kind.rawValue] / layers)), \"all_layers_seconds\": \(JSONText.number(cost.breakdown.layers[kind.rawValue])), \"per_forward_seconds\": \(JSONText.number(cost.breakdown.forward[kind.rawValue]))}"
+        }
+        return "{" + parts.joined(separator: ", ") + ", \"total_seconds\": \(JSONText.number(cost.seconds))}"
     }
 }
 

@@ -1,0 +1,153 @@
+// The measured kernels of one GPU under one serving framework, as the converter wrote them
+// (tools/aiconfigurator/convert_kernels.py): GEMMs by dtype, decode attention by KV dtype and KV
+// heads, MLA decode, routed experts, all-reduce and all-to-all by device count, and the small-kernel
+// constants of the GPU's system description. Bundled files live in Resources/kernels/ as
+// `<hardware preset>.<framework>.json`.
+
+import Foundation
+
+/// Where a database's numbers come from.
+public struct KernelProvenance: Codable, Sendable, Equatable {
+    public var package: String
+    public var packageVersion: String
+    /// aiconfigurator's system name (h100_sxm, …).
+    public var system: String
+    public var converter: String
+    public var converted: String
+}
+
+/// Small memory-bound kernels: a constant latency each plus their bytes at a scaled bandwidth.
+public struct SmallKernelConstants: Codable, Sendable, Equatable {
+    public var latencySeconds: Double
+    public var bandwidthScaling: Double
+}
+
+public struct KernelDatabase: Codable, Sendable, Equatable {
+    /// SpecLab hardware preset the measurements belong to.
+    public var gpu: String
+    /// Serving framework (sglang, vllm, trtllm) and its version.
+    public var framework: String
+    public var version: String
+    public var source: KernelProvenance
+    /// GEMM tables by dtype: bf16, fp8 (per-tensor scaled), fp8Block (DeepGEMM block-scaled).
+    public var gemm: [String: KernelTable]
+    /// Head dimension of the attention tables (other head dims scale their KV tokens by hd / this).
+    public var attentionHeadDim: Double
+    /// Decode attention by KV-cache dtype (bf16, fp8), slabs by KV heads per device.
+    public var attention: [String: KernelSlabs]
+    /// MLA decode by KV-cache dtype: query heads per device × batch × KV tokens.
+    public var mla: [String: KernelTable]?
+    /// Routed experts by dtype: one touched expert's grouped-GEMM time over rows routed to it ×
+    /// expert outputs × inputs per device.
+    public var moe: [String: KernelTable]?
+    /// All-reduce (the framework's custom kernel under CUDA graphs), slabs by device count.
+    public var allReduce: KernelSlabs?
+    /// Expert-parallel all-to-all (dispatch + combine), slabs by device count, over bytes per device.
+    public var allToAll: KernelSlabs?
+    public var smallKernels: SmallKernelConstants
+
+    /// "h100-sxm, sglang 0.5.14".
+    public var label: String { "\(gpu), \(framework) \(version)" }
+
+    public static let frameworks = ["sglang", "vllm", "trtllm"]
+    /// The framework whose tables the engine uses unless told otherwise.
+    public static let defaultFramework = "sglang"
+
+    /// The GEMM table for a weight type (int4 weight-only runs 16-bit products; fp32 has none).
+    public func gemmTable(for dtype: WeightType) -> KernelTable? {
+        switch dtype {
+        case .bf16, .fp16, .int4: return gemm["bf16"]
+        case .fp8: return gemm["fp8"] ?? gemm["fp8Block"]
+        case .fp32: return nil
+        }
+    }
+
+    /// Every table's fit, named, for listings.
+    public var fits: [(String, KernelFitError)] {
+        var list: [(String, KernelFitError)] = gemm.keys.sorted().map { ("gemm \($0)", gemm[$0]!.fit) }
+        list += attention.keys.sorted().map { ("attention \($0) KV", attention[$0]!.fit) }
+        if let mla { list += mla.keys.sorted().map { ("mla \($0) KV", mla[$0]!.fit) } }
+        if let moe { list += moe.keys.sorted().map { ("moe \($0)", moe[$0]!.fit) } }
+        if let allReduce { list.append(("all-reduce", allReduce.fit)) }
+        if let allToAll { list.append(("all-to-all", allToAll.fit)) }
+        return list
+    }
+
+    public static func load(fromFile path: String) throws -> KernelDatabase {
+        try JSONFiles.decode(KernelDatabase.self, from: path, what: "kernel database")
+    }
+
+    /// The bundled database of a hardware preset under a framework, if measured.
+    public static func bundled(gpu: String, framework: String = defaultFramework) -> KernelDatabase? {
+        let key = "\(gpu).\(framework)"
+        return BundledKernels.shared.database(key)
+    }
+
+    /// Frameworks with a bundled database for this hardware preset.
+    public static func bundledFrameworks(gpu: String) -> [String] {
+        frameworks.filter { BundledKernels.shared.exists("\(gpu).\($0)") }
+    }
+}
+
+/// Loads bundled databases once each (they are read-only).
+final class BundledKernels: @unchecked Sendable {
+    static let shared = BundledKernels()
+    private let lock = NSLock()
+    private var cache: [String: KernelDatabase?] = [:]
+
+    private func url(_ key: String) -> URL? {
+        Bundle.module.url(forResource: key, withExtension: "json", subdirectory: "kernels")
+    }
+
+    func exists(_ key: String) -> Bool { url(key) != nil }
+
+    func database(_ key: String) -> KernelDatabase? {
+        lock.lock(); defer { lock.unlock() }
+        if let cached = cache[key] { return cached }
+        var loaded: KernelDatabase? = nil
+        if let url = url(key), let data = try? Data(contentsOf: url) {
+            loaded = try? JSONDecoder().decode(KernelDatabase.self, from: data)
+        }
+        cache[key] = loaded
+        return loaded
+    }
+}
+
+/// Which kernel model prices a GPU's operations.
+public enum KernelSelection: Sendable, Equatable {
+    /// The bundled measurements of the hardware preset under the default framework, else the roofline.
+    case auto
+    /// The roofline with the hardware's efficiencies, whatever is bundled.
+    case roofline
+    /// The bundled measurements under this framework (an error if there are none).
+    case framework(String)
+    /// A database read from a file.
+    case database(KernelDatabase)
+
+    /// Parses `auto`, `roofline` or a framework name (the `--kernels` flag).
+    public static func named(_ name: String) throws -> KernelSelection {
+        switch name {
+        case "auto": return .auto
+        case "roofline": return .roofline
+        default:
+            guard KernelDatabase.frameworks.contains(name) else {
+                throw AnalyticError("unknown --kernels '\(name)'; valid: auto, roofline, \(KernelDatabase.frameworks.joined(separator: ", "))")
+            }
+            return .framework(name)
+        }
+    }
+
+    /// The database this selection gives on `hardware` (nil: the roofline).
+    public func database(for hardware: Hardware) throws -> KernelDatabase? {
+        switch self {
+        case .auto: return KernelDatabase.bundled(gpu: hardware.name)
+        case .roofline: return nil
+        case .framework(let name):
+            if let found = KernelDatabase.bundled(gpu: hardware.name, framework: name) { return found }
+            let available = KernelDatabase.bundledFrameworks(gpu: hardware.name)
+            throw AnalyticError("no measured \(name) kernels for \(hardware.name)"
+                + (available.isEmpty ? "; it has none (use --kernels roofline)" : "; it has: \(available.joined(separator: ", "))"))
+        case .database(let database): return database
+        }
+    }
+}
