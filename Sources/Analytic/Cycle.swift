@@ -39,6 +39,14 @@ public struct PredictionConfig: Sendable, Equatable {
     public var acceptance: AcceptanceModel
     /// Which kernel model prices the GPU's operations (default: measured tables where bundled).
     public var kernels: KernelSelection = .auto
+    /// Routed experts split by expert parallelism over the devices (attention stays tensor parallel);
+    /// false: every expert sliced over all devices (tensor parallel).
+    public var expertParallel = false
+    /// MoE routing skew for measured expert kernels: 0 = balanced (every expert equally loaded, the
+    /// most experts touched), or the Zipf exponent of a power-law routing (1.01, 1.2 measured).
+    public var routingSkew = 0.0
+    /// KV-cache value type (nil: 2-byte values, 4-byte for fp32 weights); fp8 halves the cache.
+    public var kvType: WeightType?
 
     public init(hardware: Hardware, overhead: RuntimeOverhead? = nil, model: ModelShape, method: DraftMethod,
                 draftModel: ModelShape? = nil, draftLength: Int, treeSize: Int? = nil, treeTopK: Int = 10,
@@ -86,6 +94,15 @@ public struct PredictionConfig: Sendable, Equatable {
             }
         }
         try Check.atLeast(treeTopK, 1, "--tree-topk")
+        guard routingSkew.isFinite, routingSkew >= 0 else {
+            throw AnalyticError("--routing-skew must be 0 (balanced) or a power-law exponent > 0, got \(routingSkew)")
+        }
+        if let kvType, ![.bf16, .fp16, .fp8, .fp32].contains(kvType) {
+            throw AnalyticError("--kv-dtype must be bf16, fp16, fp8 or fp32, got \(kvType.rawValue)")
+        }
+        if expertParallel, model.moe == nil {
+            throw AnalyticError("--expert-parallel applies to MoE models; \(model.name) has no experts")
+        }
         try Check.atLeast(eagle3DraftVocab, 1, "--draft-vocab")
         if method == .sd, draftModel == nil {
             throw AnalyticError("--method sd needs --draft-model (a model preset or --draft-model-file)")
@@ -133,6 +150,8 @@ public struct Predictor: Sendable {
     let heads: PricedForward?
     let weightType: WeightType
     let staticWeightBytes: Double
+    /// KV-cache bytes per token of the target, per source token (cross-attention), per drafter token.
+    let kvBytesPerToken: (target: Double, crossPerSource: Double, drafter: Double)
 
     public init(_ config: PredictionConfig) throws {
         try config.validate()
@@ -140,9 +159,12 @@ public struct Predictor: Sendable {
         let weightType = config.weightType ?? config.model.weightType
         self.weightType = weightType
         let model = config.model.with(weightType: weightType)
-        let context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
-                                       weightType: weightType, kvBytesPerValue: weightType == .fp32 ? 4 : 2,
+        let kvBytes = config.kvType.map { $0 == .fp32 ? 4.0 : ($0 == .fp8 ? 1.0 : 2.0) } ?? (weightType == .fp32 ? 4 : 2)
+        var context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
+                                       weightType: weightType, kvBytesPerValue: kvBytes,
                                        kernels: try config.kernels.database(for: config.hardware))
+        context.expertParallel = config.expertParallel
+        context.routingSkew = config.routingSkew
         self.context = context
         let target = ForwardWorkload.target(model)
         self.target = PricedForward(target, context: context)
@@ -186,6 +208,9 @@ public struct Predictor: Sendable {
             drafterWeights = workload.denseParameters * weightType.bytesPerWeight
         }
         staticWeightBytes = model.weightBytes + drafterWeights
+        kvBytesPerToken = (target.attentionLayers * target.kvValuesPerTokenPerLayer * context.kvBytesPerValue,
+                           target.crossAttentionLayers * target.crossKVValuesPerSourceTokenPerLayer * context.kvBytesPerValue,
+                           drafter.map { $0.attentionLayers * $0.kvValuesPerTokenPerLayer * context.kvBytesPerValue } ?? 0)
         self.drafter = drafter.map { PricedForward($0, context: context) }
         self.heads = heads.map { PricedForward($0, context: context) }
     }
@@ -195,6 +220,13 @@ public struct Predictor: Sendable {
 
     /// How each operation class of the target's forward was priced.
     public var pricingDetail: [(OperationClass, String)] { target.pricedBy }
+
+    /// One forward of the target over `tokensPerSequence` new tokens per sequence (a plain step at 1, a
+    /// chain or tree verify above), for checks against other estimators.
+    public func targetForward(tokensPerSequence: Int, batch: Int, contextTokens: Int) -> StepCost {
+        target.cost(tokensPerSequence: Double(tokensPerSequence), batch: Double(batch), contextTokens: Double(contextTokens),
+                    sourceTokens: Double(config.sourceTokens ?? contextTokens))
+    }
 
     /// Predicts one configuration; `draftLength`, `batch`, `contextTokens` and
     /// `acceptance` override the stored config (the sweep fast path).
@@ -223,14 +255,8 @@ public struct Predictor: Sendable {
         let verifyTokens: Int = method == .ntp ? 1 : (config.treeSize.map { max($0, draftLength + 1) } ?? draftLength + 1)
 
         // Memory: all weights once per device group, KV of every sequence.
-        let targetWorkload = target.workload
-        let kvPerToken = targetWorkload.attentionLayers * targetWorkload.kvValuesPerTokenPerLayer * context.kvBytesPerValue
-        let crossKV = targetWorkload.crossAttentionLayers * targetWorkload.crossKVValuesPerSourceTokenPerLayer * sourceTokens * context.kvBytesPerValue
-        var kvBytes = batch * ((contextTokens + Double(verifyTokens)) * kvPerToken + crossKV)
-        if let drafter = drafter?.workload {
-            kvBytes += batch * (contextTokens + Double(draftLength)) * drafter.attentionLayers
-                * drafter.kvValuesPerTokenPerLayer * context.kvBytesPerValue
-        }
+        var kvBytes = batch * ((contextTokens + Double(verifyTokens)) * kvBytesPerToken.target + kvBytesPerToken.crossPerSource * sourceTokens)
+        kvBytes += batch * (contextTokens + Double(draftLength)) * kvBytesPerToken.drafter
         let totalBytes = staticWeightBytes + kvBytes
         let capacity = config.hardware.memoryBytes * Double(config.devices)
         if totalBytes > capacity {

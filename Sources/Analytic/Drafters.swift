@@ -72,8 +72,10 @@ public enum DrafterWorkload {
     public static func eagle(_ target: ModelShape) -> ForwardWorkload {
         let d = Double(target.hidden)
         let fc = 2 * d * d + d
-        return singleLayer(target, name: "eagle(\(target.name))",
-                           dense: fc + oneLayerParameters(target) + Double(target.vocab) * d)
+        var workload = singleLayer(target, name: "eagle(\(target.name))",
+                                   dense: fc + oneLayerParameters(target) + Double(target.vocab) * d)
+        workload.operations = .drafterLayer(target, fusedInputs: 2, headVocab: Double(target.vocab))
+        return workload
     }
 
     /// EAGLE-3 drafter (Li et al. 2025 §3.1; ALGORITHMS.md §12): fc 3d → d (no
@@ -83,8 +85,11 @@ public enum DrafterWorkload {
         let d = Double(target.hidden)
         let fc = 3 * d * d
         let vocab = Double(min(draftVocab, target.vocab))
-        return singleLayer(target, name: "eagle3(\(target.name))",
-                           dense: fc + oneLayerParameters(target, attentionInputWidth: 2 * d) + vocab * d)
+        var workload = singleLayer(target, name: "eagle3(\(target.name))",
+                                   dense: fc + oneLayerParameters(target, attentionInputWidth: 2 * d) + vocab * d)
+        workload.operations = .drafterLayer(target, fusedInputs: 3, attentionInputWidth: target.mla == nil ? 2 * d : nil,
+                                            headVocab: vocab)
+        return workload
     }
 
     /// DeepSeek-V3 MTP module (arXiv 2412.19437 §2.2): projection [h ; emb]
@@ -105,6 +110,7 @@ public enum DrafterWorkload {
             dense += target.ffnParameters(size: target.ffnSize)
         }
         workload.denseParameters = dense
+        workload.operations = .drafterLayer(target, fusedInputs: 2, moeLayer: true, headVocab: Double(target.vocab))
         return workload
     }
 
@@ -113,10 +119,12 @@ public enum DrafterWorkload {
     /// rows inside the target's forward.
     public static func medusaHeads(_ target: ModelShape, heads: Int) -> ForwardWorkload {
         let d = Double(target.hidden), k = Double(heads)
-        return ForwardWorkload(
+        var workload = ForwardWorkload(
             name: "medusa-heads", denseParameters: k * (d * d + d + Double(target.vocab) * d),
             attentionLayers: 0, kvValuesPerTokenPerLayer: 0, attentionFlopsPerQueryPerContextToken: 0,
             layers: 0, forwards: 0, hidden: d, bytesPerWeight: target.weightType.bytesPerWeight)
+        workload.operations = .verifyHeads(target, heads: k, residualMatrices: 1, ownHeads: true, sharedUnembedding: false)
+        return workload
     }
 
     /// Blockwise heads (Stern et al. 2018 §4): per extra head a residual
@@ -124,23 +132,27 @@ public enum DrafterWorkload {
     /// the LM head already streams (FLOPs only).
     public static func blockwiseHeads(_ target: ModelShape, heads: Int) -> ForwardWorkload {
         let d = Double(target.hidden), k = Double(heads)
-        return ForwardWorkload(
+        var workload = ForwardWorkload(
             name: "blockwise-heads", denseParameters: k * 2 * d * d,
             extraFlopsPerToken: k * 2 * Double(target.vocab) * d,
             attentionLayers: 0, kvValuesPerTokenPerLayer: 0, attentionFlopsPerQueryPerContextToken: 0,
             layers: 0, forwards: 0, hidden: d, bytesPerWeight: target.weightType.bytesPerWeight)
+        workload.operations = .verifyHeads(target, heads: k, residualMatrices: 2, ownHeads: false, sharedUnembedding: true)
+        return workload
     }
 
     /// Gloeckle et al. 2024 extra heads: one transformer block each (with its
     /// own KV cache) on the shared trunk, then the shared unembedding.
     public static func parallelMTPHeads(_ target: ModelShape, heads: Int) -> ForwardWorkload {
         let d = Double(target.hidden), k = Double(heads)
-        return ForwardWorkload(
+        var workload = ForwardWorkload(
             name: "mtp-heads",
             denseParameters: k * (target.attentionParametersPerLayer + target.ffnParameters(size: target.ffnSize) + 2 * d),
             extraFlopsPerToken: k * 2 * Double(target.vocab) * d,
             attentionLayers: k, kvValuesPerTokenPerLayer: target.kvValuesPerTokenPerLayer,
             attentionFlopsPerQueryPerContextToken: target.attentionFlopsPerQueryPerContextToken,
             layers: k, forwards: 0, hidden: d, bytesPerWeight: target.weightType.bytesPerWeight)
+        workload.operations = .verifyHeads(target, heads: k, blocks: 1, residualMatrices: 0, ownHeads: false, sharedUnembedding: true)
+        return workload
     }
 }

@@ -37,10 +37,11 @@ public struct KernelDatabase: Codable, Sendable, Equatable {
     public var attention: [String: KernelSlabs]
     /// MLA decode by KV-cache dtype: query heads per device × batch × KV tokens.
     public var mla: [String: KernelTable]?
-    /// Routed experts by dtype: one touched expert's grouped-GEMM time over rows routed to it ×
-    /// expert outputs × inputs per device.
-    public var moe: [String: KernelTable]?
-    /// All-reduce (the framework's custom kernel under CUDA graphs), slabs by device count.
+    /// Routed experts (fused grouped GEMM): one curve over tokens per measured expert shape, dtype,
+    /// split and routing skew.
+    public var moe: MoECurves?
+    /// All-reduce (the framework's custom kernel under CUDA graphs), slabs by device count, over the
+    /// 16-bit elements of the message.
     public var allReduce: KernelSlabs?
     /// Expert-parallel all-to-all (dispatch + combine), slabs by device count, over bytes per device.
     public var allToAll: KernelSlabs?
@@ -67,7 +68,7 @@ public struct KernelDatabase: Codable, Sendable, Equatable {
         var list: [(String, KernelFitError)] = gemm.keys.sorted().map { ("gemm \($0)", gemm[$0]!.fit) }
         list += attention.keys.sorted().map { ("attention \($0) KV", attention[$0]!.fit) }
         if let mla { list += mla.keys.sorted().map { ("mla \($0) KV", mla[$0]!.fit) } }
-        if let moe { list += moe.keys.sorted().map { ("moe \($0)", moe[$0]!.fit) } }
+        if let moe { list.append(("moe (\(moe.curves.count) shapes and splits)", moe.fit)) }
         if let allReduce { list.append(("all-reduce", allReduce.fit)) }
         if let allToAll { list.append(("all-to-all", allToAll.fit)) }
         return list
@@ -111,6 +112,54 @@ final class BundledKernels: @unchecked Sendable {
         cache[key] = loaded
         return loaded
     }
+}
+
+/// Measured routed-expert latencies: per expert shape, dtype, split and routing distribution, a curve
+/// over the tokens of one step (not multiplied by top-k). Under expert parallelism the latency is the
+/// most loaded rank's.
+public struct MoECurves: Codable, Sendable, Equatable {
+    public var source: String
+    public var fit: KernelFitError
+    /// Token knots shared by the curves that do not list their own.
+    public var tokens: [Double]
+    public var curves: [MoECurve]
+
+    /// The curve of a shape and split at a routing skew (0 = balanced; the Zipf exponents of the
+    /// power-law distributions measured, 1.01 and 1.2): exact where measured, interpolated in log
+    /// latency between the two nearest skews, the nearest beyond them; nil when the shape or split was
+    /// not measured.
+    public func curve(dtype: String, hidden: Int, ffnSize: Int, activeExperts: Int, routedExperts: Int,
+                      tensorParallel: Int, expertParallel: Int, routingSkew: Double) throws -> KernelCurve? {
+        let matching = curves.filter {
+            $0.dtype == dtype && $0.hidden == hidden && $0.ffnSize == ffnSize && $0.activeExperts == activeExperts
+                && $0.routedExperts == routedExperts && $0.tensorParallel == tensorParallel && $0.expertParallel == expertParallel
+        }.sorted { $0.routingSkew < $1.routingSkew }
+        guard let first = matching.first, let last = matching.last else { return nil }
+        func table(_ c: MoECurve) throws -> KernelTable {
+            try KernelTable(axes: ["tokens"], knots: [c.tokens ?? tokens], microseconds: c.microseconds, fit: fit, source: source)
+        }
+        if routingSkew <= first.routingSkew { return try table(first).curve(overFirstAxisAt: []) }
+        if routingSkew >= last.routingSkew { return try table(last).curve(overFirstAxisAt: []) }
+        let i = matching.lastIndex { $0.routingSkew <= routingSkew }!
+        let a = try table(matching[i]).curve(overFirstAxisAt: []), b = try table(matching[i + 1]).curve(overFirstAxisAt: [])
+        guard a.logKnots == b.logKnots else { return a }
+        let t = (routingSkew - matching[i].routingSkew) / (matching[i + 1].routingSkew - matching[i].routingSkew)
+        return KernelCurve(logKnots: a.logKnots, logSeconds: zip(a.logSeconds, b.logSeconds).map { (1 - t) * $0 + t * $1 })
+    }
+}
+
+public struct MoECurve: Codable, Sendable, Equatable {
+    public var dtype: String
+    public var hidden: Int
+    public var ffnSize: Int
+    public var activeExperts: Int
+    public var routedExperts: Int
+    public var tensorParallel: Int
+    public var expertParallel: Int
+    public var routingSkew: Double
+    public var microseconds: [Double]
+    /// Own token knots, when not the shared ones.
+    public var tokens: [Double]?
 }
 
 /// Which kernel model prices a GPU's operations.

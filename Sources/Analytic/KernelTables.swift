@@ -33,10 +33,17 @@ public struct KernelTable: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case axes, knots, microseconds, fit, source }
 
-    // Precomputed logs (not encoded).
+    // Precomputed logs (not encoded): knots of every axis in one buffer, the axes' start offsets,
+    // knot counts and strides in the value grid as fixed triples (at most three axes).
     var logKnots: [[Double]] = []
     var logSeconds: [Double] = []
     var strides: [Int] = []
+    var flatLogKnots: [Double] = []
+    var knotStart: (Int, Int, Int) = (0, 0, 0)
+    var knotCount: (Int, Int, Int) = (0, 0, 0)
+    var gridStride: (Int, Int, Int) = (0, 0, 0)
+    /// Curves over the first axis already built, by the outer coordinates (shared by copies of the table).
+    let curves = CurveCache()
 
     public init(axes: [String], knots: [[Double]], microseconds: [Double], fit: KernelFitError, source: String) throws {
         self.axes = axes
@@ -96,35 +103,128 @@ public struct KernelTable: Codable, Sendable, Equatable {
         var s = [Int](repeating: 1, count: knots.count)
         for axis in stride(from: knots.count - 2, through: 0, by: -1) { s[axis] = s[axis + 1] * knots[axis + 1].count }
         strides = s
+        flatLogKnots = logKnots.flatMap { $0 }
+        var starts = [0, 0, 0], counts = [0, 0, 0], grid = [0, 0, 0]
+        var offset = 0
+        for axis in 0..<logKnots.count {
+            starts[axis] = offset; counts[axis] = logKnots[axis].count; grid[axis] = s[axis]
+            offset += logKnots[axis].count
+        }
+        knotStart = (starts[0], starts[1], starts[2])
+        knotCount = (counts[0], counts[1], counts[2])
+        gridStride = (grid[0], grid[1], grid[2])
     }
 
     /// Latency in seconds at a point (one coordinate per axis, each > 0).
-    public func seconds(_ point: Double...) -> Double {
+    public func seconds(_ point: Double...) -> Double { seconds(point) }
+
+    /// Latency in seconds at a point given as an array.
+    public func seconds(_ point: [Double]) -> Double {
         precondition(point.count == axes.count, "kernel table over \(axes) evaluated at \(point.count) coordinates")
-        return exp(logValue(axis: 0, offset: 0, logPoint: point.map { Foundation.log($0) }))
+        let l0 = log(point[0]), l1 = point.count > 1 ? log(point[1]) : 0, l2 = point.count > 2 ? log(point[2]) : 0
+        return exp(logValue(axis: 0, offset: 0, l0, l1, l2))
     }
 
-    /// log(seconds) at log coordinates, axis by axis (outermost first).
-    func logValue(axis: Int, offset: Int, logPoint: [Double]) -> Double {
-        if axis == logKnots.count { return logSeconds[offset] }
-        let k = logKnots[axis], x = logPoint[axis], stride = strides[axis], n = k.count
-        if n == 1 || x <= k[0] { return logValue(axis: axis + 1, offset: offset, logPoint: logPoint) }
-        if x >= k[n - 1] {
-            let y1 = logValue(axis: axis + 1, offset: offset + (n - 1) * stride, logPoint: logPoint)
-            let y0 = logValue(axis: axis + 1, offset: offset + (n - 2) * stride, logPoint: logPoint)
-            let slope = min(1, max(0, (y1 - y0) / (k[n - 1] - k[n - 2])))
-            return y1 + slope * (x - k[n - 1])
+    /// log(seconds) at log coordinates (unused trailing coordinates are ignored). No allocation and no
+    /// reference counting: the sweep path evaluates tables millions of times a second.
+    @inline(__always)
+    public func logSeconds(logX0: Double, logX1: Double = 0, logX2: Double = 0) -> Double {
+        logValue(axis: 0, offset: 0, logX0, logX1, logX2)
+    }
+
+    func logValue(axis: Int, offset: Int, _ l0: Double, _ l1: Double, _ l2: Double) -> Double {
+        flatLogKnots.withUnsafeBufferPointer { k in
+            logSeconds.withUnsafeBufferPointer { v in
+                if axis == 0 && logKnots.count == 3 {
+                    return KernelTable.evaluate3(k, v, start: knotStart, count: knotCount, stride: gridStride, l0, l1, l2)
+                }
+                return KernelTable.evaluate(k, v, axes: logKnots.count, start: knotStart, count: knotCount, stride: gridStride,
+                                            axis: axis, offset: offset, l0, l1, l2)
+            }
         }
-        let i = KernelTable.segment(k, x)
-        let t = (x - k[i]) / (k[i + 1] - k[i])
-        let y0 = logValue(axis: axis + 1, offset: offset + i * stride, logPoint: logPoint)
-        let y1 = logValue(axis: axis + 1, offset: offset + (i + 1) * stride, logPoint: logPoint)
+    }
+
+    /// Where x falls on one axis: the two knots to combine and how (see `combine`).
+    struct AxisPosition {
+        var i0 = 0, i1 = 0
+        /// 0: between knots (weight t); 1: at or below the first knot (the first value);
+        /// 2: above the last (the last value extended by the last segment's slope over `dx`).
+        var mode = 0
+        var t = 0.0, dx = 0.0, span = 1.0
+
+        @inline(__always)
+        init(_ k: UnsafeBufferPointer<Double>, start s: Int, count n: Int, _ x: Double) {
+            if n == 1 || x <= k[s] { mode = 1; return }
+            if x >= k[s + n - 1] { mode = 2; i0 = n - 2; i1 = n - 1; dx = x - k[s + n - 1]; span = k[s + n - 1] - k[s + n - 2]; return }
+            var lo = 0, hi = n - 1
+            while hi - lo > 1 {
+                let mid = (lo + hi) >> 1
+                if k[s + mid] <= x { lo = mid } else { hi = mid }
+            }
+            i0 = lo; i1 = lo + 1
+            t = (x - k[s + lo]) / (k[s + lo + 1] - k[s + lo])
+        }
+
+        /// The axis's value from the values at its two knots (the same rule as `evaluate`).
+        @inline(__always)
+        func combine(_ y0: Double, _ y1: Double) -> Double {
+            switch mode {
+            case 0: return y0 + t * (y1 - y0)
+            case 1: return y0
+            default: return y1 + min(1, max(0, (y1 - y0) / span)) * dx
+            }
+        }
+    }
+
+    /// Three axes without recursion: the innermost axis combined first, as `evaluate` does.
+    @inline(__always)
+    static func evaluate3(_ k: UnsafeBufferPointer<Double>, _ v: UnsafeBufferPointer<Double>,
+                          start: (Int, Int, Int), count: (Int, Int, Int), stride: (Int, Int, Int),
+                          _ l0: Double, _ l1: Double, _ l2: Double) -> Double {
+        let a = AxisPosition(k, start: start.0, count: count.0, l0)
+        let b = AxisPosition(k, start: start.1, count: count.1, l1)
+        let c = AxisPosition(k, start: start.2, count: count.2, l2)
+        @inline(__always) func inner(_ i: Int, _ j: Int) -> Double {
+            let base = i * stride.0 + j * stride.1
+            return c.combine(v[base + c.i0 * stride.2], v[base + c.i1 * stride.2])
+        }
+        @inline(__always) func middle(_ i: Int) -> Double { b.combine(inner(i, b.i0), inner(i, b.i1)) }
+        return a.combine(middle(a.i0), middle(a.i1))
+    }
+
+    /// The recursion over axes (outermost first) on raw buffers.
+    static func evaluate(_ k: UnsafeBufferPointer<Double>, _ v: UnsafeBufferPointer<Double>, axes: Int,
+                         start: (Int, Int, Int), count: (Int, Int, Int), stride: (Int, Int, Int),
+                         axis: Int, offset: Int, _ l0: Double, _ l1: Double, _ l2: Double) -> Double {
+        if axis == axes { return v[offset] }
+        let x: Double, s: Int, n: Int, g: Int
+        switch axis {
+        case 0: (x, s, n, g) = (l0, start.0, count.0, stride.0)
+        case 1: (x, s, n, g) = (l1, start.1, count.1, stride.1)
+        default: (x, s, n, g) = (l2, start.2, count.2, stride.2)
+        }
+        func next(_ i: Int) -> Double {
+            evaluate(k, v, axes: axes, start: start, count: count, stride: stride, axis: axis + 1, offset: offset + i * g, l0, l1, l2)
+        }
+        if n == 1 || x <= k[s] { return next(0) }
+        if x >= k[s + n - 1] {
+            let y1 = next(n - 1), y0 = next(n - 2)
+            let slope = min(1, max(0, (y1 - y0) / (k[s + n - 1] - k[s + n - 2])))
+            return y1 + slope * (x - k[s + n - 1])
+        }
+        var lo = 0, hi = n - 1
+        while hi - lo > 1 {
+            let mid = (lo + hi) >> 1
+            if k[s + mid] <= x { lo = mid } else { hi = mid }
+        }
+        let t = (x - k[s + lo]) / (k[s + lo + 1] - k[s + lo])
+        let y0 = next(lo), y1 = next(lo + 1)
         return y0 + t * (y1 - y0)
     }
 
     /// The index i with k[i] <= x < k[i+1] (k[0] < x < k[last]).
     @inline(__always)
-    static func segment(_ k: [Double], _ x: Double) -> Int {
+    static func segment(_ k: UnsafeBufferPointer<Double>, _ x: Double) -> Int {
         var lo = 0, hi = k.count - 1
         while hi - lo > 1 {
             let mid = (lo + hi) >> 1
@@ -137,14 +237,17 @@ public struct KernelTable: Codable, Sendable, Equatable {
     /// same values at the first axis's knots (the fast path of sweeps, where only rows vary).
     public func curve(overFirstAxisAt inner: [Double]) -> KernelCurve {
         precondition(inner.count == axes.count - 1)
-        let logInner = inner.map { Foundation.log($0) }
+        if let cached = curves.get(inner) { return cached }
+        let l1 = inner.count > 0 ? log(inner[0]) : 0, l2 = inner.count > 1 ? log(inner[1]) : 0
         var values: [Double] = []
         for i in 0..<knots[0].count {
             // Non-decreasing over the first axis: inner points beyond their axes' last knots are extended
             // with slopes that may differ from knot to knot; the envelope keeps latency from falling with rows.
-            values.append(max(values.last ?? -.infinity, logValue(axis: 1, offset: i * strides[0], logPoint: [0] + logInner)))
+            values.append(max(values.last ?? -.infinity, logValue(axis: 1, offset: i * strides[0], 0, l1, l2)))
         }
-        return KernelCurve(logKnots: logKnots[0], logSeconds: values)
+        let curve = KernelCurve(logKnots: logKnots[0], logSeconds: values)
+        curves.set(inner, curve)
+        return curve
     }
 }
 
@@ -156,15 +259,19 @@ public struct KernelCurve: Sendable, Equatable {
     /// Latency in seconds at log(x).
     @inline(__always)
     public func seconds(logX x: Double) -> Double {
-        let k = logKnots, n = k.count
-        if n == 1 || x <= k[0] { return exp(logSeconds[0]) }
-        if x >= k[n - 1] {
-            let slope = min(1, max(0, (logSeconds[n - 1] - logSeconds[n - 2]) / (k[n - 1] - k[n - 2])))
-            return exp(logSeconds[n - 1] + slope * (x - k[n - 1]))
+        logKnots.withUnsafeBufferPointer { k in
+            logSeconds.withUnsafeBufferPointer { y in
+                let n = k.count
+                if n == 1 || x <= k[0] { return exp(y[0]) }
+                if x >= k[n - 1] {
+                    let slope = min(1, max(0, (y[n - 1] - y[n - 2]) / (k[n - 1] - k[n - 2])))
+                    return exp(y[n - 1] + slope * (x - k[n - 1]))
+                }
+                let i = KernelTable.segment(k, x)
+                let t = (x - k[i]) / (k[i + 1] - k[i])
+                return exp(y[i] + t * (y[i + 1] - y[i]))
+            }
         }
-        let i = KernelTable.segment(k, x)
-        let t = (x - k[i]) / (k[i + 1] - k[i])
-        return exp(logSeconds[i] + t * (logSeconds[i + 1] - logSeconds[i]))
     }
 }
 
@@ -197,24 +304,41 @@ public struct KernelSlabs: Codable, Sendable, Equatable {
 
     /// Latency in seconds for parameter `p` at the point.
     public func seconds(parameter p: Double, _ point: [Double]) -> Double {
+        let (a, b, t) = bracket(p)
+        guard let b else { return a.seconds(point) }
+        return exp((1 - t) * log(a.seconds(point)) + t * log(b.seconds(point)))
+    }
+
+    /// The slab at or below `p`, the one above it (nil when `p` is measured or outside the slabs) and
+    /// the weight of the upper one in log(parameter).
+    public func bracket(_ p: Double) -> (lower: KernelTable, upper: KernelTable?, weight: Double) {
         let first = slabs[0], last = slabs[slabs.count - 1]
-        if p <= first.parameter || slabs.count == 1 { return first.table.seconds(point) }
-        if p >= last.parameter { return last.table.seconds(point) }
+        if p <= first.parameter || slabs.count == 1 { return (first.table, nil, 0) }
+        if p >= last.parameter { return (last.table, nil, 0) }
         let i = slabs.lastIndex(where: { $0.parameter <= p })!
         let a = slabs[i], b = slabs[i + 1]
-        if a.parameter == p { return a.table.seconds(point) }
-        let t = (log(p) - log(a.parameter)) / (log(b.parameter) - log(a.parameter))
-        return exp((1 - t) * log(a.table.seconds(point)) + t * log(b.table.seconds(point)))
+        if a.parameter == p { return (a.table, nil, 0) }
+        return (a.table, b.table, (log(p) - log(a.parameter)) / (log(b.parameter) - log(a.parameter)))
     }
 
     /// The slab measured at parameter `p`, if any.
     public func slab(_ p: Double) -> KernelSlab? { slabs.first { $0.parameter == p } }
 }
 
-extension KernelTable {
-    /// Latency in seconds at a point given as an array.
-    public func seconds(_ point: [Double]) -> Double {
-        precondition(point.count == axes.count, "kernel table over \(axes) evaluated at \(point.count) coordinates")
-        return exp(logValue(axis: 0, offset: 0, logPoint: point.map { Foundation.log($0) }))
+
+/// Curves built from a table, kept for the next predictor of the same shapes (a full-path
+/// prediction builds one curve per GEMM; sweeps build thousands of predictors).
+final class CurveCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var curves: [[Double]: KernelCurve] = [:]
+
+    func get(_ key: [Double]) -> KernelCurve? {
+        lock.lock(); defer { lock.unlock() }
+        return curves[key]
+    }
+
+    func set(_ key: [Double], _ curve: KernelCurve) {
+        lock.lock(); defer { lock.unlock() }
+        if curves.count < 4096 { curves[key] = curve }
     }
 }

@@ -6,9 +6,10 @@
 //              k queries per sequence are packed into the query-head axis of the decode kernel, as
 //              FlashAttention-3's PackGQA and FlashMLA pack them (the KV cache is read once for all k)
 //   MLA        T_mla(query heads per device × k, batch, L + k) (absorbed, DeepSeek-V2 §2.1.2)
-//   experts    E_touched · T_expert(rows per touched expert, …): only the distinct experts the b·k rows
-//              touch are read (uniform routing, the upper end; `MoE.expectedDistinctExperts`)
-//   all-reduce 2 per layer, T_allreduce(devices, rows · d · 2 bytes)
+//   experts    T_moe(b·k tokens) for the model's expert shape, dtype, split (tensor or expert parallel)
+//              and routing skew, measured as one fused grouped-GEMM kernel; shared experts run on a
+//              second stream beside it (a MoE layer costs max(shared, routed))
+//   all-reduce 2 per layer, T_allreduce(devices, rows · d elements)
 //   small      per kernel a constant latency + bytes / (scaling × bandwidth)
 //   runtime    the runtime's per-forward cost (and its per-layer cost where that is host time)
 //
@@ -18,19 +19,106 @@
 
 import Foundation
 
+/// A group of a forward's GEMMs priced together: those repeated in every layer, those run once per
+/// forward, the shared experts (beside the routed ones), each with the same rows per token. Its curve
+/// over rows is the sum of its GEMMs' latencies at the GEMM table's row knots (exact there; between
+/// knots the sum is interpolated as one power law), `knots` log seconds from `offset` in the forward's
+/// curve buffer.
+struct GemmGroup: Sendable {
+    let offset: Int
+    let perLayer: Bool
+    let rowsPerToken: Double
+    let overlapsExperts: Bool
+    /// Weight bytes read and FLOPs per row, all GEMMs of the group on one device.
+    let weightBytes: Double
+    let flopsPerRow: Double
+}
+
+/// Where a row count falls among the GEMM table's row knots: the segment and the position in it, or
+/// the extrapolation above the last knot (log-log slope of the last segment, limited to [0, 1]).
+struct RowSegment {
+    /// Segment index (knots[index] ≤ x < knots[index + 1]) and position in it.
+    var index = 0
+    var t = 0.0
+    /// log(rows) beyond the last knot (0 inside), and the last segment's width in log rows.
+    var above = 0.0
+    var lastSpan = 1.0
+    /// At or below the first knot: the first value holds.
+    var below = false
+
+    @inline(__always)
+    init(knots: [Double], logRows x: Double) {
+        let n = knots.count
+        if n == 1 || x <= knots[0] { below = true; return }
+        if x >= knots[n - 1] {
+            index = n - 2; t = 1; above = x - knots[n - 1]; lastSpan = knots[n - 1] - knots[n - 2]
+            return
+        }
+        var lo = 0, hi = n - 1
+        while hi - lo > 1 {
+            let mid = (lo + hi) >> 1
+            if knots[mid] <= x { lo = mid } else { hi = mid }
+        }
+        index = lo
+        t = (x - knots[lo]) / (knots[lo + 1] - knots[lo])
+    }
+
+    /// Latency in seconds from a curve's log seconds at the knots, starting at `offset` of `y`.
+    @inline(__always)
+    func seconds(_ y: [Double], from offset: Int = 0) -> Double {
+        if below { return exp(y[offset]) }
+        let y0 = y[offset + index], y1 = y[offset + index + 1]
+        if above > 0 { return exp(y1 + above * min(1, max(0, (y1 - y0) / lastSpan))) }
+        return exp(y0 + t * (y1 - y0))
+    }
+}
+
+/// The attention kernel's table for one forward's KV heads per device: one measured slab, or the two
+/// around it with the upper one's weight in log(KV heads). A class, so the hot path does not copy tables.
+final class AttentionTables: Sendable {
+    let lower: KernelTable
+    let upper: KernelTable?
+    let weight: Double
+
+    init(lower: KernelTable, upper: KernelTable?, weight: Double) {
+        self.lower = lower
+        self.upper = upper
+        self.weight = weight
+    }
+
+    @inline(__always)
+    func seconds(queryHeads: Double, batch: Double, kvTokens: Double) -> Double {
+        let l0 = log(queryHeads), l1 = log(batch), l2 = log(kvTokens)
+        var value = lower.logSeconds(logX0: l0, logX1: l1, logX2: l2)
+        if let upper { value += weight * (upper.logSeconds(logX0: l0, logX1: l1, logX2: l2) - value) }
+        return exp(value)
+    }
+}
+
 /// One forward's operations bound to a GPU's measured tables, with the per-GEMM curves over rows
 /// precomputed (a sweep varies rows, batch and context, never the shapes).
-public struct MeasuredForward: Sendable {
+public final class MeasuredForward: Sendable {
     public let workload: ForwardWorkload
     let operations: ForwardOperations
     let context: ExecutionContext
-    let database: KernelDatabase
+    let databaseLabel: String
+    let databaseGPU: String
+    let attentionHeadDim: Double
+    let smallLatencySeconds: Double
+    let smallBytesPerSecond: Double
+    let bandwidth: Double
+    let peak: Double
     let devices: Double
-    /// One curve over rows per GEMM (nil: no GEMM table for the weight type → roofline).
-    let gemmCurves: [(curve: KernelCurve, count: Double, perLayer: Bool, rowsPerToken: Double, outputs: Double, inputs: Double)]?
+    /// The GEMM groups (nil: no GEMM table for the weight type → roofline) and their curves over rows,
+    /// one after the other in one buffer.
+    let gemmGroups: [GemmGroup]?
+    let gemmLogSeconds: [Double]
+    let gemmRowKnots: [Double]
     let attentionSlabs: KernelSlabs?
-    let mlaTable: KernelTable?
-    let expertTable: KernelTable?
+    /// The attention tables bracketing this forward's KV heads per device (GQA), or the MLA table.
+    let attentionTables: AttentionTables?
+    let mlaTables: AttentionTables?
+    let expertCurve: KernelCurve?
     let allReduceCurve: KernelCurve?
     let runtimePerLayerSeconds: Double
 
@@ -40,23 +128,64 @@ public struct MeasuredForward: Sendable {
         self.workload = workload
         self.operations = operations
         self.context = context
-        self.database = database
+        databaseLabel = database.label
+        databaseGPU = database.gpu
+        attentionHeadDim = database.attentionHeadDim
+        smallLatencySeconds = database.smallKernels.latencySeconds
+        smallBytesPerSecond = context.hardware.memoryBytesPerSecond * database.smallKernels.bandwidthScaling
+        bandwidth = context.hardware.memoryBytesPerSecond * context.hardware.bandwidthEfficiency
+        peak = context.peakFlopsPerSecond
         let devices = Double(context.devices)
         self.devices = devices
         if let table = database.gemmTable(for: context.weightType) {
-            gemmCurves = operations.gemms.map { gemm in
-                let shape = gemm.perDevice(devices)
-                return (table.curve(overFirstAxisAt: [shape.outputs, shape.inputs]), gemm.count, gemm.perLayer,
-                        gemm.rowsPerToken, shape.outputs, shape.inputs)
+            gemmRowKnots = table.logKnots[0]
+            var buffer: [Double] = [], groups: [GemmGroup] = []
+            var keys: [(Bool, Double, Bool)] = []
+            for gemm in operations.gemms where !keys.contains(where: { $0 == (gemm.perLayer, gemm.rowsPerToken, gemm.overlapsExperts) }) {
+                keys.append((gemm.perLayer, gemm.rowsPerToken, gemm.overlapsExperts))
             }
+            for key in keys {
+                let members = operations.gemms.filter { ($0.perLayer, $0.rowsPerToken, $0.overlapsExperts) == key }
+                var sum = [Double](repeating: 0, count: gemmRowKnots.count)
+                var bytes = 0.0, flopsPerRow = 0.0
+                for gemm in members {
+                    let shape = gemm.perDevice(devices)
+                    let curve = table.curve(overFirstAxisAt: [shape.outputs, shape.inputs]).logSeconds
+                    for i in sum.indices { sum[i] += gemm.count * exp(curve[i]) }
+                    bytes += gemm.count * shape.outputs * shape.inputs * workload.bytesPerWeight
+                    flopsPerRow += gemm.count * 2 * gemm.rowsPerToken * shape.outputs * shape.inputs
+                }
+                groups.append(GemmGroup(offset: buffer.count, perLayer: key.0, rowsPerToken: key.1, overlapsExperts: key.2,
+                                        weightBytes: bytes, flopsPerRow: flopsPerRow))
+                buffer += sum.map { log($0) }
+            }
+            gemmGroups = groups
+            gemmLogSeconds = buffer
         } else {
-            gemmCurves = nil
+            gemmGroups = nil
+            gemmLogSeconds = []
+            gemmRowKnots = []
         }
         let kvType = context.kvBytesPerValue == 1 ? "fp8" : "bf16"
-        attentionSlabs = context.kvBytesPerValue <= 2 ? database.attention[kvType] : nil
-        mlaTable = context.kvBytesPerValue <= 2 ? database.mla?[kvType] : nil
-        expertTable = database.moe?[context.weightType == .fp8 ? "fp8Block" : "bf16"]
-            ?? (context.weightType == .fp8 ? database.moe?["fp8"] : nil)
+        let attentionSlabs = context.kvBytesPerValue <= 2 ? database.attention[kvType] : nil
+        self.attentionSlabs = attentionSlabs
+        if let attention = operations.attention, attention.latentWidth == nil, let attentionSlabs {
+            let bracket = attentionSlabs.bracket(max(1, attention.kvHeads / devices))
+            attentionTables = AttentionTables(lower: bracket.lower, upper: bracket.upper, weight: bracket.weight)
+        } else {
+            attentionTables = nil
+        }
+        mlaTables = (context.kvBytesPerValue <= 2 ? database.mla?[kvType] : nil).map { AttentionTables(lower: $0, upper: nil, weight: 0) }
+        var expertCurve: KernelCurve? = nil
+        if let experts = operations.experts, let moe = database.moe {
+            let split = context.expertParallel ? (1, context.devices) : (context.devices, 1)
+            for dtype in MeasuredForward.moeTypes(context.weightType) where expertCurve == nil {
+                expertCurve = try? moe.curve(dtype: dtype, hidden: Int(experts.hidden), ffnSize: Int(experts.ffnSize),
+                                             activeExperts: Int(experts.activeExperts), routedExperts: Int(experts.routedExperts),
+                                             tensorParallel: split.0, expertParallel: split.1, routingSkew: context.routingSkew)
+            }
+        }
+        self.expertCurve = expertCurve
         if context.devices > 1, let slabs = database.allReduce {
             // The nearest measured device count at or below (collectives over more devices are slower).
             let slab = slabs.slabs.last(where: { $0.parameter <= devices }) ?? slabs.slabs[0]
@@ -69,17 +198,20 @@ public struct MeasuredForward: Sendable {
 
     /// What priced each operation class: measured tables or the roofline.
     public var pricedBy: [(OperationClass, String)] {
-        var list: [(OperationClass, String)] = [(.gemm, gemmCurves != nil ? "measured" : "roofline (no \(context.weightType.rawValue) GEMM table)")]
+        var list: [(OperationClass, String)] = [(.gemm, gemmGroups != nil ? "measured" : "roofline (no \(context.weightType.rawValue) GEMM table)")]
         if let attention = operations.attention {
             if attention.latentWidth != nil {
-                list.append((.attention, mlaTable != nil ? "measured (MLA)" : "roofline (no MLA table)"))
+                list.append((.attention, mlaTables != nil ? "measured (MLA)" : "roofline (no MLA table)"))
             } else {
                 list.append((.attention, attentionSlabs != nil ? "measured" : "roofline (no attention table)"))
             }
         }
-        if operations.experts != nil { list.append((.moe, expertTable != nil ? "measured" : "roofline (no MoE table)")) }
+        if let experts = operations.experts {
+            list.append((.moe, expertCurve != nil ? "measured (\(context.expertParallel ? "expert" : "tensor") parallel, routing skew \(context.routingSkew))"
+                         : "roofline (no measurement of \(Int(experts.routedExperts)) experts × \(Int(experts.hidden))/\(Int(experts.ffnSize)), top-\(Int(experts.activeExperts)) on \(context.devices) devices)"))
+        }
         if context.devices > 1 { list.append((.communication, allReduceCurve != nil ? "measured all-reduce" : "roofline")) }
-        list.append((.other, "constant latency + bytes (\(database.gpu) system description)"))
+        list.append((.other, "constant latency + bytes (\(databaseGPU) system description)"))
         return list
     }
 
@@ -88,25 +220,29 @@ public struct MeasuredForward: Sendable {
         var cost = StepCost.zero
         guard k > 0, b > 0 else { return cost }
         let rows = k * b
-        let hw = context.hardware
-        let bandwidth = hw.memoryBytesPerSecond * hw.bandwidthEfficiency
-        let peak = context.peakFlopsPerSecond
+        let bandwidth = self.bandwidth, peak = self.peak
         let bytesPerWeight = workload.bytesPerWeight
 
         // GEMMs.
-        if let gemmCurves {
-            var weightBytes = 0.0
-            for gemm in gemmCurves {
-                let m = rows * gemm.rowsPerToken
-                let seconds = gemm.count * gemm.curve.seconds(logX: log(m))
-                let bytes = gemm.outputs * gemm.inputs * bytesPerWeight
-                let flops = 2 * m * gemm.outputs * gemm.inputs
-                weightBytes += gemm.count * bytes
-                cost.flops += gemm.count * flops
-                classify(seconds, memorySeconds: bytes / bandwidth, computeSeconds: flops / peak, into: &cost)
-                cost.breakdown.add(.gemm, seconds, perLayer: gemm.perLayer)
+        var sharedExpertSeconds = 0.0, sharedMemory = 0.0, sharedCompute = 0.0
+        if let gemmGroups {
+            // Every group's curve shares the row knots: find the segment once per row count.
+            let segment = RowSegment(knots: gemmRowKnots, logRows: log(rows))
+            for group in gemmGroups {
+                let seconds = group.rowsPerToken == 1
+                    ? segment.seconds(gemmLogSeconds, from: group.offset)
+                    : RowSegment(knots: gemmRowKnots, logRows: log(rows * group.rowsPerToken)).seconds(gemmLogSeconds, from: group.offset)
+                let flops = group.flopsPerRow * rows
+                cost.weightBytes += group.weightBytes
+                cost.flops += flops
+                if group.overlapsExperts {
+                    sharedExpertSeconds += seconds
+                    sharedMemory += group.weightBytes / bandwidth; sharedCompute += flops / peak
+                    continue
+                }
+                classify(seconds, memorySeconds: group.weightBytes / bandwidth, computeSeconds: flops / peak, into: &cost)
+                cost.breakdown.add(.gemm, seconds, perLayer: group.perLayer)
             }
-            cost.weightBytes += weightBytes
         } else {
             var dense = workload
             dense.moeLayers = 0; dense.attentionLayers = 0; dense.crossAttentionLayers = 0; dense.forwards = 0; dense.layers = 0
@@ -117,16 +253,15 @@ public struct MeasuredForward: Sendable {
         // Attention core.
         if let attention = operations.attention {
             let kvTokens = L + k
-            let kvHeadsPerDevice = max(1, attention.kvHeads / devices)
             let headsPerDevice = max(1, attention.heads / devices)
             let kvBytes = b * kvTokens * workload.kvValuesPerTokenPerLayer * context.kvBytesPerValue / devices
             let flops = rows * workload.attentionFlopsPerQueryPerContextToken * (L + (k + 1) / 2) / devices
             var seconds: Double? = nil
-            if attention.latentWidth != nil, let mlaTable {
-                seconds = mlaTable.seconds(headsPerDevice * k, b, kvTokens)
-            } else if attention.latentWidth == nil, let attentionSlabs {
-                let equivalentTokens = kvTokens * attention.headDim / database.attentionHeadDim
-                seconds = attentionSlabs.seconds(parameter: kvHeadsPerDevice, [headsPerDevice * k, b, max(1, equivalentTokens)])
+            if attention.latentWidth != nil, let mlaTables {
+                seconds = mlaTables.seconds(queryHeads: headsPerDevice * k, batch: b, kvTokens: kvTokens)
+            } else if let attentionTables {
+                let equivalentTokens = kvTokens * attention.headDim / attentionHeadDim
+                seconds = attentionTables.seconds(queryHeads: headsPerDevice * k, batch: b, kvTokens: max(1, equivalentTokens))
             }
             if let seconds {
                 let total = attention.layers * seconds
@@ -142,37 +277,46 @@ public struct MeasuredForward: Sendable {
             }
         }
 
-        // Routed experts.
+        // Routed experts, with the shared experts beside them.
         if let experts = operations.experts {
-            let distinct = MoE.expectedDistinctExperts(experts: experts.routedExperts, active: experts.activeExperts, tokens: rows)
-            if let expertTable {
-                // Experts are spread over the devices (expert parallel) or each split over them (tensor
-                // parallel): per device, distinct/devices whole experts or distinct slices of 1/devices.
-                let rowsPerExpert = rows * experts.activeExperts / distinct
-                let perExpert = expertTable.seconds(max(1, rowsPerExpert), experts.ffnSize / devices, experts.hidden)
-                let total = experts.layers * distinct * perExpert
+            var routed = 0.0
+            if let expertCurve {
+                routed = experts.layers * expertCurve.seconds(logX: log(rows))
+                let distinct = MoE.expectedDistinctExperts(experts: experts.routedExperts, active: experts.activeExperts, tokens: rows)
                 let bytes = experts.layers * distinct * experts.matrices * experts.hidden * experts.ffnSize * bytesPerWeight / devices
                 let flops = 2 * experts.layers * rows * experts.activeExperts * experts.matrices * experts.hidden * experts.ffnSize / devices
-                classify(total, memorySeconds: bytes / bandwidth, computeSeconds: flops / peak, into: &cost)
-                cost.breakdown.add(.moe, total, perLayer: true)
+                classify(routed, memorySeconds: bytes / bandwidth, computeSeconds: flops / peak, into: &cost)
                 cost.weightBytes += bytes
                 cost.flops += flops
             } else {
-                var routed = workload
-                routed.denseParameters = 0; routed.extraFlopsPerToken = 0; routed.attentionLayers = 0
-                routed.crossAttentionLayers = 0; routed.forwards = 0; routed.layers = 0
-                cost = cost + Roofline.stepCost(routed, tokensPerSequence: k, batch: b, contextTokens: L, context: rooflineContext)
+                var routedOnly = workload
+                routedOnly.denseParameters = 0; routedOnly.extraFlopsPerToken = 0; routedOnly.attentionLayers = 0
+                routedOnly.crossAttentionLayers = 0; routedOnly.forwards = 0; routedOnly.layers = 0
+                let part = Roofline.stepCost(routedOnly, tokensPerSequence: k, batch: b, contextTokens: L, context: rooflineContext)
+                routed = part.seconds
+                var moved = part
+                moved.breakdown = OperationBreakdown()
+                cost = cost + moved
+            }
+            cost.breakdown.add(.moe, routed, perLayer: true)
+            // The shared experts show only where they outlast the routed ones.
+            let exposed = max(0, sharedExpertSeconds - routed)
+            if exposed > 0 {
+                classify(exposed, memorySeconds: sharedMemory, computeSeconds: sharedCompute, into: &cost)
+                cost.breakdown.add(.gemm, exposed, perLayer: true)
             }
         }
 
         // Tensor-parallel all-reduces.
         if context.devices > 1 {
-            let bytes = rows * operations.hidden * context.activationBytes
+            let elements = rows * operations.hidden
+            let bytes = elements * context.activationBytes
             let perAllReduce: Double
             if let allReduceCurve {
-                perAllReduce = allReduceCurve.seconds(logX: log(bytes))
+                perAllReduce = allReduceCurve.seconds(logX: log(elements))
             } else {
-                perAllReduce = 2 * (devices - 1) / devices * bytes / hw.interconnectBytesPerSecond + context.overhead.perAllReduceSeconds
+                perAllReduce = 2 * (devices - 1) / devices * bytes / context.hardware.interconnectBytesPerSecond
+                    + context.overhead.perAllReduceSeconds
             }
             let total = operations.allReducesPerForward * perAllReduce
             cost.communicationSeconds += total
@@ -182,8 +326,8 @@ public struct MeasuredForward: Sendable {
 
         // Small kernels.
         let small = operations.small
-        let smallBandwidth = hw.memoryBytesPerSecond * database.smallKernels.bandwidthScaling
-        let latency = database.smallKernels.latencySeconds
+        let smallBandwidth = smallBytesPerSecond
+        let latency = smallLatencySeconds
         let perLayerSmall = operations.layers * (small.perLayer * latency + rows * small.bytesPerRowPerLayer / smallBandwidth)
         let perForwardSmall = workload.forwards * (small.perForward * latency + rows * small.bytesPerRowPerForward / smallBandwidth)
         cost.overheadSeconds += perLayerSmall + perForwardSmall
@@ -191,8 +335,27 @@ public struct MeasuredForward: Sendable {
         cost.breakdown.add(.other, perLayerSmall, perLayer: true)
         cost.breakdown.add(.other, perForwardSmall, perLayer: false)
 
-        Roofline.addRuntimeFixedCosts(workload, context: context, perLayerSeconds: runtimePerLayerSeconds, into: &cost)
+        // The runtime's fixed costs (as Roofline.addRuntimeFixedCosts, without copying the workload).
+        let perForward = workload.forwards * context.overhead.perForwardSeconds
+        let perLayer = workload.layers * runtimePerLayerSeconds
+        let fixed = perForward + perLayer
+        if fixed > 0 {
+            let exposed = context.overhead.hostOverlapsDevice ? max(0, fixed - cost.seconds) : fixed
+            cost.overheadSeconds += exposed
+            cost.seconds += exposed
+            cost.breakdown.add(.runtime, exposed * perLayer / fixed, perLayer: true)
+            cost.breakdown.add(.runtime, exposed * perForward / fixed, perLayer: false)
+        }
         return cost
+    }
+
+    /// The measured MoE dtypes to try for a weight type, in order.
+    static func moeTypes(_ type: WeightType) -> [String] {
+        switch type {
+        case .fp8: return ["fp8Block", "fp8"]
+        case .bf16, .fp16: return ["bf16"]
+        default: return []
+        }
     }
 
     /// The context the roofline fallbacks use: no fixed costs (they are added once, above).
@@ -234,7 +397,7 @@ public enum StepCostModel {
 
 /// A forward priced once per (workload, context): measured when possible (curves precomputed), the
 /// roofline otherwise. The Predictor holds one per workload.
-public struct PricedForward: Sendable {
+public final class PricedForward: Sendable {
     public let workload: ForwardWorkload
     public let context: ExecutionContext
     let measured: MeasuredForward?

@@ -28,6 +28,9 @@ public struct GemmOperation: Sendable, Equatable {
     /// Rows per token of the forward: 1, or k when k heads apply the same matrix (blockwise heads'
     /// shared unembedding) as one product over k times the rows.
     public var rowsPerToken: Double
+    /// A shared expert, run on a second stream beside the routed experts (SGLang's DeepSeek decode,
+    /// `forward_normal_dual_stream`): a MoE layer costs max(shared, routed), not their sum.
+    public var overlapsExperts = false
 
     public init(_ name: String, outputs: Double, inputs: Double, count: Double, perLayer: Bool = true,
                 split: TensorSplit, rowsPerToken: Double = 1) {
@@ -167,11 +170,14 @@ extension ForwardOperations {
     }
 
     /// The GEMMs of `layers` dense FFNs of intermediate size `size`.
-    static func ffnGemms(_ shape: ModelShape, size: Double, layers: Double, name: String = "") -> [GemmOperation] {
+    static func ffnGemms(_ shape: ModelShape, size: Double, layers: Double, name: String = "",
+                         overlapsExperts: Bool = false) -> [GemmOperation] {
         guard layers > 0, size > 0 else { return [] }
         let d = Double(shape.hidden)
-        return [GemmOperation(name + "gate_up", outputs: (shape.ffnKind.matrices - 1) * size, inputs: d, count: layers, split: .columns),
-                GemmOperation(name + "down", outputs: d, inputs: size, count: layers, split: .rows)]
+        var list = [GemmOperation(name + "gate_up", outputs: (shape.ffnKind.matrices - 1) * size, inputs: d, count: layers, split: .columns),
+                    GemmOperation(name + "down", outputs: d, inputs: size, count: layers, split: .rows)]
+        for i in list.indices { list[i].overlapsExperts = overlapsExperts }
+        return list
     }
 
     /// Small kernels of a pre-norm decoder layer: input norm, rotary embedding, KV-cache write,
@@ -199,7 +205,8 @@ extension ForwardOperations {
             let moeLayers = Double(shape.moeLayerCount)
             gemms.append(GemmOperation("router", outputs: Double(moe.routedExperts), inputs: Double(shape.hidden),
                                        count: moeLayers, split: .replicated))
-            gemms += ffnGemms(shape, size: Double(moe.sharedExperts * moe.expertFFNSize), layers: moeLayers, name: "shared ")
+            gemms += ffnGemms(shape, size: Double(moe.sharedExperts * moe.expertFFNSize), layers: moeLayers, name: "shared ",
+                              overlapsExperts: true)
             experts = ExpertOperation(layers: moeLayers, routedExperts: Double(moe.routedExperts),
                                       activeExperts: Double(moe.activeExperts), hidden: Double(shape.hidden),
                                       ffnSize: Double(moe.expertFFNSize), matrices: shape.ffnKind.matrices)
@@ -217,5 +224,61 @@ extension ForwardOperations {
         AttentionOperation(layers: layers, heads: Double(shape.heads), kvHeads: Double(shape.kvHeads),
                            headDim: Double(shape.headDim),
                            latentWidth: shape.mla.map { Double($0.kvLoraRank + $0.qkRopeHeadDim) })
+    }
+}
+
+extension ForwardOperations {
+    /// A one-layer drafter (EAGLE-1/2/3, a DeepSeek MTP module): an input projection `fusedInputs` × d
+    /// → d, one decoder layer of the target's shape (its attention reading `attentionInputWidth`; MoE
+    /// when `moeLayer` and the target has experts), and an LM head over `headVocab` tokens.
+    public static func drafterLayer(_ target: ModelShape, fusedInputs: Double, attentionInputWidth: Double? = nil,
+                                    moeLayer: Bool = false, headVocab: Double) -> ForwardOperations {
+        let d = Double(target.hidden)
+        var gemms = [GemmOperation("fc", outputs: d, inputs: fusedInputs * d, count: 1, perLayer: false, split: .replicated)]
+        gemms += attentionGemms(target, layers: 1, inputWidth: attentionInputWidth)
+        var experts: ExpertOperation? = nil
+        var ffnForSmall = Double(target.ffnSize)
+        if moeLayer, let moe = target.moe {
+            gemms.append(GemmOperation("router", outputs: Double(moe.routedExperts), inputs: d, count: 1, split: .replicated))
+            gemms += ffnGemms(target, size: Double(moe.sharedExperts * moe.expertFFNSize), layers: 1, name: "shared ",
+                              overlapsExperts: true)
+            experts = ExpertOperation(layers: 1, routedExperts: Double(moe.routedExperts), activeExperts: Double(moe.activeExperts),
+                                      hidden: d, ffnSize: Double(moe.expertFFNSize), matrices: target.ffnKind.matrices)
+            ffnForSmall = Double(moe.activeExperts * moe.expertFFNSize)
+        } else {
+            gemms += ffnGemms(target, size: Double(target.ffnSize), layers: 1)
+        }
+        gemms.append(GemmOperation("lm_head", outputs: headVocab, inputs: d, count: 1, perLayer: false, split: .columns))
+        var small = smallKernels(target, ffnSize: ffnForSmall)
+        small.bytesPerRowPerForward = 4 * d * 2 + 4 * headVocab
+        return ForwardOperations(layers: 1, gemms: gemms, attention: attention(target, layers: 1), experts: experts,
+                                 allReducesPerForward: 2, hidden: d, small: small)
+    }
+
+    /// Heads evaluated inside the verify forward: `heads` × (`blocks` transformer blocks of the target's
+    /// shape, `residualMatrices` d × d matrices, an own unembedding when `ownHeads`), and the target's
+    /// shared unembedding applied to `heads` times the rows when `sharedUnembedding`.
+    public static func verifyHeads(_ target: ModelShape, heads: Double, blocks: Double = 0, residualMatrices: Double,
+                                   ownHeads: Bool, sharedUnembedding: Bool) -> ForwardOperations {
+        let d = Double(target.hidden), v = Double(target.vocab)
+        var gemms: [GemmOperation] = []
+        if blocks > 0 {
+            gemms += attentionGemms(target, layers: heads * blocks)
+            gemms += ffnGemms(target, size: Double(target.ffnSize), layers: heads * blocks)
+        }
+        if residualMatrices > 0 {
+            gemms.append(GemmOperation("head residual", outputs: d, inputs: d, count: heads * residualMatrices, perLayer: false, split: .replicated))
+        }
+        if ownHeads { gemms.append(GemmOperation("head unembedding", outputs: v, inputs: d, count: heads, perLayer: false, split: .columns)) }
+        if sharedUnembedding {
+            gemms.append(GemmOperation("shared unembedding", outputs: v, inputs: d, count: 1, perLayer: false, split: .columns, rowsPerToken: heads))
+        }
+        var small = smallKernels(target, ffnSize: Double(target.ffnSize))
+        if blocks == 0 { small.perLayer = 0; small.bytesPerRowPerLayer = 0 }
+        small.perForward = heads
+        small.bytesPerRowPerForward = heads * 4 * v
+        return ForwardOperations(layers: heads * blocks, gemms: gemms,
+                                 attention: blocks > 0 ? attention(target, layers: heads * blocks) : nil, experts: nil,
+                                 allReducesPerForward: 2 * heads * blocks, hidden: d, small: small)
     }
 }

@@ -238,6 +238,11 @@ public struct ExecutionContext: Sendable, Equatable {
 
     /// The weight type of the products (picks the measured GEMM table).
     public var weightType: WeightType
+    /// Routed experts split over the devices by expert parallelism (whole experts per device) rather
+    /// than tensor parallelism (every expert sliced over all devices); attention stays tensor parallel.
+    public var expertParallel = false
+    /// Routing skew of the MoE measurements used: 0 = balanced, or the Zipf exponent of a power law.
+    public var routingSkew = 0.0
 
     public init(hardware: Hardware, overhead: RuntimeOverhead? = nil, devices: Int = 1,
                 weightType: WeightType = .bf16, kvBytesPerValue: Double = 2, activationBytes: Double = 2,

@@ -53,7 +53,7 @@ public struct CSVTable: Sendable {
                 quoted = true
             } else if c == "," {
                 record.append(field); field = ""
-            } else if c == "\n" {
+            } else if c == "\n" || c == "\r\n" {   // "\r\n" is one Character in Swift
                 record.append(field); field = ""
                 records.append(record); record = []
             } else {

@@ -97,6 +97,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var treeAcceptance: TreeAcceptanceSpec?
     /// step-time-validation: which preset, tokens per forward, context and threads.
     public var stepTimeValidation: StepTimeValidationSpec?
+    /// kernel-crosscheck: the reference grid, the published steps and the reference's assumptions.
+    public var kernelCrossCheck: KernelCrossCheckSpec?
     public var chart: ChartSpec
 }
 

@@ -34,6 +34,11 @@ public struct PredictRequest: Codable, Sendable, Equatable {
     public var kernels: String?
     /// Measured kernel tables from a JSON file (as tools/aiconfigurator/convert_kernels.py writes).
     public var kernelsFile: String?
+    /// MoE: experts split by expert parallelism; routing skew of the measured expert kernels.
+    public var expertParallel: Bool?
+    public var routingSkew: Double?
+    /// KV-cache dtype (bf16, fp16, fp8, fp32).
+    public var kvDtype: String?
 
     public init() {}
 
@@ -47,6 +52,7 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.treeSize)
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
         take(\.devices); take(\.dtype); take(\.kernels); take(\.kernelsFile)
+        take(\.expertParallel); take(\.routingSkew); take(\.kvDtype)
         if other.kernelsFile != nil { result.kernels = nil }
         if other.kernels != nil { result.kernelsFile = nil }
         // A preset and a file for the same thing are alternatives: the override's choice replaces the base's.
@@ -113,6 +119,14 @@ public struct PredictRequest: Codable, Sendable, Equatable {
             eagle3DraftVocab: eagle3DraftVocab ?? 32000, batch: batch ?? 1, contextTokens: context ?? 1024,
             sourceTokens: sourceLength, devices: devices ?? 1, weightType: weightType, acceptance: acceptance)
         config.kernels = kernelSelection
+        config.expertParallel = expertParallel ?? false
+        config.routingSkew = routingSkew ?? 0
+        config.kvType = try kvDtype.map { name -> WeightType in
+            guard let type = WeightType(rawValue: name), type != .int4 else {
+                throw AnalyticError("unknown --kv-dtype '\(name)'; valid: bf16, fp16, fp8, fp32")
+            }
+            return type
+        }
         try config.validate()
         _ = try kernelSelection.database(for: hardwareValue)
         return config

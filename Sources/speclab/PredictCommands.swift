@@ -31,6 +31,9 @@ struct PredictOptions: ParsableArguments {
     @Option(name: .customLong("acceptance-file"), help: "Acceptance histogram or rates (JSON or CSV).") var acceptanceFile: String?
     @Option(help: "Kernel model: auto (measured kernels where bundled for the GPU, else the roofline), roofline, or a serving framework's measurements: sglang, vllm, trtllm.") var kernels: String?
     @Option(name: .customLong("kernels-file"), help: "Measured kernel tables from a JSON file (tools/aiconfigurator/convert_kernels.py).") var kernelsFile: String?
+    @Flag(name: .customLong("expert-parallel"), help: "MoE: split the experts over the devices (expert parallel; attention stays tensor parallel).") var expertParallel = false
+    @Option(name: .customLong("routing-skew"), help: "MoE routing skew for measured expert kernels: 0 balanced (default), or a power-law exponent (1.01, 1.2 measured).") var routingSkew: Double?
+    @Option(name: .customLong("kv-dtype"), help: "KV-cache dtype: bf16 (default), fp16, fp8, fp32.") var kvDtype: String?
 
     func request() throws -> PredictRequest {
         var r = PredictRequest()
@@ -41,6 +44,7 @@ struct PredictOptions: ParsableArguments {
         r.batch = batch; r.context = context; r.sourceLength = sourceLength; r.devices = devices; r.dtype = dtype
         r.alpha = alpha; r.tau = tau; r.acceptanceFile = acceptanceFile
         r.kernels = kernels; r.kernelsFile = kernelsFile
+        r.expertParallel = expertParallel ? true : nil; r.routingSkew = routingSkew; r.kvDtype = kvDtype
         r.alphas = try alphas.map { try parseList($0, name: "--alphas") }
         return r
     }

@@ -129,11 +129,16 @@ struct KernelTests {
                 let t = try #require(db.mla?[parts[1]])
                 predicted = t.seconds(point["queryHeads"]!, point["batch"]!, point["kvTokens"]!); fit = t.fit
             case "moe":
-                let t = try #require(db.moe?[parts[1]])
-                predicted = t.seconds(point["tokens"]!); fit = t.fit
+                // moe.<dtype>.<hidden>.<ffn>.<top-k>.<experts>.<tp>.<ep>.<skew>
+                let moe = try #require(db.moe)
+                let n = parts.dropFirst(2).prefix(6).map { Int($0)! }
+                let skew = Double(parts.dropFirst(8).joined(separator: "."))!
+                let curve = try #require(try moe.curve(dtype: parts[1], hidden: n[0], ffnSize: n[1], activeExperts: n[2], routedExperts: n[3],
+                                                       tensorParallel: n[4], expertParallel: n[5], routingSkew: skew))
+                predicted = curve.seconds(logX: log(point["tokens"]!)); fit = moe.fit
             case "allReduce":
                 let slab = try #require(db.allReduce?.slab(point["devices"]!))
-                predicted = slab.table.seconds(point["bytes"]!); fit = slab.table.fit
+                predicted = slab.table.seconds(point["elements"]!); fit = slab.table.fit
             default:
                 Issue.record("unknown table \(f[2])"); continue
             }

@@ -28,8 +28,8 @@ Tables (latency in microseconds):
                          FlashInfer's batch decode with multiple queries do)
   mla[kvdtype]           query heads per device x batch x KV tokens (absorbed MLA decode)
   mlaBmm.pre/.post       tokens x heads (the absorbed-weight batched products of MLA decode)
-  moe[dtype]             one touched expert: rows routed to it x its outputs x inputs per device
-  allReduce              per device count: message bytes
+  moe                    per expert shape, dtype, split and routing: tokens
+  allReduce              per device count: message elements (16-bit values)
   allToAll               per device count: message bytes per device (expert-parallel dispatch+combine)
 """
 
@@ -320,6 +320,51 @@ def convert_mla(path, data_root, fixture):
     return out
 
 
+# ---------------------------------------------------------------- MoE (routed experts, fused grouped GEMM)
+
+MOE_DTYPES = {"bfloat16": "bf16", "fp8_block": "fp8Block", "fp8": "fp8"}
+SKEW = {"balanced": 0.0, "uniform": 0.0, "power_law_1.01": 1.01, "power_law_1.2": 1.2}
+
+
+def convert_moe(path, data_root, fixture):
+    """One curve over tokens per measured expert shape (hidden, expert FFN, top-k, experts), dtype, split
+    (pure tensor parallel or pure expert parallel up to 8 devices) and routing distribution. `tokens` is the
+    tokens routed in one step (not multiplied by top-k); under expert parallelism the latency is the most
+    loaded rank's."""
+    df = pd.read_parquet(path)
+    df = df[df.moe_dtype.isin(MOE_DTYPES) & df.distribution.isin(SKEW)]
+    df = df[((df.moe_tp_size == 1) | (df.moe_ep_size == 1)) & (df.moe_tp_size * df.moe_ep_size <= 8)]
+    keys = ["moe_dtype", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size", "distribution"]
+    entries, allp, allm = [], [], []
+    shared = sorted(df.num_tokens.unique().tolist())
+    for key, s in df.groupby(keys):
+        s = s.groupby("num_tokens", as_index=False).latency.first()  # the first row of a duplicated key, as measured first
+        if len(s) < 2:
+            continue
+        knots, grid = grid_from_exact(s, ["num_tokens"])
+        grid = monotone(grid, [0])
+        pred = [math.exp(interp_log(grid, knots, (t,))) for t in s.num_tokens]
+        allp += pred; allm += list(s.latency.values)
+        dtype, hidden, inter, topk, experts, tp, ep, dist = key
+        entry = {"dtype": MOE_DTYPES[dtype], "hidden": int(hidden), "ffnSize": int(inter), "activeExperts": int(topk),
+                 "routedExperts": int(experts), "tensorParallel": int(tp), "expertParallel": int(ep),
+                 "routingSkew": SKEW[dist],
+                 "microseconds": [float("%.5g" % (math.exp(v) * 1000.0)) for v in grid]}
+        if [float(t) for t in knots[0]] != [float(t) for t in shared]:
+            entry["tokens"] = [float(t) for t in knots[0]]
+        entries.append(entry)
+        if hidden in (4096, 7168) and dist == "balanced" and tp * ep in (1, 8):
+            r = s.iloc[len(s) // 3]
+            fixture.append(("moe.%s.%d.%d.%d.%d.%d.%d.%g" % (MOE_DTYPES[dtype], hidden, inter, topk, experts, tp, ep, SKEW[dist]),
+                            "tokens=%d" % r.num_tokens, r.latency * 1000))
+    if not entries:
+        log("  moe            no curves of the measured dtypes and splits")
+        return None
+    err = errors(allp, allm)
+    log("  moe            %6d points in %d curves, fit median %.1f%% p90 %.1f%%" % (err["points"], len(entries), 100 * err["medianRelativeError"], 100 * err["p90RelativeError"]))
+    return {"source": rel(path, data_root), "fit": err, "tokens": [float(t) for t in shared], "curves": entries}
+
+
 # ---------------------------------------------------------------- all-reduce
 
 def convert_allreduce(path, data_root, fixture):
@@ -333,13 +378,14 @@ def convert_allreduce(path, data_root, fixture):
         grid = monotone(grid, [0])
         pred = [math.exp(interp_log(grid, knots, (m,))) for m in s.message_size]
         allp += pred; allm += list(s.latency.values)
-        # alpha-beta summary: latency of the smallest message; bandwidth of the largest
+        # message_size counts 16-bit elements (aiconfigurator prices tokens x hidden elements per call).
+        # alpha-beta summary: latency of the smallest message; bandwidth (bytes/s) of the largest
         alpha = float(s.latency.values[0]) * 1e-3
         beta = float(s.message_size.values[-1] / (s.latency.values[-1] * 1e-3))
-        slabs.append({"parameter": int(g), "alphaSeconds": round(alpha, 9), "betaBytesPerSecond": round(beta, -6),
-                      "table": table(["bytes"], knots, grid, errors(pred, s.latency.values), rel(path, data_root))})
+        slabs.append({"parameter": int(g), "alphaSeconds": round(alpha, 9), "betaBytesPerSecond": round(2 * beta, -6),
+                      "table": table(["elements"], knots, grid, errors(pred, s.latency.values), rel(path, data_root))})
         for _, r in s.iloc[::8].iterrows():
-            fixture.append(("allReduce", "devices=%d;bytes=%d" % (g, r.message_size), r.latency * 1000))
+            fixture.append(("allReduce", "devices=%d;elements=%d" % (g, r.message_size), r.latency * 1000))
     err = errors(allp, allm)
     log("  allReduce      %6d points, fit median %.1f%% p90 %.1f%%" % (err["points"], 100 * err["medianRelativeError"], 100 * err["p90RelativeError"]))
     return {"parameterName": "devices", "slabs": slabs, "fit": err}
@@ -353,6 +399,7 @@ def convert(system, framework, data_root, fixture):
     for op, pattern in (("gemm", "gemm/%s/*/gemm_perf.parquet"),
                         ("attention", "attention/%s/*/generation_attention_perf.parquet"),
                         ("mla", "mla/%s/*/generation_mla_perf.parquet"),
+                        ("moe", "moe/%s/*/moe_perf.parquet"),
                         ("allReduce", "comm/%s/*/custom_allreduce_perf.parquet")):
         paths = glob.glob(os.path.join(base, pattern % framework))
         if paths:
@@ -372,6 +419,10 @@ def convert(system, framework, data_root, fixture):
     db["attention"] = convert_attention(found["attention"], data_root, fixture)
     if "mla" in found:
         db["mla"] = convert_mla(found["mla"], data_root, fixture)
+    if "moe" in found:
+        moe = convert_moe(found["moe"], data_root, fixture)
+        if moe:
+            db["moe"] = moe
     if "allReduce" in found:
         db["allReduce"] = convert_allreduce(found["allReduce"], data_root, fixture)
     return db

@@ -402,11 +402,11 @@ def main():
         log(f"  {len(rows)} rows so far")
 
     with open(csv_path, "w", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(COLUMNS)
         w.writerows(rows)
     with open(ops_path, "w", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(OP_COLUMNS)
         w.writerows(op_rows)
     with open(meta_path, "w") as f:
