@@ -251,6 +251,23 @@ public struct KernelTable: Codable, Sendable, Equatable {
     }
 }
 
+extension KernelTable {
+    /// log of Σ countᵢ · Tᵢ(knot) at the first axis's knots, for products `(count, outer coordinates…)`
+    /// priced together (the GEMMs of one group of a forward); cached like `curve(overFirstAxisAt:)`.
+    public func summedLogCurve(_ members: [(count: Double, inner: [Double])]) -> [Double] {
+        let key = members.flatMap { [-$0.count] + $0.inner }   // counts negated: never a coordinate
+        if let cached = curves.get(key) { return cached.logSeconds }
+        var sum = [Double](repeating: 0, count: knots[0].count)
+        for member in members {
+            let curve = curve(overFirstAxisAt: member.inner)
+            for i in sum.indices { sum[i] += member.count * exp(curve.logSeconds[i]) }
+        }
+        let logSum = sum.map { log($0) }
+        curves.set(key, KernelCurve(logKnots: logKnots[0], logSeconds: logSum))
+        return logSum
+    }
+}
+
 /// A one-axis latency curve (log-log, the same rule as `KernelTable`), precomputed for speed.
 public struct KernelCurve: Sendable, Equatable {
     let logKnots: [Double]

@@ -146,18 +146,17 @@ public final class MeasuredForward: Sendable {
             }
             for key in keys {
                 let members = operations.gemms.filter { ($0.perLayer, $0.rowsPerToken, $0.overlapsExperts) == key }
-                var sum = [Double](repeating: 0, count: gemmRowKnots.count)
                 var bytes = 0.0, flopsPerRow = 0.0
+                var priced: [(count: Double, inner: [Double])] = []
                 for gemm in members {
                     let shape = gemm.perDevice(devices)
-                    let curve = table.curve(overFirstAxisAt: [shape.outputs, shape.inputs]).logSeconds
-                    for i in sum.indices { sum[i] += gemm.count * exp(curve[i]) }
+                    priced.append((gemm.count, [shape.outputs, shape.inputs]))
                     bytes += gemm.count * shape.outputs * shape.inputs * workload.bytesPerWeight
                     flopsPerRow += gemm.count * 2 * gemm.rowsPerToken * shape.outputs * shape.inputs
                 }
                 groups.append(GemmGroup(offset: buffer.count, perLayer: key.0, rowsPerToken: key.1, overlapsExperts: key.2,
                                         weightBytes: bytes, flopsPerRow: flopsPerRow))
-                buffer += sum.map { log($0) }
+                buffer += table.summedLogCurve(priced)
             }
             gemmGroups = groups
             gemmLogSeconds = buffer

@@ -66,6 +66,56 @@ struct KernelTests {
         }
     }
 
+    @Test("the three-axis fast path and the row-segment path follow the general rule, inside and outside the knots")
+    func fastPathsAgree() throws {
+        let db = try #require(KernelDatabase.bundled(gpu: "h100-sxm"))
+        let slab = try #require(db.attention["bf16"]?.slab(8)).table
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            // Coordinates from below the first knot to beyond the last on every axis.
+            let l0 = log(Double.random(in: 0.5...400, using: &generator)), l1 = log(Double.random(in: 0.5...5000, using: &generator))
+            let l2 = log(Double.random(in: 0.5...300_000, using: &generator))
+            let fast = slab.logSeconds(logX0: l0, logX1: l1, logX2: l2)
+            let general = slab.flatLogKnots.withUnsafeBufferPointer { k in
+                slab.logSeconds.withUnsafeBufferPointer { v in
+                    KernelTable.evaluate(k, v, axes: 3, start: slab.knotStart, count: slab.knotCount, stride: slab.gridStride,
+                                         axis: 0, offset: 0, l0, l1, l2)
+                }
+            }
+            #expect(isClose(fast, general, absolute: 1e-12), "at (\(exp(l0)), \(exp(l1)), \(exp(l2)))")
+        }
+        let gemm = try #require(db.gemm["bf16"])
+        let curve = gemm.curve(overFirstAxisAt: [6144, 4096])
+        for rows in [0.5, 1, 3, 64, 100, 5000, 32768, 100_000] {
+            let segment = RowSegment(knots: curve.logKnots, logRows: log(rows))
+            #expect(isClose(segment.seconds(curve.logSeconds), curve.seconds(logX: log(rows)), relative: 1e-12), "rows \(rows)")
+        }
+    }
+
+    @Test("a forward's GEMM time at a knot of rows is the sum of its GEMMs' curves there (table values, non-decreasing in rows)")
+    func gemmGroupsExactAtKnots() throws {
+        let db = try #require(KernelDatabase.bundled(gpu: "h100-sxm"))
+        let table = try #require(db.gemm["bf16"])
+        let shape = try model("llama-3.1-8b")
+        let workload = ForwardWorkload.target(shape)
+        let context = ExecutionContext(hardware: try hardware("h100-sxm"), overhead: .ideal, kernels: db)
+        let forward = try #require(MeasuredForward(workload, context: context, database: db))
+        for rows in [1.0, 16, 256, 4096] {
+            var expected = 0.0
+            for gemm in workload.operations!.gemms {
+                let curve = table.curve(overFirstAxisAt: [gemm.outputs, gemm.inputs])
+                expected += gemm.count * curve.seconds(logX: log(rows))
+                // Inside the measured range the curve is the table itself.
+                if gemm.outputs <= 65536, gemm.inputs <= 65536 {
+                    #expect(isClose(curve.seconds(logX: log(rows)), table.seconds(rows, gemm.outputs, gemm.inputs), relative: 1e-12))
+                }
+            }
+            let cost = forward.cost(tokensPerSequence: 1, batch: rows, contextTokens: 0)
+            // 1e-9: sums of exp(log(·)) round trips.
+            #expect(isClose(cost.breakdown.seconds(.gemm), expected, relative: 1e-9), "rows \(rows)")
+        }
+    }
+
     @Test("a malformed table is rejected with one line")
     func malformed() throws {
         expectAnalyticError(mentioning: ["needs 4 values"]) { _ = try Self.table(["x"], [[1, 2, 3, 4]], [1, 2]) }

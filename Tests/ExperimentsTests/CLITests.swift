@@ -37,6 +37,34 @@ struct CLI {
 
 @Suite("speclab command line", .enabled(if: CLI.available, "the speclab executable has not been built"))
 struct CLITests {
+    @Test("predict says which model priced the step; --breakdown's rows and JSON add up to the step")
+    func breakdown() throws {
+        let measured = try CLI.run(Self.predict + ["--alpha", "0.8", "--breakdown"])
+        #expect(measured.status == 0, "\(measured.stderr)")
+        #expect(measured.stdout.contains("step priced by measured kernels: h100-sxm, sglang "))
+        #expect(measured.stdout.contains("one layer") && measured.stdout.contains("per forward") && measured.stdout.contains("attention"))
+        let roofline = try CLI.run(["predict", "--hardware", "mi300x", "--model", "llama-3.1-8b", "--breakdown"])
+        #expect(roofline.stdout.contains("step priced by roofline"), "\(roofline.stdout)")
+
+        let json = try CLI.run(Self.predict + ["--alpha", "0.8", "--breakdown", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["priced_by"] as? String)?.hasPrefix("measured kernels") == true)
+        let parts = try #require(object["breakdown"] as? [String: Any])
+        for (name, stepKey) in [("target_step", "target_step_seconds"), ("verify", "verify_seconds")] {
+            let step = try #require(parts[name] as? [String: Any])
+            var sum = 0.0
+            for kind in ["gemm", "attention", "moe", "communication", "other", "runtime"] {
+                let part = try #require(step[kind] as? [String: Double], "\(name) lacks \(kind)")
+                sum += part["all_layers_seconds"]! + part["per_forward_seconds"]!
+                #expect(abs(part["per_layer_seconds"]! * 32 - part["all_layers_seconds"]!) <= 1e-8 * max(1e-9, part["all_layers_seconds"]!))
+            }
+            let total = try #require(object[stepKey] as? Double)
+            // JSON carries 10 significant digits.
+            #expect(abs(sum - total) <= 1e-8 * total, "\(name): parts \(sum) vs step \(total)")
+        }
+    }
+
     static let predict = ["predict", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3",
                           "--draft-length", "4", "--batch", "1", "--context", "1024"]
 
@@ -51,6 +79,12 @@ struct CLITests {
         (["predict", "--hardware", "rtx-4090", "--model", "llama-3.1-70b", "--method", "ntp"], "short by"),
         (predict + ["--alpha", "0.8", "--frobnicate"], "frobnicate"),
         (["sweep", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--alpha", "0.8", "--vary", "batch=8:1", "--csv", "/tmp/x.csv"], "END"),
+        (predict + ["--alpha", "0.8", "--kernels", "cuda"], "auto, roofline, sglang"),
+        (["predict", "--hardware", "mi300x", "--model", "llama-3.1-8b", "--kernels", "vllm"], "use --kernels roofline"),
+        (predict + ["--alpha", "0.8", "--kernels-file", "/nonexistent/kernels.json"], "kernels.json"),
+        (predict + ["--alpha", "0.8", "--kernels", "sglang", "--kernels-file", "/tmp/k.json"], "not both"),
+        (predict + ["--alpha", "0.8", "--expert-parallel"], "MoE"),
+        (predict + ["--alpha", "0.8", "--kv-dtype", "int4"], "kv-dtype"),
     ])
     func badInput(arguments: [String], fragment: String) throws {
         let result = try CLI.run(arguments)
