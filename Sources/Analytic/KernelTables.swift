@@ -165,6 +165,18 @@ public struct KernelTable: Codable, Sendable, Equatable {
             t = (x - k[s + lo]) / (k[s + lo + 1] - k[s + lo])
         }
 
+        /// The same over a whole knot array (a curve's axis).
+        @inline(__always)
+        init(_ knots: [Double], _ x: Double) {
+            self = knots.withUnsafeBufferPointer { AxisPosition($0, start: 0, count: $0.count, x) }
+        }
+
+        /// Latency in seconds from a curve's log seconds at the knots, starting at `offset` of `y`.
+        @inline(__always)
+        func seconds(_ y: [Double], from offset: Int = 0) -> Double {
+            exp(combine(y[offset + i0], y[offset + i1]))
+        }
+
         /// The axis's value from the values at its two knots (the same rule as `evaluate`).
         @inline(__always)
         func combine(_ y0: Double, _ y1: Double) -> Double {
@@ -206,31 +218,8 @@ public struct KernelTable: Codable, Sendable, Equatable {
         func next(_ i: Int) -> Double {
             evaluate(k, v, axes: axes, start: start, count: count, stride: stride, axis: axis + 1, offset: offset + i * g, l0, l1, l2)
         }
-        if n == 1 || x <= k[s] { return next(0) }
-        if x >= k[s + n - 1] {
-            let y1 = next(n - 1), y0 = next(n - 2)
-            let slope = min(1, max(0, (y1 - y0) / (k[s + n - 1] - k[s + n - 2])))
-            return y1 + slope * (x - k[s + n - 1])
-        }
-        var lo = 0, hi = n - 1
-        while hi - lo > 1 {
-            let mid = (lo + hi) >> 1
-            if k[s + mid] <= x { lo = mid } else { hi = mid }
-        }
-        let t = (x - k[s + lo]) / (k[s + lo + 1] - k[s + lo])
-        let y0 = next(lo), y1 = next(lo + 1)
-        return y0 + t * (y1 - y0)
-    }
-
-    /// The index i with k[i] <= x < k[i+1] (k[0] < x < k[last]).
-    @inline(__always)
-    static func segment(_ k: UnsafeBufferPointer<Double>, _ x: Double) -> Int {
-        var lo = 0, hi = k.count - 1
-        while hi - lo > 1 {
-            let mid = (lo + hi) >> 1
-            if k[mid] <= x { lo = mid } else { hi = mid }
-        }
-        return lo
+        let position = AxisPosition(k, start: s, count: n, x)
+        return position.mode == 1 ? next(0) : position.combine(next(position.i0), next(position.i1))
     }
 
     /// The table with its outer axes fixed at a point: a curve over the first axis alone, with the
@@ -276,19 +265,7 @@ public struct KernelCurve: Sendable, Equatable {
     /// Latency in seconds at log(x).
     @inline(__always)
     public func seconds(logX x: Double) -> Double {
-        logKnots.withUnsafeBufferPointer { k in
-            logSeconds.withUnsafeBufferPointer { y in
-                let n = k.count
-                if n == 1 || x <= k[0] { return exp(y[0]) }
-                if x >= k[n - 1] {
-                    let slope = min(1, max(0, (y[n - 1] - y[n - 2]) / (k[n - 1] - k[n - 2])))
-                    return exp(y[n - 1] + slope * (x - k[n - 1]))
-                }
-                let i = KernelTable.segment(k, x)
-                let t = (x - k[i]) / (k[i + 1] - k[i])
-                return exp(y[i] + t * (y[i + 1] - y[i]))
-            }
-        }
+        KernelTable.AxisPosition(logKnots, x).seconds(logSeconds)
     }
 }
 

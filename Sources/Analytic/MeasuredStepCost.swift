@@ -34,45 +34,6 @@ struct GemmGroup: Sendable {
     let flopsPerRow: Double
 }
 
-/// Where a row count falls among the GEMM table's row knots: the segment and the position in it, or
-/// the extrapolation above the last knot (log-log slope of the last segment, limited to [0, 1]).
-struct RowSegment {
-    /// Segment index (knots[index] ≤ x < knots[index + 1]) and position in it.
-    var index = 0
-    var t = 0.0
-    /// log(rows) beyond the last knot (0 inside), and the last segment's width in log rows.
-    var above = 0.0
-    var lastSpan = 1.0
-    /// At or below the first knot: the first value holds.
-    var below = false
-
-    @inline(__always)
-    init(knots: [Double], logRows x: Double) {
-        let n = knots.count
-        if n == 1 || x <= knots[0] { below = true; return }
-        if x >= knots[n - 1] {
-            index = n - 2; t = 1; above = x - knots[n - 1]; lastSpan = knots[n - 1] - knots[n - 2]
-            return
-        }
-        var lo = 0, hi = n - 1
-        while hi - lo > 1 {
-            let mid = (lo + hi) >> 1
-            if knots[mid] <= x { lo = mid } else { hi = mid }
-        }
-        index = lo
-        t = (x - knots[lo]) / (knots[lo + 1] - knots[lo])
-    }
-
-    /// Latency in seconds from a curve's log seconds at the knots, starting at `offset` of `y`.
-    @inline(__always)
-    func seconds(_ y: [Double], from offset: Int = 0) -> Double {
-        if below { return exp(y[offset]) }
-        let y0 = y[offset + index], y1 = y[offset + index + 1]
-        if above > 0 { return exp(y1 + above * min(1, max(0, (y1 - y0) / lastSpan))) }
-        return exp(y0 + t * (y1 - y0))
-    }
-}
-
 /// The attention kernel's table for one forward's KV heads per device: one measured slab, or the two
 /// around it with the upper one's weight in log(KV heads). A class, so the hot path does not copy tables.
 final class AttentionTables: Sendable {
@@ -226,11 +187,11 @@ public final class MeasuredForward: Sendable {
         var sharedExpertSeconds = 0.0, sharedMemory = 0.0, sharedCompute = 0.0
         if let gemmGroups {
             // Every group's curve shares the row knots: find the segment once per row count.
-            let segment = RowSegment(knots: gemmRowKnots, logRows: log(rows))
+            let segment = KernelTable.AxisPosition(gemmRowKnots, log(rows))
             for group in gemmGroups {
                 let seconds = group.rowsPerToken == 1
                     ? segment.seconds(gemmLogSeconds, from: group.offset)
-                    : RowSegment(knots: gemmRowKnots, logRows: log(rows * group.rowsPerToken)).seconds(gemmLogSeconds, from: group.offset)
+                    : KernelTable.AxisPosition(gemmRowKnots, log(rows * group.rowsPerToken)).seconds(gemmLogSeconds, from: group.offset)
                 let flops = group.flopsPerRow * rows
                 cost.weightBytes += group.weightBytes
                 cost.flops += flops
@@ -334,17 +295,8 @@ public final class MeasuredForward: Sendable {
         cost.breakdown.add(.other, perLayerSmall, perLayer: true)
         cost.breakdown.add(.other, perForwardSmall, perLayer: false)
 
-        // The runtime's fixed costs (as Roofline.addRuntimeFixedCosts, without copying the workload).
-        let perForward = workload.forwards * context.overhead.perForwardSeconds
-        let perLayer = workload.layers * runtimePerLayerSeconds
-        let fixed = perForward + perLayer
-        if fixed > 0 {
-            let exposed = context.overhead.hostOverlapsDevice ? max(0, fixed - cost.seconds) : fixed
-            cost.overheadSeconds += exposed
-            cost.seconds += exposed
-            cost.breakdown.add(.runtime, exposed * perLayer / fixed, perLayer: true)
-            cost.breakdown.add(.runtime, exposed * perForward / fixed, perLayer: false)
-        }
+        Roofline.addRuntimeFixedCosts(forwards: workload.forwards, layers: workload.layers, overhead: context.overhead,
+                                      perLayerSeconds: runtimePerLayerSeconds, into: &cost)
         return cost
     }
 

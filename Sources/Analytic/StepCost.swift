@@ -365,20 +365,22 @@ public enum Roofline {
             cost.seconds += communication
             cost.breakdown.add(.communication, communication, perLayer: true)
         }
-        addRuntimeFixedCosts(workload, context: context, perLayerSeconds: context.overhead.perLayerSeconds, into: &cost)
+        addRuntimeFixedCosts(forwards: workload.forwards, layers: workload.layers, overhead: context.overhead,
+                             perLayerSeconds: context.overhead.perLayerSeconds, into: &cost)
         return cost
     }
 
     /// The runtime's fixed costs of one forward: per forward and per layer, added to the device time,
     /// or, where host dispatch overlaps the device (eager launches), only the part the device does
     /// not cover. Split between per-forward and per-layer in proportion.
-    static func addRuntimeFixedCosts(_ workload: ForwardWorkload, context: ExecutionContext, perLayerSeconds: Double,
+    @inline(__always)
+    static func addRuntimeFixedCosts(forwards: Double, layers: Double, overhead: RuntimeOverhead, perLayerSeconds: Double,
                                      into cost: inout StepCost) {
-        let perForward = workload.forwards * context.overhead.perForwardSeconds
-        let perLayer = workload.layers * perLayerSeconds
+        let perForward = forwards * overhead.perForwardSeconds
+        let perLayer = layers * perLayerSeconds
         let fixed = perForward + perLayer
         guard fixed > 0 else { return }
-        let exposed = context.overhead.hostOverlapsDevice ? max(0, fixed - cost.seconds) : fixed
+        let exposed = overhead.hostOverlapsDevice ? max(0, fixed - cost.seconds) : fixed
         cost.overheadSeconds += exposed
         cost.seconds += exposed
         cost.breakdown.add(.runtime, exposed * perLayer / fixed, perLayer: true)

@@ -145,14 +145,11 @@ public enum ExperimentKinds {
             request.model = modelName
             request.modelFile = nil
             let config = try request.resolve(baseDirectory: base)
-            let model = config.model.with(weightType: config.weightType ?? config.model.weightType)
-            let context = ExecutionContext(hardware: config.hardware, overhead: config.overhead, devices: config.devices,
-                                           weightType: model.weightType)
-            let workload = ForwardWorkload.target(model)
+            let model = config.model
+            // The engine's own pricing of the target's forward: measured kernels where the GPU has them.
+            let predictor = try Predictor(config)
             func cost(_ k: Double) -> StepCost {
-                Roofline.stepCost(workload, tokensPerSequence: k, batch: Double(config.batch),
-                                  contextTokens: Double(config.contextTokens),
-                                  sourceTokens: Double(config.sourceTokens ?? config.contextTokens), context: context)
+                predictor.targetForward(tokensPerSequence: Int(k), batch: config.batch, contextTokens: config.contextTokens)
             }
             let one = cost(1).seconds
             var points: [ChartPoint] = []
@@ -168,7 +165,7 @@ public enum ExperimentKinds {
             let seriesName = modelNames.count > 1 && hardwareNames.count > 1 ? "\(model.name) on \(name)"
                 : (modelNames.count > 1 ? model.name : name)
             lines.append(ChartSeries(title: seriesName, points: points))
-            notes.append("\(seriesName): T(1) = \(String(format: "%.3f", one * 1e3)) ms; T(k) exceeds 1.1·T(1) from k = \(knee.map { String(Int($0)) } ?? "beyond the range")")
+            notes.append("\(seriesName): T(1) = \(String(format: "%.3f", one * 1e3)) ms; T(k) exceeds 1.1·T(1) from k = \(knee.map { String(Int($0)) } ?? "beyond the range") (\(predictor.pricedBy))")
           }
         }
         try table.write(to: output.appendingPathComponent("data.csv"))

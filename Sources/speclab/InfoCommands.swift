@@ -18,7 +18,7 @@ struct Presets: ParsableCommand {
     func run() throws {
         if json {
             let hardware = Hardware.presets.map { h in
-                "{\"name\": \(JSONText.string(h.name)), \"memory_bytes\": \(JSONText.number(h.memoryBytes)), \"memory_bytes_per_second\": \(JSONText.number(h.memoryBytesPerSecond)), \"flops_per_second_16\": \(JSONText.number(h.flopsPerSecond16)), \"flops_per_second_8\": \(h.flopsPerSecond8.map(JSONText.number) ?? "null"), \"interconnect_bytes_per_second\": \(JSONText.number(h.interconnectBytesPerSecond)), \"runtime\": \(JSONText.string(h.overhead.name)), \"source\": \(JSONText.string(h.source))}"
+                "{\"name\": \(JSONText.string(h.name)), \"memory_bytes\": \(JSONText.number(h.memoryBytes)), \"memory_bytes_per_second\": \(JSONText.number(h.memoryBytesPerSecond)), \"flops_per_second_16\": \(JSONText.number(h.flopsPerSecond16)), \"flops_per_second_8\": \(h.flopsPerSecond8.map(JSONText.number) ?? "null"), \"interconnect_bytes_per_second\": \(JSONText.number(h.interconnectBytesPerSecond)), \"runtime\": \(JSONText.string(h.overhead.name)), \"measured_kernels\": [\(KernelDatabase.bundledFrameworks(gpu: h.name).compactMap { KernelDatabase.bundled(gpu: h.name, framework: $0) }.map { JSONText.string("\($0.framework) \($0.version)") }.joined(separator: ", "))], \"source\": \(JSONText.string(h.source))}"
             }
             let models = ModelShape.presets.map { m in
                 "{\"name\": \(JSONText.string(m.name)), \"layers\": \(m.layers), \"hidden\": \(m.hidden), \"heads\": \(m.heads), \"kv_heads\": \(m.kvHeads), \"vocab\": \(m.vocab), \"parameters\": \(JSONText.number(m.totalParameters)), \"active_parameters\": \(JSONText.number(m.activeParameters)), \"weight_type\": \(JSONText.string(m.weightType.rawValue)), \"source\": \(JSONText.string(m.source))}"
@@ -30,14 +30,17 @@ struct Presets: ParsableCommand {
             return
         }
         say("Hardware (dense peaks; the model applies the achievable fractions):")
-        say("  name        memory     bandwidth  BF16 TFLOPS  FP8 TFLOPS  link GB/s  tile  runtime")
+        say("  name        memory     bandwidth  BF16 TFLOPS  FP8 TFLOPS  link GB/s  tile  runtime   measured kernels (the first is the default)")
         for h in Hardware.presets {
+            let measured = KernelDatabase.bundledFrameworks(gpu: h.name).compactMap { KernelDatabase.bundled(gpu: h.name, framework: $0) }
+                .map { "\($0.framework) \($0.version)" }
             say("  " + pad(h.name, 10) + pad(String(format: "%.0f GiB", h.memoryBytes / 1_073_741_824), 9, right: true)
                 + pad(String(format: "%.0f GB/s", h.memoryBytesPerSecond / 1e9), 14, right: true)
                 + pad(String(format: "%.1f", h.flopsPerSecond16 / 1e12), 13, right: true)
                 + pad(h.flopsPerSecond8.map { String(format: "%.1f", $0 / 1e12) } ?? "-", 12, right: true)
                 + pad(String(format: "%.0f", h.interconnectBytesPerSecond / 1e9), 11, right: true)
-                + pad(String(format: "%.0f", h.gemmTileRows), 6, right: true) + "  " + h.overhead.name)
+                + pad(String(format: "%.0f", h.gemmTileRows), 6, right: true) + "  " + pad(h.overhead.name, 8)
+                + "  " + (measured.isEmpty ? "none (roofline)" : measured.joined(separator: ", ")))
         }
         say("\nModels:")
         say("  name           layers  hidden  heads/kv   vocab    params    active  weights")

@@ -104,7 +104,9 @@ struct Predict: ParsableCommand {
                 say("")
                 for line in StepBreakdown.table(cost, layers: layers, title: title) { say(line) }
             }
-            for (kind, how) in predictor.pricingDetail { say("  \(pad(kind.name, 14)) \(how)") }
+            say("")
+            say("  priced by")
+            for (kind, how) in predictor.pricingDetail { say("    \(pad(kind.name, 14)) \(how)") }
         }
     }
 }

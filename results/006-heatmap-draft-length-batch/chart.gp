@@ -19,8 +19,8 @@ set xrange [-0.5:7.5]
 set yrange [-0.5:9.5]
 set xtics ('1' 0, '2' 1, '3' 2, '4' 3, '5' 4, '6' 5, '7' 6, '8' 7)
 set ytics ('1' 0, '2' 1, '4' 2, '8' 3, '16' 4, '32' 5, '64' 6, '128' 7, '256' 8, '512' 9)
-set palette defined (0 '#b35806', 0.0181807 '#f1a340', 0.0363614 '#fee0b6', 0.0545421 '#f7f7f7', 0.369695 '#d8daeb', 0.684847 '#998ec3', 1 '#542788')
-set cbrange [0.8850716080203597:2.9922224820637164]
+set palette defined (0 '#b35806', 0.0359328 '#f1a340', 0.0718655 '#fee0b6', 0.107798 '#f7f7f7', 0.405199 '#d8daeb', 0.702599 '#998ec3', 1 '#542788')
+set cbrange [0.7712692777618676:2.8931087518846437]
 set cbtics nomirror
 set object 1 rectangle from graph 0, graph 0 to graph 1, graph 1 behind fillcolor rgb '#999999' fillstyle pattern 4 noborder
 set style fill solid 1.0 border lc rgb 'white'

@@ -22,8 +22,8 @@ set logscale x 2
 set xrange [0.757858:1351.18]
 set xtics ('1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32, '64' 64, '128' 128, '256' 256, '512' 512, '1024' 1024)
 set logscale y 2
-set yrange [0.915071:10.0504]
-set ytics ('1' 1, '2' 2, '4' 4, '8' 8)
+set yrange [0.925404:7.50564]
+set ytics ('1' 1, '2' 2, '4' 4)
 set offsets 0, 0, 0, 0
 set clip two
 

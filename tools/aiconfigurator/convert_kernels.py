@@ -86,6 +86,17 @@ def pava(values):
     return np.array(out)
 
 
+def despike(values):
+    """A 1-D log-latency series with isolated spikes (one point more than twice both neighbours, e.g. a
+    10x outlier at one message size) replaced by the mean of its neighbours, so that the monotone fit
+    does not spread one bad measurement over the sizes after it."""
+    v = np.array(values, float)
+    for i in range(1, len(v) - 1):
+        if v[i] - max(v[i - 1], v[i + 1]) > math.log(2):
+            v[i] = 0.5 * (v[i - 1] + v[i + 1])
+    return v
+
+
 def monotone(grid, axes):
     """Make a log-latency grid non-decreasing along the given axes (alternating PAVA passes)."""
     grid = grid.copy()
@@ -375,7 +386,7 @@ def convert_allreduce(path, data_root, fixture):
     for g, s in df.groupby("num_gpus"):
         s = s.groupby("message_size", as_index=False).latency.min()
         knots, grid = grid_from_exact(s, ["message_size"])
-        grid = monotone(grid, [0])
+        grid = monotone(despike(grid), [0])
         pred = [math.exp(interp_log(grid, knots, (m,))) for m in s.message_size]
         allp += pred; allm += list(s.latency.values)
         # message_size counts 16-bit elements (aiconfigurator prices tokens x hidden elements per call).
