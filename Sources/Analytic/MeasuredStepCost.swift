@@ -80,6 +80,8 @@ public final class MeasuredForward: Sendable {
     let attentionTables: AttentionTables?
     let mlaTables: AttentionTables?
     let expertCurve: KernelCurve?
+    /// The routing skews measured for this forward's expert shape and split.
+    let expertSkews: [Double]
     let allReduceCurve: KernelCurve?
     let runtimePerLayerSeconds: Double
 
@@ -137,15 +139,24 @@ public final class MeasuredForward: Sendable {
         }
         mlaTables = (context.kvBytesPerValue <= 2 ? database.mla?[kvType] : nil).map { AttentionTables(lower: $0, upper: nil, weight: 0) }
         var expertCurve: KernelCurve? = nil
+        var expertSkews: [Double] = []
         if let experts = operations.experts, let moe = database.moe {
             let split = context.expertParallel ? (1, context.devices) : (context.devices, 1)
             for dtype in MeasuredForward.moeTypes(context.weightType) where expertCurve == nil {
                 expertCurve = try? moe.curve(dtype: dtype, hidden: Int(experts.hidden), ffnSize: Int(experts.ffnSize),
                                              activeExperts: Int(experts.activeExperts), routedExperts: Int(experts.routedExperts),
                                              tensorParallel: split.0, expertParallel: split.1, routingSkew: context.routingSkew)
+                if expertCurve != nil {
+                    expertSkews = moe.curves.filter {
+                        $0.dtype == dtype && $0.hidden == Int(experts.hidden) && $0.ffnSize == Int(experts.ffnSize)
+                            && $0.activeExperts == Int(experts.activeExperts) && $0.routedExperts == Int(experts.routedExperts)
+                            && $0.tensorParallel == split.0 && $0.expertParallel == split.1
+                    }.map(\.routingSkew).sorted()
+                }
             }
         }
         self.expertCurve = expertCurve
+        self.expertSkews = expertSkews
         if context.devices > 1, let slabs = database.allReduce {
             // The nearest measured device count at or below (collectives over more devices are slower).
             let slab = slabs.slabs.last(where: { $0.parameter <= devices }) ?? slabs.slabs[0]
@@ -167,7 +178,8 @@ public final class MeasuredForward: Sendable {
             }
         }
         if let experts = operations.experts {
-            list.append((.moe, expertCurve != nil ? "measured (\(context.expertParallel ? "expert" : "tensor") parallel, routing skew \(context.routingSkew))"
+            let measuredSkews = expertSkews.map { String(format: "%g", $0) }.joined(separator: ", ")
+            list.append((.moe, expertCurve != nil ? "measured (\(context.expertParallel ? "expert" : "tensor") parallel, routing skew \(String(format: "%g", context.routingSkew)); measured at \(measuredSkews), interpolated between them, the nearest outside)"
                          : "roofline (no measurement of \(Int(experts.routedExperts)) experts × \(Int(experts.hidden))/\(Int(experts.ffnSize)), top-\(Int(experts.activeExperts)) on \(context.devices) devices)"))
         }
         if context.devices > 1 { list.append((.communication, allReduceCurve != nil ? "measured all-reduce" : "roofline")) }
