@@ -54,12 +54,13 @@ public struct KernelDatabase: Codable, Sendable, Equatable {
     /// The framework whose tables the engine uses unless told otherwise.
     public static let defaultFramework = "sglang"
 
-    /// The GEMM table for a weight type (int4 weight-only runs 16-bit products; fp32 has none).
+    /// The GEMM table for a weight type; nil for fp32 and int4 (weight-only int4 reads a quarter of the
+    /// bytes of a 16-bit GEMM and has no measured table here: the roofline prices it).
     public func gemmTable(for dtype: WeightType) -> KernelTable? {
         switch dtype {
-        case .bf16, .fp16, .int4: return gemm["bf16"]
+        case .bf16, .fp16: return gemm["bf16"]
         case .fp8: return gemm["fp8"] ?? gemm["fp8Block"]
-        case .fp32: return nil
+        case .fp32, .int4: return nil
         }
     }
 

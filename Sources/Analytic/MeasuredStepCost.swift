@@ -157,10 +157,17 @@ public final class MeasuredForward: Sendable {
         }
         self.expertCurve = expertCurve
         self.expertSkews = expertSkews
-        if context.devices > 1, let slabs = database.allReduce {
-            // The nearest measured device count at or below (collectives over more devices are slower).
-            let slab = slabs.slabs.last(where: { $0.parameter <= devices }) ?? slabs.slabs[0]
-            allReduceCurve = slab.table.curve(overFirstAxisAt: [])
+        if context.devices > 1, let slabs = database.allReduce, devices <= slabs.slabs[slabs.slabs.count - 1].parameter {
+            // Between measured device counts the latency is interpolated in log(devices); beyond the largest
+            // (other nodes, other links) there is no measurement and the roofline's ring all-reduce prices it.
+            let bracket = slabs.bracket(devices)
+            let lower = bracket.lower.curve(overFirstAxisAt: [])
+            if let upper = bracket.upper?.curve(overFirstAxisAt: []), lower.logKnots == upper.logKnots {
+                allReduceCurve = KernelCurve(logKnots: lower.logKnots, logSeconds: zip(lower.logSeconds, upper.logSeconds).map {
+                    $0 + bracket.weight * ($1 - $0) })
+            } else {
+                allReduceCurve = lower
+            }
         } else {
             allReduceCurve = nil
         }
@@ -182,7 +189,9 @@ public final class MeasuredForward: Sendable {
             list.append((.moe, expertCurve != nil ? "measured (\(context.expertParallel ? "expert" : "tensor") parallel, routing skew \(String(format: "%g", context.routingSkew)); measured at \(measuredSkews), interpolated between them, the nearest outside)"
                          : "roofline (no measurement of \(Int(experts.routedExperts)) experts × \(Int(experts.hidden))/\(Int(experts.ffnSize)), top-\(Int(experts.activeExperts)) on \(context.devices) devices)"))
         }
-        if context.devices > 1 { list.append((.communication, allReduceCurve != nil ? "measured all-reduce" : "roofline")) }
+        if context.devices > 1 {
+            list.append((.communication, allReduceCurve != nil ? "measured all-reduce" : "roofline (no all-reduce measured on \(context.devices) devices)"))
+        }
         list.append((.other, "constant latency + bytes (\(databaseGPU) system description)"))
         return list
     }
