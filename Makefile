@@ -9,7 +9,7 @@ CPU_FLAGS  := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fm
 RELEASE    := $(SWIFT) build -c release $(CPU_FLAGS)
 SPECLAB    := .build/release/speclab
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench kernels clean
 
 all: run
 
@@ -37,6 +37,16 @@ test: deps
 bench: build
 	OPENBLAS_NUM_THREADS=1 $(SPECLAB) bench
 	$(SPECLAB) bench-model --preset large
+
+# On demand only (never by run or test): install aiconfigurator-core in a private virtualenv, convert its
+# measured GPU kernels into Sources/Analytic/Resources/kernels/ and the test fixture, and rebuild the
+# reference grid of experiment 035 from its own estimator. Needs python3-venv and the PyPI registry.
+AIC_VENV   ?= .venv-aiconfigurator
+kernels:
+	python3 -m venv $(AIC_VENV)
+	$(AIC_VENV)/bin/pip install -q aiconfigurator-core==0.12.0
+	$(AIC_VENV)/bin/python tools/aiconfigurator/convert_kernels.py
+	$(AIC_VENV)/bin/python tools/aiconfigurator/reference_grid.py
 
 clean:
 	rm -rf .build
