@@ -142,10 +142,8 @@ public struct MoECurves: Codable, Sendable, Equatable {
         if routingSkew <= first.routingSkew { return try table(first).curve(overFirstAxisAt: []) }
         if routingSkew >= last.routingSkew { return try table(last).curve(overFirstAxisAt: []) }
         let i = matching.lastIndex { $0.routingSkew <= routingSkew }!
-        let a = try table(matching[i]).curve(overFirstAxisAt: []), b = try table(matching[i + 1]).curve(overFirstAxisAt: [])
-        guard a.logKnots == b.logKnots else { return a }
         let t = (routingSkew - matching[i].routingSkew) / (matching[i + 1].routingSkew - matching[i].routingSkew)
-        return KernelCurve(logKnots: a.logKnots, logSeconds: zip(a.logSeconds, b.logSeconds).map { (1 - t) * $0 + t * $1 })
+        return try table(matching[i]).curve(overFirstAxisAt: []).blended(toward: try table(matching[i + 1]).curve(overFirstAxisAt: []), weight: t)
     }
 }
 

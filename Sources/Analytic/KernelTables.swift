@@ -267,6 +267,13 @@ public struct KernelCurve: Sendable, Equatable {
     public func seconds(logX x: Double) -> Double {
         KernelTable.AxisPosition(logKnots, x).seconds(logSeconds)
     }
+
+    /// The curve a fraction `weight` of the way to `other` in log latency (a power law in the parameter
+    /// the two curves were measured at); this curve itself when their knots differ.
+    public func blended(toward other: KernelCurve, weight: Double) -> KernelCurve {
+        guard weight > 0, logKnots == other.logKnots else { return self }
+        return KernelCurve(logKnots: logKnots, logSeconds: zip(logSeconds, other.logSeconds).map { $0 + weight * ($1 - $0) })
+    }
 }
 
 /// One table of a family indexed by a discrete parameter (KV heads of an attention kernel, devices

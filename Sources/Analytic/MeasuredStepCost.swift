@@ -162,12 +162,7 @@ public final class MeasuredForward: Sendable {
             // (other nodes, other links) there is no measurement and the roofline's ring all-reduce prices it.
             let bracket = slabs.bracket(devices)
             let lower = bracket.lower.curve(overFirstAxisAt: [])
-            if let upper = bracket.upper?.curve(overFirstAxisAt: []), lower.logKnots == upper.logKnots {
-                allReduceCurve = KernelCurve(logKnots: lower.logKnots, logSeconds: zip(lower.logSeconds, upper.logSeconds).map {
-                    $0 + bracket.weight * ($1 - $0) })
-            } else {
-                allReduceCurve = lower
-            }
+            allReduceCurve = bracket.upper.map { lower.blended(toward: $0.curve(overFirstAxisAt: []), weight: bracket.weight) } ?? lower
         } else {
             allReduceCurve = nil
         }

@@ -116,6 +116,50 @@ struct KernelTests {
         }
     }
 
+    @Test("MoE routing skew: exact at the measured skews, between them in log latency, the nearest beyond them")
+    func routingSkew() throws {
+        let moe = try #require(KernelDatabase.bundled(gpu: "h200")?.moe)
+        func curve(_ skew: Double) throws -> KernelCurve {
+            try #require(try moe.curve(dtype: "fp8Block", hidden: 7168, ffnSize: 2048, activeExperts: 8, routedExperts: 256,
+                                       tensorParallel: 8, expertParallel: 1, routingSkew: skew))
+        }
+        let measured = try #require(moe.curves.first {
+            $0.dtype == "fp8Block" && $0.hidden == 7168 && $0.ffnSize == 2048 && $0.activeExperts == 8 && $0.routedExperts == 256
+                && $0.tensorParallel == 8 && $0.expertParallel == 1 && $0.routingSkew == 1.01 })
+        let tokens = measured.tokens ?? moe.tokens
+        for (i, t) in tokens.enumerated() {
+            #expect(isClose(try curve(1.01).seconds(logX: log(t)), measured.microseconds[i] * 1e-6, relative: 1e-9))
+        }
+        for t in [1.0, 64, 1000] {
+            let a = try curve(1.01).seconds(logX: log(t)), b = try curve(1.2).seconds(logX: log(t)), mid = try curve(1.105).seconds(logX: log(t))
+            #expect(isClose(mid, (a * b).squareRoot(), relative: 1e-9), "halfway in skew is the geometric mean at \(t) tokens")
+            #expect(isClose(try curve(5).seconds(logX: log(t)), b, relative: 1e-12))
+        }
+        #expect(try moe.curve(dtype: "fp8Block", hidden: 7168, ffnSize: 2048, activeExperts: 8, routedExperts: 256,
+                              tensorParallel: 3, expertParallel: 1, routingSkew: 0) == nil)
+    }
+
+    @Test("all-reduce: measured device counts exact, others in between, the roofline beyond the largest")
+    func allReduceDevices() throws {
+        let db = try #require(KernelDatabase.bundled(gpu: "h100-sxm"))
+        let shape = try model("llama-3.1-70b")
+        func communication(_ devices: Int) throws -> (seconds: Double, priced: String) {
+            let context = ExecutionContext(hardware: try hardware("h100-sxm"), overhead: .ideal, devices: devices, kernels: db)
+            let forward = try #require(MeasuredForward(ForwardWorkload.target(shape), context: context, database: db))
+            let cost = forward.cost(tokensPerSequence: 1, batch: 16, contextTokens: 1024)
+            return (cost.breakdown.seconds(.communication), forward.pricedBy.first { $0.0 == .communication }!.1)
+        }
+        let slabs = try #require(db.allReduce)
+        let elements = 16.0 * 8192
+        for devices in [2, 4, 8] {
+            let expected = 160 * slabs.slab(Double(devices))!.table.seconds(elements)
+            #expect(isClose(try communication(devices).seconds, expected, relative: 1e-9), "\(devices) devices")
+        }
+        let three = try communication(3).seconds, two = try communication(2).seconds, four = try communication(4).seconds
+        #expect(three >= min(two, four) && three <= max(two, four))
+        #expect(try communication(16).priced.hasPrefix("roofline"))
+    }
+
     @Test("a malformed table is rejected with one line")
     func malformed() throws {
         expectAnalyticError(mentioning: ["needs 4 values"]) { _ = try Self.table(["x"], [[1, 2, 3, 4]], [1, 2]) }
