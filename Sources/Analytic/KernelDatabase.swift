@@ -131,10 +131,8 @@ public struct MoECurves: Codable, Sendable, Equatable {
     /// not measured.
     public func curve(dtype: String, hidden: Int, ffnSize: Int, activeExperts: Int, routedExperts: Int,
                       tensorParallel: Int, expertParallel: Int, routingSkew: Double) throws -> KernelCurve? {
-        let matching = curves.filter {
-            $0.dtype == dtype && $0.hidden == hidden && $0.ffnSize == ffnSize && $0.activeExperts == activeExperts
-                && $0.routedExperts == routedExperts && $0.tensorParallel == tensorParallel && $0.expertParallel == expertParallel
-        }.sorted { $0.routingSkew < $1.routingSkew }
+        let matching = self.matching(dtype: dtype, hidden: hidden, ffnSize: ffnSize, activeExperts: activeExperts,
+                                     routedExperts: routedExperts, tensorParallel: tensorParallel, expertParallel: expertParallel)
         guard let first = matching.first, let last = matching.last else { return nil }
         func table(_ c: MoECurve) throws -> KernelTable {
             try KernelTable(axes: ["tokens"], knots: [c.tokens ?? tokens], microseconds: c.microseconds, fit: fit, source: source)
@@ -144,6 +142,17 @@ public struct MoECurves: Codable, Sendable, Equatable {
         let i = matching.lastIndex { $0.routingSkew <= routingSkew }!
         let t = (routingSkew - matching[i].routingSkew) / (matching[i + 1].routingSkew - matching[i].routingSkew)
         return try table(matching[i]).curve(overFirstAxisAt: []).blended(toward: try table(matching[i + 1]).curve(overFirstAxisAt: []), weight: t)
+    }
+}
+
+extension MoECurves {
+    /// The curves measured for one expert shape, dtype and split, by increasing routing skew.
+    public func matching(dtype: String, hidden: Int, ffnSize: Int, activeExperts: Int, routedExperts: Int,
+                         tensorParallel: Int, expertParallel: Int) -> [MoECurve] {
+        curves.filter {
+            $0.dtype == dtype && $0.hidden == hidden && $0.ffnSize == ffnSize && $0.activeExperts == activeExperts
+                && $0.routedExperts == routedExperts && $0.tensorParallel == tensorParallel && $0.expertParallel == expertParallel
+        }.sorted { $0.routingSkew < $1.routingSkew }
     }
 }
 

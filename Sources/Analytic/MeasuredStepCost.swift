@@ -62,7 +62,6 @@ public final class MeasuredForward: Sendable {
     public let workload: ForwardWorkload
     let operations: ForwardOperations
     let context: ExecutionContext
-    let databaseLabel: String
     let databaseGPU: String
     let attentionHeadDim: Double
     let smallLatencySeconds: Double
@@ -75,7 +74,6 @@ public final class MeasuredForward: Sendable {
     let gemmGroups: [GemmGroup]?
     let gemmLogSeconds: [Double]
     let gemmRowKnots: [Double]
-    let attentionSlabs: KernelSlabs?
     /// The attention tables bracketing this forward's KV heads per device (GQA), or the MLA table.
     let attentionTables: AttentionTables?
     let mlaTables: AttentionTables?
@@ -91,7 +89,6 @@ public final class MeasuredForward: Sendable {
         self.workload = workload
         self.operations = operations
         self.context = context
-        databaseLabel = database.label
         databaseGPU = database.gpu
         attentionHeadDim = database.attentionHeadDim
         smallLatencySeconds = database.smallKernels.latencySeconds
@@ -130,7 +127,6 @@ public final class MeasuredForward: Sendable {
         }
         let kvType = context.kvBytesPerValue == 1 ? "fp8" : "bf16"
         let attentionSlabs = context.kvBytesPerValue <= 2 ? database.attention[kvType] : nil
-        self.attentionSlabs = attentionSlabs
         if let attention = operations.attention, attention.latentWidth == nil, let attentionSlabs {
             let bracket = attentionSlabs.bracket(max(1, attention.kvHeads / devices))
             attentionTables = AttentionTables(lower: bracket.lower, upper: bracket.upper, weight: bracket.weight)
@@ -147,11 +143,9 @@ public final class MeasuredForward: Sendable {
                                              activeExperts: Int(experts.activeExperts), routedExperts: Int(experts.routedExperts),
                                              tensorParallel: split.0, expertParallel: split.1, routingSkew: context.routingSkew)
                 if expertCurve != nil {
-                    expertSkews = moe.curves.filter {
-                        $0.dtype == dtype && $0.hidden == Int(experts.hidden) && $0.ffnSize == Int(experts.ffnSize)
-                            && $0.activeExperts == Int(experts.activeExperts) && $0.routedExperts == Int(experts.routedExperts)
-                            && $0.tensorParallel == split.0 && $0.expertParallel == split.1
-                    }.map(\.routingSkew).sorted()
+                    expertSkews = moe.matching(dtype: dtype, hidden: Int(experts.hidden), ffnSize: Int(experts.ffnSize),
+                                               activeExperts: Int(experts.activeExperts), routedExperts: Int(experts.routedExperts),
+                                               tensorParallel: split.0, expertParallel: split.1).map(\.routingSkew)
                 }
             }
         }
@@ -176,7 +170,7 @@ public final class MeasuredForward: Sendable {
             if attention.latentWidth != nil {
                 list.append((.attention, mlaTables != nil ? "measured (MLA)" : "roofline (no MLA table)"))
             } else {
-                list.append((.attention, attentionSlabs != nil ? "measured" : "roofline (no attention table)"))
+                list.append((.attention, attentionTables != nil ? "measured" : "roofline (no attention table)"))
             }
         }
         if let experts = operations.experts {
