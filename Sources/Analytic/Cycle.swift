@@ -47,6 +47,16 @@ public struct PredictionConfig: Sendable, Equatable {
     public var routingSkew = 0.0
     /// KV-cache value type (nil: 2-byte values, 4-byte for fp32 weights); fp8 halves the cache.
     public var kvType: WeightType?
+    /// Tokens the drafter's KV cache keeps (a StreamingLLM-style budget: attention sinks plus a recent
+    /// window, as MagicDec's drafts): the drafter attends to min(context, budget) tokens and stores that
+    /// many; nil = the whole context.
+    public var draftKVBudget: Int?
+    /// Tensor-parallel devices of the drafter when it runs on fewer than the target's (a TP1 drafter
+    /// beside a TP8 target); nil = the target's devices.
+    public var draftDevices: Int?
+    /// `sd` with the target's own weights as the drafter (self-speculation; usually with a
+    /// `draftKVBudget`): no extra weights in memory.
+    public var selfDraft = false
 
     public init(hardware: Hardware, overhead: RuntimeOverhead? = nil, model: ModelShape, method: DraftMethod,
                 draftModel: ModelShape? = nil, draftLength: Int, treeSize: Int? = nil, treeTopK: Int = 10,
@@ -104,8 +114,26 @@ public struct PredictionConfig: Sendable, Equatable {
             throw AnalyticError("--expert-parallel applies to MoE models; \(model.name) has no experts")
         }
         try Check.atLeast(eagle3DraftVocab, 1, "--draft-vocab")
-        if method == .sd, draftModel == nil {
-            throw AnalyticError("--method sd needs --draft-model (a model preset or --draft-model-file)")
+        if method == .sd, draftModel == nil, !selfDraft {
+            throw AnalyticError("--method sd needs --draft-model (a model preset, --draft-model-file, or self)")
+        }
+        if selfDraft, method != .sd {
+            throw AnalyticError("--draft-model self applies to --method sd, not \(method.rawValue)")
+        }
+        if let draftKVBudget {
+            try Check.atLeast(draftKVBudget, 1, "--draft-kv-budget")
+            guard method.hasDrafterForwards else {
+                throw AnalyticError("--draft-kv-budget applies to methods with a drafter forward (sd, eagle1, eagle2, eagle3, mtp), not \(method.rawValue)")
+            }
+        }
+        if let draftDevices {
+            try Check.atLeast(draftDevices, 1, "--draft-devices")
+            guard draftDevices <= devices else {
+                throw AnalyticError("--draft-devices \(draftDevices) exceeds the target's --devices \(devices): the drafter runs on a subset of the target's devices")
+            }
+            guard method.hasDrafterForwards else {
+                throw AnalyticError("--draft-devices applies to methods with a drafter forward (sd, eagle1, eagle2, eagle3, mtp), not \(method.rawValue)")
+            }
         }
         if let sourceTokens { try Check.atLeast(sourceTokens, 0, "--source-length") }
         try hardware.validate()
@@ -174,10 +202,12 @@ public struct Predictor: Sendable {
         case .ntp, .pld:
             drafter = nil; heads = nil
         case .sd:
-            let draft = config.draftModel!.with(weightType: config.weightType ?? config.draftModel!.weightType)
+            // Self-speculation drafts with the target's own weights: nothing more to hold.
+            let draft = config.selfDraft ? model
+                : config.draftModel!.with(weightType: config.weightType ?? config.draftModel!.weightType)
             drafter = ForwardWorkload.target(draft)
             heads = nil
-            drafterWeights = draft.weightBytes
+            drafterWeights = config.selfDraft ? 0 : draft.weightBytes
         case .eagle1, .eagle2:
             let workload = DrafterWorkload.eagle(model)
             drafter = workload; heads = nil
@@ -211,7 +241,9 @@ public struct Predictor: Sendable {
         kvBytesPerToken = (target.attentionLayers * target.kvValuesPerTokenPerLayer * context.kvBytesPerValue,
                            target.crossAttentionLayers * target.crossKVValuesPerSourceTokenPerLayer * context.kvBytesPerValue,
                            drafter.map { $0.attentionLayers * $0.kvValuesPerTokenPerLayer * context.kvBytesPerValue } ?? 0)
-        self.drafter = drafter.map { PricedForward($0, context: context) }
+        var drafterContext = context
+        drafterContext.devices = config.draftDevices ?? config.devices
+        self.drafter = drafter.map { PricedForward($0, context: drafterContext) }
         self.heads = heads.map { PricedForward($0, context: context) }
     }
 
@@ -256,7 +288,9 @@ public struct Predictor: Sendable {
 
         // Memory: all weights once per device group, KV of every sequence.
         var kvBytes = batch * ((contextTokens + Double(verifyTokens)) * kvBytesPerToken.target + kvBytesPerToken.crossPerSource * sourceTokens)
-        kvBytes += batch * (contextTokens + Double(draftLength)) * kvBytesPerToken.drafter
+        // The drafter attends to (and stores) its KV budget at most.
+        let draftContext = config.draftKVBudget.map { min(contextTokens, Double($0)) } ?? contextTokens
+        kvBytes += batch * (draftContext + Double(draftLength)) * kvBytesPerToken.drafter
         let totalBytes = staticWeightBytes + kvBytes
         let capacity = config.hardware.memoryBytes * Double(config.devices)
         if totalBytes > capacity {
@@ -290,7 +324,7 @@ public struct Predictor: Sendable {
         var draftSeconds = 0.0, draftStep = 0.0
         var hostSeconds = context.overhead.perCycleSeconds
         if let drafter {
-            draftStep = drafter.cost(tokensPerSequence: 1, batch: batch, contextTokens: contextTokens).seconds
+            draftStep = drafter.cost(tokensPerSequence: 1, batch: batch, contextTokens: draftContext).seconds
             switch method {
             case .sd:
                 // γ autoregressive draft-model steps (Leviathan Algorithm 1).
@@ -300,7 +334,7 @@ public struct Predictor: Sendable {
                 // catches up on the τ tokens accepted last cycle (EAGLE's drafter
                 // cache catch-up, ALGORITHMS.md §10), then one forward per depth
                 // over that depth's frontier.
-                let first = drafter.cost(tokensPerSequence: tau, batch: batch, contextTokens: contextTokens).seconds
+                let first = drafter.cost(tokensPerSequence: tau, batch: batch, contextTokens: draftContext).seconds
                 var width = 1.0
                 if let treeSize = config.treeSize, method.supportsTree {
                     width = method.dynamicTree
@@ -308,7 +342,7 @@ public struct Predictor: Sendable {
                         : Double(max(treeSize - 1, draftLength)) / Double(draftLength)
                 }
                 let later = draftLength > 1
-                    ? drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: contextTokens).seconds
+                    ? drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: draftContext).seconds
                     : 0
                 draftSeconds = first + Double(max(draftLength - 1, 0)) * later
             }

@@ -39,6 +39,9 @@ public struct PredictRequest: Codable, Sendable, Equatable {
     public var routingSkew: Double?
     /// KV-cache dtype (bf16, fp16, fp8, fp32).
     public var kvDtype: String?
+    /// The drafter's KV budget (tokens) and its own device count.
+    public var draftKVBudget: Int?
+    public var draftDevices: Int?
 
     public init() {}
 
@@ -52,7 +55,7 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.treeSize)
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
         take(\.devices); take(\.dtype); take(\.kernels); take(\.kernelsFile)
-        take(\.expertParallel); take(\.routingSkew); take(\.kvDtype)
+        take(\.expertParallel); take(\.routingSkew); take(\.kvDtype); take(\.draftKVBudget); take(\.draftDevices)
         if other.kernelsFile != nil { result.kernels = nil }
         if other.kernels != nil { result.kernelsFile = nil }
         // A preset and a file for the same thing are alternatives: the override's choice replaces the base's.
@@ -100,8 +103,9 @@ public struct PredictRequest: Codable, Sendable, Equatable {
             throw AnalyticError("unknown method '\(methodName)'; valid: \(DraftMethod.names.joined(separator: ", "))")
         }
         var draft: ModelShape? = nil
+        let selfDraft = draftModel == "self"
         if let file = draftModelFile { draft = try ModelShape.load(fromFile: path(file)) }
-        else if let name = draftModel { draft = try ModelShape.preset(named: name) }
+        else if let name = draftModel, !selfDraft { draft = try ModelShape.preset(named: name) }
 
         let weightType = try dtype.map { name -> WeightType in
             guard let type = WeightType(rawValue: name) else {
@@ -120,6 +124,9 @@ public struct PredictRequest: Codable, Sendable, Equatable {
             sourceTokens: sourceLength, devices: devices ?? 1, weightType: weightType, acceptance: acceptance)
         config.kernels = kernelSelection
         config.expertParallel = expertParallel ?? false
+        config.selfDraft = selfDraft
+        config.draftKVBudget = draftKVBudget
+        config.draftDevices = draftDevices
         config.routingSkew = routingSkew ?? 0
         config.kvType = try kvDtype.map { name -> WeightType in
             guard let type = WeightType(rawValue: name), type != .int4 else {

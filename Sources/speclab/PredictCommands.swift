@@ -14,7 +14,7 @@ struct PredictOptions: ParsableArguments {
     @Option(help: "Target model preset.") var model: String?
     @Option(name: .customLong("model-file"), help: "Target model shape from a JSON file.") var modelFile: String?
     @Option(help: "ntp, sd, eagle1, eagle2, eagle3, mtp, mtp-parallel, medusa, blockwise, pld.") var method: String?
-    @Option(name: .customLong("draft-model"), help: "Draft model preset (method sd).") var draftModel: String?
+    @Option(name: .customLong("draft-model"), help: "Draft model preset (method sd), or self: the target's own weights (self-speculation, usually with --draft-kv-budget).") var draftModel: String?
     @Option(name: .customLong("draft-model-file"), help: "Draft model shape from a JSON file.") var draftModelFile: String?
     @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ (chain length, tree depth, heads).") var draftLength: Int?
     @Option(name: .customLong("tree-size"), help: "Tokens verified per tree, root included (eagle1/2/3, medusa).") var treeSize: Int?
@@ -34,6 +34,8 @@ struct PredictOptions: ParsableArguments {
     @Flag(name: .customLong("expert-parallel"), help: "MoE: split the experts over the devices (expert parallel; attention stays tensor parallel).") var expertParallel = false
     @Option(name: .customLong("routing-skew"), help: "MoE routing skew for measured expert kernels: 0 balanced (default), or a power-law exponent (1.01, 1.2 measured).") var routingSkew: Double?
     @Option(name: .customLong("kv-dtype"), help: "KV-cache dtype: bf16 (default), fp16, fp8, fp32.") var kvDtype: String?
+    @Option(name: .customLong("draft-kv-budget"), help: "Tokens the drafter's KV cache keeps (StreamingLLM-style budget, as MagicDec's drafts; default: the whole context).") var draftKVBudget: Int?
+    @Option(name: .customLong("draft-devices"), help: "Tensor-parallel devices of the drafter, a subset of the target's (default: the target's --devices).") var draftDevices: Int?
 
     func request() throws -> PredictRequest {
         var r = PredictRequest()
@@ -45,6 +47,7 @@ struct PredictOptions: ParsableArguments {
         r.alpha = alpha; r.tau = tau; r.acceptanceFile = acceptanceFile
         r.kernels = kernels; r.kernelsFile = kernelsFile
         r.expertParallel = expertParallel ? true : nil; r.routingSkew = routingSkew; r.kvDtype = kvDtype
+        r.draftKVBudget = draftKVBudget; r.draftDevices = draftDevices
         r.alphas = try alphas.map { try parseList($0, name: "--alphas") }
         return r
     }
