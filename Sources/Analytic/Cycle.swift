@@ -410,6 +410,48 @@ public struct Predictor: Sendable {
     }
 }
 
+/// A request end to end: the prompt's prefill (time to first token), then decoding, in the terms serving
+/// benchmarks report (vLLM's and SGLang's bench_serving: TTFT; TPOT = (E2E − TTFT) / (output − 1)).
+/// Decoding is priced at the mean context of the generation, input + output / 2.
+public struct EndToEndPrediction: Sendable, Equatable {
+    public var inputTokens: Int
+    public var outputTokens: Int
+    /// Prefill of the prompt: the target's, plus the drafter's where it has its own forward.
+    public var ttftSeconds: Double
+    public var plainTTFTSeconds: Double
+    /// Decode-phase time per output token per sequence: cycle / τ, and the plain step.
+    public var tpotSeconds: Double
+    public var plainTPOTSeconds: Double
+    public var endToEndSeconds: Double
+    public var plainEndToEndSeconds: Double
+    /// Plain end-to-end latency over speculative end-to-end latency.
+    public var speedup: Double
+    /// The decode-phase prediction at the mean context.
+    public var decode: Prediction
+}
+
+extension Predictor {
+    /// One request of `inputTokens` prompt tokens and `outputTokens` generated tokens per sequence, at the
+    /// configured batch: memory is checked at the end of the generation (input + output tokens cached).
+    public func endToEnd(inputTokens: Int, outputTokens: Int) throws -> EndToEndPrediction {
+        try Check.atLeast(inputTokens, 1, "--input-length")
+        try Check.atLeast(outputTokens, 1, "--output-length")
+        _ = try predict(contextTokens: inputTokens + outputTokens)
+        let decode = try predict(contextTokens: inputTokens + outputTokens / 2)
+        let batch = Double(config.batch), input = Double(inputTokens)
+        let plainTTFT = target.prefill(inputTokens: input, batch: batch).seconds
+        let ttft = plainTTFT + (drafter?.prefill(inputTokens: input, batch: batch).seconds ?? 0)
+        let later = Double(outputTokens - 1)
+        let tpot = decode.cycleSeconds / decode.tau
+        let endToEnd = ttft + later * tpot
+        let plainEndToEnd = plainTTFT + later * decode.targetStepSeconds
+        return EndToEndPrediction(inputTokens: inputTokens, outputTokens: outputTokens, ttftSeconds: ttft,
+                                  plainTTFTSeconds: plainTTFT, tpotSeconds: tpot, plainTPOTSeconds: decode.targetStepSeconds,
+                                  endToEndSeconds: endToEnd, plainEndToEndSeconds: plainEndToEnd,
+                                  speedup: plainEndToEnd / endToEnd, decode: decode)
+    }
+}
+
 public enum Cycle {
     /// One-shot prediction of a configuration.
     public static func predict(_ config: PredictionConfig) throws -> Prediction {

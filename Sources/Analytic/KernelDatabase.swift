@@ -35,6 +35,8 @@ public struct KernelDatabase: Codable, Sendable, Equatable {
     public var attentionHeadDim: Double
     /// Decode attention by KV-cache dtype (bf16, fp8), slabs by KV heads per device.
     public var attention: [String: KernelSlabs]
+    /// Prefill (context) attention by KV-cache dtype, slabs by KV heads: query heads × input tokens × batch.
+    public var contextAttention: [String: KernelSlabs]?
     /// MLA decode by KV-cache dtype: query heads per device × batch × KV tokens.
     public var mla: [String: KernelTable]?
     /// Routed experts (fused grouped GEMM): one curve over tokens per measured expert shape, dtype,
@@ -68,6 +70,7 @@ public struct KernelDatabase: Codable, Sendable, Equatable {
     public var fits: [(String, KernelFitError)] {
         var list: [(String, KernelFitError)] = gemm.keys.sorted().map { ("gemm \($0)", gemm[$0]!.fit) }
         list += attention.keys.sorted().map { ("attention \($0) KV", attention[$0]!.fit) }
+        if let contextAttention { list += contextAttention.keys.sorted().map { ("prefill attention \($0) KV", contextAttention[$0]!.fit) } }
         if let mla { list += mla.keys.sorted().map { ("mla \($0) KV", mla[$0]!.fit) } }
         if let moe { list.append(("moe (\(moe.curves.count) shapes and splits)", moe.fit)) }
         if let allReduce { list.append(("all-reduce", allReduce.fit)) }

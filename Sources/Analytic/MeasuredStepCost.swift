@@ -47,9 +47,11 @@ final class AttentionTables: Sendable {
         self.weight = weight
     }
 
+    /// Latency at a point of the tables' three axes, in order (query heads, batch, KV tokens for the
+    /// decode kernel; query heads, input tokens, batch for the prefill kernel).
     @inline(__always)
-    func seconds(queryHeads: Double, batch: Double, kvTokens: Double) -> Double {
-        let l0 = log(queryHeads), l1 = log(batch), l2 = log(kvTokens)
+    func seconds(_ x0: Double, _ x1: Double, _ x2: Double) -> Double {
+        let l0 = log(x0), l1 = log(x1), l2 = log(x2)
         var value = lower.logSeconds(logX0: l0, logX1: l1, logX2: l2)
         if let upper { value += weight * (upper.logSeconds(logX0: l0, logX1: l1, logX2: l2) - value) }
         return exp(value)
@@ -76,6 +78,8 @@ public final class MeasuredForward: Sendable {
     let gemmRowKnots: [Double]
     /// The attention tables bracketing this forward's KV heads per device (GQA), or the MLA table.
     let attentionTables: AttentionTables?
+    /// The prefill kernel's tables for the same KV heads (axes: query heads, input tokens, batch).
+    let prefillTables: AttentionTables?
     let mlaTables: AttentionTables?
     let expertCurve: KernelCurve?
     /// The routing skews measured for this forward's expert shape and split.
@@ -133,6 +137,13 @@ public final class MeasuredForward: Sendable {
         } else {
             attentionTables = nil
         }
+        if let attention = operations.attention, attention.latentWidth == nil, context.kvBytesPerValue <= 2,
+           let slabs = database.contextAttention?["bf16"] {
+            let bracket = slabs.bracket(max(1, attention.kvHeads / devices))
+            prefillTables = AttentionTables(lower: bracket.lower, upper: bracket.upper, weight: bracket.weight)
+        } else {
+            prefillTables = nil
+        }
         mlaTables = (context.kvBytesPerValue <= 2 ? database.mla?[kvType] : nil).map { AttentionTables(lower: $0, upper: nil, weight: 0) }
         var expertCurve: KernelCurve? = nil
         var expertSkews: [Double] = []
@@ -186,7 +197,19 @@ public final class MeasuredForward: Sendable {
     }
 
     /// Cost of one forward over `tokensPerSequence` new tokens for `batch` sequences at `contextTokens`.
+    @inline(__always)
     public func cost(tokensPerSequence k: Double, batch b: Double, contextTokens L: Double) -> StepCost {
+        price(tokensPerSequence: k, batch: b, contextTokens: L, prefill: false)
+    }
+
+    /// The prefill of `inputTokens` new tokens per sequence with nothing cached: the attention priced by
+    /// the prefill (context) kernel's table where measured, the roofline's causal attention otherwise.
+    public func prefill(inputTokens: Double, batch: Double) -> StepCost {
+        price(tokensPerSequence: inputTokens, batch: batch, contextTokens: 0, prefill: true)
+    }
+
+    @inline(__always)
+    private func price(tokensPerSequence k: Double, batch b: Double, contextTokens L: Double, prefill: Bool) -> StepCost {
         var cost = StepCost.zero
         guard k > 0, b > 0 else { return cost }
         let rows = k * b
@@ -227,11 +250,16 @@ public final class MeasuredForward: Sendable {
             let kvBytes = b * kvTokens * workload.kvValuesPerTokenPerLayer * context.kvBytesPerValue / devices
             let flops = rows * workload.attentionFlopsPerQueryPerContextToken * (L + (k + 1) / 2) / devices
             var seconds: Double? = nil
-            if attention.latentWidth != nil, let mlaTables {
-                seconds = mlaTables.seconds(queryHeads: headsPerDevice * k, batch: b, kvTokens: kvTokens)
+            if prefill {
+                if attention.latentWidth == nil, let prefillTables, L == 0 {
+                    // Other head dims: the prefill kernel's work scales with the head dim.
+                    seconds = prefillTables.seconds(headsPerDevice, k, b) * attention.headDim / attentionHeadDim
+                }
+            } else if attention.latentWidth != nil, let mlaTables {
+                seconds = mlaTables.seconds(headsPerDevice * k, b, kvTokens)
             } else if let attentionTables {
                 let equivalentTokens = kvTokens * attention.headDim / attentionHeadDim
-                seconds = attentionTables.seconds(queryHeads: headsPerDevice * k, batch: b, kvTokens: max(1, equivalentTokens))
+                seconds = attentionTables.seconds(headsPerDevice * k, b, max(1, equivalentTokens))
             }
             if let seconds {
                 let total = attention.layers * seconds
@@ -372,6 +400,14 @@ public final class PricedForward: Sendable {
     public var isMeasured: Bool { measured != nil }
     public var pricedBy: [(OperationClass, String)] {
         measured?.pricedBy ?? [(.gemm, "roofline"), (.attention, "roofline")]
+    }
+
+    /// The prefill of `inputTokens` per sequence with nothing cached (the roofline's causal attention
+    /// where the prefill kernel was not measured).
+    public func prefill(inputTokens: Double, batch: Double) -> StepCost {
+        if let measured { return measured.prefill(inputTokens: inputTokens, batch: batch) }
+        return Roofline.stepCost(workload, tokensPerSequence: inputTokens, batch: batch, contextTokens: 0,
+                                 sourceTokens: inputTokens, context: context)
     }
 
     @inline(__always)

@@ -42,6 +42,10 @@ public struct PredictRequest: Codable, Sendable, Equatable {
     /// The drafter's KV budget (tokens) and its own device count.
     public var draftKVBudget: Int?
     public var draftDevices: Int?
+    /// A request end to end: prompt and generated tokens per sequence (decode priced at the mean context,
+    /// input + output / 2; exclusive with `context`).
+    public var inputLength: Int?
+    public var outputLength: Int?
 
     public init() {}
 
@@ -56,6 +60,9 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
         take(\.devices); take(\.dtype); take(\.kernels); take(\.kernelsFile)
         take(\.expertParallel); take(\.routingSkew); take(\.kvDtype); take(\.draftKVBudget); take(\.draftDevices)
+        take(\.inputLength); take(\.outputLength)
+        if other.context != nil { result.inputLength = nil; result.outputLength = nil }
+        if other.inputLength != nil { result.context = nil }
         if other.kernelsFile != nil { result.kernels = nil }
         if other.kernels != nil { result.kernelsFile = nil }
         // A preset and a file for the same thing are alternatives: the override's choice replaces the base's.
@@ -114,13 +121,22 @@ public struct PredictRequest: Codable, Sendable, Equatable {
             return type
         }
         let acceptance = try resolveAcceptance(required: methodValue != .ntp, path: path)
+        if (inputLength == nil) != (outputLength == nil) {
+            throw AnalyticError("give --input-length and --output-length together (prompt and generated tokens per sequence)")
+        }
+        if inputLength != nil, context != nil {
+            throw AnalyticError("give --context (decode phase) or --input-length/--output-length (end to end), not both")
+        }
+        if let inputLength { try Check.atLeast(inputLength, 1, "--input-length") }
+        if let outputLength { try Check.atLeast(outputLength, 1, "--output-length") }
+        let decodeContext = inputLength.map { $0 + (outputLength ?? 0) / 2 } ?? context
         if kernels != nil, kernelsFile != nil { throw AnalyticError("give --kernels or --kernels-file, not both") }
         var kernelSelection = try kernels.map(KernelSelection.named) ?? .auto
         if let file = kernelsFile { kernelSelection = .database(try KernelDatabase.load(fromFile: path(file))) }
         var config = PredictionConfig(
             hardware: hardwareValue, overhead: overhead, model: modelValue, method: methodValue, draftModel: draft,
             draftLength: draftLength ?? (methodValue == .ntp ? 0 : 4), treeSize: treeSize, treeTopK: treeTopK ?? 10,
-            eagle3DraftVocab: eagle3DraftVocab ?? 32000, batch: batch ?? 1, contextTokens: context ?? 1024,
+            eagle3DraftVocab: eagle3DraftVocab ?? 32000, batch: batch ?? 1, contextTokens: decodeContext ?? 1024,
             sourceTokens: sourceLength, devices: devices ?? 1, weightType: weightType, acceptance: acceptance)
         config.kernels = kernelSelection
         config.expertParallel = expertParallel ?? false

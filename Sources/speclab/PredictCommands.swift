@@ -35,6 +35,8 @@ struct PredictOptions: ParsableArguments {
     @Option(name: .customLong("routing-skew"), help: "MoE routing skew for measured expert kernels: 0 balanced (default), or a power-law exponent (1.01, 1.2 measured).") var routingSkew: Double?
     @Option(name: .customLong("kv-dtype"), help: "KV-cache dtype: bf16 (default), fp16, fp8, fp32.") var kvDtype: String?
     @Option(name: .customLong("draft-kv-budget"), help: "Tokens the drafter's KV cache keeps (StreamingLLM-style budget, as MagicDec's drafts; default: the whole context).") var draftKVBudget: Int?
+    @Option(name: .customLong("input-length"), help: "Prompt tokens per sequence: end to end with --output-length (TTFT, TPOT, latency; decode at the mean context).") var inputLength: Int?
+    @Option(name: .customLong("output-length"), help: "Generated tokens per sequence (with --input-length).") var outputLength: Int?
     @Option(name: .customLong("draft-devices"), help: "Tensor-parallel devices of the drafter, a subset of the target's (default: the target's --devices).") var draftDevices: Int?
 
     func request() throws -> PredictRequest {
@@ -48,6 +50,7 @@ struct PredictOptions: ParsableArguments {
         r.kernels = kernels; r.kernelsFile = kernelsFile
         r.expertParallel = expertParallel ? true : nil; r.routingSkew = routingSkew; r.kvDtype = kvDtype
         r.draftKVBudget = draftKVBudget; r.draftDevices = draftDevices
+        r.inputLength = inputLength; r.outputLength = outputLength
         r.alphas = try alphas.map { try parseList($0, name: "--alphas") }
         return r
     }
@@ -69,8 +72,17 @@ struct Predict: ParsableCommand {
         let predictor = try Predictor(config)
         let p = try predictor.predict()
         let layers = Double(config.model.layers)
+        let endToEnd = try options.inputLength.map { try predictor.endToEnd(inputTokens: $0, outputTokens: options.outputLength ?? 1) }
         if json {
             var extra: [(String, String)] = []
+            if let e = endToEnd {
+                extra += [("input_length", String(e.inputTokens)), ("output_length", String(e.outputTokens)),
+                          ("ttft_seconds", JSONText.number(e.ttftSeconds)), ("plain_ttft_seconds", JSONText.number(e.plainTTFTSeconds)),
+                          ("tpot_seconds", JSONText.number(e.tpotSeconds)), ("plain_tpot_seconds", JSONText.number(e.plainTPOTSeconds)),
+                          ("end_to_end_seconds", JSONText.number(e.endToEndSeconds)),
+                          ("plain_end_to_end_seconds", JSONText.number(e.plainEndToEndSeconds)),
+                          ("end_to_end_speedup", JSONText.number(e.speedup))]
+            }
             if breakdown {
                 extra.append(("breakdown", "{\"target_step\": \(StepBreakdown.json(p.targetStepCost, layers: layers)), \"verify\": \(StepBreakdown.json(p.verifyCost, layers: layers))}"))
             }
@@ -101,6 +113,13 @@ struct Predict: ParsableCommand {
         say("  speedup                     \(format(p.speedup, 3))×")
         say("  throughput                  \(format(p.tokensPerSecond, 1)) tokens/s (\(format(p.tokensPerSecondPerSequence, 1)) per sequence)")
         say("  memory per device           \(Units.gigabytes(p.memoryBytesPerDevice)) of \(Units.gigabytes(config.hardware.memoryBytes))")
+        if let e = endToEnd {
+            say("  end to end, \(e.inputTokens) tokens in, \(e.outputTokens) out (decode at context \(config.contextTokens)):")
+            timeRow("  TTFT (prefill)", e.ttftSeconds, "plain " + milliseconds(e.plainTTFTSeconds))
+            timeRow("  TPOT", e.tpotSeconds, "plain " + milliseconds(e.plainTPOTSeconds))
+            timeRow("  request latency", e.endToEndSeconds, "plain " + milliseconds(e.plainEndToEndSeconds))
+            say("    end-to-end speedup        \(format(e.speedup, 3))×")
+        }
         if breakdown {
             for (title, cost) in [("target step (1 token/seq)", p.targetStepCost),
                                   ("verify (\(p.verifyTokensPerSequence) tokens/seq)", p.verifyCost)] where config.method != .ntp || title.hasPrefix("target") {

@@ -81,3 +81,54 @@ struct DraftSettingsTests {
         expectAnalyticError(mentioning: ["--draft-kv-budget"]) { try zero.validate() }
     }
 }
+
+/// A request end to end (Cycle.swift `endToEnd`): prefill, then decoding at the mean context.
+@Suite("End to end")
+struct EndToEndTests {
+    static func predictor(method: DraftMethod, input: Int = 1024, output: Int = 512) throws -> Predictor {
+        try Predictor(PredictionConfig(hardware: try hardware("h100-sxm"), model: try model("llama-3.1-8b"), method: method,
+                                       draftLength: method == .ntp ? 0 : 4, batch: 4, contextTokens: input + output / 2,
+                                       acceptance: .iid(alpha: 0.8)))
+    }
+
+    @Test("TPOT is (latency − TTFT) / (output − 1); plain decoding gains nothing; speculation's gain is diluted by the prefill")
+    func definitions() throws {
+        let plain = try Self.predictor(method: .ntp).endToEnd(inputTokens: 1024, outputTokens: 512)
+        #expect(plain.speedup == 1 && plain.ttftSeconds == plain.plainTTFTSeconds)
+        let spec = try Self.predictor(method: .eagle3).endToEnd(inputTokens: 1024, outputTokens: 512)
+        for (ttft, tpot, total) in [(spec.ttftSeconds, spec.tpotSeconds, spec.endToEndSeconds),
+                                    (spec.plainTTFTSeconds, spec.plainTPOTSeconds, spec.plainEndToEndSeconds)] {
+            #expect(isClose((total - ttft) / 511, tpot, relative: 1e-12))
+        }
+        #expect(isClose(spec.tpotSeconds, spec.decode.cycleSeconds / spec.decode.tau, relative: 1e-12))
+        #expect(spec.speedup > 1 && spec.speedup < spec.decode.speedup)
+        // The drafter prefills the prompt too.
+        #expect(spec.ttftSeconds > spec.plainTTFTSeconds)
+        // The decode phase is priced at the mean context, 1024 + 256 tokens.
+        let mid = try Self.predictor(method: .eagle3).predict(contextTokens: 1280)
+        #expect(spec.decode == mid)
+    }
+
+    @Test("the prefill's GEMMs are the forward's over all input rows; its attention is the measured prefill kernel's")
+    func prefillKernels() throws {
+        let db = try #require(KernelDatabase.bundled(gpu: "h100-sxm"))
+        let shape = try model("llama-3.1-8b")
+        let context = ExecutionContext(hardware: try hardware("h100-sxm"), overhead: .ideal, kernels: db)
+        let forward = try #require(MeasuredForward(ForwardWorkload.target(shape), context: context, database: db))
+        let prefill = forward.prefill(inputTokens: 1024, batch: 2)
+        let sameRows = forward.cost(tokensPerSequence: 1024, batch: 2, contextTokens: 0)
+        #expect(prefill.breakdown.seconds(.gemm) == sameRows.breakdown.seconds(.gemm))
+        // Llama-3.1-8B: 32 query heads over 8 KV heads, head dim 128 — a measured slab and knots.
+        let slab = try #require(db.contextAttention?["bf16"]?.slab(8)).table
+        #expect(isClose(prefill.breakdown.seconds(.attention), 32 * slab.seconds(32, 1024, 2), relative: 1e-12))
+        #expect(prefill.breakdown.seconds(.attention) != sameRows.breakdown.seconds(.attention))
+    }
+
+    @Test("a request that does not fit at its end is refused; lengths must be positive")
+    func refused() throws {
+        expectAnalyticError(mentioning: ["does not fit"]) {
+            _ = try Self.predictor(method: .eagle3).endToEnd(inputTokens: 200_000, outputTokens: 200_000)
+        }
+        expectAnalyticError(mentioning: ["--output-length"]) { _ = try Self.predictor(method: .ntp).endToEnd(inputTokens: 10, outputTokens: 0) }
+    }
+}

@@ -219,6 +219,9 @@ struct KernelTests {
                 let slabs = try #require(db.attention[parts[1]])
                 let slab = try #require(slabs.slab(point["kvHeads"]!))
                 predicted = slab.table.seconds(point["queryHeads"]!, point["batch"]!, point["kvTokens"]!); fit = slab.table.fit
+            case "contextAttention":
+                let slab = try #require(db.contextAttention?[parts[1]]?.slab(point["kvHeads"]!))
+                predicted = slab.table.seconds(point["queryHeads"]!, point["inputTokens"]!, point["batch"]!); fit = slab.table.fit
             case "mla":
                 let t = try #require(db.mla?[parts[1]])
                 predicted = t.seconds(point["queryHeads"]!, point["batch"]!, point["kvTokens"]!); fit = t.fit

@@ -85,6 +85,9 @@ struct CLITests {
         (predict + ["--alpha", "0.8", "--kernels", "sglang", "--kernels-file", "/tmp/k.json"], "not both"),
         (predict + ["--alpha", "0.8", "--expert-parallel"], "MoE"),
         (predict + ["--alpha", "0.8", "--kv-dtype", "int4"], "kv-dtype"),
+        (["predict", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--input-length", "1024"], "together"),
+        (predict + ["--alpha", "0.8", "--input-length", "1024", "--output-length", "128"], "not both"),
+        (["predict", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3", "--draft-model", "self", "--alpha", "0.8"], "self"),
     ])
     func badInput(arguments: [String], fragment: String) throws {
         let result = try CLI.run(arguments)

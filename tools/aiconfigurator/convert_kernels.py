@@ -26,6 +26,7 @@ Tables (latency in microseconds):
                          decode kernel, one query per sequence; the engine packs k queries per
                          sequence into the query-head axis, as FlashAttention-3's PackGQA and
                          FlashInfer's batch decode with multiple queries do)
+  contextAttention[kv]   per KV-head count: query heads x input tokens x batch (prefill kernel, causal)
   mla[kvdtype]           query heads per device x batch x KV tokens (absorbed MLA decode)
   mlaBmm.pre/.post       tokens x heads (the absorbed-weight batched products of MLA decode)
   moe                    per expert shape, dtype, split and routing: tokens
@@ -306,6 +307,38 @@ def convert_attention(path, data_root, fixture):
     return out
 
 
+# ---------------------------------------------------------------- attention (prefill kernel)
+
+def convert_context_attention(path, data_root, fixture):
+    """The prefill (context) attention kernel: every sequence's `isl` tokens attend causally to each other,
+    nothing cached before. Axes: query heads x input tokens x batch per KV-head slab; cells the benchmark
+    skipped (large batch x long input) are extended along batch with slope 1 (independent sequences)."""
+    df = pd.read_parquet(path)
+    if "window_size" in df.columns:
+        df = df[df.window_size == 0]
+    df = df[(df.head_dim == 128) & (df.attn_dtype.isin(["bfloat16", "float16"])) & (df.kv_cache_dtype == "bfloat16")]
+    if df.empty:
+        return None
+    d = df.groupby(["num_key_value_heads", "num_heads", "isl", "batch_size"], as_index=False).latency.min()
+    slabs, allp, allm = [], [], []
+    for kvh, s in d.groupby("num_key_value_heads"):
+        knots, grid = grid_from_exact(s, ["num_heads", "isl", "batch_size"])
+        grid = extend_nan(grid, knots[2])
+        grid = fill_axis_nan(grid, 1)
+        grid = fill_axis_nan(grid, 0)
+        grid = monotone(grid, [0, 1, 2])
+        pred = [math.exp(interp_log(grid, knots, p)) for p in zip(s.num_heads, s.isl, s.batch_size)]
+        allp += pred; allm += list(s.latency.values)
+        slabs.append({"parameter": int(kvh), "table": table(["queryHeads", "inputTokens", "batch"], knots, grid,
+                                                             errors(pred, s.latency.values), rel(path, data_root))})
+        for _, r in s.sample(n=min(1, len(s)), random_state=4).iterrows():
+            fixture.append(("contextAttention.bf16", "kvHeads=%d;queryHeads=%d;inputTokens=%d;batch=%d" % (
+                kvh, r.num_heads, r.isl, r.batch_size), r.latency * 1000))
+    err = errors(allp, allm)
+    log("  context attn   %6d points, fit median %.1f%% p90 %.1f%%" % (err["points"], 100 * err["medianRelativeError"], 100 * err["p90RelativeError"]))
+    return {"bf16": {"parameterName": "kvHeads", "slabs": slabs, "fit": err}}
+
+
 # ---------------------------------------------------------------- MLA (absorbed decode kernel)
 
 def convert_mla(path, data_root, fixture):
@@ -409,6 +442,7 @@ def convert(system, framework, data_root, fixture):
     found = {}
     for op, pattern in (("gemm", "gemm/%s/*/gemm_perf.parquet"),
                         ("attention", "attention/%s/*/generation_attention_perf.parquet"),
+                        ("contextAttention", "attention/%s/*/context_attention_perf.parquet"),
                         ("mla", "mla/%s/*/generation_mla_perf.parquet"),
                         ("moe", "moe/%s/*/moe_perf.parquet"),
                         ("allReduce", "comm/%s/*/custom_allreduce_perf.parquet")):
@@ -428,6 +462,10 @@ def convert(system, framework, data_root, fixture):
     db["gemm"] = convert_gemm(found["gemm"], data_root, fixture)
     db["attentionHeadDim"] = 128
     db["attention"] = convert_attention(found["attention"], data_root, fixture)
+    if "contextAttention" in found:
+        context = convert_context_attention(found["contextAttention"], data_root, fixture)
+        if context:
+            db["contextAttention"] = context
     if "mla" in found:
         db["mla"] = convert_mla(found["mla"], data_root, fixture)
     if "moe" in found:
