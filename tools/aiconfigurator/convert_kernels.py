@@ -462,18 +462,12 @@ def convert(system, framework, data_root, fixture):
     db["gemm"] = convert_gemm(found["gemm"], data_root, fixture)
     db["attentionHeadDim"] = 128
     db["attention"] = convert_attention(found["attention"], data_root, fixture)
-    if "contextAttention" in found:
-        context = convert_context_attention(found["contextAttention"], data_root, fixture)
-        if context:
-            db["contextAttention"] = context
-    if "mla" in found:
-        db["mla"] = convert_mla(found["mla"], data_root, fixture)
-    if "moe" in found:
-        moe = convert_moe(found["moe"], data_root, fixture)
-        if moe:
-            db["moe"] = moe
-    if "allReduce" in found:
-        db["allReduce"] = convert_allreduce(found["allReduce"], data_root, fixture)
+    optional = (("contextAttention", convert_context_attention), ("mla", convert_mla), ("moe", convert_moe),
+                ("allReduce", convert_allreduce))
+    for key, converter in optional:
+        value = converter(found[key], data_root, fixture) if key in found else None
+        if value:
+            db[key] = value
     return db
 
 
