@@ -121,6 +121,15 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     public static let presets: [RuntimeOverhead] = [.ideal, .compiled, .eager, .eagerAsync, .t5x]
     public static var presetNames: [String] { presets.map(\.name) }
 
+    /// A runtime profile from a JSON file (the fields of `RuntimeOverhead`, seconds; see `init(from:)`).
+    public static func load(fromFile path: String) throws -> RuntimeOverhead {
+        let profile = try JSONFiles.decode(RuntimeOverhead.self, from: path, what: "runtime")
+        do { try profile.validate() } catch let error as AnalyticError {
+            throw AnalyticError("runtime file '\(path)': \(error.message)")
+        }
+        return profile
+    }
+
     public static func preset(named name: String) throws -> RuntimeOverhead {
         guard let found = presets.first(where: { $0.name == name }) else {
             throw AnalyticError.unknownPreset(kind: "runtime", name: name, valid: presetNames)

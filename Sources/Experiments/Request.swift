@@ -12,6 +12,8 @@ public struct PredictRequest: Codable, Sendable, Equatable {
     public var hardware: String?
     public var hardwareFile: String?
     public var runtime: String?
+    /// A runtime profile from a JSON file (instead of a named `runtime`).
+    public var runtimeFile: String?
     public var model: String?
     public var modelFile: String?
     public var method: String?
@@ -55,7 +57,9 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         func take<T>(_ path: WritableKeyPath<PredictRequest, T?>) {
             if let value = other[keyPath: path] { result[keyPath: path] = value }
         }
-        take(\.hardware); take(\.hardwareFile); take(\.runtime); take(\.model); take(\.modelFile)
+        take(\.hardware); take(\.hardwareFile); take(\.runtime); take(\.runtimeFile); take(\.model); take(\.modelFile)
+        if other.runtimeFile != nil { result.runtime = nil }
+        if other.runtime != nil { result.runtimeFile = nil }
         take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.treeSize)
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
         take(\.devices); take(\.dtype); take(\.kernels); take(\.kernelsFile)
@@ -97,7 +101,9 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         if let file = hardwareFile { hardwareValue = try Hardware.load(fromFile: path(file)) }
         else if let name = hardware { hardwareValue = try Hardware.preset(named: name) }
         else { throw AnalyticError("missing --hardware (one of \(Hardware.presetNames.joined(separator: ", "))) or --hardware-file") }
-        let overhead = try runtime.map { try RuntimeOverhead.preset(named: $0) }
+        if runtime != nil, runtimeFile != nil { throw AnalyticError("give --runtime or --runtime-file, not both") }
+        var overhead = try runtime.map { try RuntimeOverhead.preset(named: $0) }
+        if let file = runtimeFile { overhead = try RuntimeOverhead.load(fromFile: path(file)) }
         if overhead != nil { hardwareValue.overhead = overhead! }
 
         let modelValue: ModelShape

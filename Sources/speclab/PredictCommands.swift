@@ -11,6 +11,7 @@ struct PredictOptions: ParsableArguments {
     @Option(help: "Hardware preset (see 'speclab presets').") var hardware: String?
     @Option(name: .customLong("hardware-file"), help: "Hardware preset from a JSON file.") var hardwareFile: String?
     @Option(help: "Runtime fixed-cost profile: \(RuntimeOverhead.presetNames.joined(separator: ", ")) (default: the hardware's).") var runtime: String?
+    @Option(name: .customLong("runtime-file"), help: "Runtime fixed-cost profile from a JSON file: name, perForwardSeconds, perLayerSeconds, perCycleSeconds, perAllReduceSeconds, ngramSecondsPerContextToken; optional perDraftStepSeconds, hostOverlapsDevice, perLayerIsKernelLatency.") var runtimeFile: String?
     @Option(help: "Target model preset.") var model: String?
     @Option(name: .customLong("model-file"), help: "Target model shape from a JSON file.") var modelFile: String?
     @Option(help: "ntp, sd, eagle1, eagle2, eagle3, mtp, mtp-parallel, medusa, blockwise, pld.") var method: String?
@@ -41,7 +42,7 @@ struct PredictOptions: ParsableArguments {
 
     func request() throws -> PredictRequest {
         var r = PredictRequest()
-        r.hardware = hardware; r.hardwareFile = hardwareFile; r.runtime = runtime
+        r.hardware = hardware; r.hardwareFile = hardwareFile; r.runtime = runtime; r.runtimeFile = runtimeFile
         r.model = model; r.modelFile = modelFile; r.method = method
         r.draftModel = draftModel; r.draftModelFile = draftModelFile
         r.draftLength = draftLength; r.treeSize = treeSize; r.treeTopK = treeTopK; r.eagle3DraftVocab = draftVocab

@@ -132,3 +132,26 @@ struct EndToEndTests {
         expectAnalyticError(mentioning: ["--output-length"]) { _ = try Self.predictor(method: .ntp).endToEnd(inputTokens: 10, outputTokens: 0) }
     }
 }
+
+/// Runtime profiles as files (`--runtime-file`): the profile a fit or a user writes.
+@Suite("Runtime files")
+struct RuntimeFileTests {
+    @Test("every preset round-trips through its JSON file; a bad value is refused with one line")
+    func roundTrip() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for profile in RuntimeOverhead.presets {
+            let file = directory.appendingPathComponent("\(profile.name).json")
+            try JSONEncoder().encode(profile).write(to: file)
+            #expect(try RuntimeOverhead.load(fromFile: file.path) == profile)
+        }
+        let bad = directory.appendingPathComponent("bad.json")
+        try Data(#"{"name": "x", "perForwardSeconds": -1, "perLayerSeconds": 0, "perCycleSeconds": 0, "perAllReduceSeconds": 0, "ngramSecondsPerContextToken": 0}"#.utf8).write(to: bad)
+        expectAnalyticError(mentioning: ["bad.json", "perForwardSeconds"]) { _ = try RuntimeOverhead.load(fromFile: bad.path) }
+        let minimal = directory.appendingPathComponent("minimal.json")
+        try Data(#"{"name": "mine", "perForwardSeconds": 1e-4, "perLayerSeconds": 2e-5, "perCycleSeconds": 0, "perAllReduceSeconds": 0, "ngramSecondsPerContextToken": 0}"#.utf8).write(to: minimal)
+        let loaded = try RuntimeOverhead.load(fromFile: minimal.path)
+        #expect(loaded.perDraftStepSeconds == 0 && !loaded.hostOverlapsDevice && !loaded.perLayerIsKernelLatency)
+    }
+}
