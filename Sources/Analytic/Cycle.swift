@@ -248,7 +248,10 @@ public struct Predictor: Sendable {
     }
 
     /// What priced the target's step: "measured kernels: h100-sxm, sglang 0.5.14" or "roofline".
-    public var pricedBy: String { target.isMeasured ? StepCostModel.label(context) : "roofline" }
+    public var pricedBy: String {
+        if target.isMeasured, let kernels = context.kernels { return "measured kernels: \(kernels.label)" }
+        return "roofline"
+    }
 
     /// How each operation class of the target's forward was priced.
     public var pricingDetail: [(OperationClass, String)] { target.pricedBy }

@@ -1,7 +1,7 @@
 // Hardware presets: peak memory bandwidth, dense tensor throughput, capacity,
 // interconnect, achievable fractions, GEMM tile size and the runtime's fixed
-// costs. Values come from ../shared/REFERENCES.md §1 unless a comment says
-// otherwise; user presets come from JSON (`--hardware-file`).
+// costs. Values come from the vendors' datasheets and the sources named beside
+// each preset; user presets come from JSON (`--hardware-file`).
 
 import Foundation
 

@@ -303,13 +303,6 @@ public struct KernelSlabs: Codable, Sendable, Equatable {
         }
     }
 
-    /// Latency in seconds for parameter `p` at the point.
-    public func seconds(parameter p: Double, _ point: [Double]) -> Double {
-        let (a, b, t) = bracket(p)
-        guard let b else { return a.seconds(point) }
-        return exp((1 - t) * log(a.seconds(point)) + t * log(b.seconds(point)))
-    }
-
     /// The slab at or below `p`, the one above it (nil when `p` is measured or outside the slabs) and
     /// the weight of the upper one in log(parameter).
     public func bracket(_ p: Double) -> (lower: KernelTable, upper: KernelTable?, weight: Double) {

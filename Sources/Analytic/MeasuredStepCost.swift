@@ -363,27 +363,6 @@ public final class MeasuredForward: Sendable {
     }
 }
 
-extension StepCostModel {
-    /// Which model priced a forward on this context: "measured kernels: h100-sxm, sglang 0.5.14" or "roofline".
-    public static func label(_ context: ExecutionContext) -> String {
-        context.kernels.map { "measured kernels: \($0.label)" } ?? "roofline"
-    }
-}
-
-/// One entry point for a forward's cost: measured kernels where the context has them and the
-/// workload lists its operations, the roofline otherwise.
-public enum StepCostModel {
-    public static func stepCost(_ workload: ForwardWorkload, tokensPerSequence: Double, batch: Double,
-                                contextTokens: Double, sourceTokens: Double = 0,
-                                context: ExecutionContext) -> StepCost {
-        if let database = context.kernels, let measured = MeasuredForward(workload, context: context, database: database) {
-            return measured.cost(tokensPerSequence: tokensPerSequence, batch: batch, contextTokens: contextTokens)
-        }
-        return Roofline.stepCost(workload, tokensPerSequence: tokensPerSequence, batch: batch,
-                                 contextTokens: contextTokens, sourceTokens: sourceTokens, context: context)
-    }
-}
-
 /// A forward priced once per (workload, context): measured when possible (curves precomputed), the
 /// roofline otherwise. The Predictor holds one per workload.
 public final class PricedForward: Sendable {

@@ -273,6 +273,31 @@ def grid_from_exact(d, cols, value="latency"):
     return knots, grid
 
 
+def measured_grid(frame, columns):
+    """A grid at the measured points of `columns` (latency per point), cells the benchmark skipped filled
+    (extended along the last axis, then from neighbours along the others) and made non-decreasing."""
+    knots, grid = grid_from_exact(frame, columns)
+    grid = extend_nan(grid, knots[-1])
+    for axis in range(len(columns) - 2, -1, -1):
+        grid = fill_axis_nan(grid, axis)
+    return knots, monotone(grid, list(range(len(columns))))
+
+
+def kv_head_slabs(d, columns, axes, path, data_root, fixture, fixture_table, seed):
+    """One table per KV-head count over `columns` (named `axes`), with their pooled fit error; one sampled
+    measured point per slab goes to the test fixture."""
+    slabs, allp, allm = [], [], []
+    for kvh, s in d.groupby("num_key_value_heads"):
+        knots, grid = measured_grid(s, columns)
+        pred = [math.exp(interp_log(grid, knots, p)) for p in zip(*(s[c] for c in columns))]
+        allp += pred; allm += list(s.latency.values)
+        slabs.append({"parameter": int(kvh), "table": table(axes, knots, grid, errors(pred, s.latency.values), rel(path, data_root))})
+        for _, r in s.sample(n=min(1, len(s)), random_state=seed).iterrows():
+            point = ";".join("%s=%d" % (a, r[c]) for a, c in zip(axes, columns))
+            fixture.append((fixture_table, "kvHeads=%d;%s" % (kvh, point), r.latency * 1000))
+    return {"parameterName": "kvHeads", "slabs": slabs, "fit": errors(allp, allm)}
+
+
 def convert_attention(path, data_root, fixture):
     df = pd.read_parquet(path)
     if "window_size" in df.columns:
@@ -285,24 +310,9 @@ def convert_attention(path, data_root, fixture):
             continue
         d = d.assign(kv_tokens=d.step + 1).groupby(
             ["num_key_value_heads", "num_heads", "batch_size", "kv_tokens"], as_index=False).latency.min()
-        slabs = []
-        allp, allm = [], []
-        for kvh, s in d.groupby("num_key_value_heads"):
-            knots, grid = grid_from_exact(s, ["num_heads", "batch_size", "kv_tokens"])
-            grid = extend_nan(grid, knots[2])
-            grid = fill_axis_nan(grid, 1)
-            grid = fill_axis_nan(grid, 0)
-            grid = monotone(grid, [0, 1, 2])
-            pred = [math.exp(interp_log(grid, knots, (h, b, l))) for h, b, l in zip(s.num_heads, s.batch_size, s.kv_tokens)]
-            allp += pred; allm += list(s.latency.values)
-            slabs.append({"parameter": int(kvh), "table": table(["queryHeads", "batch", "kvTokens"], knots, grid,
-                                                                 errors(pred, s.latency.values), rel(path, data_root))})
-            sample = s.sample(n=min(1, len(s)), random_state=2)
-            for _, r in sample.iterrows():
-                fixture.append(("attention." + name, "kvHeads=%d;queryHeads=%d;batch=%d;kvTokens=%d" % (
-                    kvh, r.num_heads, r.batch_size, r.kv_tokens), r.latency * 1000))
-        err = errors(allp, allm)
-        out[name] = {"parameterName": "kvHeads", "slabs": slabs, "fit": err}
+        out[name] = kv_head_slabs(d, ["num_heads", "batch_size", "kv_tokens"], ["queryHeads", "batch", "kvTokens"],
+                                  path, data_root, fixture, "attention." + name, seed=2)
+        err = out[name]["fit"]
         log("  attention %-4s %6d points, fit median %.1f%% p90 %.1f%%" % (name, err["points"], 100 * err["medianRelativeError"], 100 * err["p90RelativeError"]))
     return out
 
@@ -320,23 +330,11 @@ def convert_context_attention(path, data_root, fixture):
     if df.empty:
         return None
     d = df.groupby(["num_key_value_heads", "num_heads", "isl", "batch_size"], as_index=False).latency.min()
-    slabs, allp, allm = [], [], []
-    for kvh, s in d.groupby("num_key_value_heads"):
-        knots, grid = grid_from_exact(s, ["num_heads", "isl", "batch_size"])
-        grid = extend_nan(grid, knots[2])
-        grid = fill_axis_nan(grid, 1)
-        grid = fill_axis_nan(grid, 0)
-        grid = monotone(grid, [0, 1, 2])
-        pred = [math.exp(interp_log(grid, knots, p)) for p in zip(s.num_heads, s.isl, s.batch_size)]
-        allp += pred; allm += list(s.latency.values)
-        slabs.append({"parameter": int(kvh), "table": table(["queryHeads", "inputTokens", "batch"], knots, grid,
-                                                             errors(pred, s.latency.values), rel(path, data_root))})
-        for _, r in s.sample(n=min(1, len(s)), random_state=4).iterrows():
-            fixture.append(("contextAttention.bf16", "kvHeads=%d;queryHeads=%d;inputTokens=%d;batch=%d" % (
-                kvh, r.num_heads, r.isl, r.batch_size), r.latency * 1000))
-    err = errors(allp, allm)
+    family = kv_head_slabs(d, ["num_heads", "isl", "batch_size"], ["queryHeads", "inputTokens", "batch"],
+                           path, data_root, fixture, "contextAttention.bf16", seed=4)
+    err = family["fit"]
     log("  context attn   %6d points, fit median %.1f%% p90 %.1f%%" % (err["points"], 100 * err["medianRelativeError"], 100 * err["p90RelativeError"]))
-    return {"bf16": {"parameterName": "kvHeads", "slabs": slabs, "fit": err}}
+    return {"bf16": family}
 
 
 # ---------------------------------------------------------------- MLA (absorbed decode kernel)
@@ -350,11 +348,7 @@ def convert_mla(path, data_root, fixture):
         if d.empty:
             continue
         d = d.assign(kv_tokens=d.step + 1).groupby(["num_heads", "batch_size", "kv_tokens"], as_index=False).latency.min()
-        knots, grid = grid_from_exact(d, ["num_heads", "batch_size", "kv_tokens"])
-        grid = extend_nan(grid, knots[2])
-        grid = fill_axis_nan(grid, 1)
-        grid = fill_axis_nan(grid, 0)
-        grid = monotone(grid, [0, 1, 2])
+        knots, grid = measured_grid(d, ["num_heads", "batch_size", "kv_tokens"])
         pred = [math.exp(interp_log(grid, knots, p)) for p in zip(d.num_heads, d.batch_size, d.kv_tokens)]
         err = errors(pred, d.latency.values)
         out[name] = table(["queryHeads", "batch", "kvTokens"], knots, grid, err, rel(path, data_root))
