@@ -20,7 +20,7 @@ struct ValidateTests {
                                        preset: .tiny, alphas: [0.8], batches: [1, 2], prompts: 2, maxTokens: 16, draftLength: 4,
                                        repetitions: 3)
 
-    @Test("the error table is complete and finite; an engine with twice the bandwidth is further off on the same measurements")
+    @Test("the error table is complete and finite; an engine with four times the bandwidth is further off on the same measurements")
     func tableAndMiscalibration() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -35,19 +35,22 @@ struct ValidateTests {
         }
         let csv = try String(contentsOf: output.appendingPathComponent("validation.csv"), encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 1 + result.rows.count)
-        // The same measurements predicted by the engine with twice the calibrated bandwidth (timing is not
-        // repeated: only the engine changes). Beyond the cache a one-token forward is bandwidth-bound, so
-        // the wrong engine predicts about half the time and its error must grow.
+        // The same measurements predicted by the engine with four times the calibrated bandwidth (timing is
+        // not repeated: only the engine changes). Beyond the cache a one-token forward is bandwidth-bound, so
+        // the wrong engine predicts about a quarter of the time, and its error — as a ratio, |log(pred/meas)| —
+        // must exceed the calibrated engine's. That holds while calibration is within a factor of two of the
+        // measurement, which a shared, noisy machine does not break (a factor of two in linear error did: a
+        // CI run measured 51 ms, calibrated 67 ms, bandwidth × 2 41 ms).
         var hardware = try Hardware.load(fromFile: output.appendingPathComponent("hardware.json").path)
         let steps = result.rows.filter { $0.group == ValidateRun.stepGroup(Self.beyondCache) }
         #expect(steps.count == 2)
-        hardware.memoryBytesPerSecond *= 2
-        hardware.cacheBytesPerSecond = hardware.cacheBytesPerSecond.map { $0 * 2 }
+        hardware.memoryBytesPerSecond *= 4
+        hardware.cacheBytesPerSecond = hardware.cacheBytesPerSecond.map { $0 * 4 }
         for (row, k) in zip(steps, [1]) {
             let wrong = StepTimeValidation.prediction(preset: Self.beyondCache, hardware: hardware, tokens: k, context: 64).seconds
-            #expect(wrong < 0.75 * row.predicted, "k = \(k): bandwidth × 2 should cut the predicted time")
-            #expect(abs(wrong - row.measured) > abs(row.predicted - row.measured),
-                    "k = \(k): measured \(row.measured), calibrated \(row.predicted), bandwidth × 2 \(wrong)")
+            #expect(wrong < 0.5 * row.predicted, "k = \(k): bandwidth × 4 should cut the predicted time")
+            #expect(abs(log(wrong / row.measured)) > abs(log(row.predicted / row.measured)),
+                    "k = \(k): measured \(row.measured), calibrated \(row.predicted), bandwidth × 4 \(wrong)")
         }
     }
 
