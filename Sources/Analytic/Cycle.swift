@@ -144,8 +144,11 @@ public struct PredictionConfig: Sendable, Equatable {
 
 /// The prediction for one configuration. Times are per cycle for the whole batch.
 public struct Prediction: Sendable, Equatable {
-    /// One plain decoding step (1 token per sequence) of the target.
+    /// One forward of the target over 1 token per sequence (device time and the runtime's fixed costs).
     public var targetStepSeconds: Double
+    /// One plain decoding step as the stack runs it: the target forward plus the scheduler time it does
+    /// not hide. Speedups are relative to this.
+    public var plainStepSeconds: Double
     /// One drafter forward at one token per sequence (0 for head and n-gram methods).
     public var draftStepSeconds: Double
     public var draftSecondsPerCycle: Double
@@ -166,6 +169,45 @@ public struct Prediction: Sendable, Equatable {
     public var memoryBytesPerDevice: Double
     public var verifyCost: StepCost
     public var targetStepCost: StepCost
+    /// The cycle's named parts (they sum to `cycleSeconds`).
+    public var components: CycleComponents
+}
+
+/// The parts of one speculation cycle (or plain step), whole batch, seconds.
+public struct CycleComponents: Sendable, Equatable {
+    /// Drafter forwards (device time and per-forward costs), the draft-extend pass included.
+    public var draftForwardSeconds = 0.0
+    /// Per drafted token beyond the forward: launch preparation, top-k / sampling, synchronisation.
+    public var draftStepFixedSeconds = 0.0
+    /// The draft-extend pass's fixed cost.
+    public var draftExtendSeconds = 0.0
+    /// The target's verify forward (a plain step: its one-token forward).
+    public var verifyForwardSeconds = 0.0
+    /// Extra attention of extend mode (k queries per sequence re-reading the KV cache).
+    public var verifyExtendAttentionSeconds = 0.0
+    /// Tree-mask construction and tree bookkeeping.
+    public var verifyTreeSeconds = 0.0
+    /// Acceptance test, rejection sampling, rollback (per cycle).
+    public var acceptanceSeconds = 0.0
+    /// N-gram search on the host (prompt lookup).
+    public var ngramSeconds = 0.0
+    /// Scheduler and host time the stack does not hide behind the device.
+    public var schedulerSeconds = 0.0
+
+    public init() {}
+
+    public var total: Double {
+        draftForwardSeconds + draftStepFixedSeconds + draftExtendSeconds + verifyForwardSeconds
+            + verifyExtendAttentionSeconds + verifyTreeSeconds + acceptanceSeconds + ngramSeconds + schedulerSeconds
+    }
+
+    /// (name, seconds) in cycle order, for tables and JSON.
+    public var named: [(String, Double)] {
+        [("draft forwards", draftForwardSeconds), ("draft step fixed", draftStepFixedSeconds),
+         ("draft extend fixed", draftExtendSeconds), ("verify forward", verifyForwardSeconds),
+         ("verify extend attention", verifyExtendAttentionSeconds), ("verify tree", verifyTreeSeconds),
+         ("acceptance", acceptanceSeconds), ("n-gram search", ngramSeconds), ("scheduler", schedulerSeconds)]
+    }
 }
 
 /// Precomputed workloads for one (hardware, model, method) so sweeps over
@@ -303,17 +345,24 @@ public struct Predictor: Sendable {
 
         let targetStep = target.cost(tokensPerSequence: 1, batch: batch, contextTokens: contextTokens,
                                      sourceTokens: sourceTokens)
+        let overhead = context.overhead
+        let plainStep = targetStep.seconds
+            + overhead.exposedSchedulerSeconds(batch: batch, deviceSeconds: targetStep.seconds, speculative: false)
         if method == .ntp {
+            var parts = CycleComponents()
+            parts.verifyForwardSeconds = targetStep.seconds
+            parts.schedulerSeconds = plainStep - targetStep.seconds
             return Prediction(
-                targetStepSeconds: targetStep.seconds, draftStepSeconds: 0, draftSecondsPerCycle: 0,
-                verifySeconds: targetStep.seconds, hostSecondsPerCycle: 0, cycleSeconds: targetStep.seconds,
-                c: 0, tau: 1, speedup: 1, tokensPerSecond: batch / targetStep.seconds,
-                tokensPerSecondPerSequence: 1 / targetStep.seconds, bound: targetStep.bound,
+                targetStepSeconds: targetStep.seconds, plainStepSeconds: plainStep, draftStepSeconds: 0, draftSecondsPerCycle: 0,
+                verifySeconds: targetStep.seconds, hostSecondsPerCycle: parts.schedulerSeconds, cycleSeconds: plainStep,
+                c: 0, tau: 1, speedup: 1, tokensPerSecond: batch / plainStep,
+                tokensPerSecondPerSequence: 1 / plainStep, bound: targetStep.bound,
                 verifyTokensPerSequence: 1, memoryBytesPerDevice: totalBytes / Double(config.devices),
-                verifyCost: targetStep, targetStepCost: targetStep)
+                verifyCost: targetStep, targetStepCost: targetStep, components: parts)
         }
 
         let tau = try (overrideAcceptance ?? config.acceptance).tau(draftLength: draftLength)
+        var parts = CycleComponents()
 
         // Verify: one target forward over the chain or tree, plus heads computed in it.
         var verify = target.cost(tokensPerSequence: Double(verifyTokens), batch: batch,
@@ -322,21 +371,28 @@ public struct Predictor: Sendable {
             verify = verify + heads.cost(tokensPerSequence: Double(verifyTokens), batch: batch,
                                          contextTokens: contextTokens)
         }
+        parts.verifyForwardSeconds = verify.seconds
+        // Extend mode: the kernel's extra reads of the KV cache for the k − 1 further queries, and the tree's
+        // mask and bookkeeping per node.
+        parts.verifyExtendAttentionSeconds = overhead.extendAttentionRereadFraction * Double(verifyTokens - 1)
+            * targetStep.breakdown.seconds(.attention)
+        if config.treeSize != nil {
+            parts.verifyTreeSeconds = overhead.treeSecondsPerNode * Double(verifyTokens) * batch
+        }
 
         // Drafting.
-        var draftSeconds = 0.0, draftStep = 0.0
-        var hostSeconds = context.overhead.perCycleSeconds
+        var draftStep = 0.0
+        parts.acceptanceSeconds = overhead.perCycleSeconds
         if let drafter {
             draftStep = drafter.cost(tokensPerSequence: 1, batch: batch, contextTokens: draftContext).seconds
             switch method {
             case .sd:
                 // γ autoregressive draft-model steps (Leviathan Algorithm 1).
-                draftSeconds = Double(draftLength) * draftStep
+                parts.draftForwardSeconds = Double(draftLength) * draftStep
             default:
                 // Feature-level drafters and MTP modules: the first forward also
-                // catches up on the τ tokens accepted last cycle (EAGLE's drafter
-                // cache catch-up, ALGORITHMS.md §10), then one forward per depth
-                // over that depth's frontier.
+                // catches up on the τ tokens accepted last cycle (the draft-extend pass; EAGLE's drafter
+                // cache catch-up, ALGORITHMS.md §10), then one forward per depth over that depth's frontier.
                 let first = drafter.cost(tokensPerSequence: tau, batch: batch, contextTokens: draftContext).seconds
                 var width = 1.0
                 if let treeSize = config.treeSize, method.supportsTree {
@@ -347,25 +403,32 @@ public struct Predictor: Sendable {
                 let later = draftLength > 1
                     ? drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: draftContext).seconds
                     : 0
-                draftSeconds = first + Double(max(draftLength - 1, 0)) * later
+                parts.draftForwardSeconds = first + Double(max(draftLength - 1, 0)) * later
+                parts.draftExtendSeconds = overhead.draftExtendSeconds
             }
         } else if method == .pld {
-            hostSeconds += contextTokens * context.overhead.ngramSecondsPerContextToken
+            parts.ngramSeconds = contextTokens * overhead.ngramSecondsPerContextToken
         }
-        // Host bookkeeping per drafted token (drafters) or per extra head (head methods).
+        // Per drafted token (drafters) or per extra head (head methods).
         if method != .pld {
-            draftSeconds += Double(draftLength) * context.overhead.perDraftStepSeconds
+            parts.draftStepFixedSeconds = Double(draftLength) * overhead.perDraftStepSeconds
         }
+        let device = parts.total
+        parts.schedulerSeconds = overhead.exposedSchedulerSeconds(batch: batch, deviceSeconds: device, speculative: true)
 
-        let cycle = draftSeconds + verify.seconds + hostSeconds
-        let perDraftSeconds = method == .pld ? (hostSeconds / Double(draftLength)) : draftSeconds / Double(draftLength)
+        let draftSeconds = parts.draftForwardSeconds + parts.draftStepFixedSeconds + parts.draftExtendSeconds
+        let verifySeconds = parts.verifyForwardSeconds + parts.verifyExtendAttentionSeconds + parts.verifyTreeSeconds
+        let hostSeconds = parts.acceptanceSeconds + parts.ngramSeconds + parts.schedulerSeconds
+        let cycle = parts.total
+        let perDraftSeconds = method == .pld ? (parts.ngramSeconds + parts.acceptanceSeconds) / Double(draftLength)
+            : draftSeconds / Double(draftLength)
         return Prediction(
-            targetStepSeconds: targetStep.seconds, draftStepSeconds: draftStep, draftSecondsPerCycle: draftSeconds,
-            verifySeconds: verify.seconds, hostSecondsPerCycle: hostSeconds, cycleSeconds: cycle,
-            c: perDraftSeconds / targetStep.seconds, tau: tau, speedup: tau * targetStep.seconds / cycle,
+            targetStepSeconds: targetStep.seconds, plainStepSeconds: plainStep, draftStepSeconds: draftStep,
+            draftSecondsPerCycle: draftSeconds, verifySeconds: verifySeconds, hostSecondsPerCycle: hostSeconds,
+            cycleSeconds: cycle, c: perDraftSeconds / targetStep.seconds, tau: tau, speedup: tau * plainStep / cycle,
             tokensPerSecond: batch * tau / cycle, tokensPerSecondPerSequence: tau / cycle, bound: verify.bound,
             verifyTokensPerSequence: verifyTokens, memoryBytesPerDevice: totalBytes / Double(config.devices),
-            verifyCost: verify, targetStepCost: targetStep)
+            verifyCost: verify, targetStepCost: targetStep, components: parts)
     }
 
     /// The draft length in 1...maxDraftLength with the highest speedup at this
@@ -447,9 +510,9 @@ extension Predictor {
         let later = Double(outputTokens - 1)
         let tpot = decode.cycleSeconds / decode.tau
         let endToEnd = ttft + later * tpot
-        let plainEndToEnd = plainTTFT + later * decode.targetStepSeconds
+        let plainEndToEnd = plainTTFT + later * decode.plainStepSeconds
         return EndToEndPrediction(inputTokens: inputTokens, outputTokens: outputTokens, ttftSeconds: ttft,
-                                  plainTTFTSeconds: plainTTFT, tpotSeconds: tpot, plainTPOTSeconds: decode.targetStepSeconds,
+                                  plainTTFTSeconds: plainTTFT, tpotSeconds: tpot, plainTPOTSeconds: decode.plainStepSeconds,
                                   endToEndSeconds: endToEnd, plainEndToEndSeconds: plainEndToEnd,
                                   speedup: plainEndToEnd / endToEnd, decode: decode)
     }

@@ -5,24 +5,26 @@
 
 import Foundation
 
-/// Fixed costs that depend on the serving runtime rather than on the chip:
-/// kernel launches, scheduling, sampling and the host side of verification.
-/// DESIGN.md: keep them as a named profile that calibration can set.
+/// A serving stack's costs beyond the kernels' own: kernel launches or graph replays, sampling, the
+/// host side of drafting and verification, the scheduler, and which of them the stack hides behind the
+/// device. Every component is named so that `predict --breakdown` can show it and `speclab fit` can
+/// set it from a user's measurements (the DocC article "Serving stacks" lists the sources).
 public struct RuntimeOverhead: Codable, Sendable, Equatable {
     public var name: String
-    /// Paid once by every forward (embedding, final norm, head, sampling, scheduling).
+    /// Paid once by every forward, target's or drafter's (embedding, final norm, head, sampling, graph
+    /// replay or launch of the forward).
     public var perForwardSeconds: Double
     /// Paid per transformer layer of every forward (kernel launches / per-op latency).
     public var perLayerSeconds: Double
-    /// Paid once per speculation cycle on the host (acceptance test, rollback, tree build).
+    /// Paid once per speculation cycle: the acceptance test (rejection-sampling kernels), rollback of
+    /// rejected KV slots, synchronisation with the host.
     public var perCycleSeconds: Double
     /// Latency of one all-reduce between devices (tensor parallel), on top of its bytes.
     public var perAllReduceSeconds: Double
     /// Host time of an n-gram / prompt-lookup search, per context token scanned.
     public var ngramSecondsPerContextToken: Double
-    /// Host time per drafted token (or per extra head) beyond the drafter's
-    /// forward: sampling, warping, bookkeeping of the draft (DESIGN.md: "per
-    /// forward, per layer, per draft step").
+    /// Per drafted token (or per extra head) beyond the drafter's forward: the drafter's launch
+    /// preparation, top-k or sampling over the (draft) vocabulary, synchronisation.
     public var perDraftStepSeconds: Double
     /// True where the per-forward and per-layer costs are host time (Python dispatch and kernel
     /// launches) spent while the device runs earlier kernels: eager PyTorch launches asynchronously,
@@ -36,14 +38,46 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     /// does not price (CUDA graphs, XLA): measured kernel tables price those kernels themselves, so
     /// with them this per-layer cost is not added again. False where it is host time (eager).
     public var perLayerIsKernelLatency: Bool
+    /// The draft-extend pass of EAGLE-family and MTP drafters: after every verify the drafter re-runs
+    /// over the accepted tokens to refresh its features and KV cache (SGLang: draft extend after
+    /// decode; vLLM: the first draft forward over the accepted tokens). Its bytes and FLOPs are priced
+    /// as a drafter forward over τ tokens; this is its fixed cost beyond a draft step's (metadata for a
+    /// variable number of tokens per sequence, its own launch where it is not graph-captured).
+    public var draftExtendSeconds: Double
+    /// Verify in extend mode, per tree node per sequence: tree-mask and position construction and the
+    /// tree-attention bookkeeping that grows with the tree (tree methods only).
+    public var treeSecondsPerNode: Double
+    /// Verify in extend mode: the extra fraction of a decode step's attention time per query token
+    /// beyond the first. 0 = the k queries of a sequence share one read of its KV cache (a decode
+    /// kernel with the queries packed beside the heads); 1 = each query re-reads it (a kernel that
+    /// treats the k queries as k sequences).
+    public var extendAttentionRereadFraction: Double
+    /// Scheduler and host time per engine step (a plain step or a speculation cycle): fixed, and per
+    /// sequence in the batch (request bookkeeping, detokenisation, input preparation).
+    public var schedulerSeconds: Double
+    public var schedulerSecondsPerSequence: Double
+    /// Whether the stack runs the scheduler for step n + 1 while the device computes step n, in plain
+    /// decoding and with speculation: then a step costs max(device, scheduler) instead of their sum.
+    public var schedulerOverlapsPlainDecoding: Bool
+    public var schedulerOverlapsSpeculation: Bool
+    /// Stacks of one family share the constants fitted from measurements (`speclab fit`, experiment
+    /// 036): CUDA-graph stacks ("graph"), eager PyTorch ("eager"), T5X on TPU ("t5x").
+    public var family: String
+    /// The versions the profile holds for, and where its structure comes from.
+    public var version: String
+    public var source: String
 
     enum CodingKeys: String, CodingKey {
         case name, perForwardSeconds, perLayerSeconds, perCycleSeconds, perAllReduceSeconds,
-             ngramSecondsPerContextToken, perDraftStepSeconds, hostOverlapsDevice, perLayerIsKernelLatency
+             ngramSecondsPerContextToken, perDraftStepSeconds, hostOverlapsDevice, perLayerIsKernelLatency,
+             draftExtendSeconds, treeSecondsPerNode, extendAttentionRereadFraction, schedulerSeconds,
+             schedulerSecondsPerSequence, schedulerOverlapsPlainDecoding, schedulerOverlapsSpeculation,
+             family, version, source
     }
 
-    /// JSON: every field but `perDraftStepSeconds` (default 0), `hostOverlapsDevice` and
-    /// `perLayerIsKernelLatency` (default false) is required.
+    /// JSON: `name`, `perForwardSeconds`, `perLayerSeconds`, `perCycleSeconds`, `perAllReduceSeconds` and
+    /// `ngramSecondsPerContextToken` are required; every other component defaults to 0 / false, `family`
+    /// to the name, `version` and `source` to empty.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
@@ -55,12 +89,23 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
         perDraftStepSeconds = try c.decodeIfPresent(Double.self, forKey: .perDraftStepSeconds) ?? 0
         hostOverlapsDevice = try c.decodeIfPresent(Bool.self, forKey: .hostOverlapsDevice) ?? false
         perLayerIsKernelLatency = try c.decodeIfPresent(Bool.self, forKey: .perLayerIsKernelLatency) ?? false
+        draftExtendSeconds = try c.decodeIfPresent(Double.self, forKey: .draftExtendSeconds) ?? 0
+        treeSecondsPerNode = try c.decodeIfPresent(Double.self, forKey: .treeSecondsPerNode) ?? 0
+        extendAttentionRereadFraction = try c.decodeIfPresent(Double.self, forKey: .extendAttentionRereadFraction) ?? 0
+        schedulerSeconds = try c.decodeIfPresent(Double.self, forKey: .schedulerSeconds) ?? 0
+        schedulerSecondsPerSequence = try c.decodeIfPresent(Double.self, forKey: .schedulerSecondsPerSequence) ?? 0
+        schedulerOverlapsPlainDecoding = try c.decodeIfPresent(Bool.self, forKey: .schedulerOverlapsPlainDecoding) ?? false
+        schedulerOverlapsSpeculation = try c.decodeIfPresent(Bool.self, forKey: .schedulerOverlapsSpeculation) ?? false
+        family = try c.decodeIfPresent(String.self, forKey: .family) ?? name
+        version = try c.decodeIfPresent(String.self, forKey: .version) ?? ""
+        source = try c.decodeIfPresent(String.self, forKey: .source) ?? ""
     }
 
     public init(name: String, perForwardSeconds: Double, perLayerSeconds: Double,
                 perCycleSeconds: Double, perAllReduceSeconds: Double,
                 ngramSecondsPerContextToken: Double, perDraftStepSeconds: Double = 0,
-                hostOverlapsDevice: Bool = false, perLayerIsKernelLatency: Bool = false) {
+                hostOverlapsDevice: Bool = false, perLayerIsKernelLatency: Bool = false,
+                family: String? = nil, version: String = "", source: String = "") {
         self.perDraftStepSeconds = perDraftStepSeconds
         self.hostOverlapsDevice = hostOverlapsDevice
         self.perLayerIsKernelLatency = perLayerIsKernelLatency
@@ -70,30 +115,53 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
         self.perCycleSeconds = perCycleSeconds
         self.perAllReduceSeconds = perAllReduceSeconds
         self.ngramSecondsPerContextToken = ngramSecondsPerContextToken
+        draftExtendSeconds = 0
+        treeSecondsPerNode = 0
+        extendAttentionRereadFraction = 0
+        schedulerSeconds = 0
+        schedulerSecondsPerSequence = 0
+        schedulerOverlapsPlainDecoding = false
+        schedulerOverlapsSpeculation = false
+        self.family = family ?? name
+        self.version = version
+        self.source = source
+    }
+
+    /// Scheduler and host time of one engine step of `batch` sequences.
+    public func schedulerSeconds(batch: Double) -> Double { schedulerSeconds + batch * schedulerSecondsPerSequence }
+
+    /// The part of the scheduler's time a step of `deviceSeconds` does not hide: all of it where the
+    /// stack runs them in turn, the excess over the device's time where it overlaps them.
+    public func exposedSchedulerSeconds(batch: Double, deviceSeconds: Double, speculative: Bool) -> Double {
+        let host = schedulerSeconds(batch: batch)
+        let overlaps = speculative ? schedulerOverlapsSpeculation : schedulerOverlapsPlainDecoding
+        return overlaps ? max(0, host - deviceSeconds) : host
     }
 
     /// No fixed costs: the pure roofline.
     public static let ideal = RuntimeOverhead(
         name: "ideal", perForwardSeconds: 0, perLayerSeconds: 0, perCycleSeconds: 0,
-        perAllReduceSeconds: 0, ngramSecondsPerContextToken: 0)
+        perAllReduceSeconds: 0, ngramSecondsPerContextToken: 0, source: "no runtime costs")
 
-    /// Compiled runtime (CUDA graphs: vLLM, SGLang, TensorRT-LLM). Per layer:
-    /// about 8 memory-bound ops × 3 µs constant latency each, the
-    /// `mem_empirical_constant_latency` of ai-dynamo/aiconfigurator's system
-    /// files (REFERENCES.md §1.2). Per forward / cycle / all-reduce: estimates
-    /// (tens of µs of sampling and scheduling), to be calibrated.
+    /// Compiled runtime (CUDA graphs: vLLM, SGLang, TensorRT-LLM) without a scheduler model. Per layer:
+    /// about 8 memory-bound ops × 3 µs constant latency each, the `mem_empirical_constant_latency` of
+    /// ai-dynamo/aiconfigurator's system files (not added where measured kernel tables price those
+    /// kernels). Per forward / cycle / all-reduce: estimates (tens of µs of sampling and scheduling).
     public static let compiled = RuntimeOverhead(
         name: "compiled", perForwardSeconds: 30e-6, perLayerSeconds: 24e-6, perCycleSeconds: 30e-6,
-        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9, perLayerIsKernelLatency: true)
+        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9, perLayerIsKernelLatency: true,
+        family: "compiled", source: "aiconfigurator system files (per-layer small-kernel latency); other constants estimated")
 
-    /// Eager PyTorch / Hugging Face transformers at batch 1 (the baseline of the
-    /// EAGLE, Medusa and Hydra papers). Per layer 0.71 ms, derived from EAGLE-1
-    /// Table 4 (LLaMA2-Chat 7B on one RTX 3090: HF FP16 24.5 tok/s vs gpt-fast
-    /// FP16 55.1 tok/s at the same weights): (1/24.5 − 1/55.1) s / 32 layers,
-    /// added to the GPU time. Per cycle 1 ms of Python-side verification: an estimate.
+    /// Eager PyTorch / Hugging Face transformers at batch 1: the research code the EAGLE, Medusa and
+    /// Hydra papers time (their `ea_model.eagenerate` / `medusa_generate` loops). Per layer 0.71 ms of
+    /// host dispatch, derived from EAGLE-1 Table 4 (LLaMA2-Chat 7B on one RTX 3090: HF FP16 24.5 tok/s
+    /// vs gpt-fast FP16 55.1 tok/s at the same weights): (1/24.5 − 1/55.1) s / 32 layers, added to the
+    /// GPU time. Per cycle 1 ms of Python-side verification (tree decoding, index bookkeeping).
     public static let eager = RuntimeOverhead(
-        name: "eager", perForwardSeconds: 0.2e-3, perLayerSeconds: (1 / 24.5 - 1 / 55.1) / 32,
-        perCycleSeconds: 1e-3, perAllReduceSeconds: 30e-6, ngramSecondsPerContextToken: 20e-9)
+        name: "hf-eager", perForwardSeconds: 0.2e-3, perLayerSeconds: (1 / 24.5 - 1 / 55.1) / 32,
+        perCycleSeconds: 1e-3, perAllReduceSeconds: 30e-6, ngramSecondsPerContextToken: 20e-9,
+        family: "eager", version: "transformers 4.3x, PyTorch 2.x eager (EAGLE, Medusa, Hydra research code)",
+        source: "EAGLE-1 Table 4 (HF vs gpt-fast on one RTX 3090)")
 
     /// The same eager stack read the other way: host dispatch overlapping the GPU
     /// (`hostOverlapsDevice`). From the same EAGLE-1 Table 4 pair: the GPU needs
@@ -101,7 +169,7 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     /// host time per forward is the whole 1/24.5 s = 0.2 ms + 32 × 1.27 ms. A
     /// forward costs max(host, device): launch-bound for small layers, device-bound
     /// once a layer's GPU work exceeds 1.27 ms (a 70B layer on an A100). Fits the
-    /// published tables worse than `eager` (experiment 014's README).
+    /// published tables worse than `hf-eager` (experiment 014's README).
     public static let eagerAsync: RuntimeOverhead = {
         var profile = eager
         profile.name = "eager-async"
@@ -112,13 +180,64 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
 
     /// T5X on TPU v4 (Leviathan et al. 2023's stack). 20 µs per layer makes the
     /// roofline reproduce the paper's profiled draft/target cost ratios
-    /// c = 0.02 / 0.04 / 0.11 for T5-small / base / large against T5-XXL (§3.1 of
-    /// REFERENCES.md): one number fitted for the whole runtime, not per row.
+    /// c = 0.02 / 0.04 / 0.11 for T5-small / base / large against T5-XXL (Leviathan et al. §3.1).
     public static let t5x = RuntimeOverhead(
         name: "t5x", perForwardSeconds: 0, perLayerSeconds: 20e-6, perCycleSeconds: 0,
-        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9, perLayerIsKernelLatency: true)
+        perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9, perLayerIsKernelLatency: true,
+        family: "t5x", version: "T5X on TPU v4 (2022)", source: "Leviathan et al. 2023 §3.1 (profiled c)")
 
-    public static let presets: [RuntimeOverhead] = [.ideal, .compiled, .eager, .eagerAsync, .t5x]
+    /// A CUDA-graph serving stack: the graph family's constants (perForward, perDraftStep, draft extend,
+    /// per-sequence scheduler, extend-attention re-read, fitted together in experiment 036) with the
+    /// stack's own structure.
+    static func graphStack(name: String, version: String, source: String,
+                           overlapsPlain: Bool, overlapsSpeculation: Bool, scheduler: Bool = true) -> RuntimeOverhead {
+        var stack = RuntimeOverhead(
+            name: name, perForwardSeconds: GraphFamily.perForwardSeconds, perLayerSeconds: 24e-6,
+            perCycleSeconds: GraphFamily.perCycleSeconds, perAllReduceSeconds: 10e-6, ngramSecondsPerContextToken: 2e-9,
+            perDraftStepSeconds: GraphFamily.perDraftStepSeconds, perLayerIsKernelLatency: true,
+            family: "graph", version: version, source: source)
+        stack.draftExtendSeconds = GraphFamily.draftExtendSeconds
+        stack.treeSecondsPerNode = GraphFamily.treeSecondsPerNode
+        stack.extendAttentionRereadFraction = GraphFamily.extendAttentionRereadFraction
+        stack.schedulerSecondsPerSequence = scheduler ? GraphFamily.schedulerSecondsPerSequence : 0
+        stack.schedulerSeconds = scheduler ? GraphFamily.schedulerSeconds : 0
+        stack.schedulerOverlapsPlainDecoding = overlapsPlain
+        stack.schedulerOverlapsSpeculation = overlapsSpeculation
+        return stack
+    }
+
+    /// vLLM V1 (0.9–0.10, mid 2025): CUDA graphs for the target and the EAGLE/MTP proposer; the
+    /// scheduler runs between steps (async scheduling arrived in 0.10 as an option and refused
+    /// speculative decoding: vllm-project/vllm PR #19970; on by default with EAGLE/MTP from 0.14,
+    /// PR #31998 — for those versions use `--runtime-file` with the overlap set).
+    public static let vllm = graphStack(
+        name: "vllm", version: "vLLM V1 0.9–0.10",
+        source: "vllm-project/vllm PR #19970 (no async scheduling with speculative decoding)",
+        overlapsPlain: false, overlapsSpeculation: false)
+
+    /// SGLang 0.4–0.5: the overlap ("zero-overhead") scheduler hides host time behind the device in plain
+    /// decoding (LMSYS, "SGLang v0.4", Dec 2024) and is switched off with EAGLE/MTP speculation
+    /// (server_args: "Overlap scheduler is disabled because of using eagle speculative decoding").
+    public static let sglang = graphStack(
+        name: "sglang", version: "SGLang 0.4.x–0.5.x",
+        source: "LMSYS SGLang v0.4 blog (overlap scheduler); sglang server_args (disabled with EAGLE)",
+        overlapsPlain: true, overlapsSpeculation: false)
+
+    /// TensorRT-LLM's PyTorch backend (1.0): the overlap scheduler on by default, MTP and EAGLE-3 included
+    /// (TensorRT-LLM docs, features/overlap-scheduler.md).
+    public static let trtllm = graphStack(
+        name: "trt-llm", version: "TensorRT-LLM 1.0 (PyTorch backend)",
+        source: "NVIDIA/TensorRT-LLM docs/source/features/overlap-scheduler.md",
+        overlapsPlain: true, overlapsSpeculation: true)
+
+    /// gpt-fast style research code (torch.compile with CUDA graphs, one static batch, no serving
+    /// scheduler): MagicDec's and EAGLE-1 Table 4's compiled baseline.
+    public static let gptFast = graphStack(
+        name: "gpt-fast", version: "pytorch-labs/gpt-fast (torch.compile, mode reduce-overhead)",
+        source: "pytorch-labs/gpt-fast generate.py (static batch, no scheduler)",
+        overlapsPlain: false, overlapsSpeculation: false, scheduler: false)
+
+    public static let presets: [RuntimeOverhead] = [.ideal, .compiled, .eager, .eagerAsync, .t5x, .vllm, .sglang, .trtllm, .gptFast]
     public static var presetNames: [String] { presets.map(\.name) }
 
     /// A runtime profile from a JSON file (the fields of `RuntimeOverhead`, seconds; see `init(from:)`).
@@ -144,6 +263,11 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
         try Check.nonNegative(perAllReduceSeconds, "overhead.perAllReduceSeconds")
         try Check.nonNegative(ngramSecondsPerContextToken, "overhead.ngramSecondsPerContextToken")
         try Check.nonNegative(perDraftStepSeconds, "overhead.perDraftStepSeconds")
+        try Check.nonNegative(draftExtendSeconds, "overhead.draftExtendSeconds")
+        try Check.nonNegative(treeSecondsPerNode, "overhead.treeSecondsPerNode")
+        try Check.nonNegative(extendAttentionRereadFraction, "overhead.extendAttentionRereadFraction")
+        try Check.nonNegative(schedulerSeconds, "overhead.schedulerSeconds")
+        try Check.nonNegative(schedulerSecondsPerSequence, "overhead.schedulerSecondsPerSequence")
     }
 }
 

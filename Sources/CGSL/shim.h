@@ -19,6 +19,9 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_fit.h>
+#include <gsl/gsl_vector.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_multifit_nlinear.h>
 
 // OpenBLAS controls (declared by hand; see the note above).
 extern void openblas_set_num_threads(int num_threads);
@@ -30,5 +33,7 @@ extern char *openblas_get_corename(void);
 static inline const gsl_rng_type *speclab_rng_mt19937(void) { return gsl_rng_mt19937; }
 static inline const gsl_root_fsolver_type *speclab_root_brent(void) { return gsl_root_fsolver_brent; }
 static inline const gsl_min_fminimizer_type *speclab_min_brent(void) { return gsl_min_fminimizer_brent; }
+static inline const gsl_multifit_nlinear_type *speclab_nlinear_trust(void) { return gsl_multifit_nlinear_trust; }
+static inline const gsl_multifit_nlinear_scale *speclab_nlinear_scale_more(void) { return gsl_multifit_nlinear_scale_more; }
 
 #endif

@@ -67,3 +67,39 @@ struct Validate: ParsableCommand {
         say("wrote \(output.path)/: \(result.files.joined(separator: ", "))")
     }
 }
+
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit a serving stack's constants to your own measurements (GSL nonlinear least squares) and write a runtime file for --runtime-file.",
+        discussion: """
+        The CSV has the columns hardware,model,method,draft_length,tree_size,batch,context,tau and one
+        measured column, tpot_ms (per sequence, decode phase) or speedup. Plain-decoding rows have method
+        ntp and empty draft_length, tree_size and tau. Optional columns: devices, draft_model, tree_topk,
+        draft_kv_budget, draft_devices, kernels. Example:
+          hardware,model,method,draft_length,tree_size,batch,context,tau,tpot_ms
+          h100-sxm,llama-3.1-8b,ntp,,,1,300,,7.07
+          h100-sxm,llama-3.1-8b,eagle3,2,,1,300,2.36,4.32
+          h100-sxm,llama-3.1-8b,eagle3,6,,1,300,3.46,4.20
+        """)
+
+    @Option(help: "Measurements CSV.") var measurements: String
+    @Option(help: "The stack whose constants are fitted: \(RuntimeOverhead.presetNames.joined(separator: ", ")).") var stack: String
+    @Option(help: "Write the fitted runtime profile (JSON) here.") var out: String
+    @Option(help: "Constants to fit, comma-separated (default: those the rows can tell apart, at most rows − 1): \(StackConstant.allCases.map(\.rawValue).joined(separator: ", ")).") var free: String?
+    @Option(help: "Name of the fitted profile (default: <stack>-fit).") var name: String?
+    @Flag(help: "Replace --out if it exists.") var force = false
+
+    func run() throws {
+        let base = try RuntimeOverhead.preset(named: stack)
+        let rows = try StackFitRun.readMeasurements(path: measurements)
+        let constants = try free.map(StackConstant.parseList) ?? StackFitRun.defaultConstants(for: rows)
+        if FileManager.default.fileExists(atPath: out), !force {
+            throw AnalyticError("--out \(out) exists: choose another path, or add --force to replace it")
+        }
+        let result = try StackFitRun.run(rows: rows, stack: base, constants: constants, name: name ?? "\(stack)-fit",
+                                         source: "speclab fit: \(rows.count) rows of \((measurements as NSString).lastPathComponent) on \(stack)")
+        for line in StackFitRun.report(result, baseStack: stack) { say(line) }
+        try Calibration.write(result.stack, to: URL(fileURLWithPath: out))
+        say("wrote \(out): use it with --runtime-file \(out)")
+    }
+}

@@ -84,7 +84,7 @@ struct BadInputTests {
 
     @Test("unknown runtime profile lists the valid ones")
     func unknownRuntime() {
-        expectAnalyticError(mentioning: ["turbo", "ideal", "compiled", "eager"]) { _ = try RuntimeOverhead.preset(named: "turbo") }
+        expectAnalyticError(mentioning: ["turbo", "ideal", "compiled", "hf-eager"]) { _ = try RuntimeOverhead.preset(named: "turbo") }
     }
 
     @Test("malformed model JSON (\"layers\": \"many\") names the field")

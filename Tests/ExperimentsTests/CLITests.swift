@@ -87,7 +87,7 @@ struct CLITests {
         (predict + ["--alpha", "0.8", "--kv-dtype", "int4"], "kv-dtype"),
         (["predict", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--input-length", "1024"], "together"),
         (predict + ["--alpha", "0.8", "--input-length", "1024", "--output-length", "128"], "not both"),
-        (predict + ["--alpha", "0.8", "--runtime", "eager", "--runtime-file", "/tmp/r.json"], "not both"),
+        (predict + ["--alpha", "0.8", "--runtime", "hf-eager", "--runtime-file", "/tmp/r.json"], "not both"),
         (predict + ["--alpha", "0.8", "--runtime-file", "/nonexistent/runtime.json"], "runtime.json"),
         (["predict", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3", "--draft-model", "self", "--alpha", "0.8"], "self"),
     ])

@@ -81,7 +81,7 @@ struct ReproductionTests {
     @Test("cycle-model rows merge the base request; a layer split keeps the per-step time of one GPU")
     func cycleRows() throws {
         let spec = try decodeSpec("""
-        {"table": "t", "base": {"hardware": "rtx-3090", "runtime": "eager", "method": "eagle1", "draftLength": 5,
+        {"table": "t", "base": {"hardware": "rtx-3090", "runtime": "hf-eager", "method": "eagle1", "draftLength": 5,
                                 "treeSize": 26, "batch": 1, "context": 512},
          "rows": [
            {"setting": "7B", "published": 2.9, "request": {"model": "vicuna-7b", "tau": 3.94}},
@@ -90,7 +90,7 @@ struct ReproductionTests {
         """)
         let rows = try Reproduction.evaluate(spec, baseDirectory: nil)
         var request = PredictRequest()
-        request.hardware = "rtx-3090"; request.runtime = "eager"; request.method = "eagle1"; request.draftLength = 5
+        request.hardware = "rtx-3090"; request.runtime = "hf-eager"; request.method = "eagle1"; request.draftLength = 5
         request.treeSize = 26; request.batch = 1; request.context = 512; request.model = "vicuna-7b"; request.tau = 3.94
         #expect(rows[0].predicted == (try Cycle.predict(request.resolve()).speedup))
         #expect(rows[1].predicted == rows[0].predicted)
@@ -105,26 +105,26 @@ struct ReproductionTests {
     @Test("calibration: applied to its hardware/runtime only, at most one number per pair")
     func calibration() throws {
         let json = """
-        {"table": "t", "base": {"runtime": "eager", "method": "eagle1", "draftLength": 5, "treeSize": 26,
+        {"table": "t", "base": {"runtime": "hf-eager", "method": "eagle1", "draftLength": 5, "treeSize": 26,
                                 "model": "vicuna-7b", "tau": 3.94, "context": 512},
-         "calibration": [{"hardware": "rtx-3090", "runtime": "eager", "parameter": "perCycleSeconds",
+         "calibration": [{"hardware": "rtx-3090", "runtime": "hf-eager", "parameter": "perCycleSeconds",
                           "value": 0.005, "reason": "test"}],
          "rows": [{"setting": "3090", "published": 2.9, "request": {"hardware": "rtx-3090"}},
                   {"setting": "a100", "published": 2.9, "request": {"hardware": "a100-80gb"}}]}
         """
         let rows = try Reproduction.evaluate(try decodeSpec(json), baseDirectory: nil)
         #expect(rows[0].fields["host_ms_per_cycle"] == "5")
-        #expect(rows[0].fields["calibration"] == "eager.perCycleSeconds=0.005")
+        #expect(rows[0].fields["calibration"] == "hf-eager.perCycleSeconds=0.005")
         // The eager profile's own per-cycle cost (1 ms) on the other hardware.
         #expect(rows[1].fields["host_ms_per_cycle"] == "1")
         #expect(rows[1].fields["calibration"] == "")
 
         var twice = try decodeSpec(json)
-        twice.calibration!.append(.init(hardware: "rtx-3090", runtime: "eager", parameter: "perLayerSeconds",
+        twice.calibration!.append(.init(hardware: "rtx-3090", runtime: "hf-eager", parameter: "perLayerSeconds",
                                         value: 1e-4, reason: "a second number"))
         #expect(throws: AnalyticError.self) { try Reproduction.evaluate(twice, baseDirectory: nil) }
         var stacked = try decodeSpec(json)
-        stacked.calibration!.append(.init(hardware: nil, runtime: "eager", parameter: "perLayerSeconds",
+        stacked.calibration!.append(.init(hardware: nil, runtime: "hf-eager", parameter: "perLayerSeconds",
                                           value: 1e-4, reason: "any hardware, on top of the rtx-3090 entry"))
         #expect(throws: AnalyticError.self) { try Reproduction.evaluate(stacked, baseDirectory: nil) }
         var unknown = try decodeSpec(json)
