@@ -99,6 +99,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var stepTimeValidation: StepTimeValidationSpec?
     /// kernel-crosscheck: the reference grid, the published steps and the reference's assumptions.
     public var kernelCrossCheck: KernelCrossCheckSpec?
+    /// stack-crossvalidation: the sources and each family's free constants.
+    public var crossValidation: CrossValidationSpec?
     public var chart: ChartSpec
 }
 

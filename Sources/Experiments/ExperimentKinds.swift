@@ -11,7 +11,7 @@ import Validation
 
 public enum ExperimentKinds {
     /// Every kind an experiment's config.json may name.
-    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "acceptance-curves", "reproduction", "batch-decode", "threshold-sweep", "frontier", "kernel-crosscheck"]
+    public static let names = ["sweep", "leviathan", "step-time", "formula-comparison", "heatmap", "train", "decode", "step-time-validation", "tree-acceptance", "acceptance-curves", "reproduction", "batch-decode", "threshold-sweep", "frontier", "kernel-crosscheck", "stack-crossvalidation"]
 
     static func run(_ spec: ExperimentSpec, slug: String, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -37,6 +37,8 @@ public enum ExperimentKinds {
                                              notes: &notes)
         case "kernel-crosscheck": return try kernelCrossCheck(spec, experimentDirectory: experimentDirectory, output: output,
                                                               plot: plot, notes: &notes)
+        case "stack-crossvalidation": return try StackCrossValidation.run(spec, experimentDirectory: experimentDirectory,
+                                                                           output: output, plot: plot, notes: &notes)
         default:
             throw AnalyticError("experiment kind '\(spec.kind)' is unknown; valid: \(names.joined(separator: ", "))")
         }

@@ -193,7 +193,7 @@ public enum Reproduction {
     /// `alpha` is the acceptance used when neither request names one (Theorem 3.8 rows and curves).
     static func configuration(_ request: PredictRequest?, base: PredictRequest?, layerSplit: Int?,
                               calibration: [ReproductionSpec.Calibration], alpha: Double? = nil,
-                              baseDirectory: URL?) throws -> (PredictionConfig, String) {
+                              baseDirectory: URL?, stacks: [String: RuntimeOverhead] = [:]) throws -> (PredictionConfig, String) {
         var merged = (base ?? PredictRequest()).merged(with: request ?? PredictRequest())
         if let alpha, merged.alpha == nil, merged.alphas == nil, merged.tau == nil, merged.acceptanceFile == nil {
             merged.alpha = alpha
@@ -201,6 +201,8 @@ public enum Reproduction {
         var config = try merged.resolve(baseDirectory: baseDirectory)
         let hardwareName = config.hardware.name
         var overhead = config.overhead ?? config.hardware.overhead
+        // A stack replaced as a whole (cross-validation's fitted constants) before any calibration entry.
+        if let replacement = stacks[overhead.name] { overhead = replacement }
         var label = ""
         for entry in calibration where entry.runtime == overhead.name && (entry.hardware == nil || entry.hardware == hardwareName) {
             switch entry.parameter {
@@ -229,13 +231,15 @@ public enum Reproduction {
     }
 
     /// Evaluates every row of a spec.
-    public static func evaluate(_ spec: ReproductionSpec, baseDirectory: URL?) throws -> [ReproductionRow] {
+    /// `stacks` replaces runtime profiles by name (the constants a cross-validation fitted).
+    public static func evaluate(_ spec: ReproductionSpec, baseDirectory: URL?,
+                                stacks: [String: RuntimeOverhead] = [:]) throws -> [ReproductionRow] {
         let calibration = spec.calibration ?? []
         try validateCalibration(calibration)
         var rows: [ReproductionRow] = []
         for row in spec.rows {
             do {
-                rows.append(try evaluate(row, spec: spec, calibration: calibration, baseDirectory: baseDirectory))
+                rows.append(try evaluate(row, spec: spec, calibration: calibration, baseDirectory: baseDirectory, stacks: stacks))
             } catch let error as AnalyticError {
                 throw AnalyticError("row '\(row.setting)': \(error.message)")
             }
@@ -244,7 +248,8 @@ public enum Reproduction {
     }
 
     static func evaluate(_ row: ReproductionSpec.Row, spec: ReproductionSpec,
-                         calibration: [ReproductionSpec.Calibration], baseDirectory: URL?) throws -> ReproductionRow {
+                         calibration: [ReproductionSpec.Calibration], baseDirectory: URL?,
+                         stacks: [String: RuntimeOverhead] = [:]) throws -> ReproductionRow {
         try Check.positive(row.published, "published")
         var fields: [String: String] = [:]
         let predicted: Double
@@ -268,7 +273,7 @@ public enum Reproduction {
                 }
                 let (config, label) = try configuration(row.request, base: spec.base, layerSplit: row.layerSplit,
                                                         calibration: calibration, alpha: inputs.alpha,
-                                                        baseDirectory: baseDirectory)
+                                                        baseDirectory: baseDirectory, stacks: stacks)
                 let prediction = try Predictor(config).predict(draftLength: inputs.gamma, acceptance: .iid(alpha: inputs.alpha))
                 c = prediction.c
                 fields["mode"] = "theorem-3.8, roofline c"
@@ -284,10 +289,20 @@ public enum Reproduction {
                 throw AnalyticError("a row needs a request (cycle model) or leviathan inputs (Theorem 3.8)")
             }
             let (config, label) = try configuration(row.request, base: spec.base, layerSplit: row.layerSplit,
-                                                    calibration: calibration, baseDirectory: baseDirectory)
-            let prediction = try Predictor(config).predict()
-            predicted = prediction.speedup
-            fields["mode"] = "cycle model"
+                                                    calibration: calibration, baseDirectory: baseDirectory, stacks: stacks)
+            let merged = (spec.base ?? PredictRequest()).merged(with: row.request ?? PredictRequest())
+            let prediction: Prediction
+            if let input = merged.inputLength, let output = merged.outputLength {
+                // End to end (prefill included), as serving benchmarks report it.
+                let request = try Predictor(config).endToEnd(inputTokens: input, outputTokens: output)
+                prediction = request.decode
+                predicted = request.speedup
+                fields["mode"] = "cycle model, end to end (input \(input), output \(output))"
+            } else {
+                prediction = try Predictor(config).predict()
+                predicted = prediction.speedup
+                fields["mode"] = "cycle model"
+            }
             fields["calibration"] = label
             describe(config, prediction, into: &fields)
             fields["acceptance"] = config.acceptance.label

@@ -24,7 +24,7 @@ struct Presets: ParsableCommand {
                 "{\"name\": \(JSONText.string(m.name)), \"layers\": \(m.layers), \"hidden\": \(m.hidden), \"heads\": \(m.heads), \"kv_heads\": \(m.kvHeads), \"vocab\": \(m.vocab), \"parameters\": \(JSONText.number(m.totalParameters)), \"active_parameters\": \(JSONText.number(m.activeParameters)), \"weight_type\": \(JSONText.string(m.weightType.rawValue)), \"source\": \(JSONText.string(m.source))}"
             }
             let runtimes = RuntimeOverhead.presets.map { r in
-                "{\"name\": \(JSONText.string(r.name)), \"per_forward_seconds\": \(JSONText.number(r.perForwardSeconds)), \"per_layer_seconds\": \(JSONText.number(r.perLayerSeconds)), \"per_cycle_seconds\": \(JSONText.number(r.perCycleSeconds))}"
+                "{\"name\": \(JSONText.string(r.name)), \"family\": \(JSONText.string(r.family)), \"per_forward_seconds\": \(JSONText.number(r.perForwardSeconds)), \"per_layer_seconds\": \(JSONText.number(r.perLayerSeconds)), \"per_cycle_seconds\": \(JSONText.number(r.perCycleSeconds)), \"per_draft_step_seconds\": \(JSONText.number(r.perDraftStepSeconds)), \"scheduler_seconds_per_sequence\": \(JSONText.number(r.schedulerSecondsPerSequence)), \"extend_attention_reread_fraction\": \(JSONText.number(r.extendAttentionRereadFraction)), \"scheduler_overlaps_plain_decoding\": \(r.schedulerOverlapsPlainDecoding), \"scheduler_overlaps_speculation\": \(r.schedulerOverlapsSpeculation), \"version\": \(JSONText.string(r.version)), \"source\": \(JSONText.string(r.source))}"
             }
             say("{\"hardware\": [\n  \(hardware.joined(separator: ",\n  "))\n],\n\"models\": [\n  \(models.joined(separator: ",\n  "))\n],\n\"runtimes\": [\n  \(runtimes.joined(separator: ",\n  "))\n]}")
             return
@@ -51,11 +51,20 @@ struct Presets: ParsableCommand {
                 + pad(String(format: "%.2fB", m.totalParameters / 1e9), 10, right: true)
                 + pad(String(format: "%.2fB", m.activeParameters / 1e9), 10, right: true) + "  " + m.weightType.rawValue + kind)
         }
-        say("\nRuntimes (fixed costs):")
+        say("\nRuntimes and serving stacks (--runtime; fixed costs, scheduler, extend-mode verify):")
         for r in RuntimeOverhead.presets {
-            say("  " + pad(r.name, 12) + String(format: " per forward %7.1f µs, per layer %7.1f µs, per cycle %7.1f µs",
-                                               r.perForwardSeconds * 1e6, r.perLayerSeconds * 1e6, r.perCycleSeconds * 1e6)
-                + (r.hostOverlapsDevice ? "  (host time, overlaps the device)" : ""))
+            var line = "  " + pad(r.name, 12) + String(format: " per forward %6.1f µs, per layer %6.1f µs, per cycle %6.1f µs",
+                                                      r.perForwardSeconds * 1e6, r.perLayerSeconds * 1e6, r.perCycleSeconds * 1e6)
+            if r.perDraftStepSeconds > 0 { line += String(format: ", per draft step %.1f µs", r.perDraftStepSeconds * 1e6) }
+            if r.schedulerSecondsPerSequence > 0 {
+                let overlap = [r.schedulerOverlapsPlainDecoding ? "plain" : nil, r.schedulerOverlapsSpeculation ? "speculative" : nil].compactMap { $0 }
+                line += String(format: ", scheduler %.0f µs/seq", r.schedulerSecondsPerSequence * 1e6)
+                    + (overlap.isEmpty ? " (not overlapped)" : " (overlapped: \(overlap.joined(separator: ", ")))")
+            }
+            if r.extendAttentionRereadFraction > 0 { line += String(format: ", extend re-read %.2f", r.extendAttentionRereadFraction) }
+            if r.hostOverlapsDevice { line += "  (host time, overlaps the device)" }
+            say(line)
+            if !r.version.isEmpty { say("  " + pad("", 12) + " " + r.version) }
         }
     }
 }

@@ -85,7 +85,8 @@ struct Predict: ParsableCommand {
                           ("end_to_end_speedup", JSONText.number(e.speedup))]
             }
             if breakdown {
-                extra.append(("breakdown", "{\"target_step\": \(StepBreakdown.json(p.targetStepCost, layers: layers)), \"verify\": \(StepBreakdown.json(p.verifyCost, layers: layers))}"))
+                let components = p.components.named.map { "\(JSONText.string($0.0.replacingOccurrences(of: " ", with: "_") + "_seconds")): \(JSONText.number($0.1))" }.joined(separator: ", ")
+                extra.append(("breakdown", "{\"target_step\": \(StepBreakdown.json(p.targetStepCost, layers: layers)), \"verify\": \(StepBreakdown.json(p.verifyCost, layers: layers)), \"cycle\": {\(components)}}"))
             }
             say(PredictionFields.json(p, extra: extra + [
                 ("priced_by", JSONText.string(predictor.pricedBy)),
@@ -106,6 +107,7 @@ struct Predict: ParsableCommand {
             say("  " + pad(label, 28) + pad(milliseconds(seconds), 12, right: true) + (note.isEmpty ? "" : "   " + note))
         }
         timeRow("target step (1 token/seq)", p.targetStepSeconds, "bound: \(p.targetStepCost.bound.rawValue)")
+        if p.plainStepSeconds != p.targetStepSeconds { timeRow("plain step incl. scheduler", p.plainStepSeconds) }
         timeRow("drafting per cycle", p.draftSecondsPerCycle, "c = \(format(p.c, 4))")
         timeRow("verify (\(p.verifyTokensPerSequence) tokens/seq)", p.verifySeconds, "bound: \(p.bound.rawValue)")
         timeRow("host per cycle", p.hostSecondsPerCycle)
@@ -127,6 +129,10 @@ struct Predict: ParsableCommand {
                 say("")
                 for line in StepBreakdown.table(cost, layers: layers, title: title) { say(line) }
             }
+            say("")
+            say("  cycle by component (\(config.hardware.overhead.name)\(config.hardware.overhead.version.isEmpty ? "" : ", " + config.hardware.overhead.version)):")
+            for (name, seconds) in p.components.named where seconds > 0 { timeRow("  " + name, seconds) }
+            timeRow("  cycle", p.components.total)
             say("")
             say("  priced by")
             for (kind, how) in predictor.pricingDetail { say("    \(pad(kind.name, 14)) \(how)") }

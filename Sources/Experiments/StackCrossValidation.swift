@@ -1,0 +1,273 @@
+// The `stack-crossvalidation` experiment kind: every serving-stack constant judged on data it was not
+// fitted to. The sources are published tables (reproduction specs: the paper tables of the reproduction
+// experiments and the serving-stack measurements kept beside this experiment); each runtime family's free
+// constants are fitted (Validation.StackFit, log-ratio least squares) to the rows of every source but
+// one and that source is predicted with them, for every source in turn (leave one source out). Rows
+// whose prediction does not depend on the family's constants (Theorem 3.8 with a published c, runtimes of
+// no fitted family) are predicted as they are and scored beside the others.
+//
+// Outputs: cv.csv (one line per row: source, family, published, predicted out of sample, in sample with
+// all sources, and with the presets), table.md (per source: rows, median and max |error|), constants.csv
+// (each fold's constants and the all-source fit with standard errors), the scatter chart, and verdict
+// lines for the targets and for the qualitative facts the sources state.
+
+import Analytic
+import Charts
+import Foundation
+import Validation
+
+public struct CrossValidationSpec: Codable, Sendable {
+    /// Reproduction sources: experiment directories (their config.json) or JSON files with a
+    /// `reproduction` block, relative to this experiment's directory.
+    public var sources: [String]
+    /// Per runtime family, the constants fitted to the data (StackConstant names).
+    public var families: [String: [String]]
+    /// Targets: median |error| over every row, and the largest per-source median.
+    public var targetMedian: Double?
+    public var targetSourceMedian: Double?
+}
+
+public enum StackCrossValidation {
+    struct Source {
+        var name: String
+        var spec: ReproductionSpec
+        var directory: URL
+    }
+
+    struct Item {
+        var source: Int
+        var row: ReproductionSpec.Row
+        var preset: ReproductionRow
+        /// Fitted family, nil where the prediction does not depend on fitted constants.
+        var family: String?
+    }
+
+    static func loadSources(_ spec: CrossValidationSpec, experimentDirectory: URL) throws -> [Source] {
+        struct Wrapper: Decodable { var reproduction: ReproductionSpec? }
+        return try spec.sources.map { relative in
+            let url = (relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : experimentDirectory.appendingPathComponent(relative)).standardizedFileURL
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw AnalyticError("cross-validation source '\(relative)' does not exist (relative to \(experimentDirectory.path))")
+            }
+            let reproduction: ReproductionSpec, directory: URL
+            if isDirectory.boolValue {
+                reproduction = try Reproduction.loadSpec(experimentDirectory: url)
+                directory = url
+            } else {
+                guard let found = try JSONFiles.decode(Wrapper.self, from: url.path, what: "cross-validation source").reproduction else {
+                    throw AnalyticError("cross-validation source '\(relative)' has no \"reproduction\" block")
+                }
+                reproduction = found
+                directory = url.deletingLastPathComponent()
+            }
+            guard (reproduction.calibration ?? []).isEmpty else {
+                throw AnalyticError("cross-validation source '\(relative)' calibrates a constant itself; cross-validation fits every constant")
+            }
+            return Source(name: reproduction.table, spec: reproduction, directory: directory)
+        }
+    }
+
+    /// Every family's stacks with the family's constants set to `values`.
+    static func stacks(family: String, constants: [StackConstant], values: [Double]) -> [String: RuntimeOverhead] {
+        var out: [String: RuntimeOverhead] = [:]
+        for preset in RuntimeOverhead.presets where preset.family == family {
+            out[preset.name] = preset.with(constants, values: values)
+        }
+        return out
+    }
+
+    public struct Outcome: Sendable {
+        public struct Row: Sendable {
+            public var source: String
+            public var group: String
+            public var setting: String
+            public var family: String
+            public var published: Double
+            public var preset: Double
+            public var outOfSample: Double
+            public var inSample: Double
+            public var error: Double { outOfSample / published - 1 }
+        }
+        public var rows: [Row]
+        /// Per family: the all-source fit.
+        public var fits: [String: StackFitResult]
+        /// Per family and left-out source: the constants used for that source.
+        public var folds: [(family: String, source: String, values: [Double])]
+        public var constants: [String: [StackConstant]]
+    }
+
+    public static func evaluate(_ spec: CrossValidationSpec, experimentDirectory: URL,
+                                progress: ((String) -> Void)? = nil) throws -> Outcome {
+        let sources = try loadSources(spec, experimentDirectory: experimentDirectory)
+        var constants: [String: [StackConstant]] = [:]
+        for (family, names) in spec.families {
+            guard RuntimeOverhead.presets.contains(where: { $0.family == family }) else {
+                throw AnalyticError("family '\(family)' has no runtime preset; families: \(Set(RuntimeOverhead.presets.map(\.family)).sorted().joined(separator: ", "))")
+            }
+            constants[family] = try StackConstant.parseList(names.joined(separator: ","))
+        }
+        var items: [Item] = []
+        for (index, source) in sources.enumerated() {
+            let rows = try Reproduction.evaluate(source.spec, baseDirectory: source.directory)
+            for (row, evaluated) in zip(source.spec.rows, rows) where evaluated.excluded == nil {
+                let runtime = evaluated.fields["runtime"] ?? ""
+                let family = RuntimeOverhead.presets.first { $0.name == runtime }?.family
+                let depends = evaluated.fields["mode"] != "theorem-3.8, published c"
+                items.append(Item(source: index, row: row, preset: evaluated,
+                                  family: depends && family.map { constants[$0] != nil } == true ? family : nil))
+            }
+        }
+        var outOfSample = items.map(\.preset.predicted)
+        var inSample = items.map(\.preset.predicted)
+        var fits: [String: StackFitResult] = [:]
+        var folds: [(family: String, source: String, values: [Double])] = []
+        for family in constants.keys.sorted() {
+            let free = constants[family]!
+            let members = items.indices.filter { items[$0].family == family }
+            guard !members.isEmpty else { continue }
+            progress?("fitting \(family): \(free.map(\.rawValue).joined(separator: ", ")) to \(members.count) rows")
+            let observations = members.map { i -> FitObservation in
+                let item = items[i], source = sources[item.source]
+                return FitObservation(label: item.row.setting, source: source.name, measured: item.row.published) { values in
+                    try Reproduction.evaluate(item.row, spec: source.spec, calibration: [], baseDirectory: source.directory,
+                                              stacks: stacks(family: family, constants: free, values: values)).predicted
+                }
+            }
+            let preset = RuntimeOverhead.presets.first { $0.family == family }!
+            let start = preset.values(free)
+            let all = try StackFit.fit(observations, constants: free, start: start)
+            fits[family] = all
+            for (slot, i) in members.enumerated() { inSample[i] = all.fitted[slot] }
+            let cv = try StackFit.leaveOneSourceOut(observations, constants: free, start: start)
+            var seen: Set<String> = []
+            for (slot, i) in members.enumerated() {
+                guard let predicted = cv[slot].predicted else {
+                    throw AnalyticError("source '\(observations[slot].source)' is the only one of family \(family): nothing is left to fit its constants to")
+                }
+                outOfSample[i] = predicted
+                if seen.insert(observations[slot].source).inserted {
+                    folds.append((family, observations[slot].source, cv[slot].values ?? []))
+                }
+            }
+        }
+        let rows = items.indices.map { i in
+            Outcome.Row(source: sources[items[i].source].name, group: items[i].preset.group, setting: items[i].row.setting,
+                        family: items[i].family ?? "(not fitted)", published: items[i].row.published,
+                        preset: items[i].preset.predicted, outOfSample: outOfSample[i], inSample: inSample[i])
+        }
+        return Outcome(rows: rows, fits: fits, folds: folds, constants: constants)
+    }
+
+    static func median(_ values: [Double]) -> Double { Stats.median(values) }
+
+    /// The experiment kind.
+    static func run(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
+                    notes: inout [String]) throws -> [String] {
+        guard let cv = spec.crossValidation else {
+            throw AnalyticError("a stack-crossvalidation experiment needs a \"crossValidation\" block")
+        }
+        let outcome = try evaluate(cv, experimentDirectory: experimentDirectory) { message in
+            if ProgressReporter.stderrIsTerminal { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
+        }
+        let targetMedian = cv.targetMedian ?? 0.12, targetSource = cv.targetSourceMedian ?? 0.25
+        var table = CSVTable(columns: ["source", "group", "setting", "family", "published", "predicted_cv", "error_cv",
+                                       "predicted_in_sample", "error_in_sample", "predicted_presets", "error_presets"])
+        for r in outcome.rows {
+            table.rows.append([r.source, r.group, r.setting, r.family, CSVTable.cell(r.published), CSVTable.cell(r.outOfSample),
+                               CSVTable.cell(r.error), CSVTable.cell(r.inSample), CSVTable.cell(r.inSample / r.published - 1),
+                               CSVTable.cell(r.preset), CSVTable.cell(r.preset / r.published - 1)])
+        }
+        try table.write(to: output.appendingPathComponent("cv.csv"))
+
+        var constantsTable = CSVTable(columns: ["family", "fit", "constant", "value", "standard_error", "unit"])
+        for family in outcome.fits.keys.sorted() {
+            for e in outcome.fits[family]!.estimates {
+                constantsTable.rows.append([family, "all sources", e.constant.rawValue, CSVTable.cell(e.value),
+                                            e.standardError.map(CSVTable.cell) ?? (e.atBound ? "at bound 0" : ""), e.constant.displayUnit])
+            }
+            for fold in outcome.folds where fold.family == family {
+                for (c, v) in zip(outcome.constants[family]!, fold.values) {
+                    constantsTable.rows.append([family, "without \(fold.source)", c.rawValue, CSVTable.cell(v), "", c.displayUnit])
+                }
+            }
+        }
+        try constantsTable.write(to: output.appendingPathComponent("constants.csv"))
+
+        // Per-source statistics.
+        var sourceNames: [String] = []
+        for r in outcome.rows where !sourceNames.contains(r.source) { sourceNames.append(r.source) }
+        var md = "# Leave-one-source-out cross-validation of the serving-stack constants\n\n"
+        md += "Each source's rows predicted with constants fitted to the other sources only (error = predicted / published − 1).\n\n"
+        md += "| source | family | rows | median \\|error\\| (CV) | max \\|error\\| (CV) | median in sample | median with presets |\n|---|---|---|---|---|---|---|\n"
+        var worstSourceMedian = 0.0
+        for name in sourceNames {
+            let rs = outcome.rows.filter { $0.source == name }
+            let cvErrors = rs.map { abs($0.error) }
+            let m = median(cvErrors)
+            worstSourceMedian = max(worstSourceMedian, m)
+            md += "| \(name) | \(Set(rs.map { $0.family }).sorted().joined(separator: ", ")) | \(rs.count) | \(Reproduction.percent(m)) | \(Reproduction.percent(cvErrors.max() ?? 0)) | \(Reproduction.percent(median(rs.map { abs($0.inSample / $0.published - 1) }))) | \(Reproduction.percent(median(rs.map { abs($0.preset / $0.published - 1) }))) |\n"
+            notes.append("\(name): \(rs.count) rows, CV median |error| \(Reproduction.percent(m)), max \(Reproduction.percent(cvErrors.max() ?? 0))")
+        }
+        let allErrors = outcome.rows.map { abs($0.error) }
+        let overall = median(allErrors)
+        let met = overall <= targetMedian && worstSourceMedian <= targetSource
+        let verdict = "all sources: \(outcome.rows.count) rows, CV median |error| \(Reproduction.percent(overall)), worst source median \(Reproduction.percent(worstSourceMedian)); target (median ≤ \(Reproduction.percent(targetMedian)), every source ≤ \(Reproduction.percent(targetSource))) \(met ? "met" : "NOT met")"
+        notes.insert(verdict, at: 0)
+        md += "\n- \(verdict)\n"
+        for fact in facts(outcome) { notes.append(fact); md += "- \(fact)\n" }
+        md += "\n## Constants fitted to all sources (standard errors from the fit)\n\n| family | constant | value | ± |\n|---|---|---|---|\n"
+        for family in outcome.fits.keys.sorted() {
+            for e in outcome.fits[family]!.estimates {
+                md += "| \(family) | \(e.constant.rawValue) | \(String(format: "%.4g", e.value)) \(e.constant.displayUnit) | \(e.standardError.map { String(format: "%.2g", $0) } ?? (e.atBound ? "at bound 0" : "n/a")) |\n"
+                notes.append("\(family) \(e.constant.rawValue) = \(String(format: "%.4g", e.value)) \(e.constant.displayUnit) ± \(e.standardError.map { String(format: "%.2g", $0) } ?? (e.atBound ? "bound 0" : "n/a")) (all sources)")
+            }
+        }
+        try AtomicFile.write(md, to: output.appendingPathComponent("table.md"))
+
+        var series: [ChartSeries] = []
+        for name in sourceNames {
+            series.append(ChartSeries(title: name, points: outcome.rows.filter { $0.source == name }.map { ChartPoint(x: $0.published, y: $0.outOfSample) },
+                                      style: .points))
+        }
+        let values = outcome.rows.flatMap { [$0.published, $0.outOfSample] }
+        let range = AxisRange(lower: max(0, ((values.min() ?? 1) * 0.9 * 4).rounded(.down) / 4),
+                              upper: ((values.max() ?? 2) * 1.08 * 4).rounded(.up) / 4)
+        let chart = Chart(title: spec.chart.title, subtitle: spec.chart.subtitle,
+                          xLabel: "published speedup (×)", yLabel: "predicted speedup (×), constants fitted without the row's source",
+                          series: series, referenceLines: [.diagonal(title: "predicted = published")],
+                          xRange: range, yRange: range, keyPosition: .topLeft)
+        return ["cv.csv", "constants.csv", "table.md"] + (try ExperimentKinds.draw(chart, output: output, baseName: "chart", plot: plot))
+    }
+
+    /// The qualitative facts of the serving sources, read off the out-of-sample predictions.
+    static func facts(_ outcome: Outcome) -> [String] {
+        var out: [String] = []
+        // Best draft length per group with K-indexed settings (the vLLM EAGLE rows).
+        var groups: [String] = []
+        for r in outcome.rows where r.setting.contains("K=") && !groups.contains(r.group) { groups.append(r.group) }
+        for group in groups {
+            let rs = outcome.rows.filter { $0.group == group }
+            guard rs.count >= 3 else { continue }
+            func k(_ r: Outcome.Row) -> String { String(r.setting.split(separator: "=").last ?? "") }
+            let published = rs.max { $0.published < $1.published }!, predicted = rs.max { $0.outOfSample < $1.outOfSample }!
+            out.append("\(group): best K published \(k(published)), predicted \(k(predicted)) (out of sample) — \(k(published) == k(predicted) ? "matches" : "DIFFERS")")
+        }
+        // Monotone trends along batch / concurrency within a group.
+        var trendGroups: [String] = []
+        for r in outcome.rows where (r.setting.contains("batch ") || r.setting.contains("concurrency ")) && !trendGroups.contains(r.group) { trendGroups.append(r.group) }
+        for group in trendGroups {
+            let rs = outcome.rows.filter { $0.group == group }
+            guard rs.count >= 2 else { continue }
+            func direction(_ values: [Double]) -> String {
+                let steps = zip(values, values.dropFirst()).map { $1 - $0 }
+                if steps.allSatisfy({ $0 > 0 }) { return "rising" }
+                if steps.allSatisfy({ $0 < 0 }) { return "falling" }
+                return "not monotone"
+            }
+            let published = direction(rs.map(\.published)), predicted = direction(rs.map(\.outOfSample))
+            out.append("\(group): published speedup \(published) with batch, predicted \(predicted) (out of sample, \(rs.map { String(format: "%.2f", $0.outOfSample) }.joined(separator: " → "))) — \(published == predicted ? "matches" : "DIFFERS")")
+        }
+        return out
+    }
+}
