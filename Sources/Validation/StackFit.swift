@@ -70,8 +70,10 @@ public enum StackFit {
                     // there is fixed at its bound below.
                     let clamped = full.map { max($0, 0) }
                     return observations.map { o in
-                        guard let p = try? o.predict(clamped), p > 0, p.isFinite else { return .nan }
-                        return log(p / o.measured)
+                        guard let p = try? o.predict(clamped), p.isFinite else { return .nan }
+                        // A step that drives the prediction to zero is a very bad (finite) residual, which the
+                        // trust region rejects.
+                        return log(max(p, 1e-300) / o.measured)
                     }
                 }
             } catch {

@@ -153,3 +153,55 @@ struct CycleTests {
         #expect(isClose(p.tau, 2.533, absolute: 1e-12))
     }
 }
+
+@Suite("Serving-stack cycle components")
+struct StackComponentTests {
+    static func config(_ stack: RuntimeOverhead, method: DraftMethod = .eagle3, batch: Int = 16) throws -> PredictionConfig {
+        var config = PredictionConfig(hardware: try Hardware.preset(named: "h100-sxm"), overhead: stack,
+                                      model: try ModelShape.preset(named: "llama-3.1-8b"), method: method,
+                                      draftLength: 4, batch: batch, contextTokens: 4096, acceptance: .iid(alpha: 0.8))
+        config.hardware.overhead = stack
+        return config
+    }
+
+    @Test("the scheduler adds to a step where the stack runs it in turn and hides behind the device where it overlaps; the parts sum to the cycle")
+    func schedulerOverlap() throws {
+        var stack = RuntimeOverhead.ideal
+        stack.schedulerSecondsPerSequence = 10e-6
+        let plainDevice = try Predictor(Self.config(stack, method: .ntp)).predict().targetStepSeconds
+        let sequential = try Predictor(Self.config(stack, method: .ntp)).predict()
+        #expect(abs(sequential.plainStepSeconds - (plainDevice + 16 * 10e-6)) < 1e-12)
+        stack.schedulerOverlapsPlainDecoding = true
+        let overlapped = try Predictor(Self.config(stack, method: .ntp)).predict()
+        #expect(overlapped.plainStepSeconds == plainDevice, "160 µs of scheduling hides behind a \(plainDevice) s step")
+        // Speculation with the overlap switched off (SGLang with EAGLE): the cycle pays the whole scheduler.
+        let speculative = try Predictor(Self.config(stack)).predict()
+        #expect(abs(speculative.components.schedulerSeconds - 16 * 10e-6) < 1e-12)
+        #expect(abs(speculative.components.total - speculative.cycleSeconds) < 1e-12)
+        #expect(abs(speculative.speedup - speculative.tau * overlapped.plainStepSeconds / speculative.cycleSeconds) < 1e-12)
+    }
+
+    @Test("extend-mode attention adds the re-read fraction of a decode step's attention per query beyond the first")
+    func extendAttention() throws {
+        var stack = RuntimeOverhead.ideal
+        let base = try Predictor(Self.config(stack)).predict()
+        stack.extendAttentionRereadFraction = 0.5
+        let reread = try Predictor(Self.config(stack)).predict()
+        let attention = base.targetStepCost.breakdown.seconds(.attention)
+        #expect(attention > 0)
+        #expect(abs(reread.components.verifyExtendAttentionSeconds - 0.5 * 4 * attention) < 1e-12)
+        #expect(abs(reread.cycleSeconds - base.cycleSeconds - 0.5 * 4 * attention) < 1e-12)
+        #expect(reread.speedup < base.speedup)
+    }
+
+    @Test("the draft-extend and per-draft-step fixed costs land in the drafting part of the cycle")
+    func draftFixedCosts() throws {
+        var stack = RuntimeOverhead.ideal
+        let base = try Predictor(Self.config(stack)).predict()
+        stack.draftExtendSeconds = 100e-6
+        stack.perDraftStepSeconds = 50e-6
+        let fixed = try Predictor(Self.config(stack)).predict()
+        #expect(abs(fixed.draftSecondsPerCycle - base.draftSecondsPerCycle - (100e-6 + 4 * 50e-6)) < 1e-12)
+        #expect(fixed.components.draftExtendSeconds == 100e-6)
+    }
+}

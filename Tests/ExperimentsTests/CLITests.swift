@@ -90,6 +90,11 @@ struct CLITests {
         (predict + ["--alpha", "0.8", "--runtime", "hf-eager", "--runtime-file", "/tmp/r.json"], "not both"),
         (predict + ["--alpha", "0.8", "--runtime-file", "/nonexistent/runtime.json"], "runtime.json"),
         (["predict", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3", "--draft-model", "self", "--alpha", "0.8"], "self"),
+        (["fit", "--measurements", "/nonexistent/m.csv", "--stack", "vllm", "--out", "/tmp/never.json"], "does not exist"),
+        (["fit", "--measurements", Repository.root.appendingPathComponent("Tests/Fixtures/fit-bad-row.csv").path, "--stack", "vllm", "--out", "/tmp/never.json"], "line 3: draft_length 'two'"),
+        (["fit", "--measurements", Repository.root.appendingPathComponent("Tests/Fixtures/fit-vllm-h100.csv").path, "--stack", "turbo", "--out", "/tmp/never.json"], "vllm"),
+        (["fit", "--measurements", Repository.root.appendingPathComponent("Tests/Fixtures/fit-vllm-h100.csv").path, "--stack", "vllm", "--free", "perForwardSeconds,warp", "--out", "/tmp/never.json"], "warp"),
+        (["fit", "--measurements", Repository.root.appendingPathComponent("Tests/Fixtures/kernel-points.csv").path, "--stack", "vllm", "--out", "/tmp/never.json"], "missing column"),
     ])
     func badInput(arguments: [String], fragment: String) throws {
         let result = try CLI.run(arguments)
@@ -155,5 +160,34 @@ struct CLITests {
         let result = try CLI.run(["--help"])
         #expect(result.status == 0)
         for command in ["speedup", "optimal-gamma", "predict", "sweep", "presets"] { #expect(result.stdout.contains(command)) }
+    }
+}
+
+@Suite("speclab fit")
+struct FitCLITests {
+    @Test("fit writes a runtime file that predict uses, prints constants with uncertainties and leave-one-out errors, and never replaces a file without --force")
+    func fitRoundTrip() throws {
+        try #require(CLI.available)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("stack.json").path
+        let csv = Repository.root.appendingPathComponent("Tests/Fixtures/fit-vllm-h100.csv").path
+        let fit = try CLI.run(["fit", "--measurements", csv, "--stack", "vllm", "--free", "perForwardSeconds", "--out", out])
+        #expect(fit.status == 0, "stderr: \(fit.stderr)")
+        #expect(fit.stdout.contains("perForwardSeconds") && fit.stdout.contains("±"))
+        #expect(fit.stdout.contains("leave-one-out median"))
+        // The fitted stack reproduces the plain row it was fitted to within the reported in-sample error.
+        let predict = try CLI.run(["predict", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--context", "300",
+                                   "--runtime-file", out, "--json"])
+        #expect(predict.status == 0, "stderr: \(predict.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [String: Any]
+        let cycle = try #require(json?["cycle_seconds"] as? Double)
+        #expect(abs(cycle * 1e3 / 7.07 - 1) < 0.10, "plain TPOT \(cycle * 1e3) ms vs 7.07 measured")
+        // A second run does not replace the file unless asked.
+        let before = try String(contentsOfFile: out, encoding: .utf8)
+        let again = try CLI.run(["fit", "--measurements", csv, "--stack", "vllm", "--out", out])
+        #expect(again.status != 0 && again.stderr.contains("--force"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == before)
     }
 }
