@@ -14,6 +14,7 @@
 import Analytic
 import Charts
 import Foundation
+import LinAlg
 import Validation
 
 public struct CrossValidationSpec: Codable, Sendable {
@@ -159,8 +160,6 @@ public enum StackCrossValidation {
         return Outcome(rows: rows, fits: fits, folds: folds, constants: constants)
     }
 
-    static func median(_ values: [Double]) -> Double { Stats.median(values) }
-
     /// The experiment kind.
     static func run(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
@@ -170,6 +169,7 @@ public enum StackCrossValidation {
         let outcome = try evaluate(cv, experimentDirectory: experimentDirectory) { message in
             if ProgressReporter.stderrIsTerminal { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
         }
+        guard !outcome.rows.isEmpty else { throw AnalyticError("the cross-validation sources have no rows to score") }
         let targetMedian = cv.targetMedian ?? 0.12, targetSource = cv.targetSourceMedian ?? 0.25
         var table = CSVTable(columns: ["source", "group", "setting", "family", "published", "predicted_cv", "error_cv",
                                        "predicted_in_sample", "error_in_sample", "predicted_presets", "error_presets"])
@@ -204,13 +204,13 @@ public enum StackCrossValidation {
         for name in sourceNames {
             let rs = outcome.rows.filter { $0.source == name }
             let cvErrors = rs.map { abs($0.error) }
-            let m = median(cvErrors)
+            let m = Statistics.median(cvErrors)
             worstSourceMedian = max(worstSourceMedian, m)
-            md += "| \(name) | \(Set(rs.map { $0.family }).sorted().joined(separator: ", ")) | \(rs.count) | \(Reproduction.percent(m)) | \(Reproduction.percent(cvErrors.max() ?? 0)) | \(Reproduction.percent(median(rs.map { abs($0.inSample / $0.published - 1) }))) | \(Reproduction.percent(median(rs.map { abs($0.preset / $0.published - 1) }))) |\n"
+            md += "| \(name) | \(Set(rs.map { $0.family }).sorted().joined(separator: ", ")) | \(rs.count) | \(Reproduction.percent(m)) | \(Reproduction.percent(cvErrors.max() ?? 0)) | \(Reproduction.percent(Statistics.median(rs.map { abs($0.inSample / $0.published - 1) }))) | \(Reproduction.percent(Statistics.median(rs.map { abs($0.preset / $0.published - 1) }))) |\n"
             notes.append("\(name): \(rs.count) rows, CV median |error| \(Reproduction.percent(m)), max \(Reproduction.percent(cvErrors.max() ?? 0))")
         }
         let allErrors = outcome.rows.map { abs($0.error) }
-        let overall = median(allErrors)
+        let overall = Statistics.median(allErrors)
         let met = overall <= targetMedian && worstSourceMedian <= targetSource
         let verdict = "all sources: \(outcome.rows.count) rows, CV median |error| \(Reproduction.percent(overall)), worst source median \(Reproduction.percent(worstSourceMedian)); target (median ≤ \(Reproduction.percent(targetMedian)), every source ≤ \(Reproduction.percent(targetSource))) \(met ? "met" : "NOT met")"
         notes.insert(verdict, at: 0)

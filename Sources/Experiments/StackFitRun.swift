@@ -11,6 +11,7 @@
 import Analytic
 import Charts
 import Foundation
+import LinAlg
 import Validation
 
 public struct StackMeasurement: Sendable {
@@ -206,21 +207,13 @@ public enum StackFitRun {
             lines.append(String(format: "%4d  %8.3f  %8.3f  %+5.1f%%", row.line, row.measured, fitted, 100 * e) + loo + "  " + row.label)
         }
         lines.append("")
-        lines.append(String(format: "in-sample median |error| %.1f%%", 100 * Stats.median(inSample)))
+        lines.append(String(format: "in-sample median |error| %.1f%%", 100 * Statistics.median(inSample)))
         if outOfSample.isEmpty {
             lines.append("leave-one-out: not available (as many rows as constants); add rows or free fewer constants (--free)")
         } else {
             lines.append(String(format: "leave-one-out median |error| %.1f%%, max %.1f%% over %d rows: expect errors of this size on settings like these",
-                                100 * Stats.median(outOfSample), 100 * (outOfSample.max() ?? 0), outOfSample.count))
+                                100 * Statistics.median(outOfSample), 100 * (outOfSample.max() ?? 0), outOfSample.count))
         }
         return lines
-    }
-}
-
-enum Stats {
-    static func median(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
-        let s = values.sorted(), n = s.count
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
     }
 }
