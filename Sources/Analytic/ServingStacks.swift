@@ -27,6 +27,16 @@ public enum StackConstant: String, CaseIterable, Sendable, Codable {
     public var displayScale: Double { self == .extendAttentionRereadFraction ? 1 : 1e6 }
     public var displayUnit: String { self == .extendAttentionRereadFraction ? "" : "µs" }
 
+    /// The physical range a fit may place the constant in (display units). Costs are non-negative and a
+    /// fixed cost is below 100 ms: a whole decode forward of every model and device here takes less, so a
+    /// larger value is not a fixed cost but a fit that has lost its scale (speedups are ratios, and a pure
+    /// overhead model fits them at any scale). The re-read fraction runs from 0 (the k queries of a
+    /// sequence share one pass over its cache, as FlashAttention-style extend kernels do) to 1 (every extra
+    /// query reads the whole cache again: no sharing at all).
+    public var bounds: ClosedRange<Double> {
+        self == .extendAttentionRereadFraction ? 0...1 : 0...100_000
+    }
+
     /// Parses a comma-separated list of constant names.
     public static func parseList(_ text: String) throws -> [StackConstant] {
         var out: [StackConstant] = []

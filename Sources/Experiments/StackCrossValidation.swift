@@ -184,7 +184,7 @@ public enum StackCrossValidation {
         for family in outcome.fits.keys.sorted() {
             for e in outcome.fits[family]!.estimates {
                 constantsTable.rows.append([family, "all sources", e.constant.rawValue, CSVTable.cell(e.value),
-                                            e.standardError.map(CSVTable.cell) ?? (e.atBound ? "at bound 0" : ""), e.constant.displayUnit])
+                                            e.standardError.map(CSVTable.cell) ?? (e.boundNote ?? ""), e.constant.displayUnit])
             }
             for fold in outcome.folds where fold.family == family {
                 for (c, v) in zip(outcome.constants[family]!, fold.values) {
@@ -219,8 +219,8 @@ public enum StackCrossValidation {
         md += "\n## Constants fitted to all sources (standard errors from the fit)\n\n| family | constant | value | ± |\n|---|---|---|---|\n"
         for family in outcome.fits.keys.sorted() {
             for e in outcome.fits[family]!.estimates {
-                md += "| \(family) | \(e.constant.rawValue) | \(String(format: "%.4g", e.value)) \(e.constant.displayUnit) | \(e.standardError.map { String(format: "%.2g", $0) } ?? (e.atBound ? "at bound 0" : "n/a")) |\n"
-                notes.append("\(family) \(e.constant.rawValue) = \(String(format: "%.4g", e.value)) \(e.constant.displayUnit) ± \(e.standardError.map { String(format: "%.2g", $0) } ?? (e.atBound ? "bound 0" : "n/a")) (all sources)")
+                md += "| \(family) | \(e.constant.rawValue) | \(String(format: "%.4g", e.value)) \(e.constant.displayUnit) | \(e.standardError.map { String(format: "%.2g", $0) } ?? (e.boundNote ?? "n/a")) |\n"
+                notes.append("\(family) \(e.constant.rawValue) = \(String(format: "%.4g", e.value)) \(e.constant.displayUnit) ± \(e.standardError.map { String(format: "%.2g", $0) } ?? (e.boundNote ?? "n/a")) (all sources)")
             }
         }
         try AtomicFile.write(md, to: output.appendingPathComponent("table.md"))

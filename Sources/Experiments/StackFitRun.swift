@@ -186,7 +186,11 @@ public enum StackFitRun {
         for e in result.fit.estimates {
             let value = String(format: "%.4g", e.value) + (e.constant.displayUnit.isEmpty ? "" : " " + e.constant.displayUnit)
             let error: String
-            if e.atBound { error = "at its bound 0 (the data want it negative)" }
+            if e.atBound {
+                error = e.value <= e.constant.bounds.lowerBound
+                    ? "at its bound \(String(format: "%g", e.value)) (the data want it lower)"
+                    : "at its bound \(String(format: "%g", e.value)) (the data want it higher: beyond a physical fixed cost)"
+            }
             else if let se = e.standardError { error = "± " + String(format: "%.2g", se) + (e.constant.displayUnit.isEmpty ? "" : " " + e.constant.displayUnit) }
             else { error = "± n/a (as many rows as constants)" }
             lines.append("  " + e.constant.rawValue.padding(toLength: 32, withPad: " ", startingAt: 0) + value + "  " + error)

@@ -1,7 +1,7 @@
 // Fitting a serving stack's free constants to measurements: nonlinear least squares on the log ratio of
 // predicted to measured values (GSL's gsl_multifit_nlinear via LinAlg.NonlinearLeastSquares), constants
-// kept non-negative by an active set (a constant the unconstrained fit drives below zero is fixed at
-// zero and the rest refitted), standard errors from the Jacobian at the solution, and the two
+// kept in their physical range (`StackConstant.bounds`) by an active set (a constant the unconstrained fit
+// drives out of its range is fixed at the bound it crossed and the rest refitted), standard errors from the Jacobian at the solution, and the two
 // cross-validations the project reports: leave one row out (`speclab fit`) and leave one source out
 // (experiment 036: a constant is never judged on the source it was fitted to).
 
@@ -33,8 +33,13 @@ public struct ConstantEstimate: Sendable, Equatable {
     public var value: Double
     /// Standard error (display units); nil where the fit has no spare measurement or the constant sits at 0.
     public var standardError: Double?
-    /// Fixed at zero: the unconstrained fit wanted it negative.
+    /// Fixed at a bound of its physical range (`StackConstant.bounds`): the unconstrained fit wanted it beyond.
     public var atBound: Bool
+
+    /// "at bound 0", "at bound 1e+05", or nil inside the range.
+    public var boundNote: String? {
+        atBound ? "at bound \(String(format: "%g", value))" : nil
+    }
 }
 
 public struct StackFitResult: Sendable {
@@ -53,7 +58,9 @@ public enum StackFit {
             throw AnalyticError("\(o.label): the measured value must be a positive number, got \(o.measured)")
         }
         var free = Array(constants.indices)
-        var values = start.map { max($0, 0) }
+        let ranges = constants.map(\.bounds)
+        func clamp(_ v: [Double]) -> [Double] { zip(v, ranges).map { min(max($0, $1.lowerBound), $1.upperBound) } }
+        var values = clamp(start)
         var errors: [Double?] = Array(repeating: nil, count: constants.count)
         while true {
             guard !free.isEmpty else { break }
@@ -66,9 +73,9 @@ public enum StackFit {
                 solution = try NonlinearLeastSquares.fit(start: free.map { fixed[$0] }, count: observations.count) { theta in
                     var full = fixed
                     for (slot, index) in free.enumerated() { full[index] = theta[slot] }
-                    // Below zero a constant acts as zero (the engine refuses negative costs); one that ends
-                    // there is fixed at its bound below.
-                    let clamped = full.map { max($0, 0) }
+                    // Beyond its range a constant acts as its bound (the engine refuses negative costs); one
+                    // that ends there is fixed at that bound below.
+                    let clamped = clamp(full)
                     return observations.map { o in
                         guard let p = try? o.predict(clamped), p.isFinite else { return .nan }
                         // A step that drives the prediction to zero is a very bad (finite) residual, which the
@@ -83,9 +90,15 @@ public enum StackFit {
                 values[index] = solution.parameters[slot]
                 errors[index] = solution.standardErrors?[slot]
             }
-            // Active set: the most negative constant goes to its bound, the others are refitted.
-            guard let worst = free.min(by: { values[$0] < values[$1] }), values[worst] <= 0 else { break }
-            values[worst] = 0
+            // Active set: the constant furthest beyond its range (relative to the range's width) goes to the
+            // bound it crossed, the others are refitted.
+            func excess(_ i: Int) -> Double {
+                let r = ranges[i], width = r.upperBound - r.lowerBound
+                return max(r.lowerBound - values[i], values[i] - r.upperBound) / width
+            }
+            guard let worst = free.max(by: { excess($0) < excess($1) }),
+                  values[worst] <= ranges[worst].lowerBound || values[worst] > ranges[worst].upperBound else { break }
+            values[worst] = min(max(values[worst], ranges[worst].lowerBound), ranges[worst].upperBound)
             errors[worst] = nil
             free.removeAll { $0 == worst }
         }

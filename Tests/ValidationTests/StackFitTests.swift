@@ -116,6 +116,20 @@ struct StackFitTests {
         #expect(fit.values[0] > 4.2 && fit.values[0] < 4.9)
     }
 
+
+    @Test("a constant the data push beyond its physical range stops at the upper bound")
+    func upperBound() throws {
+        // prediction = 1 + f · b with measurements made with f = 3, while the re-read fraction ends at 1
+        // (every extra query reading the whole cache again): the fit stops there and says so.
+        let observations = [1.0, 2.0, 4.0].map { b in
+            FitObservation(label: "b \(b)", source: "s", measured: 1 + 3 * b) { 1 + $0[0] * b }
+        }
+        let fit = try StackFit.fit(observations, constants: [.extendAttentionRereadFraction], start: [0.2])
+        #expect(fit.estimates[0].atBound)
+        #expect(fit.estimates[0].value == 1)
+        #expect(fit.estimates[0].boundNote == "at bound 1")
+        #expect(StackConstant.extendAttentionRereadFraction.bounds == 0...1)
+    }
     @Test("more constants than measurements is refused with one line")
     func tooFewRows() {
         #expect(throws: AnalyticError.self) {
