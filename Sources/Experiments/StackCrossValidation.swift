@@ -236,7 +236,7 @@ public enum StackCrossValidation {
         let chart = Chart(title: spec.chart.title, subtitle: spec.chart.subtitle,
                           xLabel: "published speedup (×)", yLabel: "predicted speedup (×), constants fitted without the row's source",
                           series: series, referenceLines: [.diagonal(title: "predicted = published")],
-                          xRange: range, yRange: range, keyPosition: .topLeft)
+                          xRange: range, yRange: range, keyPosition: .outsideRight, size: ChartSize(width: 1450, height: 720))
         return ["cv.csv", "constants.csv", "table.md"] + (try ExperimentKinds.draw(chart, output: output, baseName: "chart", plot: plot))
     }
 

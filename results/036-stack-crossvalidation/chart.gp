@@ -1,4 +1,4 @@
-# SpecLab chart: Predicted vs published speedup, each source with constants fitted to the other sources only
+# SpecLab chart: Predicted vs published speedup, each source left out of the fit
 # Data: chart.dat. Redraw from this directory with:
 #   gnuplot chart.gp      (writes chart.png, chart.svg)
 # speclab sets speclab_output_suffix so that gnuplot writes temporary files
@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'Predicted vs published speedup, each source with constants fitted to the other sources only'."\n".'{/*0.8 '.'paper tables (T5X, Hugging Face eager) and serving stacks (vLLM, SGLang, gpt-fast); measured kernels where bundled'.'}' font ',15'
+set title 'Predicted vs published speedup, each source left out of the fit'."\n".'{/*0.8 '.'constants fitted to the other sources only; measured kernels where bundled'.'}' font ',15'
 set xlabel 'published speedup (×)' font ',12'
 set ylabel 'predicted speedup (×), constants fitted without the row''s source' font ',12'
 set border lw 1.2 lc rgb '#404040'
@@ -25,13 +25,13 @@ set style line 9 lc rgb '#0072B2' lw 2 pt 8 ps 1.3
 set style line 10 lc rgb '#D55E00' lw 2 pt 10 ps 1.3
 set style line 11 lc rgb '#009E73' lw 2 pt 7 ps 1.3
 set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
-set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
+set key outside right top Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set xrange [0.5:7]
 set yrange [0.5:7]
 set offsets 0, 0, 0, 0
 set clip two
 
-set terminal pngcairo enhanced font "sans,11" size 1000,650
+set terminal pngcairo enhanced font "sans,11" size 1450,720
 set output 'chart.png'.speclab_output_suffix
 plot \
     'chart.dat' index 0 using 1:2 with points ls 1 dt 1 title 'Leviathan et al. 2023, Table 2/4', \
@@ -47,7 +47,7 @@ plot \
     'chart.dat' index 10 using 1:2 with points ls 11 dt 1 title 'SGLang DeepSeek-V3 MTP on 8×MI300X, end to end', \
     'chart.dat' index 11 using 1:2 with lines ls 101 title 'predicted = published'
 
-set terminal svg size 1000,650 dynamic enhanced font "sans,11" background rgb 'white'
+set terminal svg size 1450,720 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'chart.svg'.speclab_output_suffix
 replot
 unset output
