@@ -30,15 +30,17 @@ let package = Package(
         // The numeric modules are optimised in debug builds too: the tests (run on a debug build)
         // decode, train and time the reference model, which unoptimised code runs 10–50× slower.
         .target(name: "LinAlg", dependencies: ["CGSL"], swiftSettings: optimisedInDebug),
-        .target(name: "Transformer", dependencies: ["LinAlg"], swiftSettings: optimisedInDebug),
+        // Output safety: atomic files and artifact folders swapped in whole (no dependencies).
+        .target(name: "Files"),
+        .target(name: "Transformer", dependencies: ["LinAlg", "Files"], swiftSettings: optimisedInDebug),
         .target(name: "Decoding", dependencies: ["Transformer", "LinAlg"], swiftSettings: optimisedInDebug),
         .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic"]),
         // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
         .target(name: "Analytic", resources: [.copy("Resources/kernels")]),
-        .target(name: "Charts"),
-        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Transformer", "Decoding", "Validation"]),
+        .target(name: "Charts", dependencies: ["Files"]),
+        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Files", "Transformer", "Decoding", "Validation"]),
         .executableTarget(name: "speclab", dependencies: [
-            "Analytic", "Charts", "Experiments", "LinAlg", "Transformer", "Decoding",
+            "Analytic", "Charts", "Experiments", "Files", "LinAlg", "Transformer", "Decoding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
@@ -46,7 +48,8 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "LinAlg"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Transformer", "LinAlg"]),
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Analytic", "Transformer"]),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts", "Files"]),
+        .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Transformer", "Decoding"]),
     ]
 )

@@ -1,6 +1,7 @@
 // Runs gnuplot on a script written by ChartWriter, so that images appear
 // atomically: gnuplot writes temporary files that are renamed when it succeeds.
 
+import Files
 import Foundation
 
 /// Finds the gnuplot executable. Injectable so tests can simulate a machine without it.

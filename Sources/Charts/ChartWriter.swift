@@ -1,5 +1,6 @@
 // Writes a chart's data file and gnuplot script side by side.
 
+import Files
 import Foundation
 
 /// Writes `NAME.dat` and `NAME.gp` for a chart. The script reads the data file

@@ -6,12 +6,12 @@
 // script stays editable: `cd dir && gnuplot NAME.gp` redraws the images.
 // Every file is written atomically (temp file + rename), images included.
 //
-// Depends on Foundation only (and on the `gnuplot` executable at render time);
+// Depends on Foundation and Files only (and on the `gnuplot` executable at render time);
 // it must not import any other SpecLab module.
 //
 // Tour: `Chart` (lines/points + reference lines) and `HeatMap` describe what
 // to draw; `ChartWriter` writes the data and script; `ChartRenderer` runs
-// gnuplot; `AtomicFile` is the shared atomic-write helper; `GnuplotText`
+// gnuplot (files written with the Files module's `AtomicFile`); `GnuplotText`
 // quotes strings and numbers for gnuplot.
 
 import Foundation

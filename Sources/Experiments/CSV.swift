@@ -2,6 +2,7 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 
 public struct CSVTable: Sendable {

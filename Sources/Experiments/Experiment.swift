@@ -6,6 +6,7 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 
 /// Chart options of an experiment's config.json.
@@ -304,30 +305,6 @@ public struct ExperimentOutcome: Sendable {
     public var notes: [String]
 }
 
-/// A result directory written whole or not at all: `fill` writes into a hidden staging directory
-/// beside `final`, which then replaces `final` (the previous one is moved aside first and removed
-/// only after the new one is in place). If `fill` throws, `final` is untouched.
-enum StagedDirectory {
-    static func write<T>(to final: URL, _ fill: (URL) throws -> T) throws -> T {
-        let fm = FileManager.default
-        let parent = final.deletingLastPathComponent(), name = final.lastPathComponent
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".tmp-\(name)-\(UUID().uuidString.prefix(8))")
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: staging) }
-        let result = try fill(staging)
-        if fm.fileExists(atPath: final.path) {
-            let old = parent.appendingPathComponent(".old-\(name)-\(UUID().uuidString.prefix(8))")
-            try fm.moveItem(at: final, to: old)
-            try fm.moveItem(at: staging, to: final)
-            try? fm.removeItem(at: old)
-        } else {
-            try fm.moveItem(at: staging, to: final)
-        }
-        return result
-    }
-}
-
 public enum ExperimentRunner {
     /// Runs one experiment and writes results/slug/ atomically.
     public static func run(slug: String, paths: ExperimentPaths, plot: Bool = true) throws -> ExperimentOutcome {
@@ -335,7 +312,7 @@ public enum ExperimentRunner {
         let experimentDirectory = paths.experimentsDirectory.appendingPathComponent(slug)
         let final = paths.resultsDirectory.appendingPathComponent(slug)
         var notes: [String] = []
-        let artifacts = try StagedDirectory.write(to: final) { staging in
+        let artifacts = try ArtifactDirectory.write(to: final, kind: "experiment result", recognisedBy: ["run.json"]) { staging in
             let artifacts = try ExperimentKinds.run(spec, slug: slug, experimentDirectory: experimentDirectory,
                                                     output: staging, plot: plot, notes: &notes)
             let configText = (try? String(contentsOf: experimentDirectory.appendingPathComponent("config.json"), encoding: .utf8)) ?? "{}"

@@ -4,6 +4,7 @@
 import Analytic
 import Charts
 import Decoding
+import Files
 import Foundation
 import LinAlg
 import Transformer

@@ -17,6 +17,7 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 
 public enum Notebook {

@@ -23,6 +23,7 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 
 /// The `reproduction` block of an experiment's config.json.

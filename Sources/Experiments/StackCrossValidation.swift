@@ -13,6 +13,7 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 import LinAlg
 import Validation

@@ -12,6 +12,7 @@
 import Analytic
 import Charts
 import Decoding
+import Files
 import Foundation
 import LinAlg
 import Transformer
@@ -95,7 +96,7 @@ public enum ValidateRun {
         }
         defer { reporter.finish() }
         // Written whole or not at all: the previous output stays until everything is written.
-        return try StagedDirectory.write(to: request.output) { staging in
+        return try ArtifactDirectory.write(to: request.output, kind: "validation", recognisedBy: ["validation.csv"]) { staging in
             try measure(request, plan: plan, into: staging, progress: progress)
         }
     }

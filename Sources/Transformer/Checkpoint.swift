@@ -3,6 +3,13 @@
 // files are written atomically (temp + rename); loading checks the config,
 // every tensor's presence, shape and size, and names the problem.
 //
+// The two files are bound by a content id (FNV-1a, 64 bits, over the weights'
+// bit patterns in layout order), recorded in both. A save keeps the previous
+// weights as a hard link `.model.safetensors.previous` until the new config is
+// in place, so a save killed between the two renames leaves a config whose
+// weights are still on disk: loading finds them by the id and puts them back.
+// Other files in the folder (drafters) are never touched.
+//
 // Reading one in Python (documentation only, not a dependency):
 //   from safetensors.numpy import load_file
 //   import json
@@ -10,6 +17,9 @@
 //   config = json.load(open("DIR/config.json"))["model"]
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct CheckpointInfo: Codable, Sendable {
     public var model: ModelConfig
@@ -17,23 +27,61 @@ public struct CheckpointInfo: Codable, Sendable {
     public var metadata: [String: String]
 }
 
+/// FNV-1a, 64 bits (Fowler, Noll and Vo), over 32-bit words: the checkpoint's content id.
+struct ContentHash {
+    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ word: UInt32) {
+        var w = word
+        for _ in 0..<4 {
+            state = (state ^ UInt64(w & 0xff)) &* 0x0000_0100_0000_01b3
+            w >>= 8
+        }
+    }
+    var id: String { String(state, radix: 16).leftPadded(to: 16) }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
 public enum Checkpoint {
     public static let weightsFile = "model.safetensors"
     public static let configFile = "config.json"
 
+    /// The metadata key of the content id, in config.json's metadata and in the weights file's.
+    public static let contentIdKey = "content_id"
+    static let previousWeightsFile = ".model.safetensors.previous"
+
     public static func save<T: Real>(_ network: Network<T>, to directory: URL, metadata: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var file = SafetensorsFile(metadata: metadata.merging(["format": "speclab-v1"]) { a, _ in a })
+        var hash = ContentHash()
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
         for entry in network.layout.entries {
             let values = (0..<entry.count).map { Float(network.parameters[entry.offset + $0]) }
-            file.tensors.append((name: entry.name, shape: entry.shape, values: values))
+            for value in values { hash.add(value.bitPattern) }
+            tensors.append((name: entry.name, shape: entry.shape, values: values))
         }
-        try file.write(to: directory.appendingPathComponent(weightsFile))
+        var stamped = metadata
+        stamped[contentIdKey] = hash.id
+        var file = SafetensorsFile(metadata: stamped.merging(["format": "speclab-v1"]) { a, _ in a })
+        file.tensors = tensors
+        let weights = directory.appendingPathComponent(weightsFile)
+        let previous = directory.appendingPathComponent(previousWeightsFile)
+        // The weights config.json names stay on disk until the new config is in place.
+        unlink(previous.path)
+        if FileManager.default.fileExists(atPath: weights.path) { _ = link(weights.path, previous.path) }
+        try file.write(to: weights)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(CheckpointInfo(model: network.config, metadata: metadata))
+        let data = try encoder.encode(CheckpointInfo(model: network.config, metadata: stamped))
         // Foundation's .atomic writes a temporary file and renames it into place.
         try data.write(to: directory.appendingPathComponent(configFile), options: .atomic)
+        unlink(previous.path)
+    }
+
+    /// The checkpoint's content id (nil for checkpoints saved before ids were recorded).
+    public static func contentId(at directory: URL) throws -> String? {
+        try info(at: directory).metadata[contentIdKey]
     }
 
     public static func info(at directory: URL) throws -> CheckpointInfo {
@@ -51,11 +99,22 @@ public enum Checkpoint {
     public static func load(from directory: URL) throws -> Network<Float> {
         let info = try info(at: directory)
         let network = try Network<Float>(config: info.model)
-        let file: SafetensorsFile
+        var file: SafetensorsFile
         do {
             file = try SafetensorsFile.read(from: directory.appendingPathComponent(weightsFile))
         } catch let error as SafetensorsError {
             throw ModelError("checkpoint '\(directory.path)': \(error.description)")
+        }
+        if let id = info.metadata[contentIdKey], file.metadata[contentIdKey] != id {
+            // A save interrupted between the weights and the config: the config's weights are kept aside.
+            let previous = directory.appendingPathComponent(previousWeightsFile)
+            guard let kept = try? SafetensorsFile.read(from: previous), kept.metadata[contentIdKey] == id else {
+                throw ModelError("checkpoint '\(directory.path)': \(weightsFile) is not the one \(configFile) was saved with (content id \(file.metadata[contentIdKey] ?? "none") vs \(id)); save it again or restore both files from a copy")
+            }
+            file = kept
+            if rename(previous.path, directory.appendingPathComponent(weightsFile).path) != 0 {
+                throw ModelError("checkpoint '\(directory.path)': cannot restore the weights of the last complete save from \(previousWeightsFile): \(String(cString: strerror(errno)))")
+            }
         }
         for entry in network.layout.entries {
             guard let tensor = file.tensor(named: entry.name) else {

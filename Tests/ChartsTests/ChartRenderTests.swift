@@ -1,6 +1,7 @@
 // Running gnuplot: images appear complete or not at all, and a missing or
 // failing gnuplot is reported as a ChartError.
 
+import Files
 import Foundation
 import Testing
 @testable import Charts

@@ -1,5 +1,6 @@
 // What ChartWriter puts in NAME.gp and NAME.dat (no gnuplot needed).
 
+import Files
 import Foundation
 import Testing
 @testable import Charts

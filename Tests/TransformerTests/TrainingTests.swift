@@ -66,6 +66,45 @@ struct TrainingTests {
         }
     }
 
+    @Test("a save killed between the weights and the config leaves the last complete save loadable")
+    func interruptedSaveRecovered() throws {
+        let fm = FileManager.default
+        let directory = fm.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
+        let spare = fm.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: directory); try? fm.removeItem(at: spare) }
+        let first = try Network<Float>(config: .tiny), second = try Network<Float>(config: .tiny)
+        first.initialize(seed: 5)
+        second.initialize(seed: 6)
+        try Checkpoint.save(first, to: directory, metadata: ["step": "100"])
+        try "drafter bytes".write(to: directory.appendingPathComponent("medusa.safetensors"), atomically: true, encoding: .utf8)
+        let firstId = try #require(try Checkpoint.contentId(at: directory))
+        try Checkpoint.save(second, to: spare, metadata: ["step": "200"])
+        #expect(try Checkpoint.contentId(at: spare) != firstId)
+        // What a kill after the weights' rename and before the config's leaves: the new weights, the old
+        // config, and the old weights kept aside.
+        try fm.linkItem(at: directory.appendingPathComponent(Checkpoint.weightsFile),
+                        to: directory.appendingPathComponent(".model.safetensors.previous"))
+        try fm.removeItem(at: directory.appendingPathComponent(Checkpoint.weightsFile))
+        try fm.copyItem(at: spare.appendingPathComponent(Checkpoint.weightsFile), to: directory.appendingPathComponent(Checkpoint.weightsFile))
+        let loaded = try Checkpoint.load(from: directory)
+        #expect(Array(loaded.parameters) == Array(first.parameters))
+        #expect(try Checkpoint.info(at: directory).metadata["step"] == "100")
+        // The weights of the complete save are back in place; the drafter beside them was not touched.
+        let reloaded = try Checkpoint.load(from: directory)
+        #expect(Array(reloaded.parameters) == Array(first.parameters))
+        #expect(!fm.fileExists(atPath: directory.appendingPathComponent(".model.safetensors.previous").path))
+        #expect((try? String(contentsOf: directory.appendingPathComponent("medusa.safetensors"), encoding: .utf8)) == "drafter bytes")
+        // Weights and config of different saves, with nothing kept aside, are refused by name.
+        try fm.removeItem(at: directory.appendingPathComponent(Checkpoint.weightsFile))
+        try fm.copyItem(at: spare.appendingPathComponent(Checkpoint.weightsFile), to: directory.appendingPathComponent(Checkpoint.weightsFile))
+        do {
+            _ = try Checkpoint.load(from: directory)
+            Issue.record("a config was loaded with another save's weights")
+        } catch let error as ModelError {
+            #expect(error.message.contains("content id"))
+        }
+    }
+
     @Test("a diverging run stops with the step named")
     func divergenceIsReported() throws {
         let corpus = try Corpus.load("gsl")
