@@ -33,8 +33,8 @@ let package = Package(
         // Output safety: atomic files and artifact folders swapped in whole (no dependencies).
         .target(name: "Files"),
         .target(name: "Transformer", dependencies: ["LinAlg", "Files"], swiftSettings: optimisedInDebug),
-        .target(name: "Decoding", dependencies: ["Transformer", "LinAlg"], swiftSettings: optimisedInDebug),
-        .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic"]),
+        .target(name: "Decoding", dependencies: ["Transformer", "LinAlg", "Files"], swiftSettings: optimisedInDebug),
+        .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic", "Files"]),
         // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
         .target(name: "Analytic", resources: [.copy("Resources/kernels")]),
         .target(name: "Charts", dependencies: ["Files"]),

@@ -5,6 +5,7 @@
 //   h_j = f + W_out,j · SiLU(W_in,j · f),   logits_j = W_U · h_j.
 // W_out starts at zero, so every head starts as the base LM head.
 
+import Files
 import Foundation
 import LinAlg
 import Transformer
@@ -57,7 +58,7 @@ public final class BlockwiseHeads: TrainableParameters, @unchecked Sendable {
     // MARK: safetensors
 
     public func save(to directory: URL, target: ModelConfig, metadata: [String: String]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try ArtifactDirectory.prepareFolder(directory, for: "blockwise heads")
         var file = SafetensorsFile(metadata: metadata.merging(
             ["kind": "blockwise", "heads": String(heads), "width": String(width), "hidden": String(hidden),
              "target_layers": String(target.layers), "target_width": String(target.width)]) { a, _ in a })

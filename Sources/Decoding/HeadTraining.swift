@@ -4,6 +4,7 @@
 // usual next-token target, with its top-1 accuracy (the per-head figure Stern,
 // Medusa and Gloeckle report) and its logits gradient.
 
+import Files
 import Foundation
 import LinAlg
 import Transformer
@@ -80,7 +81,7 @@ struct DrafterFile {
 
     func save(_ parameters: ParameterSet, to directory: URL, target: ModelConfig, size: Int?,
               metadata: [String: String]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try ArtifactDirectory.prepareFolder(directory, for: what)
         var all = metadata.merging(target.targetMetadata) { _, b in b }
         all["kind"] = kind
         if let sizeKey, let size { all[sizeKey] = String(size) }

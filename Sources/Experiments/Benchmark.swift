@@ -4,6 +4,7 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 
 public enum Benchmark {
@@ -46,7 +47,7 @@ public enum Benchmark {
                      + String(format: "%.2f M configurations/s on one core (target ≥ 1 M/s)", fastRate / 1e6))
 
         // 50,000-point sweep with CSV and chart.
-        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        try ArtifactDirectory.prepareFolder(outputDirectory, for: "benchmark sweep")
         let base = PredictionConfig(hardware: hardware[2], model: models[1], method: .sd, draftModel: draft, draftLength: 4,
                                     acceptance: .iid(alpha: 0.7))
         let axes = [try SweepAxis.parse("batch=1:500"), try SweepAxis.parse("draft-length=1:100")]

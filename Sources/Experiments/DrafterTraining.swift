@@ -6,6 +6,7 @@
 // (the figure Stern, Medusa and Gloeckle report), or a separate draft model.
 
 import Decoding
+import Files
 import Foundation
 import LinAlg
 import Transformer
@@ -43,6 +44,8 @@ public enum DrafterTraining {
     public static let trunks = ["frozen", "joint", "scratch"]
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
+        // Checked before any work: a file in the output folder's place is refused now, not after training.
+        try ArtifactDirectory.prepareFolder(request.output, for: "drafter")
         switch request.kind {
         case "draft-model":
             return try TrainingRun.run(TrainingRequest(preset: request.preset, corpus: request.corpus, output: request.output,

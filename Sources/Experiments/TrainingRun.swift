@@ -3,6 +3,7 @@
 // loss curve as CSV and chart.
 
 import Charts
+import Files
 import Foundation
 import LinAlg
 import Transformer
@@ -33,6 +34,8 @@ public enum TrainingRun {
         guard request.threads >= 1 else { throw ModelError("--threads must be >= 1") }
         let config = try ModelConfig.preset(named: request.preset)
         try request.settings.validate(contextLength: config.contextLength)
+        // The output folder is checked before any work: a file in its place is refused now, not after training.
+        try ArtifactDirectory.prepareFolder(request.output, for: "checkpoint")
         let corpus = try Corpus.load(request.corpus)
         OpenBLAS.setThreads(request.threads)
         let network = try Network<Float>(config: config)

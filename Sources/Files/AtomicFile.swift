@@ -21,6 +21,19 @@ public struct OutputError: Error, CustomStringConvertible, LocalizedError, Senda
     public var errorDescription: String? { description }
 }
 
+extension OutputError {
+    /// One line for a Foundation file error raised anywhere (path and reason, no domain or code), or nil
+    /// when `error` is not one.
+    public static func describe(_ error: Error) -> String? {
+        if let error = error as? OutputError { return error.description }
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain else { return nil }
+        let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        let reason = AtomicFile.reason(of: error)
+        return path.map { "'\($0)': \(reason)" } ?? reason
+    }
+}
+
 /// Writes files by writing a temporary file in the target's directory and
 /// renaming it over the target (rename(2) is atomic within one file system).
 public enum AtomicFile {
@@ -103,6 +116,7 @@ public enum AtomicFile {
         case CocoaError.fileWriteOutOfSpace.rawValue: return "no space left on the device"
         case CocoaError.fileWriteFileExists.rawValue: return "a file is in the way"
         case CocoaError.fileWriteVolumeReadOnly.rawValue: return "the file system is read-only"
+        case CocoaError.fileNoSuchFile.rawValue, CocoaError.fileReadNoSuchFile.rawValue: return "a folder on the way does not exist and cannot be made"
         default: return ns.localizedDescription
         }
     }
@@ -123,14 +137,22 @@ enum FileKind: Equatable {
         case S_IFREG: return .regular
         case S_IFDIR: return .directory
         case S_IFLNK:
+            // What the link leads to decides: a device or pipe (/dev/stdout) is written to through the link,
+            // a folder is refused, a file (or nothing yet) is replaced at the link's destination.
+            var followed = stat()
+            if stat(url.path, &followed) == 0 {
+                switch followed.st_mode & S_IFMT {
+                case S_IFCHR, S_IFIFO: return .stream
+                case S_IFDIR: return .directory
+                case S_IFREG: break
+                default: throw OutputError(url.path, "it leads to neither a file nor a folder (a socket or a block device)")
+                }
+            }
             guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: url.path) else {
                 throw OutputError(url.path, "it is a symbolic link that cannot be read")
             }
-            let resolved = destination.hasPrefix("/") ? URL(fileURLWithPath: destination)
-                : url.deletingLastPathComponent().appendingPathComponent(destination)
-            // A link to a folder is a folder; a dangling link is written through to its destination.
-            if (try? of(resolved.resolvingSymlinksInPath())) == .directory { return .directory }
-            return .symlink(resolved)
+            return .symlink(destination.hasPrefix("/") ? URL(fileURLWithPath: destination)
+                : url.deletingLastPathComponent().appendingPathComponent(destination))
         case S_IFCHR, S_IFIFO: return .stream
         default: throw OutputError(url.path, "it is neither a file nor a folder (a socket or a block device)")
         }

@@ -16,6 +16,7 @@
 //   tensors = load_file("DIR/model.safetensors")      # {"tok_embeddings": (256, d) float32, ...}
 //   config = json.load(open("DIR/config.json"))["model"]
 
+import Files
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -53,7 +54,7 @@ public enum Checkpoint {
     static let previousWeightsFile = ".model.safetensors.previous"
 
     public static func save<T: Real>(_ network: Network<T>, to directory: URL, metadata: [String: String] = [:]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try ArtifactDirectory.prepareFolder(directory, for: "checkpoint")
         var hash = ContentHash()
         var tensors: [(name: String, shape: [Int], values: [Float])] = []
         for entry in network.layout.entries {
@@ -74,8 +75,7 @@ public enum Checkpoint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(CheckpointInfo(model: network.config, metadata: stamped))
-        // Foundation's .atomic writes a temporary file and renames it into place.
-        try data.write(to: directory.appendingPathComponent(configFile), options: .atomic)
+        try AtomicFile.write(data, to: directory.appendingPathComponent(configFile))
         unlink(previous.path)
     }
 

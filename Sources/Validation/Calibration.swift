@@ -8,6 +8,7 @@
 
 import Analytic
 import Decoding
+import Files
 import Foundation
 import LinAlg
 import Transformer
@@ -227,6 +228,6 @@ public enum Calibration {
     public static func write<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(value).write(to: url, options: .atomic)
+        try AtomicFile.write(try encoder.encode(value), to: url)
     }
 }

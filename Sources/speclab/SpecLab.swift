@@ -4,6 +4,7 @@
 import Analytic
 import ArgumentParser
 import Experiments
+import Files
 import Foundation
 
 @main
@@ -51,6 +52,9 @@ struct SpecLab: ParsableCommand {
             fail(error.message, code: ExitCode.validationFailure.rawValue)
         } catch let error as ExitCode {
             exit(withError: error)
+        } catch let error as NSError where OutputError.describe(error) != nil {
+            // Foundation's file errors: the path and the reason, without domain and code.
+            fail(OutputError.describe(error) ?? "")
         } catch let error as LocalizedError {
             fail(error.errorDescription ?? "\(error)")
         } catch {
