@@ -123,7 +123,7 @@ public enum AcceptanceModel: Sendable, Equatable {
 
     /// The full accepted-length distribution at draft length γ.
     public func distribution(draftLength: Int) throws -> AcceptedLengthDistribution {
-        try Check.atLeast(draftLength, 0, "draft length")
+        try Check.within(draftLength, 0...Limits.draftLength, "draft length", "a longer chain than any drafter proposes")
         switch self {
         case .iid(let alpha):
             return .fromConditional([Double](repeating: alpha, count: draftLength))

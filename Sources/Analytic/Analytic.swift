@@ -45,9 +45,32 @@ public enum Check {
             throw AnalyticError("\(name()) must be >= \(minimum), got \(value)")
         }
     }
+    /// Bounds an integer from both sides; `why` says what the upper bound stands for.
+    public static func within(_ value: Int, _ range: ClosedRange<Int>, _ name: @autoclosure () -> String,
+                              _ why: @autoclosure () -> String) throws {
+        guard range.contains(value) else {
+            if value < range.lowerBound { throw AnalyticError("\(name()) must be >= \(range.lowerBound), got \(value)") }
+            throw AnalyticError("\(name()) must be <= \(range.upperBound) (\(why())), got \(value)")
+        }
+    }
     static func format(_ value: Double) -> String {
         value.isFinite ? String(value) : "\(value)"
     }
+}
+
+/// Upper bounds of the settings the engine takes, each far beyond any real deployment: a value past one is
+/// a typo, and would otherwise make loops over it run for hours or sizes overflow.
+public enum Limits {
+    /// Draft length / speculation length γ.
+    public static let draftLength = 1024
+    /// Verified tree size (tokens).
+    public static let treeSize = 65_536
+    /// Sequences per batch.
+    public static let batch = 1 << 20
+    /// Context tokens (16 M).
+    public static let context = 1 << 24
+    /// Devices of one model replica.
+    public static let devices = 4096
 }
 
 /// Formatting of byte and time quantities for messages.

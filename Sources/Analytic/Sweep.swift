@@ -22,6 +22,17 @@ public enum SweepParameter: String, Sendable, CaseIterable, Codable {
         default: return false
         }
     }
+    /// The largest value the engine takes on this axis (`Limits`), nil where none applies.
+    public var maximum: (value: Double, meaning: String)? {
+        switch self {
+        case .draftLength: return (Double(Limits.draftLength), "a longer chain than any drafter proposes")
+        case .batch: return (Double(Limits.batch), "over a million sequences in one batch")
+        case .context: return (Double(Limits.context), "16 M tokens")
+        case .treeSize: return (Double(Limits.treeSize), "verified tokens per sequence")
+        case .devices: return (Double(Limits.devices), "devices of one model replica")
+        default: return nil
+        }
+    }
     /// Axis label with units, for charts.
     public var label: String {
         switch self {
@@ -89,6 +100,9 @@ public struct SweepAxis: Sendable, Equatable {
             if parameter.isInteger, value != value.rounded() {
                 throw AnalyticError("sweep axis \(parameter.rawValue): '\(text)' must be a whole number")
             }
+            if let maximum = parameter.maximum, value > maximum.value {
+                throw AnalyticError("sweep axis \(parameter.rawValue): '\(text)' exceeds \(Int(maximum.value)) (\(maximum.meaning))")
+            }
             return value
         }
         var values: [Double] = []
@@ -105,12 +119,18 @@ public struct SweepAxis: Sendable, Equatable {
                     throw AnalyticError("geometric sweep range '\(spec)' needs START > 0 and FACTOR > 1")
                 }
                 var value = start
-                while value <= end * (1 + 1e-12) { values.append(value); value *= factor }
+                while value <= end * (1 + 1e-12) {
+                    values.append(value)
+                    value *= factor
+                    guard values.count <= Sweep.maximumPoints else { throw AnalyticError("sweep range '\(spec)' has more than \(Sweep.maximumPoints) points; use a larger FACTOR") }
+                }
             } else {
                 let step = parts.count == 3 ? try number(parts[2]) : 1
                 guard step > 0 else { throw AnalyticError("sweep range '\(spec)': STEP must be > 0") }
                 let count = Int(((end - start) / step + 1e-9).rounded(.down)) + 1
-                guard count <= 10_000_000 else { throw AnalyticError("sweep range '\(spec)' has too many points") }
+                guard count <= Sweep.maximumPoints else {
+                    throw AnalyticError("sweep range '\(spec)' has \(count) points, more than \(Sweep.maximumPoints); use a larger STEP")
+                }
                 for i in 0..<count { values.append(start + Double(i) * step) }
             }
         } else {
@@ -156,9 +176,28 @@ public struct SweepPoint: Sendable {
 }
 
 public enum Sweep {
-    /// Number of grid points of these axes.
+    /// Points of one axis and of a whole grid at most: a million predictions take minutes and a CSV of
+    /// hundreds of megabytes; more is a typo.
+    public static let maximumPoints = 1_000_000
+
+    /// Number of grid points of these axes (saturating, so a huge grid is refused rather than overflowing).
     public static func pointCount(_ axes: [SweepAxis]) -> Int {
-        axes.reduce(1) { $0 * $1.values.count }
+        axes.reduce(1) { product, axis in
+            let (result, overflow) = product.multipliedReportingOverflow(by: axis.values.count)
+            return overflow ? Int.max : result
+        }
+    }
+
+    /// Refuses two axes of the same parameter and grids past `maximumPoints`, with one line each.
+    public static func check(_ axes: [SweepAxis]) throws {
+        var seen = Set<SweepParameter>()
+        for axis in axes where !seen.insert(axis.parameter).inserted {
+            throw AnalyticError("--vary \(axis.parameter.rawValue) is given twice; give one list of its values (e.g. \(axis.parameter.rawValue)=1,2,4)")
+        }
+        let total = pointCount(axes)
+        guard total <= maximumPoints else {
+            throw AnalyticError("the sweep has \(total == Int.max ? "over \(Int.max)" : String(total)) points, more than \(maximumPoints); vary fewer values")
+        }
     }
 
     /// Evaluates every point of the grid (last axis fastest). Points whose
@@ -167,6 +206,7 @@ public enum Sweep {
     /// best draft length in 1...n at every point instead of the configured one.
     public static func run(base: PredictionConfig, axes: [SweepAxis], optimizeDraftLength: Int? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> [SweepPoint] {
+        try check(axes)
         let total = pointCount(axes)
         var points: [SweepPoint] = []
         points.reserveCapacity(total)

@@ -184,7 +184,7 @@ public struct VLLMAcceptanceReport: Sendable {
         guard counters.numDraftTokens > 0 else {
             throw AnalyticError("\(VLLMMetrics.numDraftTokens)_total is 0: no draft tokens were recorded")
         }
-        for gamma in draftLengths { try Check.atLeast(gamma, 1, "--draft-lengths entry") }
+        for gamma in draftLengths { try Check.within(gamma, 1...Limits.draftLength, "--draft-lengths entry", "a longer chain than any drafter proposes") }
         self.counters = counters
         let distribution = try MetricConventions.distribution(vllmDrafts: counters.numDrafts,
                                                              acceptedPerPosition: counters.numAcceptedTokensPerPosition)
@@ -264,7 +264,7 @@ public enum Bridges {
     /// A `.meanAcceptedLength(tau)` acceptance is read as τ measured at `config.draftLength` and
     /// replaced by the i.i.d. α with that τ there, so that other draft lengths can be scored.
     public static func recommend(_ config: PredictionConfig, maxDraftLength: Int = 16) throws -> Recommendation {
-        try Check.atLeast(maxDraftLength, 1, "--max-draft-length")
+        try Check.within(maxDraftLength, 1...Limits.draftLength, "--max-draft-length", "a longer chain than any drafter proposes")
         guard config.method != .ntp else {
             throw AnalyticError("recommend needs a speculative --method (not ntp): \(DraftMethod.names.filter { $0 != "ntp" }.joined(separator: ", "))")
         }

@@ -75,11 +75,11 @@ struct Recommend: ParsableCommand {
         """)
 
     @OptionGroup var options: PredictOptions
-    @Option(name: .customLong("max-draft-length"), help: "Largest draft length to consider.") var maxDraftLength = 16
+    @Option(name: .customLong("max-draft-length"), parsing: .unconditional, help: "Largest draft length to consider.") var maxDraftLength = 16
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        try Check.atLeast(maxDraftLength, 1, "--max-draft-length")
+        try Check.within(maxDraftLength, 1...Limits.draftLength, "--max-draft-length", "a longer chain than any drafter proposes")
         var request = try options.request()
         if request.method == nil || request.method == "ntp" {
             throw AnalyticError("recommend needs a speculative --method (one of \(DraftMethod.names.filter { $0 != "ntp" }.joined(separator: ", ")))")

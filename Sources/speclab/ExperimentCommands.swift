@@ -60,7 +60,7 @@ func report(_ outcome: ExperimentOutcome) {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark the analytic engine: predictions per second and a 50,000-point sweep with CSV and chart.")
-    @Option(help: "Predictions to time.") var predictions = 2_000_000
+    @Option(parsing: .unconditional, help: "Predictions to time.") var predictions = 2_000_000
     @Option(name: .customLong("output-dir"), help: "Where the sweep's CSV and chart go.") var outputDirectory = "results/bench"
 
     func run() throws {

@@ -9,15 +9,15 @@ struct Speedup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Leviathan et al. 2023: expected tokens, walltime improvement and operations factor.")
 
-    @Option(help: "Per-token acceptance rate α in [0, 1].") var alpha: Double
-    @Option(help: "Draft length γ (>= 0).") var gamma: Int
-    @Option(help: "Cost ratio c = draft step time / target step time (>= 0).") var c: Double
-    @Option(name: .customLong("c-hat"), help: "Arithmetic ratio ĉ for the operations factor (default: c).") var cHat: Double?
+    @Option(parsing: .unconditional, help: "Per-token acceptance rate α in [0, 1].") var alpha: Double
+    @Option(parsing: .unconditional, help: "Draft length γ (>= 0).") var gamma: Int
+    @Option(parsing: .unconditional, help: "Cost ratio c = draft step time / target step time (>= 0).") var c: Double
+    @Option(name: .customLong("c-hat"), parsing: .unconditional, help: "Arithmetic ratio ĉ for the operations factor (default: c).") var cHat: Double?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         try Check.probability(alpha, "--alpha")
-        try Check.atLeast(gamma, 0, "--gamma")
+        try Check.within(gamma, 0...Limits.draftLength, "--gamma", "a longer chain than any drafter proposes")
         try Check.nonNegative(c, "--c")
         let cHatValue = cHat ?? c
         try Check.nonNegative(cHatValue, "--c-hat")
@@ -39,15 +39,15 @@ struct OptimalGamma: ParsableCommand {
         commandName: "optimal-gamma",
         abstract: "The draft length γ that maximises Leviathan's walltime improvement.")
 
-    @Option(help: "Per-token acceptance rate α in [0, 1].") var alpha: Double
-    @Option(help: "Cost ratio c = draft step time / target step time (>= 0).") var c: Double
-    @Option(name: .customLong("max-gamma"), help: "Largest γ to consider.") var maxGamma = 64
+    @Option(parsing: .unconditional, help: "Per-token acceptance rate α in [0, 1].") var alpha: Double
+    @Option(parsing: .unconditional, help: "Cost ratio c = draft step time / target step time (>= 0).") var c: Double
+    @Option(name: .customLong("max-gamma"), parsing: .unconditional, help: "Largest γ to consider.") var maxGamma = 64
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         try Check.probability(alpha, "--alpha")
         try Check.nonNegative(c, "--c")
-        try Check.atLeast(maxGamma, 1, "--max-gamma")
+        try Check.within(maxGamma, 1...Limits.draftLength, "--max-gamma", "a longer chain than any drafter proposes")
         let best = Leviathan.optimalGamma(alpha: alpha, c: c, maxGamma: maxGamma)
         if json {
             say("{\"gamma\": \(best.gamma), \"speedup\": \(JSONNumber(best.speedup))}")

@@ -75,13 +75,13 @@ struct AcceptanceCommand: ParsableCommand {
         abstract: "Accepted-length distribution, τ and every metric convention for an acceptance model.",
         discussion: "Give one of --alpha, --alphas, --tau, --acceptance-file; or --p and --q for α = 1 − TV(p, q).")
 
-    @Option(help: "i.i.d. per-token acceptance α.") var alpha: Double?
+    @Option(parsing: .unconditional, help: "i.i.d. per-token acceptance α.") var alpha: Double?
     @Option(help: "Conditional per-position acceptance α1,α2,...") var alphas: String?
-    @Option(help: "Mean accepted length τ at --draft-length.") var tau: Double?
+    @Option(parsing: .unconditional, help: "Mean accepted length τ at --draft-length.") var tau: Double?
     @Option(name: .customLong("acceptance-file"), help: "Histogram or rates (JSON or CSV).") var acceptanceFile: String?
     @Option(help: "Target distribution p (comma-separated).") var p: String?
     @Option(help: "Draft distribution q (comma-separated).") var q: String?
-    @Option(name: .customLong("draft-length"), help: "Draft length γ.") var draftLength: Int?
+    @Option(name: .customLong("draft-length"), parsing: .unconditional, help: "Draft length γ.") var draftLength: Int?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -103,7 +103,7 @@ struct AcceptanceCommand: ParsableCommand {
         else if case .perPosition(let values) = model { gamma = values.count }
         else if case .empirical(let counts) = model { gamma = counts.count - 1 }
         else { throw AnalyticError("give --draft-length for this acceptance model") }
-        try Check.atLeast(gamma, 1, "--draft-length")
+        try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes")
         let distribution = try model.distribution(draftLength: gamma)
         let conventions = try MetricConventions(distribution: distribution)
         if json {
@@ -143,8 +143,8 @@ struct Convert: ParsableCommand {
         """)
 
     @Option(help: "The convention of --value.") var from: String
-    @Option(help: "The published number.") var value: Double
-    @Option(name: .customLong("draft-length"), help: "Draft length γ the number was measured at.") var draftLength: Int?
+    @Option(parsing: .unconditional, help: "The published number.") var value: Double
+    @Option(name: .customLong("draft-length"), parsing: .unconditional, help: "Draft length γ the number was measured at.") var draftLength: Int?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -152,16 +152,16 @@ struct Convert: ParsableCommand {
         let tau: Double
         switch from {
         case "tau":
-            try Check.atLeast(gamma, 1, "--draft-length")
+            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes")
             tau = value
         case "vllm-rate":
-            try Check.atLeast(gamma, 1, "--draft-length"); try Check.probability(value, "--value")
+            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes"); try Check.probability(value, "--value")
             tau = 1 + value * Double(gamma)
         case "vllm-v0-efficiency":
-            try Check.atLeast(gamma, 1, "--draft-length"); try Check.probability(value, "--value")
+            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes"); try Check.probability(value, "--value")
             tau = value * Double(gamma + 1)
         case "iid-alpha":
-            try Check.atLeast(gamma, 1, "--draft-length"); try Check.probability(value, "--value")
+            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes"); try Check.probability(value, "--value")
             tau = Analytic.Acceptance.iidTau(alpha: value, draftLength: gamma)
         case "deepseek-second-token":
             try Check.probability(value, "--value")
@@ -191,10 +191,10 @@ struct TreeAcceptanceCommand: ParsableCommand {
         discussion: "Prints τ of the best tree of each size (the M largest node values) and of EAGLE-1's static 25-node tree.")
 
     @Option(help: "Top-1 conditional acceptance per depth, α1,α2,… (EAGLE's n-α).") var alphas: String
-    @Option(help: "Candidates per node considered.") var ranks = 10
-    @Option(help: "ρ: share of the leftover mass each next rank keeps (0…1).") var decay = 0.5
-    @Option(name: .customLong("max-nodes"), help: "Largest tree (draft nodes, root excluded).") var maxNodes = 64
-    @Option(help: "Frontier width (top-K children per node).") var width = 10
+    @Option(parsing: .unconditional, help: "Candidates per node considered.") var ranks = 10
+    @Option(parsing: .unconditional, help: "ρ: share of the leftover mass each next rank keeps (0…1).") var decay = 0.5
+    @Option(name: .customLong("max-nodes"), parsing: .unconditional, help: "Largest tree (draft nodes, root excluded).") var maxNodes = 64
+    @Option(parsing: .unconditional, help: "Frontier width (top-K children per node).") var width = 10
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

@@ -12,12 +12,12 @@ struct Train: ParsableCommand {
 
     @Option(help: "Model preset.") var preset = "tiny"
     @Option(help: "gsl, prose, or a path to a file or directory of text.") var corpus = "gsl"
-    @Option(help: "Optimizer steps.") var steps = 1000
+    @Option(parsing: .unconditional, help: "Optimizer steps.") var steps = 1000
     @Option(help: "Output directory for the checkpoint.") var out: String
-    @Option(help: "Random seed (initialisation and batches).") var seed: UInt64 = 1
-    @Option(name: .customLong("batch-size"), help: "Windows per step.") var batchSize = 16
-    @Option(name: .customLong("sequence-length"), help: "Bytes per window (default: min(128, the preset's context)).") var sequenceLength: Int?
-    @Option(name: .customLong("learning-rate"), help: "Peak AdamW learning rate.") var learningRate: Float = 3e-3
+    @Option(parsing: .unconditional, help: "Random seed (initialisation and batches).") var seed: UInt64 = 1
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Windows per step.") var batchSize = 16
+    @Option(name: .customLong("sequence-length"), parsing: .unconditional, help: "Bytes per window (default: min(128, the preset's context)).") var sequenceLength: Int?
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Peak AdamW learning rate.") var learningRate: Float = 3e-3
     @Option(help: "BLAS threads (results are bitwise reproducible at a fixed count).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-plot"), help: "Write the loss data and gnuplot script without running gnuplot.") var noPlot = false
 
@@ -38,11 +38,11 @@ struct Generate: ParsableCommand {
     @Option(help: "Checkpoint directory (from 'speclab train').") var model: String
     @Option(help: "The prompt text.") var prompt: String?
     @Option(name: .customLong("prompt-file"), help: "Read the prompt's raw bytes from a file (any bytes, not only UTF-8).") var promptFile: String?
-    @Option(name: .customLong("max-tokens"), help: "Bytes to generate.") var maxTokens = 200
-    @Option(help: "0 = greedy.") var temperature = 0.0
-    @Option(name: .customLong("top-k"), help: "Keep the k most likely bytes (0 = off).") var topK = 0
-    @Option(name: .customLong("top-p"), help: "Nucleus mass (1 = off).") var topP = 1.0
-    @Option(help: "Sampling seed.") var seed: UInt64 = 1
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Bytes to generate.") var maxTokens = 200
+    @Option(parsing: .unconditional, help: "0 = greedy.") var temperature = 0.0
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Keep the k most likely bytes (0 = off).") var topK = 0
+    @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Nucleus mass (1 = off).") var topP = 1.0
+    @Option(parsing: .unconditional, help: "Sampling seed.") var seed: UInt64 = 1
 
     func run() throws {
         let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP)
@@ -84,31 +84,31 @@ struct Decode: ParsableCommand {
 
     @Option(help: "Target checkpoint directory.") var model: String
     @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, eagle3 (EAGLE-3 drafter; dynamic tree by default), medusa1, medusa2, hydra (Medusa heads conditioned on their path), masked-mtp (mask tokens + gated LoRA, quadratic), lookahead (Jacobi window of --draft-length + 3-gram pool), jacobi (the Jacobi window alone), threshold (MTP heads of --drafter, parallel or sequential, stopped by --draft-threshold; with --unverified: emitted unchecked, as speech LLMs decode), mtad (multi-token assisted decoding: a beam of --beam-width over the --drafter draft model's joint distribution, accepted by joint likelihood ratio; lossy at T > 0), mtjd (multi-token joint decoding: the same beam over the target's own joint distribution, kept whole; lossy), prefix-beam (beam search over the target's and the --drafter parallel MTP heads' tokens in blocks of 1 … --draft-length + 1, equal outputs merged; greedy, lossy), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
-    @Option(name: .customLong("oracle-alpha"), help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
-    @Option(name: .customLong("beam-width"), help: "mtad, mtjd, prefix-beam: beams kept at each depth (1 = greedy or plain sampling of the drafter).") var beamWidth = 4
+    @Option(name: .customLong("oracle-alpha"), parsing: .unconditional, help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
+    @Option(name: .customLong("beam-width"), parsing: .unconditional, help: "mtad, mtjd, prefix-beam: beams kept at each depth (1 = greedy or plain sampling of the drafter).") var beamWidth = 4
     @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; eagle3: an EAGLE-3 drafter; masked-mtp: mask tokens + gated LoRA; medusa1, medusa2: Medusa heads; hydra: Hydra heads).") var drafter: String?
     @Option(help: "eagle1, eagle3: eagle25, eagle10, chain (of --draft-length drafts) or, eagle3 only, dynamic (EAGLE-2's tree). Default: eagle25 for eagle1, dynamic for eagle3.") var tree: String?
-    @Option(name: .customLong("tree-topk"), help: "eagle2 (and eagle3 --tree dynamic): children per expanded node and nodes expanded per level (K).") var treeTopK = 3
-    @Option(name: .customLong("tree-depth"), help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
-    @Option(name: .customLong("tree-size"), help: "eagle2: drafted nodes kept for verification (M); medusa: nodes of the sparse tree.") var treeSize = 16
-    @Option(help: "Sequences decoded together, verified in one target forward (the prompts go in groups of this size).") var batch = 1
+    @Option(name: .customLong("tree-topk"), parsing: .unconditional, help: "eagle2 (and eagle3 --tree dynamic): children per expanded node and nodes expanded per level (K).") var treeTopK = 3
+    @Option(name: .customLong("tree-depth"), parsing: .unconditional, help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
+    @Option(name: .customLong("tree-size"), parsing: .unconditional, help: "eagle2: drafted nodes kept for verification (M); medusa: nodes of the sparse tree.") var treeSize = 16
+    @Option(parsing: .unconditional, help: "Sequences decoded together, verified in one target forward (the prompts go in groups of this size).") var batch = 1
     @Flag(help: "Medusa's typical acceptance (V5) instead of a lossless verifier: faster, NOT the target's distribution.") var typical = false
-    @Option(name: .customLong("typical-epsilon"), help: "V5 threshold ε.") var typicalEpsilon = 0.09
-    @Option(name: .customLong("typical-delta"), help: "V5 entropy factor δ.") var typicalDelta = 0.3
-    @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ.") var draftLength = 4
+    @Option(name: .customLong("typical-epsilon"), parsing: .unconditional, help: "V5 threshold ε.") var typicalEpsilon = 0.09
+    @Option(name: .customLong("typical-delta"), parsing: .unconditional, help: "V5 entropy factor δ.") var typicalDelta = 0.3
+    @Option(name: .customLong("draft-length"), parsing: .unconditional, help: "Drafts per cycle γ.") var draftLength = 4
     @Option(help: "A file of prompts, one per line (default: windows of the corpus's validation split).") var prompts: String?
     @Option(help: "Corpus whose validation split gives the prompts: gsl, prose or a path.") var corpus = "gsl"
-    @Option(help: "Number of prompts.") var samples = 8
-    @Option(name: .customLong("prompt-length"), help: "Prompt bytes.") var promptLength = 64
-    @Option(name: .customLong("max-tokens"), help: "Bytes generated per prompt.") var maxTokens = 64
-    @Option(help: "0 = greedy.") var temperature = 0.0
-    @Option(name: .customLong("top-k")) var topK = 0
-    @Option(name: .customLong("top-p")) var topP = 1.0
-    @Option(help: "Seed of the drafting and verification streams.") var seed: UInt64 = 1
-    @Option(name: .customLong("draft-threshold"), help: "sd, threshold, mtp-parallel, mtp-sequential: stop drafting at a draft whose top probability is below this (0 = off; sd always drafts one).") var draftThreshold = 0.0
+    @Option(parsing: .unconditional, help: "Number of prompts.") var samples = 8
+    @Option(name: .customLong("prompt-length"), parsing: .unconditional, help: "Prompt bytes.") var promptLength = 64
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Bytes generated per prompt.") var maxTokens = 64
+    @Option(parsing: .unconditional, help: "0 = greedy.") var temperature = 0.0
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample from the k most likely bytes (0 = all).") var topK = 0
+    @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Sample from the smallest set of bytes whose probability reaches p (1 = all).") var topP = 1.0
+    @Option(parsing: .unconditional, help: "Seed of the drafting and verification streams.") var seed: UInt64 = 1
+    @Option(name: .customLong("draft-threshold"), parsing: .unconditional, help: "sd, threshold, mtp-parallel, mtp-sequential: stop drafting at a draft whose top probability is below this (0 = off; sd always drafts one).") var draftThreshold = 0.0
     @Flag(help: "threshold, mtp-parallel, mtp-sequential: stop once the product of the drafts' top probabilities falls below --draft-threshold.") var cumulative = false
     @Flag(help: "Keep every draft of a chain without verification (threshold generation): more tokens per forward, NOT the target's output.") var unverified = false
-    @Option(help: "Threads for products.") var threads = 1
+    @Option(parsing: .unconditional, help: "Threads for products.") var threads = 1
     @Flag(help: "Also run plain decoding on the same prompts: adds ntp_tokens_per_second and speedup.") var baseline = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -151,17 +151,17 @@ struct TrainDrafter: ParsableCommand {
 
     @Option(help: "Target checkpoint directory.") var target: String
     @Option(help: "draft-model, blockwise, mtp-parallel, mtp-sequential, eagle (EAGLE-1/2), eagle3, medusa, hydra or masked-mtp (mask tokens + gated LoRA).") var kind: String
-    @Option(help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential), Medusa or Hydra heads (medusa, hydra), training-time-test steps S (eagle3), mask tokens k (masked-mtp).") var heads = 3
-    @Option(help: "masked-mtp: rank r of the gated LoRA on every block map (α = 2r).") var rank = 8
+    @Option(parsing: .unconditional, help: "Extra heads (blockwise, mtp-parallel: heads beyond the next-token head) or modules D (mtp-sequential), Medusa or Hydra heads (medusa, hydra), training-time-test steps S (eagle3), mask tokens k (masked-mtp).") var heads = 3
+    @Option(parsing: .unconditional, help: "masked-mtp: rank r of the gated LoRA on every block map (α = 2r).") var rank = 8
     @Option(help: "frozen (heads on the trained target), joint (the target fine-tuned with the heads: MTP kinds, Medusa-2) or scratch (a fresh trunk of the target's shape trained with the heads: MTP kinds).") var trunk = "frozen"
     @Option(help: "Draft-model preset (draft-model).") var preset = "draft"
     @Option(help: "gsl, prose or a path (use the target's corpus).") var corpus = "gsl"
-    @Option(help: "Optimizer steps.") var steps = 500
+    @Option(parsing: .unconditional, help: "Optimizer steps.") var steps = 500
     @Option(help: "Output directory.") var out: String
-    @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(name: .customLong("batch-size")) var batchSize = 16
-    @Option(name: .customLong("sequence-length")) var sequenceLength = 128
-    @Option(name: .customLong("learning-rate")) var learningRate: Float = 3e-3
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 1
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Sequences per optimizer step.") var batchSize = 16
+    @Option(name: .customLong("sequence-length"), parsing: .unconditional, help: "Bytes per training sequence.") var sequenceLength = 128
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Peak learning rate.") var learningRate: Float = 3e-3
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {

@@ -17,28 +17,28 @@ struct PredictOptions: ParsableArguments {
     @Option(help: "ntp, sd, eagle1, eagle2, eagle3, mtp, mtp-parallel, medusa, blockwise, pld.") var method: String?
     @Option(name: .customLong("draft-model"), help: "Draft model preset (method sd), or self: the target's own weights (self-speculation, usually with --draft-kv-budget).") var draftModel: String?
     @Option(name: .customLong("draft-model-file"), help: "Draft model shape from a JSON file.") var draftModelFile: String?
-    @Option(name: .customLong("draft-length"), help: "Drafts per cycle γ (chain length, tree depth, heads).") var draftLength: Int?
-    @Option(name: .customLong("tree-size"), help: "Tokens verified per tree, root included (eagle1/2/3, medusa).") var treeSize: Int?
-    @Option(name: .customLong("tree-topk"), help: "Dynamic-tree frontier width K (eagle2/3; default 10).") var treeTopK: Int?
-    @Option(name: .customLong("draft-vocab"), help: "EAGLE-3 reduced draft vocabulary (default 32000).") var draftVocab: Int?
-    @Option(help: "Sequences per verify forward (default 1).") var batch: Int?
-    @Option(help: "Tokens already in each sequence's KV cache (default 1024).") var context: Int?
-    @Option(name: .customLong("source-length"), help: "Encoder tokens for encoder-decoder models (default: --context).") var sourceLength: Int?
-    @Option(help: "Tensor/expert-parallel devices (default 1).") var devices: Int?
+    @Option(name: .customLong("draft-length"), parsing: .unconditional, help: "Drafts per cycle γ (chain length, tree depth, heads).") var draftLength: Int?
+    @Option(name: .customLong("tree-size"), parsing: .unconditional, help: "Tokens verified per tree, root included (eagle1/2/3, medusa).") var treeSize: Int?
+    @Option(name: .customLong("tree-topk"), parsing: .unconditional, help: "Dynamic-tree frontier width K (eagle2/3; default 10).") var treeTopK: Int?
+    @Option(name: .customLong("draft-vocab"), parsing: .unconditional, help: "EAGLE-3 reduced draft vocabulary (default 32000).") var draftVocab: Int?
+    @Option(parsing: .unconditional, help: "Sequences per verify forward (default 1).") var batch: Int?
+    @Option(parsing: .unconditional, help: "Tokens already in each sequence's KV cache (default 1024).") var context: Int?
+    @Option(name: .customLong("source-length"), parsing: .unconditional, help: "Encoder tokens for encoder-decoder models (default: --context).") var sourceLength: Int?
+    @Option(parsing: .unconditional, help: "Tensor/expert-parallel devices (default 1).") var devices: Int?
     @Option(help: "Weight type: bf16, fp16, fp8, int4 (default: the model's).") var dtype: String?
-    @Option(help: "i.i.d. per-token acceptance α in [0, 1].") var alpha: Double?
+    @Option(parsing: .unconditional, help: "i.i.d. per-token acceptance α in [0, 1].") var alpha: Double?
     @Option(help: "Per-position conditional acceptance α1,α2,... (EAGLE's n-α).") var alphas: String?
-    @Option(help: "Measured mean accepted length τ (tokens per target forward).") var tau: Double?
+    @Option(parsing: .unconditional, help: "Measured mean accepted length τ (tokens per target forward).") var tau: Double?
     @Option(name: .customLong("acceptance-file"), help: "Acceptance histogram or rates (JSON or CSV).") var acceptanceFile: String?
     @Option(help: "Kernel model: auto (measured kernels where bundled for the GPU, else the roofline), roofline, or a serving framework's measurements: sglang, vllm, trtllm.") var kernels: String?
     @Option(name: .customLong("kernels-file"), help: "Measured kernel tables from a JSON file (tools/aiconfigurator/convert_kernels.py).") var kernelsFile: String?
     @Flag(name: .customLong("expert-parallel"), help: "MoE: split the experts over the devices (expert parallel; attention stays tensor parallel).") var expertParallel = false
-    @Option(name: .customLong("routing-skew"), help: "MoE routing skew for measured expert kernels: 0 balanced (default), or a power-law exponent (1.01, 1.2 measured).") var routingSkew: Double?
+    @Option(name: .customLong("routing-skew"), parsing: .unconditional, help: "MoE routing skew for measured expert kernels: 0 balanced (default), or a power-law exponent (1.01, 1.2 measured).") var routingSkew: Double?
     @Option(name: .customLong("kv-dtype"), help: "KV-cache dtype: bf16 (default), fp16, fp8, fp32.") var kvDtype: String?
-    @Option(name: .customLong("draft-kv-budget"), help: "Tokens the drafter's KV cache keeps (StreamingLLM-style budget, as MagicDec's drafts; default: the whole context).") var draftKVBudget: Int?
-    @Option(name: .customLong("input-length"), help: "Prompt tokens per sequence: end to end with --output-length (TTFT, TPOT, latency; decode at the mean context).") var inputLength: Int?
-    @Option(name: .customLong("output-length"), help: "Generated tokens per sequence (with --input-length).") var outputLength: Int?
-    @Option(name: .customLong("draft-devices"), help: "Tensor-parallel devices of the drafter, a subset of the target's (default: the target's --devices).") var draftDevices: Int?
+    @Option(name: .customLong("draft-kv-budget"), parsing: .unconditional, help: "Tokens the drafter's KV cache keeps (StreamingLLM-style budget, as MagicDec's drafts; default: the whole context).") var draftKVBudget: Int?
+    @Option(name: .customLong("input-length"), parsing: .unconditional, help: "Prompt tokens per sequence: end to end with --output-length (TTFT, TPOT, latency; decode at the mean context).") var inputLength: Int?
+    @Option(name: .customLong("output-length"), parsing: .unconditional, help: "Generated tokens per sequence (with --input-length).") var outputLength: Int?
+    @Option(name: .customLong("draft-devices"), parsing: .unconditional, help: "Tensor-parallel devices of the drafter, a subset of the target's (default: the target's --devices).") var draftDevices: Int?
 
     func request() throws -> PredictRequest {
         var r = PredictRequest()
@@ -184,7 +184,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Write the grid as CSV to this file.") var csv: String?
     @Option(help: "Draw the chart to FILE.png or FILE.svg (the .dat and .gp are written beside it).") var plot: String?
     @Option(help: "Metric on the chart's y axis (default speedup).") var y = "speedup"
-    @Option(name: .customLong("best-draft-length"), help: "At every point use the best draft length in 1...N.") var bestDraftLength: Int?
+    @Option(name: .customLong("best-draft-length"), parsing: .unconditional, help: "At every point use the best draft length in 1...N.") var bestDraftLength: Int?
     @Option(help: "Chart title.") var title: String?
     @Flag(name: .customLong("log-x"), help: "Logarithmic x axis (base 2).") var logX = false
     @Flag(name: .customLong("no-plot"), help: "Write the .dat and .gp but do not run gnuplot.") var noPlot = false
@@ -192,7 +192,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         guard !vary.isEmpty else { throw AnalyticError("give at least one --vary NAME=VALUES, e.g. --vary batch=1:64:x2") }
         guard csv != nil || plot != nil else { throw AnalyticError("give --csv FILE and/or --plot FILE.png") }
-        if let n = bestDraftLength { try Check.atLeast(n, 1, "--best-draft-length") }
+        if let n = bestDraftLength { try Check.within(n, 1...Limits.draftLength, "--best-draft-length", "a longer chain than any drafter proposes") }
         let axes = try vary.map(SweepAxis.parse)
         let config = try options.config()
         let started = Date()
@@ -218,13 +218,13 @@ struct Crossover: ParsableCommand {
         abstract: "Best draft length per batch size, and the batch at which speculation stops paying.")
 
     @OptionGroup var options: PredictOptions
-    @Option(name: .customLong("max-draft-length"), help: "Largest draft length to consider.") var maxDraftLength = 16
-    @Option(name: .customLong("max-batch"), help: "Largest batch to consider.") var maxBatch = 4096
+    @Option(name: .customLong("max-draft-length"), parsing: .unconditional, help: "Largest draft length to consider.") var maxDraftLength = 16
+    @Option(name: .customLong("max-batch"), parsing: .unconditional, help: "Largest batch to consider.") var maxBatch = 4096
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        try Check.atLeast(maxDraftLength, 1, "--max-draft-length")
-        try Check.atLeast(maxBatch, 1, "--max-batch")
+        try Check.within(maxDraftLength, 1...Limits.draftLength, "--max-draft-length", "a longer chain than any drafter proposes")
+        try Check.within(maxBatch, 1...Limits.batch, "--max-batch", "over a million sequences in one batch")
         var config = try options.config()
         if config.method == .ntp { throw AnalyticError("crossover needs a speculative --method (not ntp)") }
         config.draftLength = 1

@@ -51,7 +51,7 @@ struct Validate: ParsableCommand {
 
     @Flag(help: "The tiny preset and a few settings (under a minute) instead of the large preset (about half an hour).") var quick = false
     @Option(name: .customLong("hardware-file"), help: "Predict with this hardware JSON instead of calibrating in the run.") var hardwareFile: String?
-    @Option(name: .customLong("bandwidth-scale"), help: "Multiply the hardware's bandwidth (a deliberately mis-calibrated engine).") var bandwidthScale = 1.0
+    @Option(name: .customLong("bandwidth-scale"), parsing: .unconditional, help: "Multiply the hardware's bandwidth (a deliberately mis-calibrated engine).") var bandwidthScale = 1.0
     @Option(help: "Output directory (default: results/031-validation, or results/validation-quick with --quick).") var out: String?
     @Flag(name: .customLong("no-plot"), help: "Write the chart data and scripts but do not run gnuplot.") var noPlot = false
 
