@@ -48,6 +48,10 @@ public struct TreeSpec: Sendable, Codable, Equatable {
         guard topK >= 1, depth >= 0, size >= 1 else {
             throw ModelError("--tree-topk and --tree-size must be >= 1 and --tree-depth >= 0 (got \(topK), \(size), \(depth))")
         }
+        // The reference model's context (at most a few thousand bytes) bounds every tree far below these.
+        guard depth <= 1024, size <= 65_536, topK <= 65_536 else {
+            throw ModelError("--tree-depth must be <= 1024 and --tree-size, --tree-topk <= 65536 (beyond any model's context), got \(depth), \(size), \(topK)")
+        }
         return .dynamic(topK: topK, depth: depth, size: size)
     }
 
@@ -213,8 +217,10 @@ public final class DecodeSession {
     private var oracleContinuations: [Int: [[Int32]: [Int32]]] = [:]
 
     public init(_ request: DecodeRequest) throws {
-        guard request.samples >= 1 else { throw ModelError("--samples must be >= 1") }
-        guard request.maxTokens >= 1 else { throw ModelError("--max-tokens must be >= 1") }
+        guard request.samples >= 1, request.samples <= 1_000_000 else { throw ModelError("--samples must be in 1...1000000, got \(request.samples)") }
+        guard request.maxTokens >= 1 else { throw ModelError("--max-tokens must be >= 1, got \(request.maxTokens)") }
+        guard request.promptLength >= 1 else { throw ModelError("--prompt-length must be >= 1 (a prompt of at least one byte), got \(request.promptLength)") }
+        guard request.threads >= 1, request.threads <= 1024 else { throw ModelError("--threads must be in 1...1024, got \(request.threads)") }
         InferenceModel.productThreads = request.threads
         OpenBLAS.setThreads(request.threads)
         let network = try Checkpoint.load(from: request.model)
@@ -237,7 +243,9 @@ public final class DecodeSession {
                         tree: TreeSpec = TreeSpec(),
                         acceptance requested: AcceptanceRule = .lossless, batch: Int = 1,
                         oracleAlpha: Double = 0.8, beamWidth: Int = 4) throws -> DecodeReport {
-        guard beamWidth >= 1 else { throw ModelError("--beam-width must be >= 1") }
+        guard beamWidth >= 1, beamWidth <= model.config.vocab else {
+            throw ModelError("--beam-width must be in 1...\(model.config.vocab) (the vocabulary: a wider beam has nothing more to hold), got \(beamWidth)")
+        }
         // MTAD verifies by joint likelihood ratio; MTJD and prefix beam search keep their blocks unchecked.
         let acceptance: AcceptanceRule = method == "mtad" ? .jointRatio : ["mtjd", "prefix-beam"].contains(method) ? .unverified : requested
         guard requested == .lossless || !["mtad", "mtjd", "prefix-beam"].contains(method) else {
@@ -250,7 +258,9 @@ public final class DecodeSession {
             throw ModelError("unknown --method '\(method)'; available on the reference model: \(DecodeRun.methods.joined(separator: ", "))")
         }
         if method != "ntp" {
-            guard draftLength >= 1 else { throw ModelError("--draft-length must be >= 1 for \(method)") }
+            guard draftLength >= 1, draftLength < model.config.contextLength else {
+                throw ModelError("--draft-length must be in 1...\(model.config.contextLength - 1) (the model's context) for \(method), got \(draftLength)")
+            }
         }
         let config = model.config
         guard (0...1).contains(confidenceThreshold) else {

@@ -43,9 +43,12 @@ public enum DrafterTraining {
     public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "eagle3", "medusa", "hydra", "masked-mtp"]
     public static let trunks = ["frozen", "joint", "scratch"]
 
+    /// Heads or modules of one drafter at most.
+    public static let maximumHeads = 64
+
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
         // Checked before any work: a file in the output folder's place is refused now, not after training.
-        try ArtifactDirectory.prepareFolder(request.output, for: "drafter")
+        try ArtifactDirectory.checkFolder(request.output, for: "drafter")
         switch request.kind {
         case "draft-model":
             return try TrainingRun.run(TrainingRequest(preset: request.preset, corpus: request.corpus, output: request.output,
@@ -68,7 +71,9 @@ public enum DrafterTraining {
     }
 
     static func blockwise(_ request: DrafterTrainingRequest) throws -> [String] {
-        guard request.heads >= 1 else { throw ModelError("--heads must be >= 1") }
+        guard (1...DrafterTraining.maximumHeads).contains(request.heads) else {
+            throw ModelError("--heads must be in 1...\(DrafterTraining.maximumHeads) (each head predicts one token further; no method drafts further), got \(request.heads)")
+        }
         let (network, corpus) = try loadTarget(request)
         let config = network.config
         let heads = BlockwiseHeads(heads: request.heads, width: config.width)
@@ -88,7 +93,9 @@ public enum DrafterTraining {
 
     /// Parallel MTP heads or sequential MTP modules, on the frozen target or jointly with a fresh trunk.
     static func multiToken(_ request: DrafterTrainingRequest) throws -> [String] {
-        guard request.heads >= 1 else { throw ModelError("--heads must be >= 1") }
+        guard (1...DrafterTraining.maximumHeads).contains(request.heads) else {
+            throw ModelError("--heads must be in 1...\(DrafterTraining.maximumHeads) (each head predicts one token further; no method drafts further), got \(request.heads)")
+        }
         guard trunks.contains(request.trunk) else {
             throw ModelError("unknown --trunk '\(request.trunk)'; available: \(trunks.joined(separator: ", "))")
         }
@@ -148,7 +155,9 @@ public enum DrafterTraining {
     /// Medusa-1 (heads on the frozen target) or Medusa-2 (--trunk joint: the target fine-tuned with
     /// the heads after a heads-only warm-up of a third of the steps).
     static func medusa(_ request: DrafterTrainingRequest) throws -> [String] {
-        guard request.heads >= 1 else { throw ModelError("--heads must be >= 1") }
+        guard (1...DrafterTraining.maximumHeads).contains(request.heads) else {
+            throw ModelError("--heads must be in 1...\(DrafterTraining.maximumHeads) (each head predicts one token further; no method drafts further), got \(request.heads)")
+        }
         guard request.trunk == "frozen" || request.trunk == "joint" else {
             throw ModelError("--trunk \(request.trunk) is not available for \(request.kind == "hydra" ? "Hydra" : "Medusa") heads; use frozen or joint")
         }
@@ -260,7 +269,7 @@ public enum DrafterTraining {
     static func loadTarget(_ request: DrafterTrainingRequest) throws -> (Network<Float>, Corpus) {
         OpenBLAS.setThreads(request.threads)
         let network = try Checkpoint.load(from: request.target)
-        try request.settings.validate(contextLength: network.config.contextLength)
+        try request.settings.validate(for: network.config)
         return (network, try Corpus.load(request.corpus))
     }
 

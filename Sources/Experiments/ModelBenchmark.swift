@@ -59,8 +59,10 @@ public enum ModelBenchmark {
         draftNetwork.initialize(seed: 2)
         let draftModel = InferenceModel(network: draftNetwork)
         let target = TransformerTarget(model: model, capacity: config.contextLength)
+        // As many new tokens as the context leaves beside the prompt and the largest verify (a 17-token tree).
+        let newTokens = min(160, config.contextLength - prompt.count - 17)
         let result = SpeculativeDecoding.generate(target: target, drafter: DraftModelDrafter(model: draftModel, draftLength: gamma),
-                                                  prompt: prompt, maxNewTokens: 160, settings: .greedy, seed: 1)
+                                                  prompt: prompt, maxNewTokens: newTokens, settings: .greedy, seed: 1)
         let s = result.stats
         let cycle = s.seconds / Double(s.rounds)   // rounds only, prefill excluded
         let draftCache = KVCache(config: draftNetwork.config)
@@ -94,20 +96,25 @@ public enum ModelBenchmark {
 
         // The other drafters' cycles: drafting as timed by the loop + one verify of the same
         // (mean) size timed alone, against the loop's measured cycle. Random drafter weights.
-        let parallel = ParallelHeads(config: config, extraHeads: 3)
-        parallel.initialize(copying: network)
+        var drafters: [(String, Drafter)] = []
+        if config.layers >= 2 {
+            let parallel = ParallelHeads(config: config, extraHeads: 3)
+            parallel.initialize(copying: network)
+            drafters.append(("mtp-parallel, 3 heads", ParallelHeadsDrafter(heads: parallel, target: model, draftLength: 3)))
+        } else {
+            lines.append("mtp-parallel: not timed (\(config.name) has one block; parallel heads share a trunk of at least one block besides head 1)")
+        }
         let sequential = SequentialModules(config: config, depth: 3)
         sequential.initialize(copying: network, seed: 3)
         let eagle = EagleWeights(config: config)
         eagle.initialize(copying: network, seed: 4)
-        let drafters: [(String, Drafter)] = [
-            ("mtp-parallel, 3 heads", ParallelHeadsDrafter(heads: parallel, target: model, draftLength: 3)),
+        drafters += [
             ("mtp-sequential, D = 3", SequentialMTPDrafter(modules: sequential, target: model, draftLength: 3)),
             ("eagle2, K 3 depth 3 M 16", EagleDrafter(weights: eagle, target: model, tree: .dynamic(topK: 3, depth: 3, size: 16))),
         ]
         for (label, drafter) in drafters {
             let target = TransformerTarget(model: model, capacity: config.contextLength)
-            let stats = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: 80,
+            let stats = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: min(80, newTokens),
                                                      settings: .greedy, seed: 1).stats
             let cycle = stats.seconds / Double(stats.rounds)
             let verifyTokens = Int((Double(stats.drafted) / Double(stats.rounds)).rounded()) + 1

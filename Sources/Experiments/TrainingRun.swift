@@ -33,9 +33,9 @@ public enum TrainingRun {
     public static func run(_ request: TrainingRequest) throws -> [String] {
         guard request.threads >= 1 else { throw ModelError("--threads must be >= 1") }
         let config = try ModelConfig.preset(named: request.preset)
-        try request.settings.validate(contextLength: config.contextLength)
+        try request.settings.validate(for: config)
         // The output folder is checked before any work: a file in its place is refused now, not after training.
-        try ArtifactDirectory.prepareFolder(request.output, for: "checkpoint")
+        try ArtifactDirectory.checkFolder(request.output, for: "checkpoint")
         let corpus = try Corpus.load(request.corpus)
         OpenBLAS.setThreads(request.threads)
         let network = try Network<Float>(config: config)

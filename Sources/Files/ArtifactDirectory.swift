@@ -87,6 +87,15 @@ public enum ArtifactDirectory {
         }
     }
 
+    /// Checks, before any work and without creating anything, that `folder` is missing or a folder.
+    public static func checkFolder(_ folder: URL, for what: String) throws {
+        switch try FileKind.of(folder) {
+        case .missing, .directory: return
+        case .regular, .stream, .symlink:
+            throw OutputError(folder.path, "it is a file, not a folder; give a folder for the \(what)")
+        }
+    }
+
     /// Makes sure `folder` is a folder SpecLab can write its own files into (files of the user's beside
     /// them stay): missing folders are created; a file, a device or a link to one is refused with one line.
     public static func prepareFolder(_ folder: URL, for what: String) throws {

@@ -79,12 +79,33 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     }
 
     public func validate(contextLength: Int) throws {
-        guard steps >= 1 else { throw ModelError("--steps must be >= 1, got \(steps)") }
+        guard steps >= 1, steps <= 100_000_000 else { throw ModelError("--steps must be in 1...100000000, got \(steps)") }
         guard batchSize >= 1 else { throw ModelError("--batch-size must be >= 1, got \(batchSize)") }
         guard sequenceLength >= 2, sequenceLength <= contextLength else {
             throw ModelError("--sequence-length must be in 2...\(contextLength) (the model's context), got \(sequenceLength)")
         }
         guard learningRate > 0, learningRate.isFinite else { throw ModelError("--learning-rate must be > 0") }
+    }
+
+    /// Also refuses, before anything is allocated, a batch whose training activations would not fit in
+    /// this machine's memory.
+    public func validate(for config: ModelConfig) throws {
+        try validate(contextLength: config.contextLength)
+        let needed = Self.activationBytes(config: config, batch: batchSize, length: sequenceLength)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed <= 0.8 * available else {
+            throw ModelError(String(format: "--batch-size %d × --sequence-length %d needs about %.1f GB for %@'s training activations, this machine has %.1f GB; use a smaller batch or sequence", batchSize, sequenceLength, needed / 1e9, config.name, available / 1e9))
+        }
+    }
+
+    /// Bytes the forward keeps for the backward pass (Float32), counted per token and layer: the block's
+    /// inputs, normed inputs, q/k/v and attention output, the attention probabilities (one row of
+    /// `length` per head), the feed-forward's gate, up and activated rows; plus the logits and their
+    /// gradient. An estimate within a small factor, enough to refuse what cannot fit.
+    static func activationBytes(config: ModelConfig, batch: Int, length: Int) -> Double {
+        let tokens = Double(batch) * Double(length)
+        let perLayer = Double(6 * config.width + 2 * config.kvWidth) + Double(config.heads * length) + Double(3 * config.ffnHidden)
+        return 4 * tokens * (Double(config.layers) * perLayer + 2 * Double(config.vocab))
     }
 }
 
@@ -117,7 +138,7 @@ public enum Trainer {
                              settings: TrainingSettings,
                              onStep: ((TrainingPoint) -> Void)? = nil,
                              onEvaluation: ((TrainingPoint) throws -> Void)? = nil) throws -> TrainingReport {
-        try settings.validate(contextLength: config.contextLength)
+        try settings.validate(for: config)
         guard corpus.train.count > settings.sequenceLength + 1 else {
             throw ModelError("corpus '\(corpus.name)' has \(corpus.train.count) training bytes; at least \(settings.sequenceLength + 2) are needed")
         }
