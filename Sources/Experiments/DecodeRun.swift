@@ -213,6 +213,10 @@ public final class DecodeSession {
     public let model: InferenceModel
     public let prompts: [[Int32]]
     public let maxTokens: Int
+    /// The target checkpoint's folder, for messages (nil when the session was built from a loaded model).
+    public let modelPath: String?
+    /// The target's content id (drafters record the one they were trained on), computed once.
+    private lazy var targetId: String = Checkpoint.contentId(of: model.network)
     /// The oracle drafter's greedy continuations of the prompts, by their length.
     private var oracleContinuations: [Int: [[Int32]: [Int32]]] = [:]
 
@@ -227,6 +231,7 @@ public final class DecodeSession {
         model = InferenceModel(network: network)
         prompts = try DecodeRun.loadPrompts(request, contextLength: network.config.contextLength)
         maxTokens = request.maxTokens
+        modelPath = request.model.path
     }
 
     /// The same target on other prompts (e.g. a calibration split).
@@ -234,6 +239,7 @@ public final class DecodeSession {
         self.model = model
         self.prompts = prompts
         self.maxTokens = maxTokens
+        self.modelPath = nil
     }
 
     /// Decodes every prompt with `method` (and, with `baseline`, plainly right after). With `batch` > 1 the
@@ -278,6 +284,7 @@ public final class DecodeSession {
         /// The --drafter directory, or one line saying what to pass.
         func drafterDirectory(_ what: String) throws -> URL {
             guard let drafter else { throw ModelError("--method \(method) needs --drafter DIR (\(what))") }
+            try DrafterBinding.check(drafterDirectory: drafter, targetId: targetId, targetPath: modelPath ?? "the target")
             return drafter
         }
         func requireDraftLength(atMost available: Int, _ what: String, at directory: URL) throws {
@@ -459,6 +466,11 @@ public final class DecodeSession {
         report.roundSeconds = run.roundSeconds
         report.roundTokens = roundTokens(run.stats)
         report.targetLogLikelihood = targetLogLikelihood(run.outputs)
+        // Finite weights (checked at load) can still overflow float32 in a forward: then every number of
+        // the run is meaningless, so it stops rather than reporting them.
+        guard report.targetLogLikelihood.isFinite || run.outputs.allSatisfy(\.isEmpty) else {
+            throw ModelError("the target's logits became non-finite during generation (log-likelihood \(report.targetLogLikelihood)): its float32 forward overflows; the checkpoint cannot be decoded")
+        }
         if baseline {
             // Plain decoding of the same prompts (same batching) right after: the speedup is a ratio taken in one run.
             let base = decodeAll({ NoDrafter() }, lossless: true)

@@ -33,9 +33,12 @@ public struct DrafterTrainingRequest: Sendable {
         self.settings = settings; self.threads = threads; self.preset = preset; self.trunk = trunk; self.rank = rank
     }
 
-    /// What every drafter file records of its training: target, corpus, steps, seed.
-    func metadata(corpus: Corpus) -> [String: String] {
-        ["target": target.path, "corpus": corpus.name, "steps": String(settings.steps), "seed": String(settings.seed)]
+    /// What every drafter file records of its training: target, corpus, steps, seed, and the content id of
+    /// the trunk it drafts for (`trunk`: the target itself, or the trunk trained with it), by which decoding
+    /// refuses it beside any other target.
+    func metadata(corpus: Corpus, trunk: Network<Float>) -> [String: String] {
+        ["target": target.path, "corpus": corpus.name, "steps": String(settings.steps), "seed": String(settings.seed),
+         DrafterBinding.targetIdKey: Checkpoint.contentId(of: trunk)]
     }
 }
 
@@ -50,6 +53,8 @@ public enum DrafterTraining {
         // Checked before any work: a file in the output folder's place is refused now, not after training.
         try ArtifactDirectory.checkFolder(request.output, for: "drafter")
         switch request.kind {
+        case _ where request.trunk != "frozen" && !["mtp-parallel", "mtp-sequential", "medusa", "hydra"].contains(request.kind):
+            throw ModelError("--trunk \(request.trunk) applies to mtp-parallel, mtp-sequential, medusa and hydra; --kind \(request.kind) trains on the frozen target (drop --trunk)")
         case "draft-model":
             return try TrainingRun.run(TrainingRequest(preset: request.preset, corpus: request.corpus, output: request.output,
                                                        settings: request.settings, threads: request.threads, plot: true))
@@ -81,7 +86,7 @@ public enum DrafterTraining {
         let objective = BlockwiseObjective(network: network, heads: heads)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train blockwise heads", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        var metadata = request.metadata(corpus: corpus)
+        var metadata = request.metadata(corpus: corpus, trunk: network)
         for (j, a) in after.enumerated() { metadata["head\(j + 2)_top1"] = String(format: "%.4f", a) }
         try heads.save(to: request.output, target: config, metadata: metadata)
         return [
@@ -130,7 +135,7 @@ public enum DrafterTraining {
         let label = "train \(request.kind) (\(request.heads) \(parallel ? "extra heads" : "modules"), \(request.trunk) trunk)"
         let (before, after, report) = try trainReportingAccuracy(objective, label: label, config: config, corpus: corpus,
                                                                  settings: request.settings)
-        var metadata = request.metadata(corpus: corpus)
+        var metadata = request.metadata(corpus: corpus, trunk: network)
         metadata["trunk"] = request.trunk
         for (j, a) in after.enumerated() { metadata["head\(j + 2)_top1"] = String(format: "%.4f", a) }
         var lines = [
@@ -180,7 +185,7 @@ public enum DrafterTraining {
                 windows += 1
             })
         heads.accuracies = rankSums.map { $0.map { $0 / Double(max(windows, 1)) } }
-        var metadata = request.metadata(corpus: corpus)
+        var metadata = request.metadata(corpus: corpus, trunk: network)
         metadata["trunk"] = request.trunk
         var lines = ["\(label) on \(config.name), corpus \(corpus.name): \(request.settings.steps) steps in \(String(format: "%.1f", report.seconds)) s"]
         if joint {
@@ -207,7 +212,7 @@ public enum DrafterTraining {
         let objective = EagleObjective(network: network, weights: weights, seed: request.settings.seed)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train EAGLE drafter", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        var metadata = request.metadata(corpus: corpus)
+        var metadata = request.metadata(corpus: corpus, trunk: network)
         metadata["depth1_top1"] = String(format: "%.4f", after[0])
         try weights.save(to: request.output, metadata: metadata)
         return [
@@ -229,7 +234,7 @@ public enum DrafterTraining {
         let objective = Eagle3Objective(network: network, weights: weights, steps: request.heads)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train EAGLE-3 drafter", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        var metadata = request.metadata(corpus: corpus)
+        var metadata = request.metadata(corpus: corpus, trunk: network)
         metadata["ttt_steps"] = String(request.heads)
         metadata["streams"] = weights.streams.map(String.init).joined(separator: ",")
         for (s, accuracy) in after.enumerated() { metadata["step\(s)_top1"] = String(format: "%.4f", accuracy) }
@@ -253,7 +258,7 @@ public enum DrafterTraining {
         let objective = MaskedMTPObjective(network: network, weights: weights)
         let (before, after, report) = try trainReportingAccuracy(objective, label: "train masks + gated LoRA", config: config,
                                                                  corpus: corpus, settings: request.settings)
-        var metadata = request.metadata(corpus: corpus)
+        var metadata = request.metadata(corpus: corpus, trunk: network)
         for (j, accuracy) in after.enumerated() { metadata["mask\(j + 1)_top1"] = String(format: "%.4f", accuracy) }
         try weights.save(to: request.output, metadata: metadata)
         return [

@@ -79,6 +79,15 @@ public enum Checkpoint {
         unlink(previous.path)
     }
 
+    /// The content id of a network's weights as a save would record it.
+    public static func contentId<T: Real>(of network: Network<T>) -> String {
+        var hash = ContentHash()
+        for entry in network.layout.entries {
+            for i in 0..<entry.count { hash.add(Float(network.parameters[entry.offset + i]).bitPattern) }
+        }
+        return hash.id
+    }
+
     /// The checkpoint's content id (nil for checkpoints saved before ids were recorded).
     public static func contentId(at directory: URL) throws -> String? {
         try info(at: directory).metadata[contentIdKey]
@@ -122,6 +131,9 @@ public enum Checkpoint {
             }
             guard tensor.shape == entry.shape else {
                 throw ModelError("checkpoint '\(directory.path)': tensor '\(entry.name)' has shape \(tensor.shape), the config needs \(entry.shape)")
+            }
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError("checkpoint '\(directory.path)': tensor '\(entry.name)' holds \(tensor.values[bad]) at element \(bad); the weights are damaged (a diverged run?) — retrain or restore them")
             }
             for i in 0..<entry.count { network.parameters[entry.offset + i] = tensor.values[i] }
         }

@@ -71,6 +71,9 @@ public final class ParameterSet: TrainableParameters, @unchecked Sendable {
             guard tensor.shape == entry.shape, tensor.values.count == entry.count else {
                 throw ModelError("'\(file.path)': tensor '\(entry.name)' has shape \(tensor.shape), expected \(entry.shape) (\(hint))")
             }
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError("'\(file.path)': tensor '\(entry.name)' holds \(tensor.values[bad]) at element \(bad); the weights are damaged — retrain them")
+            }
             pointer(entry.offset).update(from: tensor.values, count: entry.count)
         }
         return data.metadata
