@@ -264,16 +264,19 @@ public struct MetricConventions: Sendable, Equatable, Codable {
     /// `num_drafts`, `num_draft_tokens`, `num_accepted_tokens`,
     /// `num_accepted_tokens_per_pos[i]`. Accepted tokens form a prefix, so
     /// per_pos[i] / num_drafts = P(a ≥ i + 1) = A_{i+1}.
-    public static func distribution(vllmDrafts: Double, acceptedPerPosition: [Double]) throws -> AcceptedLengthDistribution {
+    /// `field`: the name the user gave the counts (in messages).
+    public static func distribution(vllmDrafts: Double, acceptedPerPosition: [Double],
+                                    field: String = "num_accepted_tokens_per_pos") throws -> AcceptedLengthDistribution {
         try Check.positive(vllmDrafts, "num_drafts")
-        guard !acceptedPerPosition.isEmpty else { throw AnalyticError("num_accepted_tokens_per_pos is empty") }
+        guard !acceptedPerPosition.isEmpty else { throw AnalyticError("\(field) is empty") }
+        let whole = field == "num_accepted_tokens_per_pos" ? "num_drafts" : "1"
         var unconditional = acceptedPerPosition.map { $0 / vllmDrafts }
         for (i, value) in unconditional.enumerated() {
             guard value >= 0, value <= 1 + 1e-9 else {
-                throw AnalyticError("num_accepted_tokens_per_pos[\(i)] exceeds num_drafts")
+                throw AnalyticError("\(field) entry \(i + 1) is \(acceptedPerPosition[i]): it must lie in 0…\(whole)")
             }
             if i > 0, value > unconditional[i - 1] + 1e-9 {
-                throw AnalyticError("num_accepted_tokens_per_pos must not increase with position (position \(i))")
+                throw AnalyticError("\(field) must not increase with position (entry \(i + 1) exceeds entry \(i))")
             }
             unconditional[i] = min(value, 1)
         }
@@ -286,6 +289,6 @@ public struct MetricConventions: Sendable, Equatable, Codable {
 
     /// From unconditional per-position rates A_1..A_γ (vLLM's convention).
     public static func distribution(unconditional: [Double]) throws -> AcceptedLengthDistribution {
-        try distribution(vllmDrafts: 1, acceptedPerPosition: unconditional)
+        try distribution(vllmDrafts: 1, acceptedPerPosition: unconditional, field: "per_position")
     }
 }

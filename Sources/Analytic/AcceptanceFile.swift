@@ -37,6 +37,14 @@ public enum AcceptanceFile {
 
     public static func parseJSON(_ data: Data, source: String) throws -> AcceptanceModel {
         let form = try JSONFiles.decode(JSONForm.self, from: data, source: source)
+        // One acceptance description per file: with two, which one holds would be a silent choice.
+        let given = [("accepted_length_counts", form.accepted_length_counts != nil), ("alphas", form.alphas != nil),
+                     ("per_position", form.per_position != nil),
+                     ("num_accepted_tokens_per_pos", form.num_accepted_tokens_per_pos != nil),
+                     ("alpha", form.alpha != nil), ("tau", form.tau != nil)].filter(\.1).map(\.0)
+        guard given.count <= 1 else {
+            throw AnalyticError("\(source): gives \(given.joined(separator: " and ")); keep one acceptance description per file")
+        }
         if let counts = form.accepted_length_counts { return .empirical(counts: counts) }
         if let alphas = form.alphas { return .perPosition(alphas: alphas) }
         if let perPosition = form.per_position {

@@ -134,6 +134,10 @@ struct ModelFile: Decodable {
         guard heads > 0 else {
             throw DecodingError.dataCorrupted(.init(codingPath: [Keys.heads], debugDescription: "must be >= 1"))
         }
+        // Without headDim the head size is hidden / heads, which must then be whole.
+        if !c.contains(.headDim), hidden % heads != 0 {
+            throw DecodingError.dataCorrupted(.init(codingPath: [Keys.heads], debugDescription: "heads (\(heads)) do not divide hidden (\(hidden)); give headDim explicitly or a heads count that divides hidden"))
+        }
         shape = ModelShape(
             name: try c.decode(String.self, forKey: .name),
             layers: try c.decode(Int.self, forKey: .layers),

@@ -321,6 +321,13 @@ extension ModelShape {
         for (value, field) in fields where value < 1 {
             throw AnalyticError("model '\(name)': \(field) must be >= 1, got \(value)")
         }
+        // Far beyond any published model; past them sizes overflow and loops run for hours.
+        let ceilings: [(Int, String, Int)] = [(layers, "layers", 10_000), (hidden, "hidden", 1 << 20), (heads, "heads", 1 << 16),
+                                              (headDim, "headDim", 1 << 16), (ffnSize, "ffnSize", 1 << 22), (vocab, "vocab", 1 << 24),
+                                              (encoderLayers, "encoderLayers", 10_000)]
+        for (value, field, ceiling) in ceilings where value > ceiling {
+            throw AnalyticError("model '\(name)': \(field) must be <= \(ceiling) (beyond any published model), got \(value)")
+        }
         if heads % kvHeads != 0 {
             throw AnalyticError("model '\(name)': heads (\(heads)) must be a multiple of kvHeads (\(kvHeads))")
         }

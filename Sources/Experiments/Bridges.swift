@@ -285,9 +285,15 @@ public enum Bridges {
         }
         var chosen = config
         chosen.draftLength = best.draftLength
+        var vllm = vllmSettings(chosen), sglang = sglangSettings(chosen)
+        if best.prediction.speedup <= 1 {
+            // Speculation that does not beat plain decoding is not recommended to any engine.
+            let note = String(format: "not recommended: the best predicted speedup is %.3f× (draft length %d); serve without speculative decoding", best.prediction.speedup, best.draftLength)
+            vllm = EngineSettings(supported: false, fields: [], commandLine: "", note: note)
+            sglang = vllm
+        }
         return Recommendation(config: chosen, maxDraftLength: maxDraftLength, draftLength: best.draftLength,
-                              prediction: best.prediction, speedupByDraftLength: scanned,
-                              vllm: vllmSettings(chosen), sglang: sglangSettings(chosen))
+                              prediction: best.prediction, speedupByDraftLength: scanned, vllm: vllm, sglang: sglang)
     }
 
     /// vLLM `speculative_config` (`--speculative-config` JSON of `vllm serve`).

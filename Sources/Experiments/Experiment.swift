@@ -279,6 +279,10 @@ public struct ExperimentPaths: Sendable {
 
     /// Experiment slugs (directories with a config.json), sorted.
     public func slugs() throws -> [String] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: experimentsDirectory.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw AnalyticError("no experiments folder at '\(experimentsDirectory.path)'; run from the repository's top level or give --experiments-dir")
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: experimentsDirectory.path)) ?? []
         return names.filter {
             FileManager.default.fileExists(atPath: experimentsDirectory.appendingPathComponent($0)

@@ -98,11 +98,18 @@ public enum Checkpoint {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ModelError("no checkpoint at '\(directory.path)': \(configFile) is missing (train one with 'speclab train --out \(directory.path)')")
         }
+        let info: CheckpointInfo
         do {
-            return try JSONDecoder().decode(CheckpointInfo.self, from: data)
+            info = try JSONDecoder().decode(CheckpointInfo.self, from: data)
         } catch {
             throw ModelError("checkpoint '\(directory.path)': \(configFile) is not a SpecLab model config (\(error.localizedDescription))")
         }
+        do {
+            try info.model.validate()
+        } catch let error as ModelError {
+            throw ModelError("checkpoint '\(directory.path)': \(error.message)")
+        }
+        return info
     }
 
     public static func load(from directory: URL) throws -> Network<Float> {

@@ -71,6 +71,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard heads % kvHeads == 0 else {
             throw ModelError("model config '\(name)': heads \(heads) must be a multiple of kvHeads \(kvHeads)")
         }
+        // The reference model lives in this machine's memory: its float32 weights (and the optimizer's two
+        // moments when training) must fit before anything is allocated.
+        let perLayer = 4.0 * Double(width) * Double(width) + 3.0 * Double(width) * Double(ffnHidden)
+        let parameters = Double(layers) * perLayer + Double(vocab) * Double(width) * (tiedEmbeddings ? 1 : 2)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard 4 * parameters <= 0.8 * available else {
+            throw ModelError(String(format: "model config '%@': %.3g parameters need %.1f GB of float32 weights, this machine has %.1f GB", name, parameters, 4 * parameters / 1e9, available / 1e9))
+        }
     }
 }
 
