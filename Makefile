@@ -1,4 +1,4 @@
-# SpecLab: make run | make test | make bench | make deps
+# SpecLab: make run | make test | make bench | make fuzz | make deps
 # Every target installs what it needs first (apt-get, only when missing).
 
 SWIFT      ?= swift
@@ -9,7 +9,7 @@ CPU_FLAGS  := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fm
 RELEASE    := $(SWIFT) build -c release $(CPU_FLAGS)
 SPECLAB    := .build/release/speclab
 
-.PHONY: all deps build run test bench kernels clean
+.PHONY: all deps build run test bench fuzz kernels clean
 
 all: run
 
@@ -36,6 +36,11 @@ run: build
 test: deps
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --skip ValidateTests
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --filter ValidateTests
+
+# The full hostile-input suite (make test runs its quick set): every option of every command, the
+# reference-model ones included, with fourteen hostile values each.
+fuzz: deps
+	SPECLAB_FUZZ=full OPENBLAS_NUM_THREADS=1 $(SWIFT) test --filter HostileInput
 
 bench: build
 	OPENBLAS_NUM_THREADS=1 $(SPECLAB) bench

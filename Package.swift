@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Analytic", "Transformer"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Transformer", "Decoding"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Files", "Transformer", "Decoding"]),
     ]
 )

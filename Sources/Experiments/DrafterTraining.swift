@@ -50,6 +50,7 @@ public enum DrafterTraining {
     public static let maximumHeads = 64
 
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
+        guard (1...1024).contains(request.threads) else { throw ModelError("--threads must be in 1...1024, got \(request.threads)") }
         // Checked before any work: a file in the output folder's place is refused now, not after training.
         try ArtifactDirectory.checkFolder(request.output, for: "drafter")
         switch request.kind {

@@ -184,7 +184,7 @@ struct AcceptanceTests {
         expectAnalyticError(mentioning: ["num_accepted_tokens_per_pos"]) {
             _ = try MetricConventions.distribution(vllmDrafts: 10, acceptedPerPosition: [5, 8])   // must not increase
         }
-        expectAnalyticError(mentioning: ["num_accepted_tokens_per_pos[0]", "num_drafts"]) {
+        expectAnalyticError(mentioning: ["num_accepted_tokens_per_pos entry 1", "num_drafts"]) {
             _ = try MetricConventions.distribution(vllmDrafts: 10, acceptedPerPosition: [11])
         }
         expectAnalyticError(mentioning: ["num_drafts"]) {

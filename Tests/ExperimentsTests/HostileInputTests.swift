@@ -1,0 +1,256 @@
+// The hostile-input suite: every option of every command (read from the command's own --help) given
+// values a careless or hostile user gives — negative, zero, huge, not a number, empty, a folder, a device,
+// a missing path — on top of a valid invocation. Each run must end by itself within a time bound, with an
+// exit status (never a signal: a Swift trap is SIGILL/SIGTRAP), at most a few lines on stderr when it
+// fails, and no file changed outside its scratch folder.
+//
+// `make test` runs the quick set (three values per option of the analytic commands); `make fuzz`
+// (SPECLAB_FUZZ=full) runs every value over every command, the reference-model ones included.
+
+import Files
+import Foundation
+import Testing
+import Transformer
+
+struct HostileRun {
+    var arguments: [String]
+    var status: Int32
+    var signalled: Bool
+    var timedOut: Bool
+    var stderr: String
+    var seconds: Double
+}
+
+enum HostileInput {
+    static var full: Bool { ProcessInfo.processInfo.environment["SPECLAB_FUZZ"] == "full" }
+
+    /// Runs the executable in `directory` with stdout and stderr in files (no pipe to fill), killed after
+    /// `limit` seconds.
+    static func run(_ arguments: [String], in directory: URL, limit: Double) throws -> HostileRun {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let outURL = directory.appendingPathComponent(".stdout"), errURL = directory.appendingPathComponent(".stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        defer { try? out.close(); try? err.close() }
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let done = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in done.signal() }
+        let start = Date()
+        try process.run()
+        var timedOut = false
+        if done.wait(timeout: .now() + limit) == .timedOut {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+            done.wait()
+        }
+        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        return HostileRun(arguments: arguments, status: process.terminationStatus,
+                          signalled: process.terminationReason == .uncaughtSignal && !timedOut, timedOut: timedOut,
+                          stderr: stderr, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The long options a command's --help lists (flags without a value excluded).
+    static func options(of command: [String], in directory: URL) throws -> [String] {
+        let help = try run(command + ["--help"], in: directory, limit: 30)
+        let text = (try? String(contentsOf: directory.appendingPathComponent(".stdout"), encoding: .utf8)) ?? help.stderr
+        var names: [String] = []
+        for line in text.split(separator: "\n") {
+            let trimmed = line.drop(while: { $0 == " " })
+            guard trimmed.hasPrefix("--"), let space = trimmed.firstIndex(of: " ") else { continue }
+            let name = String(trimmed[..<space])
+            guard trimmed[space...].dropFirst().hasPrefix("<"), name != "--help" else { continue }
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
+    /// `base` with `option`'s value (if any) replaced by `value`.
+    static func replacing(_ option: String, with value: String, in base: [String]) -> [String] {
+        var out: [String] = []
+        var i = 0
+        while i < base.count {
+            if base[i] == option { i += 2; continue }
+            out.append(base[i])
+            i += 1
+        }
+        return out + [option, value]
+    }
+
+    /// Every file below `directory` with its size and modification date.
+    static func snapshot(_ directory: URL) -> [String: String] {
+        var out: [String: String] = [:]
+        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return out }
+        for case let path as String in walker {
+            let attributes = (try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(path).path)) ?? [:]
+            out[path] = "\(attributes[.size] ?? "-") \(attributes[.modificationDate] ?? "-")"
+        }
+        return out
+    }
+}
+
+@Suite("Hostile input", .serialized, .enabled(if: CLI.available, "the speclab executable has not been built"))
+struct HostileInputTests {
+    /// Commands and a valid invocation of each ("OUT" is the case's own output folder).
+    static let analytic: [([String], [String])] = [
+        (["speedup"], ["--alpha", "0.8", "--gamma", "4", "--c", "0.05"]),
+        (["optimal-gamma"], ["--alpha", "0.8", "--c", "0.05"]),
+        (["predict"], ["--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3", "--draft-length", "4", "--alpha", "0.8"]),
+        (["sweep"], ["--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3", "--draft-length", "4", "--alpha", "0.8",
+                     "--vary", "batch=1,2", "--csv", "OUT/sweep.csv"]),
+        (["crossover"], ["--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3", "--alpha", "0.8"]),
+        (["acceptance"], ["--alpha", "0.8", "--draft-length", "4"]),
+        (["convert"], ["--from", "tau", "--value", "3", "--draft-length", "4"]),
+        (["recommend"], ["--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "eagle3", "--alpha", "0.8"]),
+        (["tree-acceptance"], ["--alphas", "0.8,0.7"]),
+        (["fit"], ["--measurements", "FIXTURES/fit-vllm-h100.csv", "--stack", "vllm", "--out", "OUT/stack.json"]),
+    ]
+
+    /// The reference-model commands (make fuzz): a tiny checkpoint trained once per run ("TINY").
+    static let reference: [([String], [String])] = [
+        (["decode"], ["--model", "TINY", "--samples", "1", "--max-tokens", "4", "--prompt-length", "8"]),
+        (["generate"], ["--model", "TINY", "--max-tokens", "4"]),
+        (["train"], ["--preset", "tiny", "--steps", "1", "--batch-size", "2", "--sequence-length", "16", "--out", "OUT/ckpt"]),
+        (["train-drafter"], ["--target", "TINY", "--kind", "mtp-parallel", "--heads", "2", "--steps", "1", "--batch-size", "2",
+                             "--sequence-length", "16", "--out", "OUT/drafter"]),
+        (["model-shape"], ["--checkpoint", "TINY", "--out", "OUT/shape.json"]),
+    ]
+
+    static let quickValues = ["-1", "99999999999999999999", "abc"]
+    static let fullValues = ["0", "-1", "99999999999999999999", "9223372036854775807", "nan", "inf", "-inf", "1e308", "",
+                             "abc", "/dev/zero", "/nonexistent/x", ".", "OUT"]
+
+    @Test("every option with hostile values: an exit status, never a trap or a hang; one clear line; no file outside the output changed")
+    func hostileOptions() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // Files the runs must leave alone: the user's folder beside the outputs, and the fixtures.
+        let keep = scratch.appendingPathComponent("mine")
+        try FileManager.default.createDirectory(at: keep, withIntermediateDirectories: true)
+        try "thesis\n".write(to: keep.appendingPathComponent("chapter.tex"), atomically: true, encoding: .utf8)
+        let fixtures = Repository.root.appendingPathComponent("Tests/Fixtures")
+        let before = HostileInput.snapshot(keep), fixturesBefore = HostileInput.snapshot(fixtures)
+
+        var commands = Self.analytic
+        let values = HostileInput.full ? Self.fullValues : Self.quickValues
+        let limit = HostileInput.full ? 120.0 : 30.0
+        if HostileInput.full {
+            let tiny = scratch.appendingPathComponent("tiny")
+            let trained = try HostileInput.run(["train", "--preset", "tiny", "--steps", "2", "--out", tiny.path], in: scratch, limit: 300)
+            #expect(trained.status == 0, "training the tiny target: \(trained.stderr)")
+            commands += Self.reference.map { ($0.0, $0.1.map { $0 == "TINY" ? tiny.path : $0 }) }
+        }
+        var cases = 0, failures: [String] = []
+        for (command, base) in commands {
+            let options = try HostileInput.options(of: command, in: scratch)
+            #expect(!options.isEmpty, "no options read from \(command) --help")
+            for option in options {
+                for value in values {
+                    cases += 1
+                    let out = scratch.appendingPathComponent("out-\(cases)")
+                    let arguments = command + HostileInput.replacing(option, with: value, in: base).map {
+                        $0.replacingOccurrences(of: "OUT", with: out.path).replacingOccurrences(of: "FIXTURES", with: fixtures.path)
+                    }
+                    let run = try HostileInput.run(arguments, in: scratch, limit: limit)
+                    let lines = run.stderr.split(separator: "\n").filter { !$0.isEmpty }
+                    let label = arguments.joined(separator: " ")
+                    if run.signalled { failures.append("trap (signal \(run.status)): \(label)") }
+                    else if run.timedOut { failures.append("no end within \(Int(limit)) s: \(label)") }
+                    else if run.status > 127 { failures.append("exit \(run.status): \(label)") }
+                    else if run.status != 0, lines.count != 1 {
+                        failures.append("\(lines.count) lines on stderr for exit \(run.status): \(label): \(run.stderr.prefix(300))")
+                    } else if run.status != 0, !lines[0].hasPrefix("speclab: error: ") {
+                        failures.append("not one error line: \(label): \(lines[0])")
+                    }
+                    try? FileManager.default.removeItem(at: out)
+                }
+            }
+        }
+        let report = failures.prefix(40).joined(separator: "\n")
+        #expect(failures.isEmpty, "\(failures.count) of \(cases) cases failed:\n\(report)")
+        #expect(HostileInput.snapshot(keep) == before, "a file outside the outputs changed")
+        #expect(HostileInput.snapshot(fixtures) == fixturesBefore, "a fixture changed")
+        #expect(cases >= (HostileInput.full ? 1000 : 150), "only \(cases) cases ran")
+        // Reported in the README: the suite's size.
+        print("hostile input: \(cases) cases, \(failures.count) failures (\(HostileInput.full ? "full" : "quick") set)")
+    }
+}
+
+@Suite("Killed runs", .serialized, .enabled(if: CLI.available, "the speclab executable has not been built"))
+struct KilledRunTests {
+    /// Starts `arguments`, kills it with SIGKILL after `delay` seconds (if still running).
+    static func killed(_ arguments: [String], in directory: URL, after delay: Double) throws {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: delay)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Delays spread over a run of `seconds`, the same every time (a fixed low-discrepancy sequence).
+    static func delays(over seconds: Double, count: Int) -> [Double] {
+        (1...count).map { i in seconds * (Double(i) * 0.618_033_988_75).truncatingRemainder(dividingBy: 1) }
+    }
+
+    @Test("SIGKILL at spread-out points of a training run that saves into a checkpoint: the folder always loads")
+    func killedTraining() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let checkpoint = scratch.appendingPathComponent("ckpt")
+        // Ten saves per run (an evaluation point, and a save, every second step).
+        let train = ["train", "--preset", "tiny", "--steps", "20", "--batch-size", "2", "--sequence-length", "16",
+                     "--no-plot", "--out", checkpoint.path]
+        let start = Date()
+        let first = try HostileInput.run(train, in: scratch, limit: 300)
+        #expect(first.status == 0, "\(first.stderr)")
+        let seconds = Date().timeIntervalSince(start)
+        for delay in Self.delays(over: seconds, count: HostileInput.full ? 40 : 8) {
+            try Self.killed(train, in: scratch, after: delay)
+            let loaded = try Checkpoint.load(from: checkpoint)
+            #expect(loaded.config.name == "tiny")
+        }
+    }
+
+    @Test("SIGKILL at spread-out points of an experiment rerun: its previous results are still there (or put back)")
+    func killedExperiment() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UUID().uuidString)")
+        let experiments = scratch.appendingPathComponent("experiments"), results = scratch.appendingPathComponent("results")
+        try FileManager.default.createDirectory(at: experiments, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let slug = "001-speedup-vs-draft-length"
+        try FileManager.default.createSymbolicLink(at: experiments.appendingPathComponent(slug),
+                                                   withDestinationURL: Repository.root.appendingPathComponent("experiments/\(slug)"))
+        let run = ["experiment", "run", slug, "--experiments-dir", experiments.path, "--results-dir", results.path]
+        let start = Date()
+        let first = try HostileInput.run(run, in: scratch, limit: 300)
+        #expect(first.status == 0, "\(first.stderr)")
+        let seconds = Date().timeIntervalSince(start)
+        let final = results.appendingPathComponent(slug)
+        for delay in Self.delays(over: seconds, count: HostileInput.full ? 40 : 8) {
+            try Self.killed(run, in: scratch, after: delay)
+            // What the next run does first. A gnuplot the killed run had started may still be drawing into
+            // the staging folder for a moment; the next run comes after it.
+            try ArtifactDirectory.recover(final)
+            if try FileManager.default.contentsOfDirectory(atPath: results.path).count > 1 {
+                Thread.sleep(forTimeInterval: 2)
+                try ArtifactDirectory.recover(final)
+            }
+            let provenance = try Data(contentsOf: final.appendingPathComponent("run.json"))
+            #expect((try JSONSerialization.jsonObject(with: provenance) as? [String: Any])?["experiment"] as? String == slug)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: results.path).filter { $0 != slug }
+            #expect(leftovers.isEmpty, "left beside the results: \(leftovers)")
+        }
+    }
+}
