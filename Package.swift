@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["Transformer", "LinAlg", "Files"], swiftSettings: optimisedInDebug),
         .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic", "Files"]),
         // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
-        .target(name: "Analytic", resources: [.copy("Resources/kernels")]),
+        .target(name: "Analytic", dependencies: ["Files"], resources: [.copy("Resources/kernels")]),
         .target(name: "Charts", dependencies: ["Files"]),
         .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Files", "Transformer", "Decoding", "Validation"]),
         .executableTarget(name: "speclab", dependencies: [

@@ -9,12 +9,14 @@
 //   {"alpha": α} or {"tau": τ}
 // CSV: lines `accepted,count` (a header line is allowed).
 
+import Files
 import Foundation
 
 public enum AcceptanceFile {
     public static func load(path: String) throws -> AcceptanceModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AnalyticError("cannot read acceptance file '\(path)': no such file or not readable")
+        let data: Data
+        do { data = try InputFile.read(path, what: "acceptance file") } catch let error as InputError {
+            throw AnalyticError(error.description)
         }
         let model = path.lowercased().hasSuffix(".csv")
             ? try parseCSV(String(decoding: data, as: UTF8.self), source: "acceptance file '\(path)'")

@@ -1,15 +1,16 @@
 // Reading user-defined presets and acceptance files: JSON decoding whose
 // errors name the offending field in one line.
 
+import Files
 import Foundation
 
 public enum JSONFiles {
     /// Decodes `T` from a file, turning every failure into one line that names
     /// the file and, for a malformed document, the field at fault.
     public static func decode<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
-        let url = URL(fileURLWithPath: path)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw AnalyticError("cannot read \(what) file '\(path)': no such file or not readable")
+        let data: Data
+        do { data = try InputFile.read(path, what: "\(what) file") } catch let error as InputError {
+            throw AnalyticError(error.description)
         }
         return try decode(type, from: data, source: "\(what) file '\(path)'")
     }

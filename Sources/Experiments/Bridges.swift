@@ -4,6 +4,7 @@
 // `recommend` only parse flags and print what these functions return.
 
 import Analytic
+import Files
 import Foundation
 
 // MARK: - vLLM Prometheus counters
@@ -139,8 +140,9 @@ public enum VLLMMetrics {
     }
 
     public static func load(path: String) throws -> VLLMSpecDecodeCounters {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AnalyticError("cannot read metrics file '\(path)': no such file or not readable")
+        let data: Data
+        do { data = try InputFile.read(path, what: "metrics file") } catch let error as InputError {
+            throw AnalyticError(error.description)
         }
         return try parse(String(decoding: data, as: UTF8.self), source: "metrics file '\(path)'")
     }

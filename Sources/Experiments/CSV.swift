@@ -38,8 +38,9 @@ public struct CSVTable: Sendable {
     /// Reads a table this type wrote (RFC 4180 quoting: fields with commas, quotes or newlines in quotes,
     /// quotes doubled).
     public static func read(from url: URL) throws -> CSVTable {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw AnalyticError("cannot read the CSV file '\(url.path)'")
+        let text: String
+        do { text = try InputFile.text(url.path, what: "CSV file") } catch let error as InputError {
+            throw AnalyticError(error.description)
         }
         var records: [[String]] = [], record: [String] = [], field = "", quoted = false
         var characters = Array(text)[...]

@@ -2,6 +2,7 @@
 // from the validation split (or a file) and report what the loop counted.
 
 import Decoding
+import Files
 import Foundation
 import LinAlg
 import Transformer
@@ -193,7 +194,8 @@ public enum DecodeRun {
         }
         let length = min(request.promptLength, room)
         if let file = request.prompts {
-            guard let text = FileManager.default.contents(atPath: file) else { throw ModelError("cannot read --prompts '\(file)'") }
+            let text: Data
+            do { text = try InputFile.read(file, what: "--prompts") } catch let error as InputError { throw ModelError(error.description) }
             let lines = text.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }
             guard !lines.isEmpty else { throw ModelError("--prompts '\(file)' has no non-empty line") }
             return lines.prefix(request.samples).map { $0.suffix(length).map { Int32($0) } }

@@ -388,10 +388,9 @@ public enum Notebook {
     }
 
     static func read(_ url: URL, file: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw AnalyticError("\(file): cannot read the notebook")
+        do { return String(decoding: try InputFile.read(url.path, what: "notebook"), as: UTF8.self) } catch let error as InputError {
+            throw AnalyticError(error.description)
         }
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// The nearest directory at or above the notebook that holds Package.swift

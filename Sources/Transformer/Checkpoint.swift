@@ -95,8 +95,12 @@ public enum Checkpoint {
 
     public static func info(at directory: URL) throws -> CheckpointInfo {
         let url = directory.appendingPathComponent(configFile)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelError("no checkpoint at '\(directory.path)': \(configFile) is missing (train one with 'speclab train --out \(directory.path)')")
+        }
+        let data: Data
+        do { data = try InputFile.read(url.path, what: "checkpoint config", limitBytes: 1 << 24) } catch let error as InputError {
+            throw ModelError(error.description)
         }
         let info: CheckpointInfo
         do {

@@ -6,6 +6,7 @@
 // directory works too (`--corpus PATH`). Depends on Foundation (file reading)
 // and LinAlg (the seeded RandomSource) only.
 
+import Files
 import Foundation
 import LinAlg
 
@@ -258,7 +259,9 @@ public struct Corpus: Sendable {
 
     private static func readFile(_ path: String) throws -> [UInt8] {
         do {
-            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            return [UInt8](try InputFile.read(path, what: "corpus file"))
+        } catch let error as InputError {
+            throw CorpusError.unreadable(path: path, reason: error.description)
         } catch {
             throw CorpusError.unreadable(path: path, reason: error.localizedDescription)
         }

@@ -9,6 +9,7 @@
 // raw little-endian tensor bytes, offsets relative to its start, tensors laid
 // out contiguously with no gaps.
 
+import Files
 import Foundation
 
 /// Why a safetensors file could not be read or written; one line each,
@@ -198,7 +199,10 @@ public struct SafetensorsFile: Sendable {
     public static func read(from url: URL) throws -> SafetensorsFile {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            // Weights up to 64 GB: far beyond any model this machine can hold.
+            data = try InputFile.read(url.path, what: "safetensors file", limitBytes: 1 << 36)
+        } catch let error as InputError {
+            throw SafetensorsError.readFailed(path: url.path, reason: error.description)
         } catch {
             throw SafetensorsError.readFailed(path: url.path, reason: error.localizedDescription)
         }

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Experiments
+import Files
 import Foundation
 import Transformer
 
@@ -51,10 +52,7 @@ struct Generate: ParsableCommand {
         switch (prompt, promptFile) {
         case (let text?, nil): bytes = Array(text.utf8)
         case (nil, let path?):
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ModelError("cannot read --prompt-file '\(path)'")
-            }
-            bytes = Array(data)
+            bytes = Array(try InputFile.read(path, what: "--prompt-file"))
         default: throw ModelError("give --prompt TEXT or --prompt-file PATH (one of them)")
         }
         try TrainingRun.generate(model: URL(fileURLWithPath: model), prompt: bytes, maxTokens: maxTokens,
