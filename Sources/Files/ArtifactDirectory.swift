@@ -34,11 +34,14 @@ public enum ArtifactDirectory {
         }
         let staging = parent.appendingPathComponent(".tmp-\(name)-\(UUID().uuidString.prefix(8))")
         do {
-            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+            try Interrupts.writing(staging) { try fm.createDirectory(at: staging, withIntermediateDirectories: false) }
         } catch {
             throw OutputError(final.path, "\(parent.path) is not writable (\(AtomicFile.reason(of: error)))")
         }
-        defer { try? fm.removeItem(at: staging) }
+        defer {
+            try? fm.removeItem(at: staging)
+            Interrupts.finished(staging)
+        }
         try AtomicFile.write(kind + "\n", to: staging.appendingPathComponent(markerName))
         let result = try fill(staging)
         if (try FileKind.of(final)) == .missing {

@@ -49,10 +49,14 @@ public enum AtomicFile {
         case .directory:
             throw OutputError(url.path, "it is a folder; give a file path")
         case .stream:
-            // /dev/stdout, a FIFO: written through, nothing to replace.
-            guard let handle = FileHandle(forWritingAtPath: url.path) else {
-                throw OutputError(url.path, "it cannot be opened for writing")
+            // /dev/stdout, a FIFO: written through, nothing to replace. A pipe is opened without waiting:
+            // with nobody reading it, the write would never end.
+            let descriptor = open(url.path, O_WRONLY | O_NONBLOCK)
+            guard descriptor >= 0 else {
+                throw OutputError(url.path, errno == ENXIO ? "it is a pipe nobody is reading" : String(cString: strerror(errno)))
             }
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+            let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             defer { try? handle.close() }
             do { try handle.write(contentsOf: data) } catch { throw OutputError(url.path, reason(of: error)) }
             return
@@ -64,15 +68,18 @@ public enum AtomicFile {
             target = url
         }
         let directory = target.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(target.path, "its folder cannot be created (\(reason(of: error)))")
-        }
         let temporary = temporaryURL(for: target)
+        defer { Interrupts.finished(temporary) }
         do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw OutputError(target.path, "\(directory.path) is not writable")
+            try Interrupts.writing(temporary) {
+                do {
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw OutputError(target.path, "its folder cannot be created (\(reason(of: error)))")
+                }
+                guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                    throw OutputError(target.path, "\(directory.path) is not writable")
+                }
             }
             let handle = try FileHandle(forWritingTo: temporary)
             defer { try? handle.close() }

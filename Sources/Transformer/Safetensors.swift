@@ -158,7 +158,8 @@ public struct SafetensorsFile: Sendable {
         let path = url.path
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        defer { Interrupts.finished(URL(fileURLWithPath: temporary)) }
+        let descriptor = Interrupts.writing(URL(fileURLWithPath: temporary)) { open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
         guard descriptor >= 0 else {
             throw SafetensorsError.writeFailed(path: path, reason: "create \(temporary): \(Self.errnoText())")
         }

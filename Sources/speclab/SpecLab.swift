@@ -33,6 +33,8 @@ struct SpecLab: ParsableCommand {
 
     /// Runs the command; any error becomes one line on stderr and a non-zero exit.
     static func main() {
+        // Ctrl-C leaves no partial file: what is being written is removed first.
+        Interrupts.install()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -188,8 +188,10 @@ struct HostileInputTests {
 
 @Suite("Killed runs", .serialized, .enabled(if: CLI.available, "the speclab executable has not been built"))
 struct KilledRunTests {
-    /// Starts `arguments`, kills it with SIGKILL after `delay` seconds (if still running).
-    static func killed(_ arguments: [String], in directory: URL, after delay: Double) throws {
+    /// Starts `arguments`, sends it `signal` (SIGKILL unless told) after `delay` seconds (if still running);
+    /// returns its exit status.
+    @discardableResult
+    static func killed(_ arguments: [String], in directory: URL, after delay: Double, signal: Int32 = SIGKILL) throws -> Int32 {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = arguments
@@ -198,8 +200,9 @@ struct KilledRunTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         Thread.sleep(forTimeInterval: delay)
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// Delays spread over a run of `seconds`, the same every time (a fixed low-discrepancy sequence).
@@ -225,6 +228,29 @@ struct KilledRunTests {
             let loaded = try Checkpoint.load(from: checkpoint)
             #expect(loaded.config.name == "tiny")
         }
+    }
+
+    @Test("Ctrl-C (SIGINT) at spread-out points of a training run: exit 130, no partial or temporary file left, the checkpoint loads")
+    func interrupted() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let checkpoint = scratch.appendingPathComponent("ckpt")
+        let train = ["train", "--preset", "tiny", "--steps", "20", "--batch-size", "2", "--sequence-length", "16",
+                     "--no-plot", "--out", checkpoint.path]
+        let start = Date()
+        #expect(try HostileInput.run(train, in: scratch, limit: 300).status == 0)
+        let seconds = Date().timeIntervalSince(start)
+        var interrupted = 0
+        for delay in Self.delays(over: seconds, count: HostileInput.full ? 20 : 6) {
+            let status = try Self.killed(train, in: scratch, after: delay, signal: SIGINT)
+            #expect(status == 0 || status == 130, "exit \(status) after SIGINT at \(delay) s")
+            if status == 130 { interrupted += 1 }
+            let hidden = try FileManager.default.contentsOfDirectory(atPath: checkpoint.path).filter { $0.contains(".tmp") }
+            #expect(hidden.isEmpty, "left behind: \(hidden)")
+            #expect(try Checkpoint.load(from: checkpoint).config.name == "tiny")
+        }
+        #expect(interrupted >= 1, "no interrupt landed while the run was working")
     }
 
     @Test("SIGKILL at spread-out points of an experiment rerun: its previous results are still there (or put back)")
