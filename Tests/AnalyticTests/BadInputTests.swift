@@ -131,7 +131,7 @@ struct BadInputTests {
 
     @Test("a missing model file says so")
     func missingFile() {
-        expectAnalyticError(mentioning: ["/nonexistent/speclab-model.json", "cannot read"]) {
+        expectAnalyticError(mentioning: ["/nonexistent/speclab-model.json", "no such file"]) {
             _ = try ModelShape.load(fromFile: "/nonexistent/speclab-model.json")
         }
     }
