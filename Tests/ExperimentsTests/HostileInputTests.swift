@@ -210,19 +210,24 @@ struct KilledRunTests {
         (1...count).map { i in seconds * (Double(i) * 0.618_033_988_75).truncatingRemainder(dividingBy: 1) }
     }
 
-    @Test("SIGKILL at spread-out points of a training run that saves into a checkpoint: the folder always loads")
-    func killedTraining() throws {
+    /// A scratch folder with a tiny checkpoint trained by `train` (ten saves per run: an evaluation point,
+    /// and a save, every second step), the command, and how long it took.
+    static func trainedCheckpoint() throws -> (scratch: URL, checkpoint: URL, train: [String], seconds: Double) {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
         let checkpoint = scratch.appendingPathComponent("ckpt")
-        // Ten saves per run (an evaluation point, and a save, every second step).
         let train = ["train", "--preset", "tiny", "--steps", "20", "--batch-size", "2", "--sequence-length", "16",
                      "--no-plot", "--out", checkpoint.path]
         let start = Date()
         let first = try HostileInput.run(train, in: scratch, limit: 300)
         #expect(first.status == 0, "\(first.stderr)")
-        let seconds = Date().timeIntervalSince(start)
+        return (scratch, checkpoint, train, Date().timeIntervalSince(start))
+    }
+
+    @Test("SIGKILL at spread-out points of a training run that saves into a checkpoint: the folder always loads")
+    func killedTraining() throws {
+        let (scratch, checkpoint, train, seconds) = try Self.trainedCheckpoint()
+        defer { try? FileManager.default.removeItem(at: scratch) }
         for delay in Self.delays(over: seconds, count: HostileInput.full ? 40 : 8) {
             try Self.killed(train, in: scratch, after: delay)
             let loaded = try Checkpoint.load(from: checkpoint)
@@ -232,15 +237,8 @@ struct KilledRunTests {
 
     @Test("Ctrl-C (SIGINT) at spread-out points of a training run: exit 130, no partial or temporary file left, the checkpoint loads")
     func interrupted() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let (scratch, checkpoint, train, seconds) = try Self.trainedCheckpoint()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let checkpoint = scratch.appendingPathComponent("ckpt")
-        let train = ["train", "--preset", "tiny", "--steps", "20", "--batch-size", "2", "--sequence-length", "16",
-                     "--no-plot", "--out", checkpoint.path]
-        let start = Date()
-        #expect(try HostileInput.run(train, in: scratch, limit: 300).status == 0)
-        let seconds = Date().timeIntervalSince(start)
         var interrupted = 0
         for delay in Self.delays(over: seconds, count: HostileInput.full ? 20 : 6) {
             let status = try Self.killed(train, in: scratch, after: delay, signal: SIGINT)
