@@ -136,7 +136,8 @@ public enum ExperimentKinds {
         var request = spec.base ?? PredictRequest()
         let hardwareNames = spec.hardware ?? [request.hardware ?? "h100-sxm"]
         let modelNames = spec.models ?? [request.model ?? "llama-3.1-8b"]
-        let tokens = try SweepAxis.parseValues(spec.tokens ?? "1:4096:x2", for: .draftLength).compactMap { $0.number }
+        // Tokens per sequence in one forward (prefill-sized too): whole numbers bounded like a context.
+        let tokens = try SweepAxis.parseValues(spec.tokens ?? "1:4096:x2", for: .context).compactMap { $0.number }
         let normalized = spec.y == "normalized"
         var table = CSVTable(columns: ["hardware", "model", "tokens_per_sequence", "batch", "context", "seconds",
                                        "relative_to_one_token", "bound", "weight_bytes", "kv_bytes", "flops"])
@@ -910,7 +911,7 @@ public enum ExperimentKinds {
     static func stepTimeValidation(_ spec: ExperimentSpec, output: URL, plot: Bool, notes: inout [String]) throws -> [String] {
         guard let v = spec.stepTimeValidation else { throw AnalyticError("a step-time-validation experiment needs \"stepTimeValidation\"") }
         let config = try ModelConfig.preset(named: v.preset)
-        let ks = try SweepAxis.parseValues(v.tokens, for: .draftLength).compactMap { $0.number }.map { Int($0) }
+        let ks = try SweepAxis.parseValues(v.tokens, for: .context).compactMap { $0.number }.map { Int($0) }
         let calibration = try Calibration.calibrate(threads: v.threads)
         notes += calibration.facts
         try Calibration.write(calibration.hardware, to: output.appendingPathComponent("cpu-local.json"))
