@@ -202,7 +202,9 @@ struct KilledRunTests {
         Thread.sleep(forTimeInterval: delay)
         if process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
-        return process.terminationStatus
+        // A signal that lands before the handlers are installed (while the executable is still loading)
+        // ends the process by the signal itself: 128 + its number, as a shell reports it.
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Delays spread over a run of `seconds`, the same every time (a fixed low-discrepancy sequence).
