@@ -5,8 +5,8 @@
 // carries a marker file naming the artifact's kind; then the previous folder is renamed aside
 // (`.old-NAME-ID`), the staged one renamed into place, and the previous one removed. A run killed at any
 // point leaves either the previous folder or the new one in place, or — between the two renames — the
-// previous one aside; `recover` (called before every write and by readers) puts it back and removes
-// staging leftovers.
+// previous one aside; `recover` (called before every write) puts it back and removes staging leftovers.
+// A final path that is a symbolic link to a folder is written through: the link stays.
 //
 // Ownership: an existing folder is replaced only when it is empty, carries the marker, or holds one of
 // the files by which the artifact's kind recognises an older run of itself (e.g. an experiment's
@@ -21,9 +21,11 @@ public enum ArtifactDirectory {
     /// Writes the artifact `final` of `kind` with `fill` (which writes into the staging folder it is
     /// given). `recognisedBy`: file names that mark an existing folder as an earlier artifact of this kind.
     /// If `fill` throws, `final` is untouched and the staging folder removed.
-    public static func write<T>(to final: URL, kind: String, recognisedBy: [String] = [],
+    public static func write<T>(to path: URL, kind: String, recognisedBy: [String] = [],
                                 _ fill: (URL) throws -> T) throws -> T {
         let fm = FileManager.default
+        // Through a link to a folder: the folder it points to is the artifact, the link stays.
+        let final = path.resolvingSymlinksInPath()
         let parent = final.deletingLastPathComponent(), name = final.lastPathComponent
         try recover(final)
         try checkReplaceable(final, kind: kind, recognisedBy: recognisedBy)

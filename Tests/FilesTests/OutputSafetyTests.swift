@@ -98,6 +98,21 @@ struct OutputSafetyTests {
         }
     }
 
+    @Test("an artifact written through a link to its folder replaces the folder; the link stays")
+    func artifactThroughLink() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let real = dir.appendingPathComponent("real"), link = dir.appendingPathComponent("results")
+        for (at, run) in [(real, "1"), (link, "2")] {
+            if run == "2" { try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "real") }
+            try ArtifactDirectory.write(to: at, kind: "experiment result") { staging in
+                try "\(run)\n".write(to: staging.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
+            }
+        }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == "real")
+        #expect(Self.read(real.appendingPathComponent("run.json")) == "2\n")
+    }
+
     @Test("a swap interrupted between its renames is recovered: the previous artifact comes back, leftovers go")
     func interruptedSwapRecovered() throws {
         let dir = try Self.scratch()
