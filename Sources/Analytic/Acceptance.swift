@@ -123,7 +123,7 @@ public enum AcceptanceModel: Sendable, Equatable {
 
     /// The full accepted-length distribution at draft length γ.
     public func distribution(draftLength: Int) throws -> AcceptedLengthDistribution {
-        try Check.within(draftLength, 0...Limits.draftLength, "draft length", "a longer chain than any drafter proposes")
+        try Check.within(draftLength, from: 0, Limits.draftLength, "draft length")
         switch self {
         case .iid(let alpha):
             return .fromConditional([Double](repeating: alpha, count: draftLength))

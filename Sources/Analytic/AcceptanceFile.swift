@@ -9,15 +9,11 @@
 //   {"alpha": α} or {"tau": τ}
 // CSV: lines `accepted,count` (a header line is allowed).
 
-import Files
 import Foundation
 
 public enum AcceptanceFile {
     public static func load(path: String) throws -> AcceptanceModel {
-        let data: Data
-        do { data = try InputFile.read(path, what: "acceptance file") } catch let error as InputError {
-            throw AnalyticError(error.description)
-        }
+        let data = try JSONFiles.read(path, what: "acceptance file")
         let model = path.lowercased().hasSuffix(".csv")
             ? try parseCSV(String(decoding: data, as: UTF8.self), source: "acceptance file '\(path)'")
             : try parseJSON(data, source: "acceptance file '\(path)'")

@@ -53,6 +53,10 @@ public enum Check {
             throw AnalyticError("\(name()) must be <= \(range.upperBound) (\(why())), got \(value)")
         }
     }
+    /// Bounds an integer below by `minimum` and above by `limit`, whose meaning the message gives.
+    public static func within(_ value: Int, from minimum: Int, _ limit: Limit, _ name: @autoclosure () -> String) throws {
+        try within(value, minimum...limit.maximum, name(), limit.meaning)
+    }
     static func format(_ value: Double) -> String {
         value.isFinite ? String(value) : "\(value)"
     }
@@ -62,15 +66,21 @@ public enum Check {
 /// a typo, and would otherwise make loops over it run for hours or sizes overflow.
 public enum Limits {
     /// Draft length / speculation length γ.
-    public static let draftLength = 1024
+    public static let draftLength = Limit(maximum: 1024, meaning: "a longer chain than any drafter proposes")
     /// Verified tree size (tokens).
-    public static let treeSize = 65_536
+    public static let treeSize = Limit(maximum: 65_536, meaning: "verified tokens per sequence")
     /// Sequences per batch.
-    public static let batch = 1 << 20
+    public static let batch = Limit(maximum: 1 << 20, meaning: "over a million sequences in one batch")
     /// Context tokens (16 M).
-    public static let context = 1 << 24
+    public static let context = Limit(maximum: 1 << 24, meaning: "16 M tokens")
     /// Devices of one model replica.
-    public static let devices = 4096
+    public static let devices = Limit(maximum: 4096, meaning: "devices of one model replica")
+}
+
+/// An upper bound and what it stands for (said in the message that refuses a value past it).
+public struct Limit: Sendable {
+    public let maximum: Int
+    public let meaning: String
 }
 
 /// Formatting of byte and time quantities for messages.

@@ -88,9 +88,9 @@ public struct PredictionConfig: Sendable, Equatable {
 
     /// Rejects impossible settings with one line naming the flag.
     public func validate() throws {
-        try Check.within(batch, 1...Limits.batch, "--batch", "over a million sequences in one batch")
-        try Check.within(contextTokens, 0...Limits.context, "--context", "16 M tokens")
-        try Check.within(devices, 1...Limits.devices, "--devices", "devices of one model replica")
+        try Check.within(batch, from: 1, Limits.batch, "--batch")
+        try Check.within(contextTokens, from: 0, Limits.context, "--context")
+        try Check.within(devices, from: 1, Limits.devices, "--devices")
         // Tensor parallelism splits attention heads (expert parallelism, experts): past both, added devices
         // hold nothing.
         let parallelUnits = max(model.heads, model.moe?.routedExperts ?? 0)
@@ -98,14 +98,14 @@ public struct PredictionConfig: Sendable, Equatable {
             throw AnalyticError("--devices \(devices) exceeds what \(model.name) can be split over (\(model.heads) attention heads\(model.moe.map { ", \($0.routedExperts) experts" } ?? "")); use at most \(parallelUnits)")
         }
         if method != .ntp {
-            try Check.within(draftLength, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes")
+            try Check.within(draftLength, from: 1, Limits.draftLength, "--draft-length")
             try acceptance.validate()
         }
         if let treeSize {
             guard method.supportsTree else {
                 throw AnalyticError("--tree-size applies to eagle1, eagle2, eagle3 and medusa, not \(method.rawValue)")
             }
-            try Check.within(treeSize, 1...Limits.treeSize, "--tree-size", "verified tokens per sequence")
+            try Check.within(treeSize, from: 1, Limits.treeSize, "--tree-size")
             guard treeSize >= draftLength + 1 else {
                 throw AnalyticError("--tree-size \(treeSize) cannot hold a path of depth \(draftLength) (needs at least \(draftLength + 1) tokens incl. the root)")
             }
@@ -321,9 +321,9 @@ public struct Predictor: Sendable {
         let draftLength = method == .ntp ? 0 : (overrideDraftLength ?? config.draftLength)
         let batchCount = overrideBatch ?? config.batch
         let contextCount = overrideContext ?? config.contextTokens
-        if overrideDraftLength != nil, method != .ntp { try Check.within(draftLength, 1...Limits.draftLength, "draft length", "a longer chain than any drafter proposes") }
-        if overrideBatch != nil { try Check.within(batchCount, 1...Limits.batch, "batch", "over a million sequences in one batch") }
-        if overrideContext != nil { try Check.within(contextCount, 0...Limits.context, "context", "16 M tokens") }
+        if overrideDraftLength != nil, method != .ntp { try Check.within(draftLength, from: 1, Limits.draftLength, "draft length") }
+        if overrideBatch != nil { try Check.within(batchCount, from: 1, Limits.batch, "batch") }
+        if overrideContext != nil { try Check.within(contextCount, from: 0, Limits.context, "context") }
         if let overrideAcceptance, method != .ntp { try overrideAcceptance.validate() }
         if method.draftsInsideVerify, overrideDraftLength != nil, overrideDraftLength != config.draftLength {
             // Head workloads depend on the number of heads: rebuild.

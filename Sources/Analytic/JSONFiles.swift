@@ -8,11 +8,14 @@ public enum JSONFiles {
     /// Decodes `T` from a file, turning every failure into one line that names
     /// the file and, for a malformed document, the field at fault.
     public static func decode<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
-        let data: Data
-        do { data = try InputFile.read(path, what: "\(what) file") } catch let error as InputError {
+        try decode(type, from: try read(path, what: "\(what) file"), source: "\(what) file '\(path)'")
+    }
+
+    /// The bytes of a file the user named, checked first (`InputFile`); a problem is one `AnalyticError` line.
+    public static func read(_ path: String, what: String) throws -> Data {
+        do { return try InputFile.read(path, what: what) } catch let error as InputError {
             throw AnalyticError(error.description)
         }
-        return try decode(type, from: data, source: "\(what) file '\(path)'")
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, source: String) throws -> T {

@@ -23,13 +23,13 @@ public enum SweepParameter: String, Sendable, CaseIterable, Codable {
         }
     }
     /// The largest value the engine takes on this axis (`Limits`), nil where none applies.
-    public var maximum: (value: Double, meaning: String)? {
+    public var maximum: Limit? {
         switch self {
-        case .draftLength: return (Double(Limits.draftLength), "a longer chain than any drafter proposes")
-        case .batch: return (Double(Limits.batch), "over a million sequences in one batch")
-        case .context: return (Double(Limits.context), "16 M tokens")
-        case .treeSize: return (Double(Limits.treeSize), "verified tokens per sequence")
-        case .devices: return (Double(Limits.devices), "devices of one model replica")
+        case .draftLength: return Limits.draftLength
+        case .batch: return Limits.batch
+        case .context: return Limits.context
+        case .treeSize: return Limits.treeSize
+        case .devices: return Limits.devices
         default: return nil
         }
     }
@@ -100,8 +100,8 @@ public struct SweepAxis: Sendable, Equatable {
             if parameter.isInteger, value != value.rounded() {
                 throw AnalyticError("sweep axis \(parameter.rawValue): '\(text)' must be a whole number")
             }
-            if let maximum = parameter.maximum, value > maximum.value {
-                throw AnalyticError("sweep axis \(parameter.rawValue): '\(text)' exceeds \(Int(maximum.value)) (\(maximum.meaning))")
+            if let limit = parameter.maximum, value > Double(limit.maximum) {
+                throw AnalyticError("sweep axis \(parameter.rawValue): '\(text)' exceeds \(limit.maximum) (\(limit.meaning))")
             }
             return value
         }

@@ -36,8 +36,8 @@ public struct RankAcceptance: Sendable, Equatable {
         try Check.probability(rho, "--decay")
         try Check.within(ranks, 1...1024, "--ranks", "candidates per node")
         for (d, alpha) in alphas.enumerated() { try Check.probability(alpha, "--alphas entry \(d + 1)") }
-        guard !alphas.isEmpty, alphas.count <= Limits.draftLength else {
-            throw AnalyticError("--alphas needs 1…\(Limits.draftLength) depths, got \(alphas.count)")
+        guard !alphas.isEmpty, alphas.count <= Limits.draftLength.maximum else {
+            throw AnalyticError("--alphas needs 1…\(Limits.draftLength.maximum) depths, got \(alphas.count)")
         }
         return try RankAcceptance(alphas.map { alpha in
             (0..<ranks).map { r in r == 0 ? alpha : (1 - alpha) * (1 - rho) * pow(rho, Double(r - 1)) }
@@ -71,7 +71,7 @@ public struct RankAcceptance: Sendable, Equatable {
     /// child's value never exceeds its parent's (EAGLE-2's rerank; Medusa's
     /// sparse tree). `width` caps the candidates per node (the drafter's top-K).
     public func bestTreeTaus(maxNodes: Int, width: Int) throws -> [Double] {
-        try Check.within(maxNodes, 1...Limits.treeSize, "--max-nodes", "verified tokens per sequence")
+        try Check.within(maxNodes, from: 1, Limits.treeSize, "--max-nodes")
         try Check.within(width, 1...1024, "--width", "children per node")
         var frontier: [(value: Double, path: [Int])] = (0..<min(width, q[0].count)).map { (value(rankPath: [$0]), [$0]) }
         var taus: [Double] = []

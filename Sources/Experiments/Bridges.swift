@@ -4,7 +4,6 @@
 // `recommend` only parse flags and print what these functions return.
 
 import Analytic
-import Files
 import Foundation
 
 // MARK: - vLLM Prometheus counters
@@ -140,10 +139,7 @@ public enum VLLMMetrics {
     }
 
     public static func load(path: String) throws -> VLLMSpecDecodeCounters {
-        let data: Data
-        do { data = try InputFile.read(path, what: "metrics file") } catch let error as InputError {
-            throw AnalyticError(error.description)
-        }
+        let data = try JSONFiles.read(path, what: "metrics file")
         return try parse(String(decoding: data, as: UTF8.self), source: "metrics file '\(path)'")
     }
 }
@@ -186,7 +182,7 @@ public struct VLLMAcceptanceReport: Sendable {
         guard counters.numDraftTokens > 0 else {
             throw AnalyticError("\(VLLMMetrics.numDraftTokens)_total is 0: no draft tokens were recorded")
         }
-        for gamma in draftLengths { try Check.within(gamma, 1...Limits.draftLength, "--draft-lengths entry", "a longer chain than any drafter proposes") }
+        for gamma in draftLengths { try Check.within(gamma, from: 1, Limits.draftLength, "--draft-lengths entry") }
         self.counters = counters
         let distribution = try MetricConventions.distribution(vllmDrafts: counters.numDrafts,
                                                              acceptedPerPosition: counters.numAcceptedTokensPerPosition)
@@ -266,7 +262,7 @@ public enum Bridges {
     /// A `.meanAcceptedLength(tau)` acceptance is read as τ measured at `config.draftLength` and
     /// replaced by the i.i.d. α with that τ there, so that other draft lengths can be scored.
     public static func recommend(_ config: PredictionConfig, maxDraftLength: Int = 16) throws -> Recommendation {
-        try Check.within(maxDraftLength, 1...Limits.draftLength, "--max-draft-length", "a longer chain than any drafter proposes")
+        try Check.within(maxDraftLength, from: 1, Limits.draftLength, "--max-draft-length")
         guard config.method != .ntp else {
             throw AnalyticError("recommend needs a speculative --method (not ntp): \(DraftMethod.names.filter { $0 != "ntp" }.joined(separator: ", "))")
         }

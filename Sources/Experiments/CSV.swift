@@ -38,9 +38,8 @@ public struct CSVTable: Sendable {
     /// Reads a table this type wrote (RFC 4180 quoting: fields with commas, quotes or newlines in quotes,
     /// quotes doubled).
     public static func read(from url: URL) throws -> CSVTable {
-        let text: String
-        do { text = try InputFile.text(url.path, what: "CSV file") } catch let error as InputError {
-            throw AnalyticError(error.description)
+        guard let text = String(data: try JSONFiles.read(url.path, what: "CSV file"), encoding: .utf8) else {
+            throw AnalyticError("CSV file '\(url.path)': it is not UTF-8 text")
         }
         var records: [[String]] = [], record: [String] = [], field = "", quoted = false
         var characters = Array(text)[...]

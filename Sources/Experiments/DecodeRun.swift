@@ -226,7 +226,7 @@ public final class DecodeSession {
         guard request.samples >= 1, request.samples <= 1_000_000 else { throw ModelError("--samples must be in 1...1000000, got \(request.samples)") }
         guard request.maxTokens >= 1 else { throw ModelError("--max-tokens must be >= 1, got \(request.maxTokens)") }
         guard request.promptLength >= 1 else { throw ModelError("--prompt-length must be >= 1 (a prompt of at least one byte), got \(request.promptLength)") }
-        guard request.threads >= 1, request.threads <= 1024 else { throw ModelError("--threads must be in 1...1024, got \(request.threads)") }
+        try ThreadCount.check(request.threads)
         InferenceModel.productThreads = request.threads
         OpenBLAS.setThreads(request.threads)
         let network = try Checkpoint.load(from: request.model)

@@ -49,8 +49,15 @@ public enum DrafterTraining {
     /// Heads or modules of one drafter at most.
     public static let maximumHeads = 64
 
+    /// `--heads` of the kinds whose heads each predict one token further (blockwise, MTP, Medusa, Hydra).
+    static func checkHeads(_ request: DrafterTrainingRequest) throws {
+        guard (1...maximumHeads).contains(request.heads) else {
+            throw ModelError("--heads must be in 1...\(maximumHeads) (each head predicts one token further; no method drafts further), got \(request.heads)")
+        }
+    }
+
     public static func run(_ request: DrafterTrainingRequest) throws -> [String] {
-        guard (1...1024).contains(request.threads) else { throw ModelError("--threads must be in 1...1024, got \(request.threads)") }
+        try ThreadCount.check(request.threads)
         // Checked before any work: a file in the output folder's place is refused now, not after training.
         try ArtifactDirectory.checkFolder(request.output, for: "drafter")
         switch request.kind {
@@ -77,9 +84,7 @@ public enum DrafterTraining {
     }
 
     static func blockwise(_ request: DrafterTrainingRequest) throws -> [String] {
-        guard (1...DrafterTraining.maximumHeads).contains(request.heads) else {
-            throw ModelError("--heads must be in 1...\(DrafterTraining.maximumHeads) (each head predicts one token further; no method drafts further), got \(request.heads)")
-        }
+        try checkHeads(request)
         let (network, corpus) = try loadTarget(request)
         let config = network.config
         let heads = BlockwiseHeads(heads: request.heads, width: config.width)
@@ -99,9 +104,7 @@ public enum DrafterTraining {
 
     /// Parallel MTP heads or sequential MTP modules, on the frozen target or jointly with a fresh trunk.
     static func multiToken(_ request: DrafterTrainingRequest) throws -> [String] {
-        guard (1...DrafterTraining.maximumHeads).contains(request.heads) else {
-            throw ModelError("--heads must be in 1...\(DrafterTraining.maximumHeads) (each head predicts one token further; no method drafts further), got \(request.heads)")
-        }
+        try checkHeads(request)
         guard trunks.contains(request.trunk) else {
             throw ModelError("unknown --trunk '\(request.trunk)'; available: \(trunks.joined(separator: ", "))")
         }
@@ -161,9 +164,7 @@ public enum DrafterTraining {
     /// Medusa-1 (heads on the frozen target) or Medusa-2 (--trunk joint: the target fine-tuned with
     /// the heads after a heads-only warm-up of a third of the steps).
     static func medusa(_ request: DrafterTrainingRequest) throws -> [String] {
-        guard (1...DrafterTraining.maximumHeads).contains(request.heads) else {
-            throw ModelError("--heads must be in 1...\(DrafterTraining.maximumHeads) (each head predicts one token further; no method drafts further), got \(request.heads)")
-        }
+        try checkHeads(request)
         guard request.trunk == "frozen" || request.trunk == "joint" else {
             throw ModelError("--trunk \(request.trunk) is not available for \(request.kind == "hydra" ? "Hydra" : "Medusa") heads; use frozen or joint")
         }

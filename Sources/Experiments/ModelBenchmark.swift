@@ -11,7 +11,7 @@ import Transformer
 public enum ModelBenchmark {
     public static func run(preset: String, threads: Int, repetitions: Int = 7,
                            trainingPreset: String = "small") throws -> [String] {
-        guard (1...1024).contains(threads) else { throw ModelError("--threads must be in 1...1024, got \(threads)") }
+        try ThreadCount.check(threads)
         let config = try ModelConfig.preset(named: preset)
         var lines = Benchmark.machineFacts()
         InferenceModel.productThreads = threads

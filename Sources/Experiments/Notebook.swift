@@ -388,9 +388,7 @@ public enum Notebook {
     }
 
     static func read(_ url: URL, file: String) throws -> String {
-        do { return String(decoding: try InputFile.read(url.path, what: "notebook"), as: UTF8.self) } catch let error as InputError {
-            throw AnalyticError(error.description)
-        }
+        String(decoding: try JSONFiles.read(url.path, what: "notebook"), as: UTF8.self)
     }
 
     /// The nearest directory at or above the notebook that holds Package.swift

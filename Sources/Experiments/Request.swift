@@ -133,8 +133,8 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         if inputLength != nil, context != nil {
             throw AnalyticError("give --context (decode phase) or --input-length/--output-length (end to end), not both")
         }
-        if let inputLength { try Check.within(inputLength, 1...Limits.context, "--input-length", "16 M tokens") }
-        if let outputLength { try Check.within(outputLength, 1...Limits.context, "--output-length", "16 M tokens") }
+        if let inputLength { try Check.within(inputLength, from: 1, Limits.context, "--input-length") }
+        if let outputLength { try Check.within(outputLength, from: 1, Limits.context, "--output-length") }
         let decodeContext = inputLength.map { $0 + (outputLength ?? 0) / 2 } ?? context
         if kernels != nil, kernelsFile != nil { throw AnalyticError("give --kernels or --kernels-file, not both") }
         var kernelSelection = try kernels.map(KernelSelection.named) ?? .auto

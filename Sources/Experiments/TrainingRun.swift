@@ -31,7 +31,7 @@ public enum TrainingRun {
     /// the last good weights survive a later divergence), training.csv and
     /// loss.png/svg into the output directory. Returns lines to print.
     public static func run(_ request: TrainingRequest) throws -> [String] {
-        guard (1...1024).contains(request.threads) else { throw ModelError("--threads must be in 1...1024, got \(request.threads)") }
+        try ThreadCount.check(request.threads)
         let config = try ModelConfig.preset(named: request.preset)
         try request.settings.validate(for: config)
         // The output folder is checked before any work: a file in its place is refused now, not after training.

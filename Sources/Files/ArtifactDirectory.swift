@@ -104,16 +104,12 @@ public enum ArtifactDirectory {
     /// Makes sure `folder` is a folder SpecLab can write its own files into (files of the user's beside
     /// them stay): missing folders are created; a file, a device or a link to one is refused with one line.
     public static func prepareFolder(_ folder: URL, for what: String) throws {
-        switch try FileKind.of(folder) {
-        case .directory: return
-        case .regular, .stream, .symlink:
-            throw OutputError(folder.path, "it is a file, not a folder; give a folder for the \(what)")
-        case .missing:
-            do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw OutputError(folder.path, "the folder cannot be created (\(AtomicFile.reason(of: error)))")
-            }
+        try checkFolder(folder, for: what)
+        guard try FileKind.of(folder) == .missing else { return }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError(folder.path, "the folder cannot be created (\(AtomicFile.reason(of: error)))")
         }
     }
 

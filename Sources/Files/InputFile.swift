@@ -37,11 +37,4 @@ public enum InputFile {
         }
         return data
     }
-
-    /// The file as UTF-8 text.
-    public static func text(_ path: String, what: String, limitBytes: Int = 1 << 30) throws -> String {
-        let data = try read(path, what: what, limitBytes: limitBytes)
-        guard let text = String(data: data, encoding: .utf8) else { throw InputError(what, path, "it is not UTF-8 text") }
-        return text
-    }
 }

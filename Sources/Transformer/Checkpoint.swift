@@ -55,20 +55,16 @@ public enum Checkpoint {
 
     public static func save<T: Real>(_ network: Network<T>, to directory: URL, metadata: [String: String] = [:]) throws {
         try ArtifactDirectory.prepareFolder(directory, for: "checkpoint")
-        var hash = ContentHash()
-        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        var stamped = metadata
+        stamped[contentIdKey] = contentId(of: network)
+        var file = SafetensorsFile(metadata: stamped.merging(["format": "speclab-v1"]) { a, _ in a })
         for entry in network.layout.entries {
             let values = (0..<entry.count).map { Float(network.parameters[entry.offset + $0]) }
-            for value in values { hash.add(value.bitPattern) }
-            tensors.append((name: entry.name, shape: entry.shape, values: values))
+            file.tensors.append((name: entry.name, shape: entry.shape, values: values))
         }
-        var stamped = metadata
-        stamped[contentIdKey] = hash.id
-        var file = SafetensorsFile(metadata: stamped.merging(["format": "speclab-v1"]) { a, _ in a })
-        file.tensors = tensors
         let weights = directory.appendingPathComponent(weightsFile)
         let previous = directory.appendingPathComponent(previousWeightsFile)
-        // The weights config.json names stay on disk until the new config is in place.
+        // The weights the current config.json was saved with stay on disk until the new config is in place.
         unlink(previous.path)
         if FileManager.default.fileExists(atPath: weights.path) { _ = link(weights.path, previous.path) }
         try file.write(to: weights)

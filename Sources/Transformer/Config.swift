@@ -75,10 +75,29 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         // moments when training) must fit before anything is allocated.
         let perLayer = 4.0 * Double(width) * Double(width) + 3.0 * Double(width) * Double(ffnHidden)
         let parameters = Double(layers) * perLayer + Double(vocab) * Double(width) * (tiedEmbeddings ? 1 : 2)
-        let available = Double(ProcessInfo.processInfo.physicalMemory)
-        guard 4 * parameters <= 0.8 * available else {
-            throw ModelError(String(format: "model config '%@': %.3g parameters need %.1f GB of float32 weights, this machine has %.1f GB", name, parameters, 4 * parameters / 1e9, available / 1e9))
+        try MachineMemory.check(4 * parameters, String(format: "model config '%@': %.3g parameters need", name, parameters), "of float32 weights")
+    }
+}
+
+/// What this machine can hold: refusing, before allocating, what would not fit.
+public enum MachineMemory {
+    /// Physical memory less a fifth for the system and the rest of the process.
+    public static var usableBytes: Double { 0.8 * Double(ProcessInfo.processInfo.physicalMemory) }
+
+    /// Throws "<subject> about X GB <what>, this machine has Y GB" when `bytes` exceed `usableBytes`.
+    public static func check(_ bytes: Double, _ subject: String, _ what: String, advice: String = "") throws {
+        guard bytes <= usableBytes else {
+            throw ModelError(String(format: "%@ about %.1f GB %@, this machine has %.1f GB%@", subject, bytes / 1e9, what,
+                                    Double(ProcessInfo.processInfo.physicalMemory) / 1e9, advice))
         }
+    }
+}
+
+/// Thread counts for products and BLAS (`--threads`): at least one, at most more than any machine offers.
+public enum ThreadCount {
+    public static let maximum = 1024
+    public static func check(_ threads: Int) throws {
+        guard (1...maximum).contains(threads) else { throw ModelError("--threads must be in 1...\(maximum), got \(threads)") }
     }
 }
 

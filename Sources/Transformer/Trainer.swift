@@ -91,11 +91,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// this machine's memory.
     public func validate(for config: ModelConfig) throws {
         try validate(contextLength: config.contextLength)
-        let needed = Self.activationBytes(config: config, batch: batchSize, length: sequenceLength)
-        let available = Double(ProcessInfo.processInfo.physicalMemory)
-        guard needed <= 0.8 * available else {
-            throw ModelError(String(format: "--batch-size %d × --sequence-length %d needs about %.1f GB for %@'s training activations, this machine has %.1f GB; use a smaller batch or sequence", batchSize, sequenceLength, needed / 1e9, config.name, available / 1e9))
-        }
+        try MachineMemory.check(Self.activationBytes(config: config, batch: batchSize, length: sequenceLength),
+                                "--batch-size \(batchSize) × --sequence-length \(sequenceLength) needs",
+                                "for \(config.name)'s training activations", advice: "; use a smaller batch or sequence")
     }
 
     /// Bytes the forward keeps for the backward pass (Float32), counted per token and layer: the block's

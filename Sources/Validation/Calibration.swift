@@ -40,7 +40,7 @@ public enum Calibration {
     /// - per-cycle host cost: a round of the decoding loop minus its forward;
     /// - per-draft-step host cost: a draft model's propose minus its forwards.
     public static func calibrate(threads: Int, repetitions: Int = 5) throws -> Result {
-        guard (1...1024).contains(threads) else { throw ModelError("--threads must be in 1...1024, got \(threads)") }
+        try ThreadCount.check(threads)
         OpenBLAS.setThreads(threads)
         InferenceModel.productThreads = threads
         var facts: [String] = []

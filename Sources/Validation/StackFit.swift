@@ -98,7 +98,7 @@ public enum StackFit {
             }
             guard let worst = free.max(by: { excess($0) < excess($1) }),
                   values[worst] <= ranges[worst].lowerBound || values[worst] > ranges[worst].upperBound else { break }
-            values[worst] = min(max(values[worst], ranges[worst].lowerBound), ranges[worst].upperBound)
+            values[worst] = clamp(values)[worst]
             errors[worst] = nil
             free.removeAll { $0 == worst }
         }

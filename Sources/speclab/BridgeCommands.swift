@@ -79,7 +79,6 @@ struct Recommend: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        try Check.within(maxDraftLength, 1...Limits.draftLength, "--max-draft-length", "a longer chain than any drafter proposes")
         var request = try options.request()
         if request.method == nil || request.method == "ntp" {
             throw AnalyticError("recommend needs a speculative --method (one of \(DraftMethod.names.filter { $0 != "ntp" }.joined(separator: ", ")))")

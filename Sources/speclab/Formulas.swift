@@ -17,7 +17,7 @@ struct Speedup: ParsableCommand {
 
     func run() throws {
         try Check.probability(alpha, "--alpha")
-        try Check.within(gamma, 0...Limits.draftLength, "--gamma", "a longer chain than any drafter proposes")
+        try Check.within(gamma, from: 0, Limits.draftLength, "--gamma")
         try Check.nonNegative(c, "--c")
         let cHatValue = cHat ?? c
         try Check.nonNegative(cHatValue, "--c-hat")
@@ -47,7 +47,7 @@ struct OptimalGamma: ParsableCommand {
     func run() throws {
         try Check.probability(alpha, "--alpha")
         try Check.nonNegative(c, "--c")
-        try Check.within(maxGamma, 1...Limits.draftLength, "--max-gamma", "a longer chain than any drafter proposes")
+        try Check.within(maxGamma, from: 1, Limits.draftLength, "--max-gamma")
         let best = Leviathan.optimalGamma(alpha: alpha, c: c, maxGamma: maxGamma)
         if json {
             say("{\"gamma\": \(best.gamma), \"speedup\": \(JSONNumber(best.speedup))}")

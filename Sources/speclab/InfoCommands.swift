@@ -103,7 +103,7 @@ struct AcceptanceCommand: ParsableCommand {
         else if case .perPosition(let values) = model { gamma = values.count }
         else if case .empirical(let counts) = model { gamma = counts.count - 1 }
         else { throw AnalyticError("give --draft-length for this acceptance model") }
-        try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes")
+        try Check.within(gamma, from: 1, Limits.draftLength, "--draft-length")
         let distribution = try model.distribution(draftLength: gamma)
         let conventions = try MetricConventions(distribution: distribution)
         if json {
@@ -152,16 +152,16 @@ struct Convert: ParsableCommand {
         let tau: Double
         switch from {
         case "tau":
-            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes")
+            try Check.within(gamma, from: 1, Limits.draftLength, "--draft-length")
             tau = value
         case "vllm-rate":
-            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes"); try Check.probability(value, "--value")
+            try Check.within(gamma, from: 1, Limits.draftLength, "--draft-length"); try Check.probability(value, "--value")
             tau = 1 + value * Double(gamma)
         case "vllm-v0-efficiency":
-            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes"); try Check.probability(value, "--value")
+            try Check.within(gamma, from: 1, Limits.draftLength, "--draft-length"); try Check.probability(value, "--value")
             tau = value * Double(gamma + 1)
         case "iid-alpha":
-            try Check.within(gamma, 1...Limits.draftLength, "--draft-length", "a longer chain than any drafter proposes"); try Check.probability(value, "--value")
+            try Check.within(gamma, from: 1, Limits.draftLength, "--draft-length"); try Check.probability(value, "--value")
             tau = Analytic.Acceptance.iidTau(alpha: value, draftLength: gamma)
         case "deepseek-second-token":
             try Check.probability(value, "--value")

@@ -192,7 +192,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         guard !vary.isEmpty else { throw AnalyticError("give at least one --vary NAME=VALUES, e.g. --vary batch=1:64:x2") }
         guard csv != nil || plot != nil else { throw AnalyticError("give --csv FILE and/or --plot FILE.png") }
-        if let n = bestDraftLength { try Check.within(n, 1...Limits.draftLength, "--best-draft-length", "a longer chain than any drafter proposes") }
+        if let n = bestDraftLength { try Check.within(n, from: 1, Limits.draftLength, "--best-draft-length") }
         let axes = try vary.map(SweepAxis.parse)
         let config = try options.config()
         let started = Date()
@@ -223,8 +223,8 @@ struct Crossover: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        try Check.within(maxDraftLength, 1...Limits.draftLength, "--max-draft-length", "a longer chain than any drafter proposes")
-        try Check.within(maxBatch, 1...Limits.batch, "--max-batch", "over a million sequences in one batch")
+        try Check.within(maxDraftLength, from: 1, Limits.draftLength, "--max-draft-length")
+        try Check.within(maxBatch, from: 1, Limits.batch, "--max-batch")
         var config = try options.config()
         if config.method == .ntp { throw AnalyticError("crossover needs a speculative --method (not ntp)") }
         config.draftLength = 1

@@ -70,6 +70,13 @@ enum HostileInput {
         return names
     }
 
+    /// A fresh scratch folder (the caller removes it).
+    static func scratch(_ prefix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
     /// `base` with `option`'s value (if any) replaced by `value`.
     static func replacing(_ option: String, with value: String, in base: [String]) -> [String] {
         var out: [String] = []
@@ -127,8 +134,7 @@ struct HostileInputTests {
 
     @Test("every option with hostile values: an exit status, never a trap or a hang; one clear line; no file outside the output changed")
     func hostileOptions() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try HostileInput.scratch("hostile")
         defer { try? FileManager.default.removeItem(at: scratch) }
         // Files the runs must leave alone: the user's folder beside the outputs, and the fixtures.
         let keep = scratch.appendingPathComponent("mine")
@@ -215,8 +221,7 @@ struct KilledRunTests {
     /// A scratch folder with a tiny checkpoint trained by `train` (ten saves per run: an evaluation point,
     /// and a save, every second step), the command, and how long it took.
     static func trainedCheckpoint() throws -> (scratch: URL, checkpoint: URL, train: [String], seconds: Double) {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try HostileInput.scratch("killed")
         let checkpoint = scratch.appendingPathComponent("ckpt")
         let train = ["train", "--preset", "tiny", "--steps", "20", "--batch-size", "2", "--sequence-length", "16",
                      "--no-plot", "--out", checkpoint.path]
@@ -255,7 +260,7 @@ struct KilledRunTests {
 
     @Test("SIGKILL at spread-out points of an experiment rerun: its previous results are still there (or put back)")
     func killedExperiment() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UUID().uuidString)")
+        let scratch = try HostileInput.scratch("killed")
         let experiments = scratch.appendingPathComponent("experiments"), results = scratch.appendingPathComponent("results")
         try FileManager.default.createDirectory(at: experiments, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
