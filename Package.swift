@@ -38,9 +38,12 @@ let package = Package(
         // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
         .target(name: "Analytic", dependencies: ["Files"], resources: [.copy("Resources/kernels")]),
         .target(name: "Charts", dependencies: ["Files"]),
-        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Files", "Transformer", "Decoding", "Validation"]),
+        // The registry of decoding methods: one descriptor per method (reference-model drafter, verifier,
+        // tree, losslessness, engine workload).
+        .target(name: "Methods", dependencies: ["Analytic", "Decoding", "Transformer"]),
+        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Files", "Transformer", "Decoding", "Methods", "Validation"]),
         .executableTarget(name: "speclab", dependencies: [
-            "Analytic", "Charts", "Experiments", "Files", "LinAlg", "Transformer", "Decoding",
+            "Analytic", "Charts", "Experiments", "Files", "LinAlg", "Transformer", "Decoding", "Methods",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),

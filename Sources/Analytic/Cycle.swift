@@ -81,10 +81,7 @@ public struct PredictionConfig: Sendable, Equatable {
     }
 
     /// Tokens per sequence in the verify forward.
-    public var verifyTokens: Int {
-        if method == .ntp { return 1 }
-        return treeSize ?? (draftLength + 1)
-    }
+    public var verifyTokens: Int { method.verifyRows(draftLength: draftLength, treeSize: treeSize) }
 
     /// Rejects impossible settings with one line naming the flag.
     public func validate() throws {
@@ -99,11 +96,11 @@ public struct PredictionConfig: Sendable, Equatable {
         }
         if method != .ntp {
             try Check.within(draftLength, from: 1, Limits.draftLength, "--draft-length")
-            try acceptance.validate()
+            if method.verified { try acceptance.validate() }
         }
         if let treeSize {
             guard method.supportsTree else {
-                throw AnalyticError("--tree-size applies to eagle1, eagle2, eagle3 and medusa, not \(method.rawValue)")
+                throw AnalyticError("--tree-size applies to methods that verify a token tree, not \(method.name) (it verifies \(method.rows == .chain ? "a chain" : "a fixed layout of rows"))")
             }
             try Check.within(treeSize, from: 1, Limits.treeSize, "--tree-size")
             guard treeSize >= draftLength + 1 else {
@@ -111,6 +108,7 @@ public struct PredictionConfig: Sendable, Equatable {
             }
         }
         try Check.atLeast(treeTopK, 1, "--tree-topk")
+        try Check.within(method.beamWidth, from: 1, Limits.beamWidth, "--beam-width")
         guard routingSkew.isFinite, routingSkew >= 0 else {
             throw AnalyticError("--routing-skew must be 0 (balanced) or a power-law exponent > 0, got \(routingSkew)")
         }
@@ -121,16 +119,16 @@ public struct PredictionConfig: Sendable, Equatable {
             throw AnalyticError("--expert-parallel applies to MoE models; \(model.name) has no experts")
         }
         try Check.atLeast(eagle3DraftVocab, 1, "--draft-vocab")
-        if method == .sd, draftModel == nil, !selfDraft {
-            throw AnalyticError("--method sd needs --draft-model (a model preset, --draft-model-file, or self)")
+        if method.drafter == .draftModel, draftModel == nil, !selfDraft {
+            throw AnalyticError("--method \(method.name) needs --draft-model (a model preset, --draft-model-file, or self)")
         }
-        if selfDraft, method != .sd {
-            throw AnalyticError("--draft-model self applies to --method sd, not \(method.rawValue)")
+        if selfDraft, method.drafter != .draftModel {
+            throw AnalyticError("--draft-model self applies to methods that draft with a separate model (sd, mtad), not \(method.name)")
         }
         if let draftKVBudget {
             try Check.atLeast(draftKVBudget, 1, "--draft-kv-budget")
-            guard method.hasDrafterForwards else {
-                throw AnalyticError("--draft-kv-budget applies to methods with a drafter forward (sd, eagle1, eagle2, eagle3, mtp), not \(method.rawValue)")
+            guard method.drafterHasCache else {
+                throw AnalyticError("--draft-kv-budget applies to methods whose drafter keeps a KV cache of its own, not \(method.name)")
             }
         }
         if let draftDevices {
@@ -138,8 +136,8 @@ public struct PredictionConfig: Sendable, Equatable {
             guard draftDevices <= devices else {
                 throw AnalyticError("--draft-devices \(draftDevices) exceeds the target's --devices \(devices): the drafter runs on a subset of the target's devices")
             }
-            guard method.hasDrafterForwards else {
-                throw AnalyticError("--draft-devices applies to methods with a drafter forward (sd, eagle1, eagle2, eagle3, mtp), not \(method.rawValue)")
+            guard method.drafterHasCache else {
+                throw AnalyticError("--draft-devices applies to methods with a drafter network of their own, not \(method.name)")
             }
         }
         if let sourceTokens { try Check.atLeast(sourceTokens, 0, "--source-length") }
@@ -246,50 +244,56 @@ public struct Predictor: Sendable {
         let target = ForwardWorkload.target(model)
         self.target = PricedForward(target, context: context)
         var drafterWeights = 0.0
-        let drafter: ForwardWorkload?, heads: ForwardWorkload?
-        switch config.method {
-        case .ntp, .pld:
-            drafter = nil; heads = nil
-        case .sd:
+        let method = config.method
+        var drafter: ForwardWorkload? = nil, heads: ForwardWorkload? = nil
+        switch method.drafter {
+        case nil: break
+        case .draftModel:
             // Self-speculation drafts with the target's own weights: nothing more to hold.
             let draft = config.selfDraft ? model
                 : config.draftModel!.with(weightType: config.weightType ?? config.draftModel!.weightType)
             drafter = ForwardWorkload.target(draft)
-            heads = nil
             drafterWeights = config.selfDraft ? 0 : draft.weightBytes
-        case .eagle1, .eagle2:
+        case .target:
+            // The target's own forwards (MTJD's beam): its weights are already held.
+            drafter = ForwardWorkload.target(model)
+        case .eagle:
             let workload = DrafterWorkload.eagle(model)
-            drafter = workload; heads = nil
+            drafter = workload
             drafterWeights = (workload.denseParameters - Double(model.vocab * model.hidden)) * weightType.bytesPerWeight
         case .eagle3:
             let workload = DrafterWorkload.eagle3(model, draftVocab: config.eagle3DraftVocab)
-            drafter = workload; heads = nil
+            drafter = workload
             drafterWeights = workload.denseParameters * weightType.bytesPerWeight
-        case .mtp:
+        case .mtpModule:
             let workload = DrafterWorkload.sequentialMTP(model)
-            drafter = workload; heads = nil
+            drafter = workload
             drafterWeights = (workload.denseParameters - Double(model.vocab * model.hidden)
                 + workload.routedExperts * workload.expertParameters) * weightType.bytesPerWeight
-        case .medusa:
-            drafter = nil
-            let workload = DrafterWorkload.medusaHeads(model, heads: config.draftLength)
-            heads = workload
-            drafterWeights = workload.denseParameters * weightType.bytesPerWeight
-        case .blockwise:
-            drafter = nil
-            let workload = DrafterWorkload.blockwiseHeads(model, heads: config.draftLength)
-            heads = workload
-            drafterWeights = workload.denseParameters * weightType.bytesPerWeight
-        case .mtpParallel:
-            drafter = nil
-            let workload = DrafterWorkload.parallelMTPHeads(model, heads: config.draftLength)
-            heads = workload
-            drafterWeights = workload.denseParameters * weightType.bytesPerWeight
+        case .hydraHeads:
+            // One forward evaluates one (mean) head; all K heads are held.
+            let workload = DrafterWorkload.hydraHead(model, heads: config.draftLength)
+            drafter = workload
+            drafterWeights = Double(config.draftLength) * workload.denseParameters * weightType.bytesPerWeight
+        case .maskSampler:
+            // The sampler's own matrices; the unembedding is the target's.
+            let workload = DrafterWorkload.maskSampler(model)
+            drafter = workload
+            drafterWeights = (workload.denseParameters - Double(model.vocab * model.hidden)) * weightType.bytesPerWeight
         }
+        switch method.heads {
+        case nil: break
+        case .medusa: heads = DrafterWorkload.medusaHeads(model, heads: config.draftLength)
+        case .blockwise: heads = DrafterWorkload.blockwiseHeads(model, heads: config.draftLength)
+        case .parallelMTP: heads = DrafterWorkload.parallelMTPHeads(model, heads: config.draftLength)
+        }
+        if let heads { drafterWeights += heads.denseParameters * weightType.bytesPerWeight }
         staticWeightBytes = model.weightBytes + drafterWeights
         kvBytesPerToken = (target.attentionLayers * target.kvValuesPerTokenPerLayer * context.kvBytesPerValue,
                            target.crossAttentionLayers * target.crossKVValuesPerSourceTokenPerLayer * context.kvBytesPerValue,
-                           drafter.map { $0.attentionLayers * $0.kvValuesPerTokenPerLayer * context.kvBytesPerValue } ?? 0)
+                           // MTJD's beam runs in the target's own cache (tentative rows).
+                           method.drafter == .target ? 0
+                               : drafter.map { $0.attentionLayers * $0.kvValuesPerTokenPerLayer * context.kvBytesPerValue } ?? 0)
         var drafterContext = context
         drafterContext.devices = config.draftDevices ?? config.devices
         self.drafter = drafter.map { PricedForward($0, context: drafterContext) }
@@ -325,7 +329,7 @@ public struct Predictor: Sendable {
         if overrideBatch != nil { try Check.within(batchCount, from: 1, Limits.batch, "batch") }
         if overrideContext != nil { try Check.within(contextCount, from: 0, Limits.context, "context") }
         if let overrideAcceptance, method != .ntp { try overrideAcceptance.validate() }
-        if method.draftsInsideVerify, overrideDraftLength != nil, overrideDraftLength != config.draftLength {
+        if method.workloadScalesWithDraftLength, overrideDraftLength != nil, overrideDraftLength != config.draftLength {
             // Head workloads depend on the number of heads: rebuild.
             var changed = config
             changed.draftLength = draftLength
@@ -336,7 +340,7 @@ public struct Predictor: Sendable {
         let batch = Double(batchCount)
         let contextTokens = Double(contextCount)
         let sourceTokens = Double(config.sourceTokens ?? contextCount)
-        let verifyTokens: Int = method == .ntp ? 1 : (config.treeSize.map { max($0, draftLength + 1) } ?? draftLength + 1)
+        let verifyTokens = method.verifyRows(draftLength: draftLength, treeSize: config.treeSize)
 
         // Memory: all weights once per device group, KV of every sequence.
         var kvBytes = batch * ((contextTokens + Double(verifyTokens)) * kvBytesPerToken.target + kvBytesPerToken.crossPerSource * sourceTokens)
@@ -368,7 +372,9 @@ public struct Predictor: Sendable {
                 verifyCost: targetStep, targetStepCost: targetStep, components: parts)
         }
 
-        let tau = try (overrideAcceptance ?? config.acceptance).tau(draftLength: draftLength)
+        // Unchecked drafts (MTJD) are all kept: γ + 1 tokens a cycle.
+        let tau = method.verified ? try (overrideAcceptance ?? config.acceptance).tau(draftLength: draftLength)
+                                  : Double(draftLength + 1)
         var parts = CycleComponents()
 
         // Verify: one target forward over the chain or tree, plus heads computed in it.
@@ -392,32 +398,38 @@ public struct Predictor: Sendable {
         parts.acceptanceSeconds = overhead.perCycleSeconds
         if let drafter {
             draftStep = drafter.cost(tokensPerSequence: 1, batch: batch, contextTokens: draftContext).seconds
-            switch method {
-            case .sd:
-                // γ autoregressive draft-model steps (Leviathan Algorithm 1).
+            // Rows per sequence of each depth's forward: the tree's frontier, or the beam.
+            var width = Double(method.beamWidth)
+            if let treeSize = config.treeSize, method.supportsTree {
+                width = method.dynamicTree
+                    ? Double(config.treeTopK)
+                    : Double(max(treeSize - 1, draftLength)) / Double(draftLength)
+            }
+            switch method.schedule {
+            case .autoregressive:
+                // γ autoregressive draft steps (Leviathan Algorithm 1).
                 parts.draftForwardSeconds = Double(draftLength) * draftStep
-            default:
-                // Feature-level drafters and MTP modules: the first forward also
+            case .depths:
+                // One forward per depth over its frontier (Hydra's heads read the verify's feature).
+                parts.draftForwardSeconds = Double(draftLength)
+                    * drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: draftContext).seconds
+            case .extendThenDepths:
+                // Feature-level drafters, MTP modules and beam drafters: the first forward also
                 // catches up on the τ tokens accepted last cycle (the draft-extend pass; EAGLE's drafter
                 // cache catch-up, ALGORITHMS.md §10), then one forward per depth over that depth's frontier.
                 let first = drafter.cost(tokensPerSequence: tau, batch: batch, contextTokens: draftContext).seconds
-                var width = 1.0
-                if let treeSize = config.treeSize, method.supportsTree {
-                    width = method.dynamicTree
-                        ? Double(config.treeTopK)
-                        : Double(max(treeSize - 1, draftLength)) / Double(draftLength)
-                }
                 let later = draftLength > 1
                     ? drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: draftContext).seconds
                     : 0
                 parts.draftForwardSeconds = first + Double(max(draftLength - 1, 0)) * later
                 parts.draftExtendSeconds = overhead.draftExtendSeconds
             }
-        } else if method == .pld {
+        }
+        if method.hostSearch {
             parts.ngramSeconds = contextTokens * overhead.ngramSecondsPerContextToken
         }
         // Per drafted token (drafters) or per extra head (head methods).
-        if method != .pld {
+        if method.draftsOnDevice {
             parts.draftStepFixedSeconds = Double(draftLength) * overhead.perDraftStepSeconds
         }
         let device = parts.total
@@ -427,7 +439,7 @@ public struct Predictor: Sendable {
         let verifySeconds = parts.verifyForwardSeconds + parts.verifyExtendAttentionSeconds + parts.verifyTreeSeconds
         let hostSeconds = parts.acceptanceSeconds + parts.ngramSeconds + parts.schedulerSeconds
         let cycle = parts.total
-        let perDraftSeconds = method == .pld ? (parts.ngramSeconds + parts.acceptanceSeconds) / Double(draftLength)
+        let perDraftSeconds = method.hostSearch ? (parts.ngramSeconds + parts.acceptanceSeconds) / Double(draftLength)
             : draftSeconds / Double(draftLength)
         return Prediction(
             targetStepSeconds: targetStep.seconds, plainStepSeconds: plainStep, draftStepSeconds: draftStep,

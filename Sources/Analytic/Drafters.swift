@@ -3,44 +3,130 @@
 
 import Foundation
 
-/// A decoding method: plain decoding or one way of drafting.
-public enum DraftMethod: String, Sendable, CaseIterable, Codable {
-    /// Plain next-token decoding: the baseline (draft length 0).
-    case ntp
-    /// Separate small draft model (Leviathan et al. 2023; Chen et al. 2023).
-    case sd
-    /// EAGLE-1: fc 2d→d + one decoder layer + the target's LM head; static tree or chain.
-    case eagle1
-    /// EAGLE-2: the EAGLE-1 drafter with a dynamic top-K tree.
-    case eagle2
-    /// EAGLE-3: fc 3d→d fusion, one layer with 2d-wide attention input, reduced draft vocabulary.
-    case eagle3
-    /// DeepSeek-V3 sequential MTP modules: proj 2d→d + one target-shaped block + shared head.
-    case mtp
-    /// Gloeckle et al. 2024 parallel MTP: extra head blocks computed in the target's own forward.
-    case mtpParallel = "mtp-parallel"
-    /// Medusa-1/2 heads: residual block + own unembedding per head, in the target's forward.
-    case medusa
-    /// Stern et al. 2018 blockwise heads: residual FF + shared unembedding, in the target's forward.
-    case blockwise
-    /// Prompt lookup / n-gram drafting: host time only.
-    case pld
-
-    public static var names: [String] { allCases.map(\.rawValue) }
-
-    /// A method by its name, also under the reference model's decode names (mtp-sequential = mtp).
-    public static func named(_ name: String) -> DraftMethod? {
-        name == "mtp-sequential" ? .mtp : DraftMethod(rawValue: name)
+/// What the engine prices of a decoding method: the structure of its cycle, as
+/// one value of general parts (ALGORITHMS.md §0): the network that drafts and
+/// how its forwards are scheduled, heads computed inside the verify forward,
+/// the rows the verify forward runs, host-side search, and whether the target
+/// checks the drafts at all. Every method of the method registry is one such
+/// value; the presets below are the engine's vocabulary of them.
+public struct DraftMethod: Sendable, Hashable {
+    /// The network that drafts (nil: none — heads, n-gram and window methods).
+    public enum DrafterNetwork: String, Sendable, Hashable {
+        /// A separate small model (or the target itself with a KV budget: self-speculation).
+        case draftModel
+        /// EAGLE-1/2: fc 2d→d + one decoder layer + the target's LM head.
+        case eagle
+        /// EAGLE-3: fc 3d→d fusion, one layer with 2d-wide attention input, reduced draft vocabulary.
+        case eagle3
+        /// DeepSeek-V3 MTP module: proj 2d→d + one target-shaped block + shared head.
+        case mtpModule
+        /// The target's own forwards (MTJD: the target searches its own joint distribution).
+        case target
+        /// Hydra heads: one sequentially dependent head per depth, no KV cache (Ankner et al. 2024).
+        case hydraHeads
+        /// Masked-input MTP's sampler head over the mask rows' features (Samragh et al. 2025).
+        case maskSampler
     }
 
-    /// Methods whose drafts come from heads evaluated inside the verify forward.
-    public var draftsInsideVerify: Bool { self == .medusa || self == .blockwise || self == .mtpParallel }
-    /// Methods with a separate drafter forward per draft depth.
-    public var hasDrafterForwards: Bool { self == .sd || self == .eagle1 || self == .eagle2 || self == .eagle3 || self == .mtp }
-    /// Methods whose published form verifies a token tree.
-    public var supportsTree: Bool { self == .eagle1 || self == .eagle2 || self == .eagle3 || self == .medusa }
+    /// How the drafter's forwards are spent per cycle.
+    public enum DraftSchedule: String, Sendable, Hashable {
+        /// γ forwards of one row per sequence (a draft model's chain, Leviathan Algorithm 1).
+        case autoregressive
+        /// One forward over the τ tokens accepted last cycle (the draft-extend pass, EAGLE's cache
+        /// catch-up), then γ − 1 forwards over each depth's frontier (tree width or beam width).
+        case extendThenDepths
+        /// γ forwards over each depth's frontier, no cache to catch up (Hydra's heads).
+        case depths
+    }
+
+    /// Heads computed on the verify rows inside the target's forward.
+    public enum VerifyHeads: String, Sendable, Hashable {
+        /// Medusa-1/2: residual block + own unembedding per head (Cai et al. 2024).
+        case medusa
+        /// Stern et al. 2018: residual FF + the shared unembedding per head.
+        case blockwise
+        /// Gloeckle et al. 2024: one transformer block per head on the shared trunk + shared unembedding.
+        case parallelMTP
+    }
+
+    /// The rows of the verify forward, per sequence.
+    public enum VerifyRows: Sendable, Hashable {
+        /// The root and γ drafts: γ + 1 (or a tree of --tree-size when the method drafts trees).
+        case chain
+        /// A token tree of --tree-size nodes, root included; `dynamic`: EAGLE-2's top-K expansion.
+        case tree(dynamic: Bool)
+        /// Lookahead decoding's verification branch: the Jacobi window W = γ plus G = W pool n-grams of
+        /// N − 1 tokens each, after the root: 1 + W + W·(N − 1) (Fu et al. 2024 §3).
+        case lookahead(ngram: Int)
+        /// Masked-input MTP's quadratic decoding: the chain and a block of γ masks after every chain
+        /// node, (γ + 1)² (Samragh et al. 2025 §3.3).
+        case maskedQuadratic
+    }
+
+    /// The method's name as the engine reports it (the registry's name).
+    public var name: String
+    public var drafter: DrafterNetwork?
+    public var schedule: DraftSchedule
+    public var heads: VerifyHeads?
+    public var rows: VerifyRows
+    /// Rows per depth of a beam drafter (MTAD, MTJD: W); 1 otherwise.
+    public var beamWidth: Int
+    /// Drafts found by a search of the context on the host (prompt lookup).
+    public var hostSearch: Bool
+    /// False when the drafts are kept unchecked (MTJD): every cycle emits γ + 1 tokens.
+    public var verified: Bool
+
+    public init(name: String, drafter: DrafterNetwork? = nil, schedule: DraftSchedule = .autoregressive,
+                heads: VerifyHeads? = nil, rows: VerifyRows = .chain, beamWidth: Int = 1, hostSearch: Bool = false,
+                verified: Bool = true) {
+        self.name = name; self.drafter = drafter; self.schedule = schedule; self.heads = heads; self.rows = rows
+        self.beamWidth = beamWidth; self.hostSearch = hostSearch; self.verified = verified
+    }
+
+    // The engine's vocabulary (the method registry names each method's workload from these).
+    /// Plain next-token decoding: the baseline (draft length 0).
+    public static let ntp = DraftMethod(name: "ntp")
+    /// Separate small draft model (Leviathan et al. 2023; Chen et al. 2023).
+    public static let sd = DraftMethod(name: "sd", drafter: .draftModel)
+    /// EAGLE-1: static tree or chain.
+    public static let eagle1 = DraftMethod(name: "eagle1", drafter: .eagle, schedule: .extendThenDepths, rows: .tree(dynamic: false))
+    /// EAGLE-2: the EAGLE-1 drafter with a dynamic top-K tree.
+    public static let eagle2 = DraftMethod(name: "eagle2", drafter: .eagle, schedule: .extendThenDepths, rows: .tree(dynamic: true))
+    /// EAGLE-3: its own drafter, dynamic tree.
+    public static let eagle3 = DraftMethod(name: "eagle3", drafter: .eagle3, schedule: .extendThenDepths, rows: .tree(dynamic: true))
+    /// DeepSeek-V3 sequential MTP modules.
+    public static let mtp = DraftMethod(name: "mtp", drafter: .mtpModule, schedule: .extendThenDepths)
+    /// Gloeckle et al. 2024 parallel MTP heads, in the target's own forward.
+    public static let mtpParallel = DraftMethod(name: "mtp-parallel", heads: .parallelMTP)
+    /// Medusa heads, in the target's forward; sparse static tree.
+    public static let medusa = DraftMethod(name: "medusa", heads: .medusa, rows: .tree(dynamic: false))
+    /// Stern et al. 2018 blockwise heads, in the target's forward.
+    public static let blockwise = DraftMethod(name: "blockwise", heads: .blockwise)
+    /// Prompt lookup / n-gram drafting: host time only.
+    public static let pld = DraftMethod(name: "pld", hostSearch: true)
+
+    /// Whether the verify forward can be a token tree (--tree-size).
+    public var supportsTree: Bool { if case .tree = rows { return true } else { return false } }
     /// Dynamic (top-K expanded) trees: the drafter runs over K frontier nodes per depth.
-    public var dynamicTree: Bool { self == .eagle2 || self == .eagle3 }
+    public var dynamicTree: Bool { rows == .tree(dynamic: true) }
+    /// The drafting workload depends on the draft length (one head per draft): rebuilt when it changes.
+    public var workloadScalesWithDraftLength: Bool { heads != nil || drafter == .hydraHeads }
+    /// Methods with a drafter that keeps a KV cache of its own (a budget or fewer devices apply).
+    public var drafterHasCache: Bool {
+        drafter == .draftModel || drafter == .eagle || drafter == .eagle3 || drafter == .mtpModule
+    }
+    /// Drafting costs device work per drafted token (launches, top-k): every drafter and head method.
+    public var draftsOnDevice: Bool { drafter != nil || heads != nil }
+
+    /// Rows of the verify forward per sequence at draft length γ (`treeSize`: a tree's nodes, root included).
+    public func verifyRows(draftLength gamma: Int, treeSize: Int?) -> Int {
+        if self == .ntp { return 1 }
+        switch rows {
+        case .chain, .tree: return treeSize.map { max($0, gamma + 1) } ?? (gamma + 1)
+        case .lookahead(let ngram): return 1 + gamma + gamma * (ngram - 1)
+        case .maskedQuadratic: return (gamma + 1) * (gamma + 1)
+        }
+    }
 }
 
 /// Workloads of the drafters, built from the target's shape.
@@ -153,6 +239,34 @@ public enum DrafterWorkload {
             attentionFlopsPerQueryPerContextToken: target.attentionFlopsPerQueryPerContextToken,
             layers: k, forwards: 0, hidden: d, bytesPerWeight: target.weightType.bytesPerWeight)
         workload.operations = .verifyHeads(target, heads: k, blocks: 1, residualMatrices: 0, ownHeads: false, sharedUnembedding: true)
+        return workload
+    }
+    /// Hydra heads (Ankner et al. 2024 §3): head k reads [f ; E(x_{t+1}) ; … ; E(x_{t+k+1})] through
+    /// one residual SiLU layer ((k + 2)·d → d, with bias) and its own unembedding (V × d). Evaluated
+    /// one depth at a time after the verify forward, so one forward is one head: the mean head of K.
+    public static func hydraHead(_ target: ModelShape, heads: Int) -> ForwardWorkload {
+        let d = Double(target.hidden), k = Double(max(heads, 1))
+        // Mean input width over heads 0…K−1: (k + 2)·d averages to (K + 3)/2 · d.
+        let meanInput = (k + 3) / 2 * d
+        let head = meanInput * d + d + Double(target.vocab) * d
+        var workload = ForwardWorkload(
+            name: "hydra-head", denseParameters: head,
+            attentionLayers: 0, kvValuesPerTokenPerLayer: 0, attentionFlopsPerQueryPerContextToken: 0,
+            layers: 0, hidden: d, bytesPerWeight: target.weightType.bytesPerWeight)
+        workload.operations = .verifyHeads(target, heads: 1, residualMatrices: (k + 3) / 2, ownHeads: true, sharedUnembedding: false)
+        return workload
+    }
+
+    /// Masked-input MTP's sampler (Samragh et al. 2025 §3.2): z = f + W_2 SiLU(W_1 [f ; E(y)]) (2d → d,
+    /// d → d), then the target's unembedding (V × d, streamed again by the separate forward). One
+    /// forward per draft: each reads the previous draft.
+    public static func maskSampler(_ target: ModelShape) -> ForwardWorkload {
+        let d = Double(target.hidden)
+        var workload = ForwardWorkload(
+            name: "mask-sampler", denseParameters: 3 * d * d + d + Double(target.vocab) * d,
+            attentionLayers: 0, kvValuesPerTokenPerLayer: 0, attentionFlopsPerQueryPerContextToken: 0,
+            layers: 0, hidden: d, bytesPerWeight: target.weightType.bytesPerWeight)
+        workload.operations = .verifyHeads(target, heads: 1, residualMatrices: 3, ownHeads: true, sharedUnembedding: false)
         return workload
     }
 }

@@ -141,7 +141,9 @@ public struct SweepAxis: Sendable, Equatable {
     }
 
     /// Writes one value of this axis into a configuration.
-    public func apply(_ value: SweepValue, to config: inout PredictionConfig) throws {
+    /// `methods` resolves a method's name to its workload (the method registry's lookup).
+    public func apply(_ value: SweepValue, to config: inout PredictionConfig,
+                      methods: (String) throws -> DraftMethod = Sweep.noMethods) throws {
         switch (parameter, value) {
         case (.draftLength, .number(let v)): config.draftLength = Int(v)
         case (.batch, .number(let v)): config.batch = Int(v)
@@ -154,10 +156,7 @@ public struct SweepAxis: Sendable, Equatable {
         case (.model, .name(let n)): config.model = try ModelShape.preset(named: n)
         case (.draftModel, .name(let n)): config.draftModel = try ModelShape.preset(named: n)
         case (.method, .name(let n)):
-            guard let method = DraftMethod(rawValue: n) else {
-                throw AnalyticError("unknown method '\(n)'; valid: \(DraftMethod.names.joined(separator: ", "))")
-            }
-            config.method = method
+            config.method = try methods(n)
         default:
             throw AnalyticError("sweep axis \(parameter.rawValue) cannot take the value '\(value)'")
         }
@@ -179,6 +178,11 @@ public enum Sweep {
     /// Points of one axis and of a whole grid at most: a million predictions take minutes and a CSV of
     /// hundreds of megabytes; more is a typo.
     public static let maximumPoints = 1_000_000
+
+    /// The method lookup of a sweep given none: a method axis needs the registry's.
+    public static func noMethods(_ name: String) throws -> DraftMethod {
+        throw AnalyticError("a sweep over methods needs the method registry to name '\(name)'")
+    }
 
     /// Number of grid points of these axes (saturating, so a huge grid is refused rather than overflowing).
     public static func pointCount(_ axes: [SweepAxis]) -> Int {
@@ -205,6 +209,7 @@ public enum Sweep {
     /// any other error stops the sweep. `optimizeDraftLength` = n picks the
     /// best draft length in 1...n at every point instead of the configured one.
     public static func run(base: PredictionConfig, axes: [SweepAxis], optimizeDraftLength: Int? = nil,
+                           methods: (String) throws -> DraftMethod = noMethods,
                            progress: ((Int, Int) -> Void)? = nil) throws -> [SweepPoint] {
         try check(axes)
         let total = pointCount(axes)
@@ -221,11 +226,11 @@ public enum Sweep {
             for (a, axis) in axes.enumerated() {
                 let value = axis.values[index[a]]
                 values.append(value)
-                try axis.apply(value, to: &config)
+                try axis.apply(value, to: &config, methods: methods)
             }
             let key = zip(axes, values).filter { !fastParameters.contains($0.0.parameter) }.map(\.1)
             do {
-                if cachedPredictor == nil || key != cachedKey || config.method.draftsInsideVerify {
+                if cachedPredictor == nil || key != cachedKey || config.method.workloadScalesWithDraftLength {
                     var structural = config
                     if optimizeDraftLength != nil, config.treeSize == nil { structural.draftLength = 1 }
                     cachedPredictor = try Predictor(structural)

@@ -12,7 +12,7 @@ import Transformer
 public struct BatchedResult: Sendable {
     /// Each sequence's emitted tokens (truncated at the budget).
     public var tokens: [[Int32]]
-    /// Counters summed over the sequences; `targetForwards` counts batched forwards.
+    /// Counters summed over the sequences; `launchedTargetForwards` counts batched forwards.
     public var stats: DecodeStats
     /// Wall-clock seconds of the rounds (prefill excluded).
     public var seconds: Double
@@ -62,7 +62,8 @@ public enum BatchedSpeculation {
             model.forward(zip(active, proposals).map { b, proposal in
                 proposal.tree.verifyStep(side: proposal.sideRows, cache: caches[b])
             }, residualLayers: layers)
-            stats.targetForwards += 1
+            stats.launchedTargetForwards += 1
+            stats.targetForwards += active.count
             var row = 0
             for (b, proposal) in zip(active, proposals) {
                 views[b].reset(settings: settings)
@@ -76,7 +77,7 @@ public enum BatchedSpeculation {
                 contexts[b] += accepted
                 for token in accepted + [result.extra] where outputs[b].count < maxNewTokens { outputs[b].append(token) }
                 stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1, confidences: proposal.confidences)
-                stats.drafterForwards += proposal.drafterForwards
+                stats.countDrafting(proposal.drafterForwards, withTarget: drafters[b].draftsWithTarget)
                 stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
                 stats.verifiedRows += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)
                 pending[b] = result.extra

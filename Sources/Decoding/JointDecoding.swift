@@ -28,9 +28,13 @@ public final class BeamDrafter: Drafter {
     public var width: Int
     private var scratch: [Double] = []
 
-    public init(model: InferenceModel, draftLength: Int, width: Int, capacity: Int? = nil) {
+    /// MTJD: the auxiliary model is the target itself, so the beam's forwards are target forwards.
+    public let draftsWithTarget: Bool
+
+    public init(model: InferenceModel, draftLength: Int, width: Int, capacity: Int? = nil, isTarget: Bool = false) {
         precondition(draftLength >= 1 && width >= 1, "a beam drafter needs a draft length and a width of at least 1")
         self.model = model
+        self.draftsWithTarget = isTarget
         self.draftLength = draftLength
         self.width = width
         // Room for the context and one round's tentative rows (W per depth).

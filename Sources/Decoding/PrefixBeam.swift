@@ -125,6 +125,7 @@ public enum PrefixBeamSearch {
             guard !feeding.isEmpty else { break }
             feed(feeding)
             stats.targetForwards += 1
+            stats.launchedTargetForwards += 1
         }
         let best = beams.max { $0.normalisedScore < $1.normalisedScore }!
         stats.tokensGenerated = min(best.tokens.count, maxNewTokens)

@@ -130,11 +130,15 @@ public protocol Drafter: AnyObject {
     func targetForwardDone(keptRows: [Int])
     /// Residual streams of the target (index = blocks run; 0 = embeddings) the drafter reads after each forward.
     var targetResidualLayers: Set<Int> { get }
+    /// Whether the drafter's forwards run the target's own weights (MTJD searches with the target): the
+    /// loop counts them as target forwards, so τ stays tokens per forward of the target.
+    var draftsWithTarget: Bool { get }
 }
 
 extension Drafter {
     public func targetForwardDone(keptRows: [Int]) {}
     public var targetResidualLayers: Set<Int> { [] }
+    public var draftsWithTarget: Bool { false }
 }
 
 /// Counters of one decode (STYLE.md: the summary is computed from them).
@@ -148,8 +152,12 @@ public struct DecodeStats: Sendable, Codable, Equatable {
     public var acceptedLengthHistogram: [Int] = []
     /// draftLengthHistogram[g] = rounds that drafted g tokens (adaptive drafting varies it).
     public var draftLengthHistogram: [Int] = []
-    /// Verify forwards of the target (the prefill is not counted).
+    /// Forwards of the target over this sequence's rows, wherever they run: every verify forward, and a
+    /// drafter's forwards when it drafts with the target (the prefill is not counted). A batched forward
+    /// counts once for each sequence in it.
     public var targetForwards = 0
+    /// Forwards of the target as launched: a batched forward counts once.
+    public var launchedTargetForwards = 0
     public var drafterForwards = 0
     public var draftingSeconds = 0.0
     public var verifyingSeconds = 0.0
@@ -165,8 +173,11 @@ public struct DecodeStats: Sendable, Codable, Equatable {
 
     public init() {}
 
-    /// τ = Σ (a_i + 1) / R: tokens per target verify forward, bonus counted once (§2.7).
-    public var tau: Double { rounds > 0 ? Double(accepted + rounds) / Double(rounds) : 0 }
+    /// τ: tokens the rounds emitted per forward of the target, Σ (a_i + 1) / target forwards (§2.7); one
+    /// verify forward a round makes it Σ (a_i + 1) / R.
+    public var tau: Double { targetForwards > 0 ? Double(accepted + rounds) / Double(targetForwards) : 0 }
+    /// Tokens per round, Σ (a_i + 1) / R: the speculation cycle's yield (τ unless the drafter runs the target).
+    public var tokensPerRound: Double { rounds > 0 ? Double(accepted + rounds) / Double(rounds) : 0 }
     /// Rounds whose drafter reported confidences (threshold-stopping drafters), in order.
     public var confidenceRounds: [ConfidenceRound] = []
     /// A_k = P(a ≥ k), k = 1, 2, …
@@ -189,6 +200,16 @@ public struct DecodeStats: Sendable, Codable, Equatable {
         for k in 0..<a { acceptedAtLeast[k] += 1 }
     }
 
+    /// A proposal's drafter forwards: target forwards when the drafter runs the target.
+    mutating func countDrafting(_ forwards: Int, withTarget: Bool) {
+        if withTarget {
+            targetForwards += forwards
+            launchedTargetForwards += forwards
+        } else {
+            drafterForwards += forwards
+        }
+    }
+
     public mutating func merge(_ other: DecodeStats) {
         rounds += other.rounds; drafted += other.drafted; accepted += other.accepted
         confidenceRounds += other.confidenceRounds
@@ -202,6 +223,7 @@ public struct DecodeStats: Sendable, Codable, Equatable {
             if k < draftLengthHistogram.count { draftLengthHistogram[k] += v } else { draftLengthHistogram.append(v) }
         }
         targetForwards += other.targetForwards; drafterForwards += other.drafterForwards
+        launchedTargetForwards += other.launchedTargetForwards
         draftingSeconds += other.draftingSeconds; verifyingSeconds += other.verifyingSeconds
         otherSeconds += other.otherSeconds; prefillSeconds += other.prefillSeconds
         tokensGenerated += other.tokensGenerated
@@ -253,11 +275,12 @@ public enum SpeculativeDecoding {
         stats.prefillSeconds += lap()
         while output.count < maxNewTokens {
             let proposal = drafter.propose(root: pending, context: context, settings: settings, rng: draftRNG)
-            stats.drafterForwards += proposal.drafterForwards
+            stats.countDrafting(proposal.drafterForwards, withTarget: drafter.draftsWithTarget)
             stats.draftingSeconds += lap()
             let distributions = proposal.sideRows.map { target.verify(proposal.tree, side: $0, settings: settings) }
                 ?? target.verify(proposal.tree, settings: settings)
             stats.targetForwards += 1
+            stats.launchedTargetForwards += 1
             let result = Verification.verify(proposal, target: distributions, settings: settings, rng: verifyRNG,
                                              residual: residual, acceptance: acceptance)
             target.accept(path: result.path)

@@ -5,6 +5,7 @@
 
 import Analytic
 import Foundation
+import Methods
 
 // MARK: - vLLM Prometheus counters
 
@@ -264,7 +265,7 @@ public enum Bridges {
     public static func recommend(_ config: PredictionConfig, maxDraftLength: Int = 16) throws -> Recommendation {
         try Check.within(maxDraftLength, from: 1, Limits.draftLength, "--max-draft-length")
         guard config.method != .ntp else {
-            throw AnalyticError("recommend needs a speculative --method (not ntp): \(DraftMethod.names.filter { $0 != "ntp" }.joined(separator: ", "))")
+            throw AnalyticError("recommend needs a speculative --method (not ntp): \(MethodRegistry.modelled.filter(\.drafts).map(\.name).joined(separator: ", "))")
         }
         var config = config
         if case .meanAcceptedLength(let tau) = config.acceptance {
@@ -320,9 +321,9 @@ public enum Bridges {
         case .pld:
             fields = [("method", "\"ngram\""), ("num_speculative_tokens", n), ("prompt_lookup_max", "4")]
             note = "prompt lookup is vLLM's n-gram proposer; prompt_lookup_max 4 is a starting point, not a SpecLab result"
-        case .ntp, .mtpParallel, .blockwise:
+        default:
             return EngineSettings(supported: false, fields: [], commandLine: "",
-                                  note: "vLLM has no speculative method for \(config.method.rawValue)")
+                                  note: "vLLM has no speculative method for \(config.method.name)")
         }
         if config.treeSize != nil, config.method.supportsTree {
             let treeNote = "SpecLab scored a tree of \(config.treeSize!) tokens; this vLLM config drafts a chain of \(config.draftLength), so expect a lower τ than predicted"
@@ -361,9 +362,9 @@ public enum Bridges {
         case .pld:
             algorithm = "NGRAM"; withModel = false
             note = "SGLang's NGRAM proposer (CUDA only); --speculative-num-steps is not used by it"
-        case .ntp, .mtpParallel, .medusa, .blockwise:
+        default:
             return EngineSettings(supported: false, fields: [], commandLine: "",
-                                  note: "SGLang has no speculative algorithm for \(config.method.rawValue)")
+                                  note: "SGLang has no speculative algorithm for \(config.method.name)")
         }
         var fields: [(String, String)] = [("--speculative-algorithm", algorithm)]
         if withModel { fields.append(("--speculative-draft-model-path", model)) }
@@ -393,7 +394,7 @@ public enum Bridges {
     public static func json(_ r: Recommendation) -> String {
         let scan = r.speedupByDraftLength.map { "{\"draft_length\": \($0.draftLength), \"speedup\": \(JSONText.number($0.speedup))}" }
         let fields: [(String, String)] = [
-            ("method", JSONText.string(r.config.method.rawValue)),
+            ("method", JSONText.string(r.config.method.name)),
             ("hardware", JSONText.string(r.config.hardware.name)),
             ("model", JSONText.string(r.config.model.name)),
             ("batch", String(r.config.batch)),

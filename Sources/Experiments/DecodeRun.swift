@@ -5,66 +5,8 @@ import Decoding
 import Files
 import Foundation
 import LinAlg
+import Methods
 import Transformer
-
-/// The tree of the tree methods: a static shape (`shape`: eagle25, eagle10 or chain, the latter of
-/// --draft-length drafts) or the dynamic tree (`shape` dynamic: top-K, depth, size). eagle1 drafts
-/// static shapes, eagle2 the dynamic tree, eagle3 either.
-public struct TreeSpec: Sendable, Codable, Equatable {
-    public var shape: String
-    public var topK: Int
-    public var depth: Int
-    public var size: Int
-
-    public init(shape: String = "eagle25", topK: Int = 3, depth: Int = 4, size: Int = 16) {
-        self.shape = shape; self.topK = topK; self.depth = depth; self.size = size
-    }
-
-    public static let shapes = ["eagle25", "eagle10", "chain", "dynamic"]
-
-    enum CodingKeys: String, CodingKey { case shape, topK, depth, size }
-
-    /// Every field optional in a config file.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = TreeSpec()
-        shape = try c.decodeIfPresent(String.self, forKey: .shape) ?? defaults.shape
-        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? defaults.topK
-        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? defaults.depth
-        size = try c.decodeIfPresent(Int.self, forKey: .size) ?? defaults.size
-    }
-
-    /// The static tree for EAGLE-1.
-    func fixedTree(draftLength: Int) throws -> EagleTree {
-        switch shape {
-        case "eagle25": return .fixed(EagleTree.eagle25)
-        case "eagle10": return .fixed(EagleTree.eagle10)
-        case "chain": return .fixed(EagleTree.chain(draftLength))
-        case "dynamic": throw ModelError("--tree dynamic is EAGLE-2's tree: use --method eagle2 (or eagle3)")
-        default: throw ModelError("unknown --tree '\(shape)'; available: \(Self.shapes.joined(separator: ", "))")
-        }
-    }
-
-    func dynamicTree() throws -> EagleTree {
-        guard topK >= 1, depth >= 0, size >= 1 else {
-            throw ModelError("--tree-topk and --tree-size must be >= 1 and --tree-depth >= 0 (got \(topK), \(size), \(depth))")
-        }
-        // The reference model's context (at most a few thousand bytes) bounds every tree far below these.
-        guard depth <= 1024, size <= 65_536, topK <= 65_536 else {
-            throw ModelError("--tree-depth must be <= 1024 and --tree-size, --tree-topk <= 65536 (beyond any model's context), got \(depth), \(size), \(topK)")
-        }
-        return .dynamic(topK: topK, depth: depth, size: size)
-    }
-
-    /// The tree `method` drafts: eagle1 a static shape, eagle2 the dynamic tree, eagle3 the shape asked for.
-    func tree(for method: String, draftLength: Int) throws -> EagleTree {
-        switch method {
-        case "eagle2": return try dynamicTree()
-        case "eagle3": return shape == "dynamic" ? try dynamicTree() : try fixedTree(draftLength: draftLength)
-        default: return try fixedTree(draftLength: draftLength)
-        }
-    }
-}
 
 public struct DecodeRequest: Sendable {
     public var model: URL
@@ -112,6 +54,8 @@ public struct DecodeReport: Sendable {
     public var seconds: Double
     public var ntpTokensPerSecond: Double?
     public var lossless: Bool
+    /// Why the output is not the target's (nil when lossless).
+    public var lossyReason: String? = nil
     public var samples: Int
     public var batch = 1
     /// The rounds alone (every prompt's prefill excluded) and the tokens they emitted (each
@@ -172,9 +116,6 @@ public struct DecodeReport: Sendable {
 }
 
 public enum DecodeRun {
-    public static let methods = ["ntp", "sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "eagle1", "eagle2", "eagle3", "masked-mtp", "hydra",
-                                 "medusa1", "medusa2", "lookahead", "jacobi", "threshold", "mtad", "mtjd", "prefix-beam", "oracle"]
-
     /// Validates the request, loads the target and the prompts, and measures.
     public static func run(_ request: DecodeRequest) throws -> DecodeReport {
         try DecodeSession(request).measure(method: request.method, drafter: request.drafter,
@@ -246,160 +187,75 @@ public final class DecodeSession {
 
     /// Decodes every prompt with `method` (and, with `baseline`, plainly right after). With `batch` > 1 the
     /// prompts are decoded `batch` at a time, each sequence with its own drafter, verified in one forward.
-    public func measure(method: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
+    /// Everything method-specific comes from the method's descriptor in the registry.
+    public func measure(method name: String, drafter: URL?, draftLength: Int, settings: SamplingSettings, seed: UInt64,
                         baseline: Bool, confidenceThreshold: Double = 0, cumulativeThreshold: Bool = false,
                         tree: TreeSpec = TreeSpec(),
                         acceptance requested: AcceptanceRule = .lossless, batch: Int = 1,
                         oracleAlpha: Double = 0.8, beamWidth: Int = 4) throws -> DecodeReport {
+        let method = try MethodRegistry.method(named: name)
         guard beamWidth >= 1, beamWidth <= model.config.vocab else {
             throw ModelError("--beam-width must be in 1...\(model.config.vocab) (the vocabulary: a wider beam has nothing more to hold), got \(beamWidth)")
         }
-        // MTAD verifies by joint likelihood ratio; MTJD and prefix beam search keep their blocks unchecked.
-        let acceptance: AcceptanceRule = method == "mtad" ? .jointRatio : ["mtjd", "prefix-beam"].contains(method) ? .unverified : requested
-        guard requested == .lossless || !["mtad", "mtjd", "prefix-beam"].contains(method) else {
-            throw ModelError("--method \(method) has its own acceptance rule; drop --typical / --unverified")
+        // Methods with a rule of their own (MTAD's joint ratio; MTJD and prefix beam search keep blocks unchecked).
+        if method.ownAcceptance != nil, requested != .lossless {
+            throw ModelError("--method \(method.name) has its own acceptance rule (\(method.verifier.rawValue)); drop --typical / --unverified")
         }
+        let acceptance = method.ownAcceptance ?? requested
         guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
         guard (0...1).contains(oracleAlpha) else { throw ModelError("--oracle-alpha must be in [0, 1], got \(oracleAlpha)") }
         try settings.validate()
-        guard DecodeRun.methods.contains(method) else {
-            throw ModelError("unknown --method '\(method)'; available on the reference model: \(DecodeRun.methods.joined(separator: ", "))")
-        }
-        if method != "ntp" {
+        if method.drafts {
             guard draftLength >= 1, draftLength < model.config.contextLength else {
-                throw ModelError("--draft-length must be in 1...\(model.config.contextLength - 1) (the model's context) for \(method), got \(draftLength)")
+                throw ModelError("--draft-length must be in 1...\(model.config.contextLength - 1) (the model's context) for \(method.name), got \(draftLength)")
             }
         }
         let config = model.config
         guard (0...1).contains(confidenceThreshold) else {
             throw ModelError("--draft-threshold must be in [0, 1], got \(confidenceThreshold)")
         }
-        if cumulativeThreshold, !["mtp-parallel", "mtp-sequential", "threshold"].contains(method) {
-            throw ModelError("--cumulative applies to MTP heads (--method threshold, mtp-parallel, mtp-sequential), not \(method)")
+        func methodsWith(_ option: MethodOptions) -> String {
+            MethodRegistry.all.filter { $0.options.contains(option) && $0.ownAcceptance == nil }.map(\.name).joined(separator: ", ")
         }
-        if acceptance == .unverified,
-           !["sd", "pld", "blockwise", "mtp-parallel", "mtp-sequential", "threshold", "masked-mtp", "mtjd", "prefix-beam"].contains(method) {
-            throw ModelError("--unverified keeps a chain of drafts unchecked; \(method) drafts a tree or nothing (use a chain method: threshold, mtp-parallel, mtp-sequential, blockwise, sd, pld, masked-mtp)")
+        if cumulativeThreshold, !method.options.contains(.cumulativeThreshold) {
+            throw ModelError("--cumulative applies to MTP heads (--method \(methodsWith(.cumulativeThreshold))), not \(method.name)")
+        }
+        if requested == .unverified, !method.options.contains(.unverifiedChain) {
+            throw ModelError("--unverified keeps a chain of drafts unchecked; \(method.name) drafts a tree or nothing (use a chain method: \(methodsWith(.unverifiedChain)))")
+        }
+        if let reason = method.singleSequence, batch > 1 {
+            throw ModelError("--method \(method.name) decodes one sequence at a time (\(reason)); drop --batch")
+        }
+        if let reason = method.greedyOnlyReason, settings.temperature != 0 {
+            throw ModelError("--method \(method.name) runs at T = 0 only (\(reason)): use --temperature 0")
         }
         let stopping = DraftStopping(threshold: confidenceThreshold, cumulative: cumulativeThreshold)
-
-        /// The --drafter directory, or one line saying what to pass.
-        func drafterDirectory(_ what: String) throws -> URL {
-            guard let drafter else { throw ModelError("--method \(method) needs --drafter DIR (\(what))") }
-            try DrafterBinding.check(drafterDirectory: drafter, targetId: targetId, targetPath: modelPath ?? "the target")
-            return drafter
-        }
-        func requireDraftLength(atMost available: Int, _ what: String, at directory: URL) throws {
-            guard draftLength <= available else {
-                throw ModelError("--draft-length \(draftLength) exceeds the \(available) \(what) available at '\(directory.path)'")
-            }
-        }
-
-        /// Loads the drafter's weights once; the closure makes a fresh drafter (one per sequence of a batch).
-        func drafterFactory() throws -> () -> Drafter {
-            switch method {
-            case "sd":
-                let directory = try drafterDirectory("a draft model checkpoint: 'speclab train --preset draft --out DIR'")
-                let draftNetwork = try Checkpoint.load(from: directory)
-                guard draftNetwork.config.vocab == config.vocab else {
-                    throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(draftNetwork.config.vocab), the target \(config.vocab)")
-                }
-                guard draftNetwork.config.contextLength >= config.contextLength else {
-                    throw ModelError("the drafter's context (\(draftNetwork.config.contextLength)) is shorter than the target's (\(config.contextLength))")
-                }
-                return { DraftModelDrafter(model: InferenceModel(network: draftNetwork), draftLength: draftLength,
-                                           confidenceThreshold: confidenceThreshold) }
-            case "pld": return { PromptLookupDrafter(draftLength: draftLength) }
-            case "blockwise":
-                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind blockwise'")
-                let heads = try BlockwiseHeads.load(from: directory, target: config)
-                try requireDraftLength(atMost: heads.heads, "heads", at: directory)
-                return { BlockwiseDrafter(heads: heads, model: self.model, draftLength: draftLength) }
-            case "mtp-parallel", "mtp-sequential", "threshold":
-                // threshold: whichever MTP heads the directory holds, stopped on their confidence.
-                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel' or 'mtp-sequential'")
-                let sequential = method == "mtp-sequential"
-                    || (method == "threshold" && FileManager.default.fileExists(atPath: directory.appendingPathComponent("mtp_modules.safetensors").path))
-                if sequential {
-                    let modules = try SequentialModules.load(from: directory, target: config)
-                    try requireDraftLength(atMost: modules.depth, "modules", at: directory)
-                    return { SequentialMTPDrafter(modules: modules, target: self.model, draftLength: draftLength, stopping: stopping) }
-                }
-                let heads = try ParallelHeads.load(from: directory, target: config)
-                try requireDraftLength(atMost: heads.extraHeads, "extra heads", at: directory)
-                return { ParallelHeadsDrafter(heads: heads, target: self.model, draftLength: draftLength, stopping: stopping) }
-            case "medusa1", "medusa2", "hydra":
-                let hydra = method == "hydra"
-                let directory = try drafterDirectory("heads from 'speclab train-drafter --kind \(hydra ? "hydra" : "medusa")'")
-                let heads = try MedusaHeads.load(from: directory, target: config, conditioned: hydra)
-                let choices = heads.sparseTree(size: tree.size)
-                guard (choices.map(\.count).max() ?? 0) <= heads.heads else {
-                    throw ModelError("the sparse tree needs more than the \(heads.heads) heads at '\(directory.path)'")
-                }
-                return { MedusaDrafter(heads: heads, target: self.model, choices: choices) }
-            case "eagle1", "eagle2", "eagle3":
-                let kind = method == "eagle3" ? "eagle3" : "eagle"
-                let directory = try drafterDirectory("a drafter from 'speclab train-drafter --kind \(kind)'")
-                let weights: FeatureDrafter = method == "eagle3" ? try Eagle3Weights.load(from: directory, target: config)
-                                                                 : try EagleWeights.load(from: directory, target: config)
-                let shape = try tree.tree(for: method, draftLength: draftLength)
-                return { EagleDrafter(weights: weights, target: self.model, tree: shape, name: method) }
-            case "masked-mtp":
-                let directory = try drafterDirectory("mask tokens and adapter from 'speclab train-drafter --kind masked-mtp'")
-                let weights = try MaskedMTP.load(from: directory, target: config)
-                try requireDraftLength(atMost: weights.masks, "mask tokens", at: directory)
-                return { MaskedMTPDrafter(weights: weights, target: self.model, draftLength: draftLength) }
-            case "mtad":
-                let directory = try drafterDirectory("an auxiliary draft model checkpoint: 'speclab train-drafter --kind draft-model'")
-                let auxiliary = try Checkpoint.load(from: directory)
-                guard auxiliary.config.vocab == config.vocab else {
-                    throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(auxiliary.config.vocab), the target \(config.vocab)")
-                }
-                return { BeamDrafter(model: InferenceModel(network: auxiliary), draftLength: draftLength, width: beamWidth,
-                                     capacity: config.contextLength) }
-            case "mtjd":
-                // The target's own joint distribution, searched with its own forwards (counted as drafter forwards).
-                return { BeamDrafter(model: InferenceModel(network: self.model.network), draftLength: draftLength,
-                                     width: beamWidth, capacity: config.contextLength) }
-            case "jacobi":
-                // Jacobi decoding alone: the fixed-point window of W = the draft length, no n-gram pool.
-                return { LookaheadDrafter(target: self.model, window: draftLength, ngram: 3, candidates: 0) }
-            case "lookahead":
-                // Window W = the draft length; N = 3 and G = W, the CPU settings Fu et al. suggest.
-                return { LookaheadDrafter(target: self.model, window: draftLength, ngram: 3, candidates: draftLength) }
-            case "oracle":
-                guard settings.temperature == 0 else {
-                    throw ModelError("--method oracle drafts the greedy continuation: use --temperature 0")
-                }
+        let context = DrafterContext(
+            target: model, draftLength: draftLength, settings: settings, stopping: stopping, tree: tree,
+            beamWidth: beamWidth, oracleAlpha: oracleAlpha, maxTokens: maxTokens,
+            drafterDirectory: { what in
+                guard let drafter else { throw ModelError("--method \(method.name) needs --drafter DIR (\(what))") }
+                try DrafterBinding.check(drafterDirectory: drafter, targetId: self.targetId, targetPath: self.modelPath ?? "the target")
+                return drafter
+            },
+            greedyContinuations: { tokens in
                 // The greedy continuations depend only on the prompts and their length: computed once per session.
-                let tokens = maxTokens + draftLength + 1
-                let continuations = oracleContinuations[tokens]
-                    ?? OracleDrafter.continuations(model: model, prompts: prompts, tokens: tokens)
-                oracleContinuations[tokens] = continuations
-                return { OracleDrafter(continuations: continuations, draftLength: draftLength, alpha: oracleAlpha) }
-            default: return { NoDrafter() }
-            }
-        }
+                let continuations = self.oracleContinuations[tokens]
+                    ?? OracleDrafter.continuations(model: self.model, prompts: self.prompts, tokens: tokens)
+                self.oracleContinuations[tokens] = continuations
+                return continuations
+            })
 
-        // Prefix beam search: the parallel heads of --drafter; blocks of 1 … draft length + 1 tokens.
-        var prefixBeamHeads: ParallelHeads? = nil
-        if method == "prefix-beam" {
-            guard batch == 1 else { throw ModelError("--method prefix-beam decodes one sequence at a time; drop --batch") }
-            guard settings.temperature == 0 else { throw ModelError("--method prefix-beam is a search: use --temperature 0") }
-            let directory = try drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel'")
-            let heads = try ParallelHeads.load(from: directory, target: config)
-            try requireDraftLength(atMost: heads.extraHeads, "extra heads", at: directory)
-            prefixBeamHeads = heads
-        }
         /// Stats, wall seconds (prefill included), seconds of the rounds alone, and each prompt's output.
-        func decodeAll(_ makeDrafter: () -> Drafter, lossless: Bool)
+        func decodeAll(_ plan: DecodingPlan, lossless: Bool)
             -> (stats: DecodeStats, seconds: Double, roundSeconds: Double, outputs: [[Int32]]) {
             var total = DecodeStats()
             var roundSeconds = 0.0
             var outputs: [[Int32]] = []
             let rule = lossless ? .lossless : acceptance
             let start = DispatchTime.now().uptimeNanoseconds
-            if let heads = prefixBeamHeads, !lossless {
+            switch plan {
+            case .prefixBeam(let heads):
                 // Prefix beam search runs its own loop (hypotheses with their own caches), one prompt at a time.
                 for prompt in prompts {
                     let result = PrefixBeamSearch.generate(model: model, heads: heads, prompt: prompt, maxNewTokens: maxTokens,
@@ -408,7 +264,7 @@ public final class DecodeSession {
                     roundSeconds += result.stats.seconds
                     outputs.append(result.tokens)
                 }
-            } else if batch == 1 {
+            case .speculation(let makeDrafter) where batch == 1:
                 let target = TransformerTarget(model: model)
                 let drafter = makeDrafter()
                 for (index, prompt) in prompts.enumerated() {
@@ -419,7 +275,7 @@ public final class DecodeSession {
                     roundSeconds += result.stats.seconds
                     outputs.append(result.tokens)
                 }
-            } else {
+            case .speculation(let makeDrafter):
                 for first in stride(from: 0, to: prompts.count, by: batch) {
                     let chunk = Array(prompts[first..<min(first + batch, prompts.count)])
                     let result = BatchedSpeculation.generate(model: model, drafters: chunk.map { _ in makeDrafter() },
@@ -444,27 +300,26 @@ public final class DecodeSession {
         }
 
         // The largest verify forward a round can make, so that prompt + budget + verify fit the context.
-        let verifyTokens: Int
-        switch method {
-        case "ntp": verifyTokens = 1
-        case "eagle1", "eagle2", "eagle3": verifyTokens = (try tree.tree(for: method, draftLength: draftLength)).nodes + 1
-        case "medusa1", "medusa2", "hydra": verifyTokens = tree.size + 1
-        case "lookahead": verifyTokens = draftLength + 2 * draftLength + 1
-        case "masked-mtp": verifyTokens = (draftLength + 1) * (draftLength + 1)
-        default: verifyTokens = draftLength + 1
-        }
+        let verifyTokens = try method.verifyRows(draftLength: draftLength, tree: tree)
         let longestPrompt = prompts.map(\.count).max() ?? 0
         guard longestPrompt + maxTokens + verifyTokens <= config.contextLength else {
             throw ModelError("a prompt of \(longestPrompt) tokens + --max-tokens \(maxTokens) + a verify of \(verifyTokens) tokens exceed the model's context of \(config.contextLength); lower --max-tokens, --prompt-length or the draft")
         }
-        let factory = try drafterFactory()
-        let run = decodeAll(factory, lossless: false)
+        let plan = try method.plan(context)
+        let run = decodeAll(plan, lossless: false)
         // Each sequence's first token is its prefill's.
         let roundTokens = { (stats: DecodeStats) in max(0, stats.tokensGenerated - self.prompts.count) }
-        // MTAD's joint-ratio rule is greedy matching at T = 0 (the output is plain greedy's).
-        let lossless = acceptance.isLossless || (acceptance == .jointRatio && settings.temperature == 0)
-        var report = DecodeReport(method: method, stats: run.stats, seconds: run.seconds, ntpTokensPerSecond: nil,
+        // Lossless when the method is at this temperature and no lossy rule was asked for.
+        let lossless = requested.isLossless && method.lossless.holds(temperature: settings.temperature)
+        var report = DecodeReport(method: method.name, stats: run.stats, seconds: run.seconds, ntpTokensPerSecond: nil,
                                   lossless: lossless, samples: prompts.count)
+        if !lossless {
+            switch requested {
+            case .unverified: report.lossyReason = "drafts kept unverified"
+            case .typical: report.lossyReason = "typical acceptance (V5)"
+            default: report.lossyReason = method.lossless.reason
+            }
+        }
         report.roundSeconds = run.roundSeconds
         report.roundTokens = roundTokens(run.stats)
         report.targetLogLikelihood = targetLogLikelihood(run.outputs)
@@ -475,7 +330,7 @@ public final class DecodeSession {
         }
         if baseline {
             // Plain decoding of the same prompts (same batching) right after: the speedup is a ratio taken in one run.
-            let base = decodeAll({ NoDrafter() }, lossless: true)
+            let base = decodeAll(.speculation { NoDrafter() }, lossless: true)
             report.ntpTokensPerSecond = Double(base.stats.tokensGenerated) / base.seconds
             report.ntpRoundTokensPerSecond = Double(roundTokens(base.stats)) / base.roundSeconds
             report.ntpTargetLogLikelihood = targetLogLikelihood(base.outputs)

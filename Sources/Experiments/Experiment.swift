@@ -8,6 +8,7 @@ import Analytic
 import Charts
 import Files
 import Foundation
+import Methods
 
 /// Chart options of an experiment's config.json.
 public struct ChartSpec: Codable, Sendable {

@@ -6,6 +6,7 @@ import Charts
 import Decoding
 import Files
 import Foundation
+import Methods
 import LinAlg
 import Transformer
 import Validation
@@ -337,6 +338,7 @@ public enum ExperimentKinds {
                                                 "per_position_calibrated", "empirical_calibrated"])
         var trainedDrafters: Set<String> = []
         for method in d.methods {
+            let descriptor = try MethodRegistry.method(named: method.method)
             var predictionPoints: [ChartPoint] = []
             var drafter: URL? = nil
             var session = DecodeSession(model: loaded.model, prompts: measuredPrompts, maxTokens: d.maxTokens)
@@ -365,8 +367,9 @@ public enum ExperimentKinds {
                 for gamma in methodLengths {
                     // Dynamic trees and Medusa: the axis is the tree size; static trees: a chain of γ or a fixed shape.
                     var tree = method.tree ?? TreeSpec(shape: "chain")
-                    if method.method == "eagle2" || method.method.hasPrefix("medusa") || method.method == "hydra"
-                        || (method.method == "eagle3" && tree.shape == "dynamic") {
+                    let sizeAxis = descriptor.tree == .dynamic || descriptor.tree == .sparse
+                        || (descriptor.tree == .staticOrDynamic && tree.shape == "dynamic")
+                    if sizeAxis {
                         tree.size = gamma
                     }
                     let acceptance: AcceptanceRule = method.typical == true ? .typical(epsilon: 0.09, delta: 0.3) : .lossless
@@ -384,10 +387,7 @@ public enum ExperimentKinds {
                                        String(report.lossless), CSVTable.cell(report.targetLogLikelihood),
                                        CSVTable.cell(report.ntpTargetLogLikelihood ?? .nan)])
                     tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
-                    // MTJD's drafter is the target itself: its beam forwards are target forwards too.
-                    let perTargetForward = method.method == "mtjd"
-                        ? Double(s.tokensGenerated - measuredPrompts.count) / Double(max(s.rounds + s.drafterForwards, 1)) : s.tau
-                    qualityPoints.append(ChartPoint(x: perTargetForward, y: report.targetLogLikelihood))
+                    qualityPoints.append(ChartPoint(x: s.tau, y: report.targetLogLikelihood))
                     lossy = lossy || !report.lossless
                     if let plain = report.ntpTargetLogLikelihood, !["scratch", "joint"].contains(method.trainDrafter?.trunk ?? "") {
                         plainQuality[temperature] = plain
@@ -396,9 +396,9 @@ public enum ExperimentKinds {
                     last = s
                     lastPoint = (gamma, tree, acceptance)
                     if let hardware = calibrated, let measured = report.decodeSpeedup,
-                       let analyticMethod = DraftMethod.named(method.method) {
+                       let analyticMethod = descriptor.engine.workload(beamWidth: method.beamWidth ?? 4) {
                         var draftShape: ModelShape? = nil
-                        if method.method == "sd", let directory = drafter {
+                        if analyticMethod.drafter == .draftModel, let directory = drafter {
                             draftShape = Calibration.modelShape(try Checkpoint.info(at: directory).model)
                         }
                         // Trees: depth = the deepest draft, verify tokens = the mean nodes per cycle (root included).
@@ -426,7 +426,6 @@ public enum ExperimentKinds {
                 speedupLines[temperature, default: []].append(ChartSeries(title: method.title, points: speedupPoints))
                 qualityLines[temperature, default: []].append(ChartSeries(
                     title: method.title + (lossy && !method.title.contains("lossy") ? " (lossy)" : "")
-                        + (method.method == "mtjd" ? " (its beam's forwards counted)" : "")
                         + (["scratch", "joint"].contains(method.trainDrafter?.trunk ?? "") ? " (scored by its own target)" : ""),
                     points: qualityPoints, style: .linesPoints))
                 // EAGLE's per-depth acceptance: P(depth k accepted | depth k − 1 accepted), at the longest draft.
@@ -973,7 +972,8 @@ public enum ExperimentKinds {
         }
         let y = spec.y ?? "speedup"
         let config = try (spec.base ?? PredictRequest()).resolve(baseDirectory: base)
-        let points = try Sweep.run(base: config, axes: [axes[1], axes[0]], optimizeDraftLength: spec.optimizeDraftLength)
+        let points = try Sweep.run(base: config, axes: [axes[1], axes[0]], optimizeDraftLength: spec.optimizeDraftLength,
+                                   methods: { try MethodRegistry.workload(named: $0) })
         var table = CSVTable(columns: [axes[0].parameter.rawValue, axes[1].parameter.rawValue, y, "bound"])
         let columns = axes[0].values.count
         var grid: [[Double]] = []

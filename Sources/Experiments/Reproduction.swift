@@ -320,7 +320,7 @@ public enum Reproduction {
         fields["runtime"] = (config.overhead ?? config.hardware.overhead).name
         fields["devices"] = String(config.devices)
         fields["model"] = config.model.name
-        fields["method"] = config.method.rawValue
+        fields["method"] = config.method.name
         fields["draft_model"] = config.draftModel?.name ?? ""
         fields["draft_length"] = String(config.draftLength)
         fields["tree_size"] = config.treeSize.map(String.init) ?? ""
@@ -463,7 +463,7 @@ public enum Reproduction {
                                                         calibration: calibration, alpha: curve.alpha,
                                                         baseDirectory: baseDirectory)
                     c = try Predictor(config).predict(draftLength: 1, acceptance: .iid(alpha: curve.alpha)).c
-                    source = "roofline \(config.model.name) / \(config.draftModel?.name ?? config.method.rawValue) on \(config.hardware.name)"
+                    source = "roofline \(config.model.name) / \(config.draftModel?.name ?? config.method.name) on \(config.hardware.name)"
                 }
                 var points: [ChartPoint] = []
                 for gamma in gammas {

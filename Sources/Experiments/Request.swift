@@ -4,6 +4,7 @@
 
 import Analytic
 import Foundation
+import Methods
 
 /// A prediction request as the user writes it: preset names or files, and
 /// exactly one acceptance source. The same fields appear as CLI flags and in
@@ -20,6 +21,8 @@ public struct PredictRequest: Codable, Sendable, Equatable {
     public var draftModel: String?
     public var draftModelFile: String?
     public var draftLength: Int?
+    /// Beam methods (mtad, mtjd): rows per depth of the beam.
+    public var beamWidth: Int?
     public var treeSize: Int?
     public var treeTopK: Int?
     public var eagle3DraftVocab: Int?
@@ -60,7 +63,7 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         take(\.hardware); take(\.hardwareFile); take(\.runtime); take(\.runtimeFile); take(\.model); take(\.modelFile)
         if other.runtimeFile != nil { result.runtime = nil }
         if other.runtime != nil { result.runtimeFile = nil }
-        take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.treeSize)
+        take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.beamWidth); take(\.treeSize)
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
         take(\.devices); take(\.dtype); take(\.kernels); take(\.kernelsFile)
         take(\.expertParallel); take(\.routingSkew); take(\.kvDtype); take(\.draftKVBudget); take(\.draftDevices)
@@ -112,9 +115,7 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         else { throw AnalyticError("missing --model (one of \(ModelShape.presetNames.joined(separator: ", "))) or --model-file") }
 
         let methodName = method ?? "ntp"
-        guard let methodValue = DraftMethod(rawValue: methodName) else {
-            throw AnalyticError("unknown method '\(methodName)'; valid: \(DraftMethod.names.joined(separator: ", "))")
-        }
+        let methodValue = try MethodRegistry.workload(named: methodName, beamWidth: beamWidth ?? 4)
         var draft: ModelShape? = nil
         let selfDraft = draftModel == "self"
         if let file = draftModelFile { draft = try ModelShape.load(fromFile: path(file)) }
@@ -126,7 +127,7 @@ public struct PredictRequest: Codable, Sendable, Equatable {
             }
             return type
         }
-        let acceptance = try resolveAcceptance(required: methodValue != .ntp, path: path)
+        let acceptance = try resolveAcceptance(required: methodValue != .ntp && methodValue.verified, path: path)
         if (inputLength == nil) != (outputLength == nil) {
             throw AnalyticError("give --input-length and --output-length together (prompt and generated tokens per sequence)")
         }

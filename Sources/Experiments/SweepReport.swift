@@ -3,6 +3,7 @@
 import Analytic
 import Charts
 import Foundation
+import Methods
 
 /// The points of one or more sweeps over the same axes, grouped in named series.
 public struct SweepResult: Sendable {
@@ -23,7 +24,8 @@ public struct SweepResult: Sendable {
         var done = 0
         var series: [Series] = []
         for base in bases {
-            let points = try Sweep.run(base: base.config, axes: axes, optimizeDraftLength: optimizeDraftLength) { n, _ in
+            let points = try Sweep.run(base: base.config, axes: axes, optimizeDraftLength: optimizeDraftLength,
+                                       methods: { try MethodRegistry.workload(named: $0) }) { n, _ in
                 progress.update(done + n)
             }
             done += perSeries

@@ -5,6 +5,7 @@ import Analytic
 import ArgumentParser
 import Experiments
 import Foundation
+import Methods
 
 struct ImportVLLMMetrics: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,7 +82,7 @@ struct Recommend: ParsableCommand {
     func run() throws {
         var request = try options.request()
         if request.method == nil || request.method == "ntp" {
-            throw AnalyticError("recommend needs a speculative --method (one of \(DraftMethod.names.filter { $0 != "ntp" }.joined(separator: ", ")))")
+            throw AnalyticError("recommend needs a speculative --method (one of \(MethodRegistry.modelled.filter(\.drafts).map(\.name).joined(separator: ", ")))")
         }
         if request.tau != nil {
             guard request.draftLength != nil else {
@@ -96,7 +97,7 @@ struct Recommend: ParsableCommand {
             return
         }
         let c = r.config
-        say("\(c.method.rawValue) on \(c.devices) × \(c.hardware.name), \(c.model.name), batch \(c.batch), context \(c.contextTokens)")
+        say("\(c.method.name) on \(c.devices) × \(c.hardware.name), \(c.model.name), batch \(c.batch), context \(c.contextTokens)")
         say("  best draft length   \(r.draftLength)   (of 1...\(r.speedupByDraftLength.last?.draftLength ?? r.maxDraftLength))")
         say("  predicted speedup   \(format(r.prediction.speedup, 3))×   τ \(format(r.prediction.tau, 3))   \(format(r.prediction.tokensPerSecond, 1)) tokens/s")
         say("  speedup by draft length: " + r.speedupByDraftLength.map { "\($0.draftLength): \(format($0.speedup, 3))" }.joined(separator: "  "))

@@ -4,6 +4,7 @@ import ArgumentParser
 import Experiments
 import Files
 import Foundation
+import Methods
 import Transformer
 
 struct Train: ParsableCommand {
@@ -81,10 +82,10 @@ struct Decode: ParsableCommand {
         abstract: "Decode with a method on a trained target over validation prompts and report τ, acceptance and speed.")
 
     @Option(help: "Target checkpoint directory.") var model: String
-    @Option(help: "ntp, sd, pld, blockwise, mtp-parallel, mtp-sequential, eagle1, eagle2, eagle3 (EAGLE-3 drafter; dynamic tree by default), medusa1, medusa2, hydra (Medusa heads conditioned on their path), masked-mtp (mask tokens + gated LoRA, quadratic), lookahead (Jacobi window of --draft-length + 3-gram pool), jacobi (the Jacobi window alone), threshold (MTP heads of --drafter, parallel or sequential, stopped by --draft-threshold; with --unverified: emitted unchecked, as speech LLMs decode), mtad (multi-token assisted decoding: a beam of --beam-width over the --drafter draft model's joint distribution, accepted by joint likelihood ratio; lossy at T > 0), mtjd (multi-token joint decoding: the same beam over the target's own joint distribution, kept whole; lossy), prefix-beam (beam search over the target's and the --drafter parallel MTP heads' tokens in blocks of 1 … --draft-length + 1, equal outputs merged; greedy, lossy), oracle (validation: the target's own greedy continuation, each draft wrong with probability 1 − --oracle-alpha).") var method = "ntp"
+    @Option(help: "The decoding method: \(MethodRegistry.names.joined(separator: ", ")). 'speclab methods' describes each (drafter, verifier, tree, lossless or not, engine workload).") var method = "ntp"
     @Option(name: .customLong("oracle-alpha"), parsing: .unconditional, help: "oracle: per-draft acceptance rate α.") var oracleAlpha = 0.8
     @Option(name: .customLong("beam-width"), parsing: .unconditional, help: "mtad, mtjd, prefix-beam: beams kept at each depth (1 = greedy or plain sampling of the drafter).") var beamWidth = 4
-    @Option(help: "Drafter checkpoint (sd: a draft model; blockwise, mtp-parallel, mtp-sequential: trained heads or modules; eagle1, eagle2: an EAGLE drafter; eagle3: an EAGLE-3 drafter; masked-mtp: mask tokens + gated LoRA; medusa1, medusa2: Medusa heads; hydra: Hydra heads).") var drafter: String?
+    @Option(help: "Drafter directory of the methods that need one (speclab methods names the train-drafter --kind each reads).") var drafter: String?
     @Option(help: "eagle1, eagle3: eagle25, eagle10, chain (of --draft-length drafts) or, eagle3 only, dynamic (EAGLE-2's tree). Default: eagle25 for eagle1, dynamic for eagle3.") var tree: String?
     @Option(name: .customLong("tree-topk"), parsing: .unconditional, help: "eagle2 (and eagle3 --tree dynamic): children per expanded node and nodes expanded per level (K).") var treeTopK = 3
     @Option(name: .customLong("tree-depth"), parsing: .unconditional, help: "eagle2: drafter forwards after the first (drafts reach depth + 1).") var treeDepth = 4
@@ -117,7 +118,7 @@ struct Decode: ParsableCommand {
             draftLength: draftLength, prompts: prompts, corpus: corpus, samples: samples, promptLength: promptLength,
             maxTokens: maxTokens, settings: SamplingSettings(temperature: temperature, topK: topK, topP: topP), seed: seed,
             baseline: baseline, threads: threads, confidenceThreshold: draftThreshold,
-            tree: TreeSpec(shape: tree ?? (method == "eagle3" ? "dynamic" : "eagle25"), topK: treeTopK, depth: treeDepth, size: treeSize),
+            tree: TreeSpec(shape: tree ?? MethodRegistry.defaultTreeShape(method: method), topK: treeTopK, depth: treeDepth, size: treeSize),
             acceptance: unverified ? .unverified : typical ? .typical(epsilon: typicalEpsilon, delta: typicalDelta) : .lossless,
             batch: batch)
         request.oracleAlpha = oracleAlpha
@@ -126,7 +127,7 @@ struct Decode: ParsableCommand {
         let report = try DecodeRun.run(request)
         if json { say(report.json); return }
         let s = report.stats
-        say("\(report.method) (\(report.lossless ? "lossless" : "LOSSY: \(unverified || method == "mtjd" || method == "prefix-beam" ? "drafts kept unverified" : method == "mtad" ? "joint likelihood-ratio acceptance" : "typical acceptance"), not the target's distribution")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle" + (s.verifiedRows > s.rounds + s.drafted ? " (\(format(Double(s.verifiedRows) / Double(max(s.rounds, 1)), 1)) rows per verify forward with side rows)" : ""))
+        say("\(report.method) (\(report.lossyReason.map { "LOSSY: \($0); not the target's distribution" } ?? "lossless")): \(s.tokensGenerated) tokens over \(report.samples) prompts\(report.batch > 1 ? " in batches of \(report.batch)" : ""), \(s.targetForwards) target forwards, τ = \(format(s.tau, 3)), \(format(s.rounds > 0 ? 1 + Double(s.drafted) / Double(s.rounds) : 0, 1)) nodes verified per cycle" + (s.verifiedRows > s.rounds + s.drafted ? " (\(format(Double(s.verifiedRows) / Double(max(s.rounds, 1)), 1)) rows per verify forward with side rows)" : ""))
         say("accepted-length histogram: \(s.acceptedLengthHistogram); per-position acceptance: \(s.perPositionAcceptance.map { format($0, 3) })")
         say(String(format: "%.3f s (drafting %.3f, verifying %.3f, other %.3f): %.1f tokens/s", report.seconds,
                    s.draftingSeconds, s.verifyingSeconds, s.otherSeconds, report.tokensPerSecond))

@@ -90,7 +90,7 @@ struct Predict: ParsableCommand {
             }
             say(PredictionFields.json(p, extra: extra + [
                 ("priced_by", JSONText.string(predictor.pricedBy)),
-                ("method", JSONText.string(config.method.rawValue)),
+                ("method", JSONText.string(config.method.name)),
                 ("hardware", JSONText.string(config.hardware.name)),
                 ("model", JSONText.string(config.model.name)),
                 ("draft_length", String(config.method == .ntp ? 0 : config.draftLength)),
@@ -100,7 +100,7 @@ struct Predict: ParsableCommand {
             return
         }
         let draftLength = config.method == .ntp ? 0 : config.draftLength
-        say("\(config.method.rawValue) on \(config.devices) × \(config.hardware.name) (\(config.hardware.overhead.name) runtime), \(config.model.name), batch \(config.batch), context \(config.contextTokens), draft length \(draftLength)")
+        say("\(config.method.name) on \(config.devices) × \(config.hardware.name) (\(config.hardware.overhead.name) runtime), \(config.model.name), batch \(config.batch), context \(config.contextTokens), draft length \(draftLength)")
         say("  step priced by \(predictor.pricedBy)")
         // Label column 28 wide, times right-aligned in one column.
         func timeRow(_ label: String, _ seconds: Double, _ note: String = "") {
@@ -201,7 +201,7 @@ struct SweepCommand: ParsableCommand {
         if let csv { try table.write(to: URL(fileURLWithPath: csv)) }
         if let plot {
             let chart = try result.chart(
-                y: y, title: title ?? "\(config.method.rawValue): \(y) vs \(axes[0].parameter.rawValue)",
+                y: y, title: title ?? "\(config.method.name): \(y) vs \(axes[0].parameter.rawValue)",
                 subtitle: "\(config.model.name) on \(config.devices) × \(config.hardware.name), batch \(config.batch), context \(config.contextTokens)",
                 logX: logX, logBase: 2, referenceLines: y == "speedup" ? [.horizontal(y: 1, title: "no speedup")] : [])
             let url = URL(fileURLWithPath: plot)

@@ -29,7 +29,8 @@ struct SpecLab: ParsableCommand {
         subcommands: [Speedup.self, OptimalGamma.self, Predict.self, SweepCommand.self, Crossover.self, Presets.self,
                       AcceptanceCommand.self, Convert.self, ExperimentCommand.self, Bench.self,
                       Train.self, Generate.self, BenchModel.self, Decode.self, TrainDrafter.self, Calibrate.self, ModelShapeCommand.self, Validate.self,
-                      NotebookCommand.self, ImportVLLMMetrics.self, Recommend.self, TreeAcceptanceCommand.self, Fit.self])
+                      NotebookCommand.self, ImportVLLMMetrics.self, Recommend.self, TreeAcceptanceCommand.self, Fit.self,
+                      MethodsCommand.self])
 
     /// Runs the command; any error becomes one line on stderr and a non-zero exit.
     static func main() {

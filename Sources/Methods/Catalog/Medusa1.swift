@@ -1,0 +1,19 @@
+// Medusa-1: heads on the target's feature, verified as a sparse tree.
+
+import Analytic
+import Decoding
+import Foundation
+import Transformer
+
+extension MethodDescriptor {
+    static let medusa1 = MethodDescriptor(
+        name: "medusa1", aliases: ["medusa"], title: "Medusa-1",
+        summary: "residual heads with their own unembeddings on the frozen target's feature fill a sparse tree",
+        source: "Cai et al. 2024, Medusa (Medusa-1: heads on the frozen target)",
+        drafter: .trained(kinds: ["medusa"], what: "heads from 'speclab train-drafter --kind medusa'"),
+        verifier: .deterministic, tree: .sparse,
+        lossless: .lossless("deterministic candidates checked by V1/V3 (lossy only with --typical, V5)"),
+        engine: .workload { _ in .medusa },
+        rows: { _, tree in tree.size + 1 },
+        build: { context in try DrafterLoading.medusa(context, conditioned: false) })
+}

@@ -1,0 +1,32 @@
+// Threshold (adaptive-length) multi-token generation over MTP heads or modules.
+
+import Analytic
+import Decoding
+import Foundation
+import Transformer
+
+extension MethodDescriptor {
+    static let threshold = MethodDescriptor(
+        name: "threshold", title: "threshold MTP generation",
+        summary: "MTP heads or modules draft while their confidence (per token or cumulative) stays above --draft-threshold",
+        source: "llama.cpp's draft p_min; Raj et al. 2024 (speech-LLM MTP decoding)",
+        drafter: .trained(kinds: ["mtp-parallel", "mtp-sequential"],
+                          what: "heads from 'speclab train-drafter --kind mtp-parallel' or 'mtp-sequential'"),
+        verifier: .chainRejection, lossless: .lossless("a stopping rule that reads only the drafter leaves verification exact"),
+        engine: .none("the draft length varies with the drafter's confidence; ThresholdModel predicts τ from a calibration run's confidence histograms (experiment 031), but `predict` takes no histogram yet"),
+        options: [.confidenceThreshold, .cumulativeThreshold, .unverifiedChain, .typicalAcceptance],
+        build: { context in
+            let directory = try context.drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel' or 'mtp-sequential'")
+            // Whichever MTP drafter the directory holds.
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(SequentialModules.fileName).path) {
+                let modules = try DrafterLoading.sequentialModules(context)
+                return .speculation {
+                    SequentialMTPDrafter(modules: modules, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
+                }
+            }
+            let heads = try DrafterLoading.parallelHeads(context)
+            return .speculation {
+                ParallelHeadsDrafter(heads: heads, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
+            }
+        })
+}

@@ -1,0 +1,44 @@
+// Loaders that several methods share (a draft-model checkpoint, MTP heads,
+// MTP modules, Medusa/Hydra heads): one place checks each drafter file against the target.
+
+import Analytic
+import Decoding
+import Foundation
+import Transformer
+
+enum DrafterLoading {
+    /// A draft model's checkpoint in --drafter, with the target's vocabulary.
+    static func draftModel(_ context: DrafterContext, what: String) throws -> Network<Float> {
+        let directory = try context.drafterDirectory(what)
+        let network = try Checkpoint.load(from: directory)
+        guard network.config.vocab == context.config.vocab else {
+            throw ModelError("the drafter at '\(directory.path)' has a vocabulary of \(network.config.vocab), the target \(context.config.vocab)")
+        }
+        return network
+    }
+
+    static func parallelHeads(_ context: DrafterContext) throws -> ParallelHeads {
+        let directory = try context.drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel'")
+        let heads = try ParallelHeads.load(from: directory, target: context.config)
+        try context.requireDraftLength(atMost: heads.extraHeads, "extra heads", at: directory)
+        return heads
+    }
+
+    static func sequentialModules(_ context: DrafterContext) throws -> SequentialModules {
+        let directory = try context.drafterDirectory("modules from 'speclab train-drafter --kind mtp-sequential'")
+        let modules = try SequentialModules.load(from: directory, target: context.config)
+        try context.requireDraftLength(atMost: modules.depth, "modules", at: directory)
+        return modules
+    }
+
+    /// Medusa (or, `conditioned`, Hydra) heads filling the sparse tree of --tree-size nodes.
+    static func medusa(_ context: DrafterContext, conditioned: Bool) throws -> DecodingPlan {
+        let directory = try context.drafterDirectory("heads from 'speclab train-drafter --kind \(conditioned ? "hydra" : "medusa")'")
+        let heads = try MedusaHeads.load(from: directory, target: context.config, conditioned: conditioned)
+        let choices = heads.sparseTree(size: context.tree.size)
+        guard (choices.map(\.count).max() ?? 0) <= heads.heads else {
+            throw ModelError("the sparse tree needs more than the \(heads.heads) heads at '\(directory.path)'")
+        }
+        return .speculation { MedusaDrafter(heads: heads, target: context.target, choices: choices) }
+    }
+}
