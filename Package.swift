@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Analytic", "Transformer"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Files", "Transformer", "Decoding"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Files", "Transformer", "Decoding", "Methods"]),
     ]
 )

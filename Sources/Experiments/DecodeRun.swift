@@ -56,6 +56,9 @@ public struct DecodeReport: Sendable {
     public var lossless: Bool
     /// Why the output is not the target's (nil when lossless).
     public var lossyReason: String? = nil
+    /// Each prompt's generated tokens, and plain decoding's (with the baseline).
+    public var outputs: [[Int32]] = []
+    public var ntpOutputs: [[Int32]]? = nil
     public var samples: Int
     public var batch = 1
     /// The rounds alone (every prompt's prefill excluded) and the tokens they emitted (each
@@ -320,6 +323,7 @@ public final class DecodeSession {
             default: report.lossyReason = method.lossless.reason
             }
         }
+        report.outputs = run.outputs
         report.roundSeconds = run.roundSeconds
         report.roundTokens = roundTokens(run.stats)
         report.targetLogLikelihood = targetLogLikelihood(run.outputs)
@@ -334,6 +338,7 @@ public final class DecodeSession {
             report.ntpTokensPerSecond = Double(base.stats.tokensGenerated) / base.seconds
             report.ntpRoundTokensPerSecond = Double(roundTokens(base.stats)) / base.roundSeconds
             report.ntpTargetLogLikelihood = targetLogLikelihood(base.outputs)
+            report.ntpOutputs = base.outputs
         }
         report.batch = batch
         return report

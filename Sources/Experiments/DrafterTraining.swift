@@ -8,6 +8,7 @@
 import Decoding
 import Files
 import Foundation
+import Methods
 import LinAlg
 import Transformer
 
@@ -43,7 +44,8 @@ public struct DrafterTrainingRequest: Sendable {
 }
 
 public enum DrafterTraining {
-    public static let kinds = ["draft-model", "blockwise", "mtp-parallel", "mtp-sequential", "eagle", "eagle3", "medusa", "hydra", "masked-mtp"]
+    /// Every kind some decoding method reads (the method registry's).
+    public static var kinds: [String] { MethodRegistry.drafterKinds }
     public static let trunks = ["frozen", "joint", "scratch"]
 
     /// Heads or modules of one drafter at most.

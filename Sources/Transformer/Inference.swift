@@ -125,6 +125,7 @@ public final class InferenceModel: @unchecked Sendable {
     /// to cache slots n..<n+m (not committed). Results stay valid until the next call:
     /// `logits`, `features` and the requested `residualStreams`, rows in sequence order.
     public func forward(_ steps: [SequenceStep], residualLayers: Set<Int> = []) {
+        network.inferenceForwards += 1
         let d = config.width
         let total = prepare(steps, residualLayers: residualLayers)
         let net = network, vocab = config.vocab

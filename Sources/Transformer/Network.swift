@@ -44,6 +44,9 @@ public final class Network<T: Real>: @unchecked Sendable {
     public let parameters: UnsafeMutableBufferPointer<T>
     /// Gradients, same layout.
     public let gradients: UnsafeMutableBufferPointer<T>
+    /// Inference forwards run through these weights (by any `InferenceModel` over them): an account of
+    /// target forwards kept apart from the decoding loops' own counters.
+    public var inferenceForwards = 0
 
     public init(config: ModelConfig) throws {
         try config.validate()

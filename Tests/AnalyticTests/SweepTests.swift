@@ -79,10 +79,10 @@ struct SweepTests {
         let axes = [try SweepAxis.parse("batch=1,4"), try SweepAxis.parse("draft-length=2:4")]
         #expect(Sweep.pointCount(axes) == 6)
         var progress: [Int] = []
-        let points = try Sweep.run(base: try Self.sdBase(), axes: axes) { done, total in
+        let points = try Sweep.run(base: try Self.sdBase(), axes: axes, progress: { done, total in
             #expect(total == 6)
             progress.append(done)
-        }
+        })
         #expect(progress == [1, 2, 3, 4, 5, 6])
         #expect(points.count == 6)
         let expected: [[SweepValue]] = [

@@ -1,0 +1,173 @@
+import Analytic
+import Decoding
+import Experiments
+import Foundation
+import Methods
+import Testing
+import Transformer
+
+/// Every method of the registry, decoded on one small random target with a random drafter of its kind:
+/// the loop's count of target forwards matches the forwards the target's weights ran, τ is the rounds'
+/// tokens over them, and every method that says it is lossless reproduces plain greedy decoding.
+@Suite("Method registry: every method decoded and accounted the same way")
+struct MethodRegistryTests {
+    static let config = ModelConfig(name: "registry-test", width: 32, layers: 2, heads: 4, kvHeads: 2, ffnHidden: 64,
+                                    contextLength: 160, tiedEmbeddings: false)
+
+    /// The target, and one folder per drafter kind with a randomly initialised drafter for it.
+    static func fixture() throws -> (target: Network<Float>, root: URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("registry-\(UUID().uuidString)")
+        let target = try Network<Float>(config: config)
+        target.initialize(seed: 1)
+        func folder(_ kind: String) -> URL { root.appendingPathComponent(kind) }
+        let draft = try Network<Float>(config: config)
+        draft.initialize(seed: 7)
+        try Checkpoint.save(draft, to: folder("draft-model"))
+        let blockwise = BlockwiseHeads(heads: 3, width: config.width)
+        blockwise.initialize(seed: 2)
+        try blockwise.save(to: folder("blockwise"), target: config, metadata: [:])
+        let parallel = ParallelHeads(config: config, extraHeads: 3)
+        parallel.initialize(copying: target)
+        try parallel.save(to: folder("mtp-parallel"), metadata: [:])
+        let sequential = SequentialModules(config: config, depth: 3)
+        sequential.initialize(copying: target, seed: 3)
+        try sequential.save(to: folder("mtp-sequential"), metadata: [:])
+        let eagle = EagleWeights(config: config)
+        eagle.initialize(copying: target, seed: 4)
+        try eagle.save(to: folder("eagle"), metadata: [:])
+        let eagle3 = Eagle3Weights(config: config)
+        eagle3.initialize(copying: target, seed: 5)
+        try eagle3.save(to: folder("eagle3"), metadata: [:])
+        for (kind, conditioned) in [("medusa", false), ("hydra", true)] {
+            let heads = MedusaHeads(config: config, heads: 3, conditioned: conditioned)
+            heads.initialize(copying: target)
+            try heads.save(to: folder(kind), metadata: [:])
+        }
+        let masked = MaskedMTP(config: config, masks: 3, rank: 2)
+        masked.initialize(seed: 6)
+        try masked.save(to: folder("masked-mtp"), metadata: [:])
+        return (target, root)
+    }
+
+    static let prompts: [[Int32]] = ["static double gsl_sf_bessel_J0(", "#include <gsl/gsl_math.h>\n#inc",
+                                     "  for (i = 0; i < n; i++) {\n   "].map { $0.utf8.map { Int32($0) } }
+
+    @Test("τ is the rounds' tokens over the target's forwards, counted by its weights; lossless methods equal plain greedy")
+    func everyMethod() throws {
+        let (target, root) = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = DecodeSession(model: InferenceModel(network: target), prompts: Self.prompts, maxTokens: 14)
+        let plain = try session.measure(method: "ntp", drafter: nil, draftLength: 0, settings: .greedy, seed: 1, baseline: false)
+        #expect(plain.outputs.map(\.count) == [14, 14, 14])
+        for method in MethodRegistry.all {
+            let drafter = method.drafter.kinds.first.map { root.appendingPathComponent($0) }
+            let tree = TreeSpec(shape: MethodRegistry.defaultTreeShape(method: method.name), topK: 2, depth: 2, size: 4)
+            for batch in method.singleSequence == nil ? [1, 2] : [1] {
+                func decode() throws -> DecodeReport {
+                    try session.measure(method: method.name, drafter: drafter, draftLength: 2, settings: .greedy, seed: 1,
+                                        baseline: false, tree: tree, batch: batch)
+                }
+                // The oracle computes its greedy continuations once per session: not part of the count.
+                if method.name == "oracle" { _ = try decode() }
+                let before = target.inferenceForwards
+                let report = try decode()
+                let counted = target.inferenceForwards - before
+                let s = report.stats
+                // Beyond the loop's forwards: one prefill per group of prompts, one scoring forward per prompt.
+                let groups = (Self.prompts.count + batch - 1) / batch
+                #expect(counted == s.launchedTargetForwards + groups + Self.prompts.count,
+                        "\(method.name), batch \(batch): the target ran \(counted) forwards, the loop counted \(s.launchedTargetForwards) + \(groups) prefills + \(Self.prompts.count) scorings")
+                if batch == 1 {
+                    let loopForwards = counted - 2 * Self.prompts.count
+                    #expect(s.targetForwards == loopForwards, "\(method.name)")
+                    #expect(abs(s.tau - Double(s.accepted + s.rounds) / Double(loopForwards)) < 1e-12, "\(method.name): τ \(s.tau)")
+                } else {
+                    // A batched forward counts once for every sequence in it.
+                    #expect(s.targetForwards >= s.launchedTargetForwards && s.targetForwards <= batch * s.launchedTargetForwards,
+                            "\(method.name), batch \(batch)")
+                }
+                #expect(report.outputs.map(\.count) == [14, 14, 14], "\(method.name)")
+                // The oracle's drafts are right 80% of the time: the equality below is tested on accepted drafts.
+                if method.name == "oracle" { #expect(s.accepted > 0) }
+                if method.lossless.holds(temperature: 0) {
+                    #expect(report.lossless, "\(method.name)")
+                    #expect(report.outputs == plain.outputs, "\(method.name), batch \(batch): lossless, yet its output differs from plain greedy")
+                } else {
+                    #expect(!report.lossless && report.lossyReason != nil, "\(method.name)")
+                }
+            }
+        }
+    }
+
+    @Test("MTJD drafts with the target: its beam's forwards are target forwards, so it yields one token per target forward")
+    func mtjdAccounting() throws {
+        let (target, root) = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = DecodeSession(model: InferenceModel(network: target), prompts: Self.prompts, maxTokens: 14)
+        for gamma in [2, 3] {
+            let report = try session.measure(method: "mtjd", drafter: nil, draftLength: gamma, settings: .greedy, seed: 1,
+                                             baseline: false)
+            let s = report.stats
+            // Each round: γ beam forwards (the catch-up and γ − 1 depths) and the verify, γ + 1 tokens kept.
+            #expect(s.drafterForwards == 0)
+            #expect(s.targetForwards == (gamma + 1) * s.rounds)
+            #expect(abs(s.tau - 1) < 1e-12)
+            #expect(abs(s.tokensPerRound - Double(gamma + 1)) < 1e-12)
+        }
+    }
+
+    @Test("the registry is consistent: unique names, a builder or a reason for every engine gap, drafter kinds training makes")
+    func registryShape() throws {
+        var seen = Set<String>()
+        for method in MethodRegistry.all {
+            for name in [method.name] + method.aliases { #expect(seen.insert(name).inserted, "\(name) is named twice") }
+            #expect(MethodRegistry.lookup(method.name)?.name == method.name)
+            if case .none(let reason) = method.engine { #expect(reason.count > 20, "\(method.name): an engine gap needs its reason") }
+        }
+        #expect(Set(MethodRegistry.drafterKinds) == Set(DrafterTraining.kinds))
+        #expect(MethodRegistry.lookup("mtp")?.name == "mtp-sequential")
+        #expect(MethodRegistry.lookup("medusa")?.name == "medusa1")
+        #expect(MethodRegistry.lookup("eagle9") == nil)
+        #expect(throws: (any Error).self) { try MethodRegistry.workload(named: "prefix-beam") }
+    }
+
+    /// The engine's configuration of `name` on Llama-3.1-8B / H100 at γ = 3, α = 0.7.
+    static func predict(_ name: String, beamWidth: Int = 4, tree: Int? = nil) throws -> Prediction {
+        var request = PredictRequest()
+        request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = name
+        request.draftLength = 3; request.alpha = name == "mtjd" ? nil : 0.7; request.beamWidth = beamWidth
+        request.treeSize = tree; request.kernels = "roofline"
+        if try MethodRegistry.workload(named: name).drafter == .draftModel { request.draftModel = "llama-3.2-1b" }
+        return try Predictor(try request.resolve()).predict()
+    }
+
+    @Test("every method the engine models predicts, with its verify rows and drafting structure")
+    func engineWorkloads() throws {
+        for method in MethodRegistry.modelled where method.drafts {
+            let tree = [TreePolicy.chain, .layout].contains(method.tree) ? nil : 8
+            let p = try Self.predict(method.name, tree: tree)
+            #expect(p.speedup.isFinite && p.speedup > 0, "\(method.name)")
+            #expect(p.cycleSeconds > p.targetStepSeconds, "\(method.name): a cycle verifies more than one token")
+        }
+        // Verify rows from the methods' papers: lookahead 1 + W + G(N − 1) with G = W = 3, N = 3; masked
+        // quadratic (γ + 1)²; a chain γ + 1.
+        #expect(try Self.predict("lookahead").verifyTokensPerSequence == 10)
+        #expect(try Self.predict("masked-mtp").verifyTokensPerSequence == 16)
+        #expect(try Self.predict("jacobi").verifyTokensPerSequence == 4)
+        // Jacobi and lookahead draft nothing on the device: no drafting time.
+        #expect(try Self.predict("jacobi").draftSecondsPerCycle == 0)
+        // MTJD keeps its whole block (τ = γ + 1) but spends γ target forwards drafting it: at batch 1 no faster
+        // than plain decoding.
+        let mtjd = try Self.predict("mtjd")
+        #expect(mtjd.tau == 4)
+        #expect(mtjd.speedup < 1.02 && mtjd.speedup > 0.5, "MTJD \(mtjd.speedup)")
+        // A wider beam costs more drafting (W rows per depth after the first).
+        #expect(try Self.predict("mtad", beamWidth: 16).draftSecondsPerCycle > Self.predict("mtad", beamWidth: 1).draftSecondsPerCycle)
+        // Hydra drafts one head per depth after the verify; Medusa's heads ride in the verify forward.
+        #expect(try Self.predict("hydra", tree: 8).draftSecondsPerCycle > Self.predict("medusa1", tree: 8).draftSecondsPerCycle)
+        // Methods the engine does not model say why, in one line.
+        var request = PredictRequest()
+        request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = "prefix-beam"; request.alpha = 0.7
+        #expect(throws: (any Error).self) { try request.resolve() }
+    }
+}
