@@ -23,12 +23,60 @@ public protocol TargetModel: AnyObject {
     /// A verify forward that also runs `side` rows (after the tree's, never committed): mask
     /// blocks of masked-input MTP (§8). The distributions cover the tree's nodes only.
     func verify(_ tree: TokenTree, side: SideRows, settings: SamplingSettings) -> NodeDistributions
+
+    // Batches: sequences 0..<sequenceCapacity, each with its own cache, run in one forward. The loop
+    // drives every target through these; the defaults serve a single-sequence target through the calls above.
+    /// Sequences the target holds caches for.
+    var sequenceCapacity: Int { get }
+    /// Prefills sequence i with prompts[i] in one forward; each result's node 0 is its prompt's last row.
+    func prefill(batch prompts: [[Int32]], settings: SamplingSettings) -> [SequenceRows]
+    /// One verify forward over the given sequences' trees (and side rows), rows stacked in the order given.
+    func verify(batch trees: [SequenceTree], settings: SamplingSettings) -> [SequenceRows]
+    /// Keeps sequence `sequence`'s accepted path in its cache.
+    func accept(sequence: Int, path: [Int])
+}
+
+/// One sequence's tree in a batched verify forward.
+public struct SequenceTree {
+    public var sequence: Int
+    public var tree: TokenTree
+    public var side: SideRows?
+
+    public init(sequence: Int, tree: TokenTree, side: SideRows?) {
+        self.sequence = sequence; self.tree = tree; self.side = side
+    }
+}
+
+/// One sequence's part of a forward: its distributions (node i at row firstRow + i) and where its rows start
+/// among the forward's rows (drafters read features by row).
+public struct SequenceRows {
+    public var distributions: NodeDistributions
+    public var firstRow: Int
+
+    public init(distributions: NodeDistributions, firstRow: Int) {
+        self.distributions = distributions; self.firstRow = firstRow
+    }
 }
 
 extension TargetModel {
     public func keepResidualStreams(_ layers: Set<Int>) {}
     public func verify(_ tree: TokenTree, side: SideRows, settings: SamplingSettings) -> NodeDistributions {
         preconditionFailure("this target cannot run side rows")
+    }
+    public var sequenceCapacity: Int { 1 }
+    public func prefill(batch prompts: [[Int32]], settings: SamplingSettings) -> [SequenceRows] {
+        precondition(prompts.count == 1, "a single-sequence target prefills one prompt")
+        return [SequenceRows(distributions: prefill(prompts[0], settings: settings), firstRow: 0)]
+    }
+    public func verify(batch trees: [SequenceTree], settings: SamplingSettings) -> [SequenceRows] {
+        precondition(trees.count == 1 && trees[0].sequence == 0, "a single-sequence target verifies one tree")
+        let distributions = trees[0].side.map { verify(trees[0].tree, side: $0, settings: settings) }
+            ?? verify(trees[0].tree, settings: settings)
+        return [SequenceRows(distributions: distributions, firstRow: 0)]
+    }
+    public func accept(sequence: Int, path: [Int]) {
+        precondition(sequence == 0, "a single-sequence target holds sequence 0")
+        accept(path: path)
     }
 }
 
@@ -240,6 +288,16 @@ public struct DecodeResult: Sendable {
     public var sequence: [Int32] = []
 }
 
+/// What the loop returns for a batch of sequences.
+public struct BatchResult: Sendable {
+    /// Each sequence's emitted tokens (truncated at the budget).
+    public var tokens: [[Int32]]
+    /// Counters summed over the sequences, with the phase timings of the whole batch.
+    public var stats: DecodeStats
+    /// Each sequence whole, prompt included, untruncated: committed tokens and the pending one.
+    public var sequences: [[Int32]]
+}
+
 public enum SpeculativeDecoding {
     /// Decodes up to `maxNewTokens` after `prompt`. Seeds: drafting and
     /// verification draw from separate streams (§1.7). T = 0 verifies with V1;
@@ -254,53 +312,95 @@ public enum SpeculativeDecoding {
     static func generate(target: TargetModel, drafter: Drafter, prompt: [Int32], maxNewTokens: Int,
                          settings: SamplingSettings, seed: UInt64, residual: ResidualRule,
                          acceptance: AcceptanceRule = .lossless) -> DecodeResult {
-        let draftRNG = RandomSource(seed: seed &* 2 &+ 1)
-        let verifyRNG = RandomSource(seed: seed &* 2)
+        let result = loop(target: target, drafters: [drafter], prompts: [prompt], maxNewTokens: maxNewTokens,
+                          settings: settings, seed: seed, residual: residual, acceptance: acceptance)
+        return DecodeResult(tokens: result.tokens[0], stats: result.stats, sequence: result.sequences[0])
+    }
+
+    /// The speculation loop (§0) over a batch of B ≥ 1 sequences, each with its own drafter and cache,
+    /// verified together in one target forward per round (their trees' rows stacked, §1.5), each accepting
+    /// with its own verifier. Sequence b draws from seeds derived from seed + b, as a decode of that
+    /// sequence alone with that seed would; B = 1 is the single-sequence loop. Phase timings (drafting,
+    /// verifying, other) cover the whole batch at every B.
+    public static func generate(target: TargetModel, drafters: [Drafter], prompts: [[Int32]], maxNewTokens: Int,
+                                settings: SamplingSettings, seed: UInt64, acceptance: AcceptanceRule = .lossless) -> BatchResult {
+        loop(target: target, drafters: drafters, prompts: prompts, maxNewTokens: maxNewTokens, settings: settings,
+             seed: seed, residual: .exact, acceptance: acceptance)
+    }
+
+    static func loop(target: TargetModel, drafters: [Drafter], prompts: [[Int32]], maxNewTokens: Int,
+                     settings: SamplingSettings, seed: UInt64, residual: ResidualRule,
+                     acceptance: AcceptanceRule) -> BatchResult {
+        let batch = prompts.count
+        precondition(batch >= 1 && drafters.count == batch, "one drafter per prompt")
+        precondition(batch <= target.sequenceCapacity, "the target holds \(target.sequenceCapacity) sequences, not \(batch)")
+        let draftRNG = (0..<batch).map { RandomSource(seed: (seed &+ UInt64($0)) &* 2 &+ 1) }
+        let verifyRNG = (0..<batch).map { RandomSource(seed: (seed &+ UInt64($0)) &* 2) }
         var stats = DecodeStats()
-        var output: [Int32] = []
-        guard maxNewTokens > 0 else { return DecodeResult(tokens: [], stats: stats) }
+        var outputs = [[Int32]](repeating: [], count: batch)
+        guard maxNewTokens > 0 else { return BatchResult(tokens: outputs, stats: stats, sequences: prompts) }
         var clock = DispatchTime.now().uptimeNanoseconds
         func lap() -> Double {
             let now = DispatchTime.now().uptimeNanoseconds
             defer { clock = now }
             return Double(now - clock) / 1e9
         }
-        target.keepResidualStreams(drafter.targetResidualLayers)
-        let first = target.prefill(prompt, settings: settings)
-        var pending = Int32(settings.temperature == 0 ? first.argmax(0) : sample(first.probabilities(0), uniform: verifyRNG.uniform()))
-        output.append(pending)
-        var context = prompt
-        drafter.reset(prompt: prompt, first: pending)
-        drafter.targetForwardDone(keptRows: Array(0..<prompt.count))
+        target.keepResidualStreams(drafters.reduce(into: Set<Int>()) { $0.formUnion($1.targetResidualLayers) })
+        var contexts = prompts
+        var pending = [Int32](repeating: 0, count: batch)
+        for (b, first) in target.prefill(batch: prompts, settings: settings).enumerated() {
+            let d = first.distributions
+            pending[b] = Int32(settings.temperature == 0 ? d.argmax(0) : sample(d.probabilities(0), uniform: verifyRNG[b].uniform()))
+            outputs[b].append(pending[b])
+            drafters[b].reset(prompt: prompts[b], first: pending[b])
+            drafters[b].targetForwardDone(keptRows: Array(first.firstRow..<(first.firstRow + prompts[b].count)))
+        }
         stats.prefillSeconds += lap()
-        while output.count < maxNewTokens {
-            let proposal = drafter.propose(root: pending, context: context, settings: settings, rng: draftRNG)
-            stats.countDrafting(proposal.drafterForwards, withTarget: drafter.draftsWithTarget)
+        while true {
+            let active = (0..<batch).filter { outputs[$0].count < maxNewTokens }
+            guard !active.isEmpty else { break }
+            let proposals = active.map { b in
+                drafters[b].propose(root: pending[b], context: contexts[b], settings: settings, rng: draftRNG[b])
+            }
+            for (b, proposal) in zip(active, proposals) {
+                stats.countDrafting(proposal.drafterForwards, withTarget: drafters[b].draftsWithTarget)
+            }
             stats.draftingSeconds += lap()
-            let distributions = proposal.sideRows.map { target.verify(proposal.tree, side: $0, settings: settings) }
-                ?? target.verify(proposal.tree, settings: settings)
-            stats.targetForwards += 1
+            let rows = target.verify(batch: zip(active, proposals).map { SequenceTree(sequence: $0, tree: $1.tree, side: $1.sideRows) },
+                                     settings: settings)
             stats.launchedTargetForwards += 1
-            let result = Verification.verify(proposal, target: distributions, settings: settings, rng: verifyRNG,
-                                             residual: residual, acceptance: acceptance)
-            target.accept(path: result.path)
+            stats.targetForwards += active.count
+            var results: [VerifyResult] = []
+            for (i, b) in active.enumerated() {
+                let result = Verification.verify(proposals[i], target: rows[i].distributions, settings: settings,
+                                                 rng: verifyRNG[b], residual: residual, acceptance: acceptance)
+                target.accept(sequence: b, path: result.path)
+                results.append(result)
+            }
             stats.verifyingSeconds += lap()
-            let acceptedTokens = result.path.dropFirst().map { proposal.tree.tokens[$0] }
-            context.append(pending)
-            context += acceptedTokens
-            for token in acceptedTokens + [result.extra] where output.count < maxNewTokens { output.append(token) }
-            stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1, confidences: proposal.confidences)
-            stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
-            stats.verifiedRows += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)
-            pending = result.extra
+            var accepted: [[Int32]] = []
+            for (i, b) in active.enumerated() {
+                let proposal = proposals[i], result = results[i]
+                let tokens = result.path.dropFirst().map { proposal.tree.tokens[$0] }
+                contexts[b].append(pending[b])
+                contexts[b] += tokens
+                for token in tokens + [result.extra] where outputs[b].count < maxNewTokens { outputs[b].append(token) }
+                stats.record(accepted: result.accepted, drafted: proposal.tree.count - 1, confidences: proposal.confidences)
+                stats.maxDraftDepth = max(stats.maxDraftDepth, proposal.tree.depth)
+                stats.verifiedRows += proposal.tree.count + (proposal.sideRows?.tokens.count ?? 0)
+                pending[b] = result.extra
+                accepted.append(tokens)
+            }
             stats.otherSeconds += lap()
-            // The drafter's catch-up on the kept rows (caches, head blocks) is drafting work.
-            drafter.update(accepted: acceptedTokens, extra: result.extra)
-            drafter.targetForwardDone(keptRows: result.path)
+            // The drafters' catch-up on the kept rows (caches, head blocks) is drafting work.
+            for (i, b) in active.enumerated() {
+                drafters[b].update(accepted: accepted[i], extra: results[i].extra)
+                drafters[b].targetForwardDone(keptRows: results[i].path.map { rows[i].firstRow + $0 })
+            }
             stats.draftingSeconds += lap()
         }
-        stats.tokensGenerated = output.count
-        return DecodeResult(tokens: output, stats: stats, sequence: context + [pending])
+        stats.tokensGenerated = outputs.reduce(0) { $0 + $1.count }
+        return BatchResult(tokens: outputs, stats: stats, sequences: (0..<batch).map { contexts[$0] + [pending[$0]] })
     }
 }
 

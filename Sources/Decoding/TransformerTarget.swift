@@ -32,46 +32,70 @@ final class LogitDistributions: NodeDistributions {
 
 public final class TransformerTarget: TargetModel {
     public let model: InferenceModel
-    public let cache: KVCache
-    private let view: LogitDistributions
+    /// One KV cache per sequence of a batch (one for single-sequence decoding).
+    public let caches: [KVCache]
+    /// Sequence 0's cache: the single-sequence calls use it.
+    public var cache: KVCache { caches[0] }
+    private let views: [LogitDistributions]
     private var residualLayers: Set<Int> = []
 
-    public init(model: InferenceModel, capacity: Int? = nil) {
+    public init(model: InferenceModel, capacity: Int? = nil, sequences: Int = 1) {
+        precondition(sequences >= 1, "a target holds at least one sequence")
         self.model = model
-        cache = KVCache(config: model.config, capacity: capacity ?? model.config.contextLength)
-        view = LogitDistributions(model: model)
+        caches = (0..<sequences).map { _ in KVCache(config: model.config, capacity: capacity ?? model.config.contextLength) }
+        views = (0..<sequences).map { _ in LogitDistributions(model: model) }
     }
 
     public var vocabulary: Int { model.config.vocab }
     public var committedLength: Int { cache.length }
+    public var sequenceCapacity: Int { caches.count }
     public func keepResidualStreams(_ layers: Set<Int>) { residualLayers = layers }
 
     public func prefill(_ prompt: [Int32], settings: SamplingSettings) -> NodeDistributions {
-        cache.truncate(to: 0)
-        model.forward([SequenceStep(tokens: prompt, cache: cache)], residualLayers: residualLayers)
-        cache.commit(prompt.count)
-        view.reset(settings: settings)
-        view.offset = prompt.count - 1
-        return view
+        prefill(batch: [prompt], settings: settings)[0].distributions
     }
 
     public func verify(_ tree: TokenTree, settings: SamplingSettings) -> NodeDistributions {
-        model.forward([SequenceStep(tokens: tree.tokens, positions: tree.positions(cacheLength: cache.length),
-                                    mask: tree.mask, cache: cache)], residualLayers: residualLayers)
-        view.reset(settings: settings)
-        view.offset = 0
-        return view
+        verify(batch: [SequenceTree(sequence: 0, tree: tree, side: nil)], settings: settings)[0].distributions
     }
 
     public func verify(_ tree: TokenTree, side: SideRows, settings: SamplingSettings) -> NodeDistributions {
-        model.forward([tree.verifyStep(side: side, cache: cache)], residualLayers: residualLayers)
-        view.reset(settings: settings)
-        view.offset = 0
-        return view
+        verify(batch: [SequenceTree(sequence: 0, tree: tree, side: side)], settings: settings)[0].distributions
     }
 
-    public func accept(path: [Int]) {
+    public func accept(path: [Int]) { accept(sequence: 0, path: path) }
+
+    /// One forward over every prompt (ragged rows), each into its sequence's emptied cache.
+    public func prefill(batch prompts: [[Int32]], settings: SamplingSettings) -> [SequenceRows] {
+        precondition(prompts.count <= caches.count, "more prompts than sequences")
+        for b in prompts.indices { caches[b].truncate(to: 0) }
+        model.forward(prompts.enumerated().map { SequenceStep(tokens: $0.element, cache: caches[$0.offset]) },
+                      residualLayers: residualLayers)
+        var row = 0
+        return prompts.enumerated().map { b, prompt in
+            caches[b].commit(prompt.count)
+            views[b].reset(settings: settings)
+            views[b].offset = row + prompt.count - 1
+            defer { row += prompt.count }
+            return SequenceRows(distributions: views[b], firstRow: row)
+        }
+    }
+
+    /// One forward over the sequences' trees (positions n + depth, ancestor masks), rows stacked in order.
+    public func verify(batch trees: [SequenceTree], settings: SamplingSettings) -> [SequenceRows] {
+        model.forward(trees.map { $0.tree.verifyStep(side: $0.side, cache: caches[$0.sequence]) }, residualLayers: residualLayers)
+        var row = 0
+        return trees.map { entry in
+            let view = views[entry.sequence]
+            view.reset(settings: settings)
+            view.offset = row
+            defer { row += entry.tree.count + (entry.side?.tokens.count ?? 0) }
+            return SequenceRows(distributions: view, firstRow: row)
+        }
+    }
+
+    public func accept(sequence: Int, path: [Int]) {
+        let cache = caches[sequence]
         if path == Array(0..<path.count) { cache.commit(path.count) } else { cache.compact(path: path) }
     }
 }
-

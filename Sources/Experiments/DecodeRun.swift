@@ -267,25 +267,17 @@ public final class DecodeSession {
                     roundSeconds += result.stats.seconds
                     outputs.append(result.tokens)
                 }
-            case .speculation(let makeDrafter) where batch == 1:
-                let target = TransformerTarget(model: model)
-                let drafter = makeDrafter()
-                for (index, prompt) in prompts.enumerated() {
-                    let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt,
-                                                              maxNewTokens: maxTokens, settings: settings,
-                                                              seed: seed &+ UInt64(index), acceptance: rule)
-                    total.merge(result.stats)
-                    roundSeconds += result.stats.seconds
-                    outputs.append(result.tokens)
-                }
             case .speculation(let makeDrafter):
+                // One loop at every batch size: the prompts `batch` at a time, one drafter per sequence (reset per prompt).
+                let target = TransformerTarget(model: model, sequences: min(batch, prompts.count))
+                let drafters = (0..<min(batch, prompts.count)).map { _ in makeDrafter() }
                 for first in stride(from: 0, to: prompts.count, by: batch) {
                     let chunk = Array(prompts[first..<min(first + batch, prompts.count)])
-                    let result = BatchedSpeculation.generate(model: model, drafters: chunk.map { _ in makeDrafter() },
-                                                             prompts: chunk, maxNewTokens: maxTokens, settings: settings,
-                                                             seed: seed &+ UInt64(first), acceptance: rule)
+                    let result = SpeculativeDecoding.generate(target: target, drafters: Array(drafters.prefix(chunk.count)),
+                                                              prompts: chunk, maxNewTokens: maxTokens, settings: settings,
+                                                              seed: seed &+ UInt64(first), acceptance: rule)
                     total.merge(result.stats)
-                    roundSeconds += result.seconds
+                    roundSeconds += result.stats.seconds
                     outputs += result.tokens
                 }
             }

@@ -14,14 +14,18 @@ struct BatchedTests {
 
     /// Each sequence of a batch decodes exactly as it would alone.
     func expectMatchesSingle(_ model: InferenceModel, makeDrafter: () -> Drafter, settings: SamplingSettings) {
-        let batched = BatchedSpeculation.generate(model: model, drafters: Self.prompts.map { _ in makeDrafter() },
-                                                  prompts: Self.prompts, maxNewTokens: 40, settings: settings, seed: 5)
+        let batched = SpeculativeDecoding.generate(target: TransformerTarget(model: model, sequences: Self.prompts.count),
+                                                   drafters: Self.prompts.map { _ in makeDrafter() },
+                                                   prompts: Self.prompts, maxNewTokens: 40, settings: settings, seed: 5)
         for (b, prompt) in Self.prompts.enumerated() {
             let single = SpeculativeDecoding.generate(target: TransformerTarget(model: model), drafter: makeDrafter(),
                                                       prompt: prompt, maxNewTokens: 40, settings: settings, seed: 5 + UInt64(b))
             #expect(batched.tokens[b] == single.tokens, "sequence \(b)")
         }
         #expect(batched.stats.tokensGenerated == 3 * 40)
+        // Phase timings at every batch size; one launched forward per round serves every active sequence.
+        #expect(batched.stats.draftingSeconds > 0 && batched.stats.verifyingSeconds > 0)
+        #expect(batched.stats.launchedTargetForwards <= batched.stats.targetForwards)
     }
 
     @Test("greedy: every sequence of a batch equals its plain greedy decode (draft model, prompt lookup, EAGLE-2, parallel MTP)")
