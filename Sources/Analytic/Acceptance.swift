@@ -95,6 +95,9 @@ public enum AcceptanceModel: Sendable, Equatable {
     /// A measured τ at the configured draft length; the distribution is the
     /// i.i.d. one with that τ (α solved numerically, REFERENCES.md §4.2 item 7).
     case meanAcceptedLength(tau: Double)
+    /// Threshold (adaptive-length) drafting: a chain stops where the drafter's confidence falls below θ;
+    /// τ and the drafts per round come from its confidence histograms (ThresholdModel).
+    case threshold(ThresholdAcceptance)
 
     public var label: String {
         switch self {
@@ -102,6 +105,7 @@ public enum AcceptanceModel: Sendable, Equatable {
         case .perPosition(let alphas): return "per-position(\(alphas.map { String($0) }.joined(separator: ",")))"
         case .empirical(let counts): return "empirical(\(counts.count - 1) positions)"
         case .meanAcceptedLength(let tau): return "tau=\(tau)"
+        case .threshold(let t): return "threshold(\(t.policy.rawValue) \(t.threshold)\(t.verified ? "" : ", unverified"))"
         }
     }
 
@@ -118,7 +122,23 @@ public enum AcceptanceModel: Sendable, Equatable {
             guard counts.reduce(0, +) > 0 else { throw AnalyticError("acceptance histogram has no cycles (all counts are 0)") }
         case .meanAcceptedLength(let tau):
             guard tau.isFinite, tau >= 1 else { throw AnalyticError("tau must be >= 1 (it counts the bonus token), got \(tau)") }
+        case .threshold(let t):
+            try t.validate()
         }
+    }
+
+    /// Drafter forwards per round at draft length γ: γ, or — where the drafter stops on its confidence — the
+    /// first, plus one more for each draft 1…γ − 1 that passed (the stop is decided on a computed draft).
+    public func draftForwards(draftLength: Int) throws -> Double {
+        guard case .threshold = self, draftLength >= 1 else { return Double(draftLength) }
+        return 1 + (try expectedDrafts(draftLength: draftLength - 1))
+    }
+
+    /// Drafts per round at draft length γ: γ, or fewer where the drafter stops on its confidence.
+    public func expectedDrafts(draftLength: Int) throws -> Double {
+        guard case .threshold(let t) = self, draftLength >= 1 else { return Double(draftLength) }
+        return try ThresholdModel.tokensPerForward(t.histogram, policy: t.policy, threshold: t.threshold, verified: false,
+                                                   maxDrafts: draftLength) - 1
     }
 
     /// The full accepted-length distribution at draft length γ.
@@ -141,6 +161,8 @@ public enum AcceptanceModel: Sendable, Equatable {
         case .meanAcceptedLength(let tau):
             let alpha = try Acceptance.iidAlpha(tau: tau, draftLength: draftLength)
             return .fromConditional([Double](repeating: alpha, count: draftLength))
+        case .threshold:
+            throw AnalyticError("the threshold model gives τ and the drafts per round, not the accepted-length distribution; use a histogram, --alphas or --tau for it")
         }
     }
 
@@ -159,6 +181,9 @@ public enum AcceptanceModel: Sendable, Equatable {
                 tau += survive
             }
             return tau
+        case .threshold(let t):
+            return try ThresholdModel.tokensPerForward(t.histogram, policy: t.policy, threshold: t.threshold,
+                                                       verified: t.verified, maxDrafts: draftLength)
         case .empirical, .meanAcceptedLength:
             if case .meanAcceptedLength(let tau) = self {
                 guard tau <= Double(draftLength) + 1 + 1e-12 else {

@@ -7,6 +7,9 @@
 //   {"per_position": [A1, ..., Aγ]}                     unconditional P(a ≥ k) (vLLM per-position rate)
 //   {"num_drafts": N, "num_accepted_tokens_per_pos": [n1, ..., nγ]}   vLLM v1 counters
 //   {"alpha": α} or {"tau": τ}
+//   {"confidence_histogram": {...}, "policy": "per-token" | "cumulative", "threshold": θ, "verified": true}
+//       threshold drafting (ThresholdModel): the histogram as `speclab decode --json` writes it from a
+//       run at --draft-threshold 0; "verified": false for drafts emitted unchecked
 // CSV: lines `accepted,count` (a header line is allowed).
 
 import Foundation
@@ -31,6 +34,10 @@ public enum AcceptanceFile {
         var num_accepted_tokens_per_pos: [Double]?
         var alpha: Double?
         var tau: Double?
+        var confidence_histogram: ConfidenceHistogram?
+        var policy: String?
+        var threshold: Double?
+        var verified: Bool?
     }
 
     public static func parseJSON(_ data: Data, source: String) throws -> AcceptanceModel {
@@ -39,7 +46,8 @@ public enum AcceptanceFile {
         let given = [("accepted_length_counts", form.accepted_length_counts != nil), ("alphas", form.alphas != nil),
                      ("per_position", form.per_position != nil),
                      ("num_accepted_tokens_per_pos", form.num_accepted_tokens_per_pos != nil),
-                     ("alpha", form.alpha != nil), ("tau", form.tau != nil)].filter(\.1).map(\.0)
+                     ("alpha", form.alpha != nil), ("tau", form.tau != nil),
+                     ("confidence_histogram", form.confidence_histogram != nil)].filter(\.1).map(\.0)
         guard given.count <= 1 else {
             throw AnalyticError("\(source): gives \(given.joined(separator: " and ")); keep one acceptance description per file")
         }
@@ -58,7 +66,17 @@ public enum AcceptanceFile {
         }
         if let alpha = form.alpha { return .iid(alpha: alpha) }
         if let tau = form.tau { return .meanAcceptedLength(tau: tau) }
-        throw AnalyticError("\(source): no acceptance field; give one of accepted_length_counts, alphas, per_position, num_drafts + num_accepted_tokens_per_pos, alpha, tau")
+        if let histogram = form.confidence_histogram {
+            guard let threshold = form.threshold else {
+                throw AnalyticError("\(source): a confidence_histogram needs 'threshold' (θ in [0, 1]) and 'policy' (\(ThresholdPolicy.allCases.map(\.rawValue).joined(separator: " or ")))")
+            }
+            guard let policy = ThresholdPolicy(rawValue: form.policy ?? "per-token") else {
+                throw AnalyticError("\(source): unknown policy '\(form.policy ?? "")'; give \(ThresholdPolicy.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
+            return .threshold(ThresholdAcceptance(histogram: histogram, policy: policy, threshold: threshold,
+                                                  verified: form.verified ?? true))
+        }
+        throw AnalyticError("\(source): no acceptance field; give one of accepted_length_counts, alphas, per_position, num_drafts + num_accepted_tokens_per_pos, alpha, tau, confidence_histogram")
     }
 
     public static func parseCSV(_ text: String, source: String) throws -> AcceptanceModel {

@@ -373,21 +373,25 @@ public struct Predictor: Sendable {
         }
 
         // Unchecked drafts (MTJD) are all kept: γ + 1 tokens a cycle.
-        let tau = method.verified ? try (overrideAcceptance ?? config.acceptance).tau(draftLength: draftLength)
-                                  : Double(draftLength + 1)
+        let acceptance = overrideAcceptance ?? config.acceptance
+        let tau = method.verified ? try acceptance.tau(draftLength: draftLength) : Double(draftLength + 1)
+        // Drafts per round: γ, or fewer on a chain whose drafter stops on its confidence (threshold drafting).
+        let drafts = method.rows == .chain ? try acceptance.expectedDrafts(draftLength: draftLength) : Double(draftLength)
+        let forwards = method.rows == .chain ? try acceptance.draftForwards(draftLength: draftLength) : Double(draftLength)
+        let verifyRows = Double(verifyTokens) - (Double(draftLength) - drafts)
         var parts = CycleComponents()
 
         // Verify: one target forward over the chain or tree, plus heads computed in it.
-        var verify = target.cost(tokensPerSequence: Double(verifyTokens), batch: batch,
+        var verify = target.cost(tokensPerSequence: verifyRows, batch: batch,
                                  contextTokens: contextTokens, sourceTokens: sourceTokens)
         if let heads {
-            verify = verify + heads.cost(tokensPerSequence: Double(verifyTokens), batch: batch,
+            verify = verify + heads.cost(tokensPerSequence: verifyRows, batch: batch,
                                          contextTokens: contextTokens)
         }
         parts.verifyForwardSeconds = verify.seconds
         // Extend mode: the kernel's extra reads of the KV cache for the k − 1 further queries, and the tree's
         // mask and bookkeeping per node.
-        parts.verifyExtendAttentionSeconds = overhead.extendAttentionRereadFraction * Double(verifyTokens - 1)
+        parts.verifyExtendAttentionSeconds = overhead.extendAttentionRereadFraction * (verifyRows - 1)
             * targetStep.breakdown.seconds(.attention)
         if config.treeSize != nil {
             parts.verifyTreeSeconds = overhead.treeSecondsPerNode * Double(verifyTokens) * batch
@@ -408,10 +412,10 @@ public struct Predictor: Sendable {
             switch method.schedule {
             case .autoregressive:
                 // γ autoregressive draft steps (Leviathan Algorithm 1).
-                parts.draftForwardSeconds = Double(draftLength) * draftStep
+                parts.draftForwardSeconds = forwards * draftStep
             case .depths:
                 // One forward per depth over its frontier (Hydra's heads read the verify's feature).
-                parts.draftForwardSeconds = Double(draftLength)
+                parts.draftForwardSeconds = forwards
                     * drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: draftContext).seconds
             case .extendThenDepths:
                 // Feature-level drafters, MTP modules and beam drafters: the first forward also
@@ -421,7 +425,7 @@ public struct Predictor: Sendable {
                 let later = draftLength > 1
                     ? drafter.cost(tokensPerSequence: width, batch: batch, contextTokens: draftContext).seconds
                     : 0
-                parts.draftForwardSeconds = first + Double(max(draftLength - 1, 0)) * later
+                parts.draftForwardSeconds = first + max(forwards - 1, 0) * later
                 parts.draftExtendSeconds = overhead.draftExtendSeconds
             }
         }
@@ -430,7 +434,8 @@ public struct Predictor: Sendable {
         }
         // Per drafted token (drafters) or per extra head (head methods).
         if method.draftsOnDevice {
-            parts.draftStepFixedSeconds = Double(draftLength) * overhead.perDraftStepSeconds
+            // Per computed draft of a drafter; per head of head methods (every head runs).
+            parts.draftStepFixedSeconds = (drafter != nil ? forwards : Double(draftLength)) * overhead.perDraftStepSeconds
         }
         let device = parts.total
         parts.schedulerSeconds = overhead.exposedSchedulerSeconds(batch: batch, deviceSeconds: device, speculative: true)
@@ -440,7 +445,7 @@ public struct Predictor: Sendable {
         let hostSeconds = parts.acceptanceSeconds + parts.ngramSeconds + parts.schedulerSeconds
         let cycle = parts.total
         let perDraftSeconds = method.hostSearch ? (parts.ngramSeconds + parts.acceptanceSeconds) / Double(draftLength)
-            : draftSeconds / Double(draftLength)
+            : draftSeconds / max(drafts, 1e-9)
         return Prediction(
             targetStepSeconds: targetStep.seconds, plainStepSeconds: plainStep, draftStepSeconds: draftStep,
             draftSecondsPerCycle: draftSeconds, verifySeconds: verifySeconds, hostSecondsPerCycle: hostSeconds,

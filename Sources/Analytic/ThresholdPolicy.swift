@@ -84,6 +84,49 @@ public struct ConfidenceHistogram: Sendable, Equatable, Codable {
     }
 }
 
+extension ConfidenceHistogram {
+    /// Rejects a histogram that cannot come from a run: ragged positions, negative or non-finite counts,
+    /// more rounds reaching or accepting a bin than drafted it.
+    public func validate() throws {
+        guard bins >= 1, bins <= 10_000, !drafted.isEmpty, drafted.count <= Limits.draftLength.maximum else {
+            throw AnalyticError("confidence histogram: needs 1…10000 bins and 1…\(Limits.draftLength.maximum) positions")
+        }
+        guard reached.count == drafted.count, accepted.count == drafted.count,
+              (drafted + reached + accepted).allSatisfy({ $0.count == bins }) else {
+            throw AnalyticError("confidence histogram: drafted, reached and accepted need \(drafted.count) positions of \(bins) bins each")
+        }
+        for k in 0..<positions {
+            for b in 0..<bins {
+                let (d, r, a) = (drafted[k][b], reached[k][b], accepted[k][b])
+                guard d.isFinite, r.isFinite, a.isFinite, a >= 0, a <= r + 1e-9, r <= d + 1e-9 else {
+                    throw AnalyticError("confidence histogram, position \(k + 1), bin \(b + 1): need 0 <= accepted <= reached <= drafted, got \(a), \(r), \(d)")
+                }
+            }
+        }
+    }
+}
+
+/// A threshold policy applied to a drafter whose confidences were measured: what `predict` needs for
+/// threshold generation.
+public struct ThresholdAcceptance: Sendable, Equatable {
+    public var histogram: ConfidenceHistogram
+    public var policy: ThresholdPolicy
+    public var threshold: Double
+    /// false: the drafts are emitted unchecked (speech LLMs' MTP decoding), τ = 1 + the drafts emitted.
+    public var verified: Bool
+
+    public init(histogram: ConfidenceHistogram, policy: ThresholdPolicy, threshold: Double, verified: Bool = true) {
+        self.histogram = histogram; self.policy = policy; self.threshold = threshold; self.verified = verified
+    }
+
+    public func validate() throws {
+        try histogram.validate()
+        guard threshold.isFinite, (0...1).contains(threshold) else {
+            throw AnalyticError("threshold must be in [0, 1], got \(threshold)")
+        }
+    }
+}
+
 public enum ThresholdModel {
     private static func check(_ threshold: Double) throws {
         guard threshold.isFinite, threshold >= 0, threshold <= 1 else {

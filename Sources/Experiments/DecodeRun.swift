@@ -1,6 +1,7 @@
 // `speclab decode`: run a decoding method on a trained target over prompts
 // from the validation split (or a file) and report what the loop counted.
 
+import Analytic
 import Decoding
 import Files
 import Foundation
@@ -72,6 +73,16 @@ public struct DecodeReport: Sendable {
     public var targetLogLikelihood = Double.nan
     public var ntpTargetLogLikelihood: Double? = nil
 
+    /// The drafter's confidence in each draft per position, with how often each bin was reached and
+    /// accepted: the threshold model's input (nil when the drafter reports no confidences).
+    public var confidenceHistogram: ConfidenceHistogram? {
+        let rounds = stats.confidenceRounds
+        guard let positions = rounds.map(\.confidences.count).max(), positions > 0 else { return nil }
+        var histogram = ConfidenceHistogram(positions: positions)
+        for round in rounds { histogram.record(confidences: round.confidences, accepted: round.accepted) }
+        return histogram
+    }
+
     /// End to end: prefill included, as a user waits for the whole output.
     public var tokensPerSecond: Double { Double(stats.tokensGenerated) / seconds }
     public var speedup: Double? { ntpTokensPerSecond.map { tokensPerSecond / $0 } }
@@ -104,6 +115,10 @@ public struct DecodeReport: Sendable {
             "\"tokens_per_second\": \(JSONText.number(tokensPerSecond))",
         ]
         fields.append("\"round_tokens_per_second\": \(JSONText.number(roundTokensPerSecond))")
+        if let histogram = confidenceHistogram, let data = try? JSONEncoder().encode(histogram) {
+            // What `predict --acceptance-file` reads for threshold drafting (with a policy and θ).
+            fields.append("\"confidence_histogram\": \(String(decoding: data, as: UTF8.self))")
+        }
         fields.append("\"target_log_likelihood\": \(JSONText.number(targetLogLikelihood))")
         if let ntp = ntpTargetLogLikelihood { fields.append("\"ntp_target_log_likelihood\": \(JSONText.number(ntp))") }
         if let ntp = ntpTokensPerSecond, let speedup {

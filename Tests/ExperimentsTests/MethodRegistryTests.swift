@@ -170,4 +170,39 @@ struct MethodRegistryTests {
         request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = "prefix-beam"; request.alpha = 0.7
         #expect(throws: (any Error).self) { try request.resolve() }
     }
+
+    @Test("threshold drafting end to end: decode's confidence histogram in an acceptance file prices fewer drafts at a higher θ")
+    func thresholdEngine() throws {
+        let (target, root) = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = DecodeSession(model: InferenceModel(network: target), prompts: Self.prompts, maxTokens: 14)
+        let calibration = try session.measure(method: "threshold", drafter: root.appendingPathComponent("mtp-sequential"),
+                                              draftLength: 3, settings: .greedy, seed: 1, baseline: false)
+        let histogram = try #require(calibration.confidenceHistogram)
+        #expect(histogram.positions == 3)
+        // The decode JSON carries it in the acceptance file's form.
+        let object = try JSONSerialization.jsonObject(with: Data(calibration.json.utf8)) as? [String: Any]
+        let written = try JSONSerialization.data(withJSONObject: try #require(object?["confidence_histogram"]))
+        #expect(try JSONDecoder().decode(ConfidenceHistogram.self, from: written) == histogram)
+        func predict(_ theta: Double, method: String = "mtp-sequential") throws -> Prediction {
+            let file = root.appendingPathComponent("acceptance-\(theta).json")
+            let histogramText = String(decoding: written, as: UTF8.self)
+            try "{\"confidence_histogram\": \(histogramText), \"policy\": \"per-token\", \"threshold\": \(theta)}"
+                .write(to: file, atomically: true, encoding: .utf8)
+            var request = PredictRequest()
+            request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = method
+            request.draftLength = 3; request.acceptanceFile = file.path; request.kernels = "roofline"
+            return try Predictor(try request.resolve()).predict()
+        }
+        let all = try predict(0), none = try predict(1)
+        // θ = 0 drafts every position (the histogram's own τ); θ = 1 drafts nothing: τ = 1 and no drafting forward.
+        let expected = try ThresholdModel.tokensPerForward(histogram, policy: .perToken, threshold: 0, verified: true)
+        #expect(abs(all.tau - expected) < 1e-12)
+        #expect(none.tau == 1)
+        #expect(none.components.draftForwardSeconds < all.components.draftForwardSeconds)
+        #expect(none.components.draftForwardSeconds <= all.components.draftForwardSeconds / 3 + 1e-12)
+        #expect(none.verifyCost.seconds < all.verifyCost.seconds)
+        // The threshold method itself: the parallel heads' workload with the same acceptance.
+        #expect(try predict(0, method: "threshold").tau == all.tau)
+    }
 }

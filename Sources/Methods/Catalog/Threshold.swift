@@ -13,7 +13,10 @@ extension MethodDescriptor {
         drafter: .trained(kinds: ["mtp-parallel", "mtp-sequential"],
                           what: "heads from 'speclab train-drafter --kind mtp-parallel' or 'mtp-sequential'"),
         verifier: .chainRejection, lossless: .lossless("a stopping rule that reads only the drafter leaves verification exact"),
-        engine: .none("the draft length varies with the drafter's confidence; ThresholdModel predicts τ from a calibration run's confidence histograms (experiment 031), but `predict` takes no histogram yet"),
+        // The parallel heads' workload; the draft length comes from the acceptance model: a threshold
+        // acceptance file (the drafter's confidence histogram, the policy and θ) gives τ and the drafts per
+        // round. For sequential modules: --method mtp-sequential with the same file.
+        engine: .workload { _ in DraftMethod(name: "threshold", heads: .parallelMTP) },
         options: [.confidenceThreshold, .cumulativeThreshold, .unverifiedChain, .typicalAcceptance],
         build: { context in
             let directory = try context.drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel' or 'mtp-sequential'")
