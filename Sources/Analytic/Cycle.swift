@@ -206,6 +206,35 @@ public struct CycleComponents: Sendable, Equatable {
             + verifyExtendAttentionSeconds + verifyTreeSeconds + acceptanceSeconds + ngramSeconds + schedulerSeconds
     }
 
+    /// Every part times `weight` (one round type's share of a mixture of rounds).
+    public func scaled(by weight: Double) -> CycleComponents {
+        var out = CycleComponents()
+        out.draftForwardSeconds = weight * draftForwardSeconds
+        out.draftStepFixedSeconds = weight * draftStepFixedSeconds
+        out.draftExtendSeconds = weight * draftExtendSeconds
+        out.verifyForwardSeconds = weight * verifyForwardSeconds
+        out.verifyExtendAttentionSeconds = weight * verifyExtendAttentionSeconds
+        out.verifyTreeSeconds = weight * verifyTreeSeconds
+        out.acceptanceSeconds = weight * acceptanceSeconds
+        out.ngramSeconds = weight * ngramSeconds
+        out.schedulerSeconds = weight * schedulerSeconds
+        return out
+    }
+
+    public static func + (a: CycleComponents, b: CycleComponents) -> CycleComponents {
+        var out = a
+        out.draftForwardSeconds += b.draftForwardSeconds
+        out.draftStepFixedSeconds += b.draftStepFixedSeconds
+        out.draftExtendSeconds += b.draftExtendSeconds
+        out.verifyForwardSeconds += b.verifyForwardSeconds
+        out.verifyExtendAttentionSeconds += b.verifyExtendAttentionSeconds
+        out.verifyTreeSeconds += b.verifyTreeSeconds
+        out.acceptanceSeconds += b.acceptanceSeconds
+        out.ngramSeconds += b.ngramSeconds
+        out.schedulerSeconds += b.schedulerSeconds
+        return out
+    }
+
     /// (name, seconds) in cycle order, for tables and JSON.
     public var named: [(String, Double)] {
         [("draft forwards", draftForwardSeconds), ("draft step fixed", draftStepFixedSeconds),
@@ -342,8 +371,10 @@ public struct Predictor: Sendable {
         let sourceTokens = Double(config.sourceTokens ?? contextCount)
         let verifyTokens = method.verifyRows(draftLength: draftLength, treeSize: config.treeSize)
 
+        // Prefix beam search keeps W hypotheses, each with its own cache: W sequences per sequence.
+        let hypotheses = method.rows == .beamSearch ? Double(method.beamWidth) : 1
         // Memory: all weights once per device group, KV of every sequence.
-        var kvBytes = batch * ((contextTokens + Double(verifyTokens)) * kvBytesPerToken.target + kvBytesPerToken.crossPerSource * sourceTokens)
+        var kvBytes = batch * hypotheses * ((contextTokens + Double(verifyTokens)) * kvBytesPerToken.target + kvBytesPerToken.crossPerSource * sourceTokens)
         // The drafter attends to (and stores) its KV budget at most.
         let draftContext = config.draftKVBudget.map { min(contextTokens, Double($0)) } ?? contextTokens
         kvBytes += batch * (draftContext + Double(draftLength)) * kvBytesPerToken.drafter
@@ -378,14 +409,16 @@ public struct Predictor: Sendable {
         // Drafts per round: γ, or fewer on a chain whose drafter stops on its confidence (threshold drafting).
         let drafts = method.rows == .chain ? try acceptance.expectedDrafts(draftLength: draftLength) : Double(draftLength)
         let forwards = method.rows == .chain ? try acceptance.draftForwards(draftLength: draftLength) : Double(draftLength)
-        let verifyRows = Double(verifyTokens) - (Double(draftLength) - drafts)
+        var verifyRows = Double(verifyTokens) - (Double(draftLength) - drafts)
+        // Prefix beam search: each hypothesis feeds its newest block, τ tokens on average.
+        if method.rows == .beamSearch { verifyRows = tau }
         var parts = CycleComponents()
 
         // Verify: one target forward over the chain or tree, plus heads computed in it.
-        var verify = target.cost(tokensPerSequence: verifyRows, batch: batch,
+        var verify = target.cost(tokensPerSequence: verifyRows, batch: batch * hypotheses,
                                  contextTokens: contextTokens, sourceTokens: sourceTokens)
         if let heads {
-            verify = verify + heads.cost(tokensPerSequence: verifyRows, batch: batch,
+            verify = verify + heads.cost(tokensPerSequence: verifyRows, batch: batch * hypotheses,
                                          contextTokens: contextTokens)
         }
         parts.verifyForwardSeconds = verify.seconds
@@ -437,6 +470,24 @@ public struct Predictor: Sendable {
             // Per computed draft of a drafter; per head of head methods (every head runs).
             parts.draftStepFixedSeconds = (drafter != nil ? forwards : Double(draftLength)) * overhead.perDraftStepSeconds
         }
+        var tokensPerCycle = tau
+        if method.rows == .maskedLinear {
+            // Linear masked decoding alternates two rounds: one that accepted every draft leaves a block to
+            // draft from; after a rejection the next round verifies the bonus token alone with a fresh block
+            // (γ + 1 rows, no drafting, one token). In the two-state chain the drafting rounds' share is
+            // 1 / (2 − P(a = γ)).
+            let full = try acceptance.distribution(draftLength: draftLength).probabilities[draftLength]
+            let drafting = 1 / (2 - full)
+            let rows = Double(draftLength + 1)
+            var recovery = CycleComponents()
+            recovery.verifyForwardSeconds = target.cost(tokensPerSequence: rows, batch: batch, contextTokens: contextTokens,
+                                                        sourceTokens: sourceTokens).seconds
+            recovery.verifyExtendAttentionSeconds = overhead.extendAttentionRereadFraction * (rows - 1)
+                * targetStep.breakdown.seconds(.attention)
+            recovery.acceptanceSeconds = overhead.perCycleSeconds
+            parts = parts.scaled(by: drafting) + recovery.scaled(by: 1 - drafting)
+            tokensPerCycle = drafting * tau + (1 - drafting)
+        }
         let device = parts.total
         parts.schedulerSeconds = overhead.exposedSchedulerSeconds(batch: batch, deviceSeconds: device, speculative: true)
 
@@ -449,8 +500,9 @@ public struct Predictor: Sendable {
         return Prediction(
             targetStepSeconds: targetStep.seconds, plainStepSeconds: plainStep, draftStepSeconds: draftStep,
             draftSecondsPerCycle: draftSeconds, verifySeconds: verifySeconds, hostSecondsPerCycle: hostSeconds,
-            cycleSeconds: cycle, c: perDraftSeconds / targetStep.seconds, tau: tau, speedup: tau * plainStep / cycle,
-            tokensPerSecond: batch * tau / cycle, tokensPerSecondPerSequence: tau / cycle, bound: verify.bound,
+            cycleSeconds: cycle, c: perDraftSeconds / targetStep.seconds, tau: tokensPerCycle,
+            speedup: tokensPerCycle * plainStep / cycle,
+            tokensPerSecond: batch * tokensPerCycle / cycle, tokensPerSecondPerSequence: tokensPerCycle / cycle, bound: verify.bound,
             verifyTokensPerSequence: verifyTokens, memoryBytesPerDevice: totalBytes / Double(config.devices),
             verifyCost: verify, targetStepCost: targetStep, components: parts)
     }

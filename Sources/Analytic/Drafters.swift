@@ -61,6 +61,13 @@ public struct DraftMethod: Sendable, Hashable {
         /// Masked-input MTP's quadratic decoding: the chain and a block of γ masks after every chain
         /// node, (γ + 1)² (Samragh et al. 2025 §3.3).
         case maskedQuadratic
+        /// Masked-input MTP's linear decoding: the chain and one block of γ masks after its last node,
+        /// 2γ + 1. Only a fully accepted round leaves a block to draft from: after a rejection the next
+        /// round verifies the bonus token alone with a fresh block (γ + 1 rows, one token).
+        case maskedLinear
+        /// Prefix beam search: W hypotheses, each with its own cache, each feeding its newest block
+        /// (τ tokens on average) in one forward — a batch of W sequences of τ rows, nothing verified.
+        case beamSearch
     }
 
     /// The method's name as the engine reports it (the registry's name).
@@ -125,6 +132,8 @@ public struct DraftMethod: Sendable, Hashable {
         case .chain, .tree: return treeSize.map { max($0, gamma + 1) } ?? (gamma + 1)
         case .lookahead(let ngram): return 1 + gamma + gamma * (ngram - 1)
         case .maskedQuadratic: return (gamma + 1) * (gamma + 1)
+        case .maskedLinear: return 2 * gamma + 1
+        case .beamSearch: return gamma + 1
         }
     }
 }

@@ -331,28 +331,43 @@ public final class MaskedMTPObjective: HeadObjective {
     }
 }
 
-/// Quadratic masked decoding (§8): the target drafts for itself. Each round's chain [r, s_1…s_k]
-/// carries a mask block after every node as side rows; after verification, the block after the
-/// last accepted node and the sampler (fed the bonus token, then its own drafts) give k new drafts.
-/// The first round after a prefill has no mask block to read, so it drafts nothing.
+/// Where masked decoding puts its mask blocks (Samragh et al. 2025 §3.3).
+public enum MaskedDecoding: String, Sendable {
+    /// A block after every chain node: whichever node is accepted last, its block drafts the next round;
+    /// (k + 1)² rows a verify.
+    case quadratic
+    /// One block, after the last chain node: it drafts the next round only when every draft was accepted;
+    /// after a rejection the next round verifies the bonus token alone with a fresh block (2k + 1 rows, then k + 1).
+    case linear
+}
+
+/// Masked decoding (§8): the target drafts for itself. Each round's chain [r, s_1…s_k] carries mask
+/// blocks as side rows (after every node, or after the last); after verification, the block after the
+/// last accepted node (if it has one) and the sampler (fed the bonus token, then its own drafts) give k
+/// new drafts. A round with no block to read — the first after a prefill, and in the linear mode the one
+/// after a rejection — drafts nothing.
 public final class MaskedMTPDrafter: Drafter {
     public let weights: MaskedMTP
     public let target: InferenceModel
     /// Drafts per round (≤ the mask tokens).
     public let draftLength: Int
+    public let mode: MaskedDecoding
     private var maskFeatures: [Float]? = nil
+    /// The chain's length in the last proposal, and the chain nodes that carried a mask block.
     private var sideAnchors = 0
+    private var anchorNodes: [Int] = []
     private let scratch = ScratchBuffers()
 
-    public init(weights: MaskedMTP, target: InferenceModel, draftLength: Int? = nil) {
+    public init(weights: MaskedMTP, target: InferenceModel, draftLength: Int? = nil, mode: MaskedDecoding = .quadratic) {
         self.weights = weights
         self.target = target
         self.draftLength = min(draftLength ?? weights.masks, weights.masks)
+        self.mode = mode
         precondition(self.draftLength >= 1, "masked MTP drafts at least one token")
         target.adapter = weights.adapter
     }
 
-    public var name: String { "masked-mtp" }
+    public var name: String { mode == .quadratic ? "masked-mtp" : "masked-mtp-linear" }
 
     public func reset(prompt: [Int32], first: Int32) {
         maskFeatures = nil
@@ -363,11 +378,17 @@ public final class MaskedMTPDrafter: Drafter {
 
     public func targetForwardDone(keptRows: [Int]) {
         guard sideAnchors > 0, let base = keptRows.first else { maskFeatures = nil; return }
-        // keptRows are the accepted chain's rows (root first); the side rows follow the chain's.
-        let anchor = keptRows.last! - base, k = draftLength, d = target.config.width
+        // keptRows are the accepted chain's rows (root first); the side rows follow the chain's, one block
+        // per anchor node in order. The last accepted node drafts next only if it carried a block.
+        let k = draftLength, d = target.config.width
+        guard let block = anchorNodes.firstIndex(of: keptRows.last! - base) else {
+            maskFeatures = nil
+            sideAnchors = 0
+            return
+        }
         var features = [Float](repeating: 0, count: k * d)
         for j in 0..<k {
-            let row = base + sideAnchors + anchor * k + j
+            let row = base + sideAnchors + block * k + j
             for c in 0..<d { features[j * d + c] = target.features[row * d + c] }
         }
         maskFeatures = features
@@ -404,12 +425,13 @@ public final class MaskedMTPDrafter: Drafter {
             }
         }
         let tree = TokenTree.chain(root: root, drafts: drafts, probabilities: probabilities)
-        // A mask block m_1…m_k after every chain node (ids vocab…vocab + k − 1).
+        // A mask block m_1…m_k (ids vocab…vocab + k − 1) after every chain node, or after the last.
+        anchorNodes = mode == .quadratic ? Array(0..<tree.count) : [tree.count - 1]
         var tokens: [Int32] = [], parents: [Int] = []
-        for anchor in 0..<tree.count {
+        for (block, anchor) in anchorNodes.enumerated() {
             for j in 0..<k {
                 tokens.append(Int32(v + j))
-                parents.append(j == 0 ? anchor : tree.count + anchor * k + j - 1)
+                parents.append(j == 0 ? anchor : tree.count + block * k + j - 1)
             }
         }
         sideAnchors = tree.count

@@ -69,6 +69,8 @@ public enum MethodListing {
         case .tree(let dynamic): return dynamic ? "dynamic tree of --tree-size" : "static tree of --tree-size"
         case .lookahead(let n): return "1 + γ + γ·\(n - 1) rows"
         case .maskedQuadratic: return "(γ + 1)² rows"
+        case .maskedLinear: return "2γ + 1 rows, γ + 1 after a rejection"
+        case .beamSearch: return "W hypotheses × τ rows"
         }
     }
 }

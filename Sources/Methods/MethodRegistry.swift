@@ -9,7 +9,7 @@ import Transformer
 
 public enum MethodRegistry {
     public static let all: [MethodDescriptor] = [
-        .ntp, .sd, .pld, .blockwise, .mtpParallel, .mtpSequential, .eagle1, .eagle2, .eagle3, .maskedMTP, .hydra,
+        .ntp, .sd, .pld, .blockwise, .mtpParallel, .mtpSequential, .eagle1, .eagle2, .eagle3, .maskedMTP, .maskedMTPLinear, .hydra,
         .medusa1, .medusa2, .lookahead, .jacobi, .threshold, .mtad, .mtjd, .prefixBeam, .oracle,
     ]
 

@@ -128,7 +128,9 @@ struct MethodRegistryTests {
         #expect(MethodRegistry.lookup("mtp")?.name == "mtp-sequential")
         #expect(MethodRegistry.lookup("medusa")?.name == "medusa1")
         #expect(MethodRegistry.lookup("eagle9") == nil)
-        #expect(throws: (any Error).self) { try MethodRegistry.workload(named: "prefix-beam") }
+        #expect(throws: (any Error).self) { try MethodRegistry.workload(named: "eagle9") }
+        // `decode` and `predict` take the same methods.
+        #expect(MethodRegistry.modelled.map(\.name) == MethodRegistry.names)
     }
 
     /// The engine's configuration of `name` on Llama-3.1-8B / H100 at γ = 3, α = 0.7.
@@ -165,10 +167,30 @@ struct MethodRegistryTests {
         #expect(try Self.predict("mtad", beamWidth: 16).draftSecondsPerCycle > Self.predict("mtad", beamWidth: 1).draftSecondsPerCycle)
         // Hydra drafts one head per depth after the verify; Medusa's heads ride in the verify forward.
         #expect(try Self.predict("hydra", tree: 8).draftSecondsPerCycle > Self.predict("medusa1", tree: 8).draftSecondsPerCycle)
-        // Methods the engine does not model say why, in one line.
-        var request = PredictRequest()
-        request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = "prefix-beam"; request.alpha = 0.7
-        #expect(throws: (any Error).self) { try request.resolve() }
+        // Masked MTP, linear mode: every round drafts when every draft is accepted (α = 1: τ = γ + 1, as the
+        // quadratic mode); at α = 0 every other round is a recovery round, and each yields one token.
+        func masked(_ name: String, alpha: Double) throws -> Prediction {
+            var request = PredictRequest()
+            request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = name
+            request.draftLength = 3; request.alpha = alpha; request.kernels = "roofline"
+            return try Predictor(try request.resolve()).predict()
+        }
+        #expect(try masked("masked-mtp-linear", alpha: 1).tau == 4)
+        #expect(try abs(masked("masked-mtp-linear", alpha: 0).tau - 1) < 1e-12)
+        // Linear verifies 2γ + 1 rows instead of (γ + 1)², and drafts only after a fully accepted round.
+        #expect(try masked("masked-mtp-linear", alpha: 1).verifyTokensPerSequence == 7)
+        #expect(try masked("masked-mtp-linear", alpha: 0.6).tau < masked("masked-mtp", alpha: 0.6).tau)
+        // Prefix beam search: W hypotheses each feed their τ-token block in one forward, with their own caches.
+        func beam(_ width: Int) throws -> Prediction {
+            var request = PredictRequest()
+            request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = "prefix-beam"
+            request.draftLength = 3; request.tau = 2.5; request.beamWidth = width; request.kernels = "roofline"
+            request.batch = 4
+            return try Predictor(try request.resolve()).predict()
+        }
+        #expect(try beam(8).cycleSeconds > beam(1).cycleSeconds)
+        #expect(try beam(8).memoryBytesPerDevice > beam(1).memoryBytesPerDevice)
+        #expect(try beam(1).tau == 2.5)
     }
 
     @Test("threshold drafting end to end: decode's confidence histogram in an acceptance file prices fewer drafts at a higher θ")

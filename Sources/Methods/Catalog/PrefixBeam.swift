@@ -13,7 +13,11 @@ extension MethodDescriptor {
         drafter: .trained(kinds: ["mtp-parallel"], what: "heads from 'speclab train-drafter --kind mtp-parallel'"),
         verifier: .none,
         lossless: .lossy("the output is the beam's best hypothesis under the heads' factorised joint, not the target's"),
-        engine: .none("one forward runs every hypothesis's block, and the tokens it emits come from the search, not from an acceptance model; the engine has no beam-search cycle yet"),
+        // One forward a step feeds every hypothesis's newest block (τ tokens, from --tau: what the search
+        // yields per step) through the target and its parallel heads; W hypotheses, each with its own cache.
+        engine: .workload { width in
+            DraftMethod(name: "prefix-beam", heads: .parallelMTP, rows: .beamSearch, beamWidth: width)
+        },
         options: [.beamWidth], ownAcceptance: .unverified,
         singleSequence: "it runs its own loop over hypotheses, one sequence at a time",
         greedyOnlyReason: "it is a search",
