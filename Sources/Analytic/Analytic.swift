@@ -13,8 +13,17 @@ import Foundation
 /// Every bad input the engine can see, each with a one-line message that says
 /// what is wrong and what to do instead.
 public struct AnalyticError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
+    /// What went wrong, for code that handles some errors and passes the rest on.
+    public enum Reason: Sendable, Equatable {
+        /// A setting the engine refuses (the user's to fix).
+        case invalid
+        /// Weights and KV cache exceed the devices' memory: a sweep keeps the point as skipped.
+        case doesNotFit
+    }
+
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public let reason: Reason
+    public init(_ message: String, reason: Reason = .invalid) { self.message = message; self.reason = reason }
     public var description: String { message }
     public var errorDescription: String? { message }
 

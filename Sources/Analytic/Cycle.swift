@@ -382,7 +382,8 @@ public struct Predictor: Sendable {
         let capacity = config.hardware.memoryBytes * Double(config.devices)
         if totalBytes > capacity {
             let needed = Int((totalBytes / config.hardware.memoryBytes).rounded(.up))
-            throw AnalyticError("\(config.model.name) does not fit: needs \(Units.gigabytes(totalBytes)) (weights \(Units.gigabytes(staticWeightBytes)) + KV cache \(Units.gigabytes(kvBytes)) at batch \(batchCount), context \(contextCount)) but \(config.devices) × \(config.hardware.name) hold \(Units.gigabytes(capacity)), short by \(Units.gigabytes(totalBytes - capacity)); use --devices \(needed) or more, a smaller batch or context, or a smaller --dtype")
+            throw AnalyticError("\(config.model.name) does not fit: needs \(Units.gigabytes(totalBytes)) (weights \(Units.gigabytes(staticWeightBytes)) + KV cache \(Units.gigabytes(kvBytes)) at batch \(batchCount), context \(contextCount)) but \(config.devices) × \(config.hardware.name) hold \(Units.gigabytes(capacity)), short by \(Units.gigabytes(totalBytes - capacity)); use --devices \(needed) or more, a smaller batch or context, or a smaller --dtype",
+                                reason: .doesNotFit)
         }
 
         let targetStep = target.cost(tokensPerSequence: 1, batch: batch, contextTokens: contextTokens,
@@ -518,7 +519,7 @@ public struct Predictor: Sendable {
             let prediction: Prediction
             do { prediction = try predict(draftLength: gamma, batch: batch, contextTokens: contextTokens) }
             catch let error as AnalyticError {
-                if error.message.contains("does not fit") { throw error }
+                if error.reason == .doesNotFit { throw error }
                 if best == nil { throw error }
                 break
             }

@@ -253,7 +253,7 @@ public enum Sweep {
                                                            acceptance: config.acceptance)
                     points.append(SweepPoint(values: values, prediction: prediction, draftLength: config.draftLength))
                 }
-            } catch let error as AnalyticError where error.message.contains("does not fit") {
+            } catch let error as AnalyticError where error.reason == .doesNotFit {
                 points.append(SweepPoint(values: values, prediction: nil, draftLength: config.draftLength,
                                          skippedReason: error.message))
             }

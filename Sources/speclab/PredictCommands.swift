@@ -235,7 +235,7 @@ struct Crossover: ParsableCommand {
             do {
                 let best = try predictor.bestDraftLength(batch: batch, maxDraftLength: maxDraftLength)
                 rows.append((batch, best.draftLength, best.prediction.speedup))
-            } catch let error as AnalyticError where error.message.contains("does not fit") { break }
+            } catch let error as AnalyticError where error.reason == .doesNotFit { break }
             batch *= 2
         }
         let crossover = try? predictor.crossoverBatch(maxBatch: min(maxBatch, rows.last?.0 ?? 1), maxDraftLength: maxDraftLength)
