@@ -58,52 +58,26 @@ public struct SeriesSpec: Codable, Sendable {
     public var request: PredictRequest
 }
 
-/// The config.json of an experiment.
-public struct ExperimentSpec: Codable, Sendable {
-    /// sweep | leviathan | step-time | formula-comparison | heatmap
+/// The config.json of an experiment: what every kind has (title, suites, chart) and the kind's own settings.
+public struct ExperimentSpec: Decodable, Sendable {
+    /// The kind's name (ExperimentBody.names lists them).
     public var kind: String
     public var title: String
     /// Suites this experiment belongs to ("default" runs under `make run`).
     public var suites: [String]?
-    /// Base request shared by every series.
-    public var base: PredictRequest?
-    /// Axes, `name=values`; the first is the x axis (sweep), or x then y (heatmap).
-    public var axes: [String]?
-    /// Named series (sweep), each overriding `base`.
-    public var series: [SeriesSpec]?
-    /// Metric plotted (sweep, heatmap, leviathan).
-    public var y: String?
-    /// Pick the best draft length in 1...n at every point.
-    public var optimizeDraftLength: Int?
-    /// leviathan: α values, γ range and c.
-    public var alphas: [Double]?
-    public var gammas: String?
-    public var c: Double?
-    /// step-time: hardware presets, tokens per sequence range, optional batch list.
-    public var hardware: [String]?
-    public var models: [String]?
-    public var tokens: String?
-    /// train: what to train.
-    public var training: TrainSpec?
-    /// decode: the target, the methods and the draft lengths to measure.
-    public var decoding: DecodeSpec?
-    /// batch-decode: speedup vs batch size, measured and predicted.
-    public var batchDecoding: BatchDecodeSpec?
-    /// threshold-sweep: MTP heads stopped on their confidence, verified and not, measured and predicted.
-    public var thresholdSweep: ThresholdSweepSpec?
-    /// frontier: speed against quality across the results of other decoding experiments.
-    public var frontier: FrontierSpec?
-    /// acceptance-curves: named per-position rate profiles and i.i.d. α values.
-    public var acceptanceCurves: AcceptanceCurvesSpec?
-    /// tree-acceptance: top-1 rates per depth, candidate ranks, rank decays, tree sizes.
-    public var treeAcceptance: TreeAcceptanceSpec?
-    /// step-time-validation: which preset, tokens per forward, context and threads.
-    public var stepTimeValidation: StepTimeValidationSpec?
-    /// kernel-crosscheck: the reference grid, the published steps and the reference's assumptions.
-    public var kernelCrossCheck: KernelCrossCheckSpec?
-    /// stack-crossvalidation: the sources and each family's free constants.
-    public var crossValidation: CrossValidationSpec?
     public var chart: ChartSpec
+    public var body: ExperimentBody
+
+    enum CodingKeys: String, CodingKey { case kind, title, suites, chart }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(String.self, forKey: .kind)
+        title = try c.decode(String.self, forKey: .title)
+        suites = try c.decodeIfPresent([String].self, forKey: .suites)
+        chart = try c.decode(ChartSpec.self, forKey: .chart)
+        body = try ExperimentBody(kind: kind, from: decoder)
+    }
 }
 
 /// The `batch-decode` kind: batched speculative decoding (B sequences per verify forward) against
@@ -318,8 +292,10 @@ public enum ExperimentRunner {
         let final = paths.resultsDirectory.appendingPathComponent(slug)
         var notes: [String] = []
         let artifacts = try ArtifactDirectory.write(to: final, kind: "experiment result", recognisedBy: ["run.json"]) { staging in
-            let artifacts = try ExperimentKinds.run(spec, slug: slug, experimentDirectory: experimentDirectory,
-                                                    output: staging, plot: plot, notes: &notes)
+            let context = ExperimentContext(slug: slug, title: spec.title, chart: spec.chart,
+                                            experimentDirectory: experimentDirectory, output: staging, plot: plot)
+            let artifacts = try spec.body.kind.run(context)
+            notes = context.notes
             let configText = (try? String(contentsOf: experimentDirectory.appendingPathComponent("config.json"), encoding: .utf8)) ?? "{}"
             try AtomicFile.write(Provenance.runJSON(slug: slug, configJSON: configText, notes: notes),
                                  to: staging.appendingPathComponent("run.json"))

@@ -20,10 +20,11 @@ public struct KernelCrossCheckSpec: Codable, Sendable {
     public var chartContext: Int
 }
 
-extension ExperimentKinds {
-    static func kernelCrossCheck(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
-                                 notes: inout [String]) throws -> [String] {
-        guard let k = spec.kernelCrossCheck else { throw AnalyticError("a kernel-crosscheck experiment needs \"kernelCrossCheck\"") }
+extension KernelCrossCheckSpec: ExperimentKind {
+    static let name = "kernel-crosscheck"
+
+    func run(_ context: ExperimentContext) throws -> [String] {
+        let k = self, experimentDirectory = context.experimentDirectory, output = context.output, plot = context.plot
         func records(_ name: String) throws -> [[String: String]] {
             let table = try CSVTable.read(from: experimentDirectory.appendingPathComponent(name))
             return table.rows.filter { $0.count == table.columns.count }.map { Dictionary(uniqueKeysWithValues: zip(table.columns, $0)) }
@@ -61,20 +62,20 @@ extension ExperimentKinds {
                           100 * sorted.last!, 100 * within, sorted.count)
         }
         let plain = compared.filter { $0.reference.queryTokens == 1 }
-        notes.append("Plain decode steps vs aiconfigurator (measured kernels): " + summary(plain.map(\.relativeError)))
-        notes.append("Plain decode steps vs aiconfigurator (roofline, same settings): " + summary(plain.map(\.rooflineRelativeError)))
-        let settings = orderedUnique(plain.map { "\($0.reference.system) \($0.reference.framework) \($0.reference.setting)" })
+        context.notes.append("Plain decode steps vs aiconfigurator (measured kernels): " + summary(plain.map(\.relativeError)))
+        context.notes.append("Plain decode steps vs aiconfigurator (roofline, same settings): " + summary(plain.map(\.rooflineRelativeError)))
+        let settings = Self.orderedUnique(plain.map { "\($0.reference.system) \($0.reference.framework) \($0.reference.setting)" })
         for setting in settings {
             let rows = plain.filter { "\($0.reference.system) \($0.reference.framework) \($0.reference.setting)" == setting }
-            notes.append("  \(setting): " + summary(rows.map(\.relativeError)))
+            context.notes.append("  \(setting): " + summary(rows.map(\.relativeError)))
         }
         let verify = compared.filter { $0.reference.queryTokens > 1 }
         if !verify.isEmpty {
-            notes.append("Verify forwards (k = 2…8 tokens per sequence) vs aiconfigurator: " + summary(verify.map(\.relativeError))
+            context.notes.append("Verify forwards (k = 2…8 tokens per sequence) vs aiconfigurator: " + summary(verify.map(\.relativeError))
                          + " — aiconfigurator prices k queries per sequence as k separate sequences (the KV cache read k times), the engine as one multi-query kernel reading it once")
         }
         for (step, reason) in skipped.prefix(1) {
-            notes.append("\(skipped.count) reference points not compared (\(step.setting) on \(step.system)): \(reason)")
+            context.notes.append("\(skipped.count) reference points not compared (\(step.setting) on \(step.system)): \(reason)")
         }
 
         // Chart 1: engine vs aiconfigurator, every plain decode point.
@@ -84,12 +85,12 @@ extension ExperimentKinds {
             scatter.append(ChartSeries(title: setting, points: rows.map { ChartPoint(x: $0.reference.stepSeconds * 1e3, y: $0.measured.seconds * 1e3) },
                                        style: .points))
         }
-        let scatterChart = Chart(title: "\(spec.chart.title): decode step, engine vs aiconfigurator",
+        let scatterChart = Chart(title: "\(context.chart.title): decode step, engine vs aiconfigurator",
                                  subtitle: "batch 1–512, context 128–32k; measured-kernel tables of the same GPU and framework",
                                  xLabel: "aiconfigurator's step (ms)", yLabel: "SpecLab's step (ms)", series: scatter,
                                  referenceLines: [.diagonal(title: "equal")], logScaleX: true, logScaleY: true, logBase: 10,
                                  keyPosition: .outsideRight, size: ChartSize(width: 1300, height: 700))
-        files += try draw(scatterChart, output: output, baseName: "scatter", plot: plot)
+        files += try context.draw(scatterChart, output: output, baseName: "scatter", plot: plot)
 
         // Chart 2: relative error over batch at one context, measured kernels (solid) and roofline (dashed).
         var errorSeries: [ChartSeries] = []
@@ -99,15 +100,15 @@ extension ExperimentKinds {
             guard !rows.isEmpty else { continue }
             errorSeries.append(ChartSeries(title: setting, points: rows.map { ChartPoint(x: Double($0.reference.batch), y: 100 * $0.relativeError) }))
         }
-        let errorChart = Chart(title: "\(spec.chart.title): step-time error over batch",
+        let errorChart = Chart(title: "\(context.chart.title): step-time error over batch",
                                subtitle: "context \(k.chartContext); (SpecLab − aiconfigurator) / aiconfigurator",
                                xLabel: "batch (sequences)", yLabel: "relative error (%)", series: errorSeries,
                                referenceLines: [.horizontal(y: 10, title: "±10%"), .horizontal(y: -10, title: "")],
                                logScaleX: true, logBase: 2, keyPosition: .outsideRight, size: ChartSize(width: 1300, height: 700))
-        files += try draw(errorChart, output: output, baseName: "error-vs-batch", plot: plot)
+        files += try context.draw(errorChart, output: output, baseName: "error-vs-batch", plot: plot)
 
         // Chart 3: verify cost T(k, b)/T(1, b) over batch, per GPU with verify points.
-        for system in orderedUnique(verify.map(\.reference.system)) {
+        for system in Self.orderedUnique(verify.map(\.reference.system)) {
             let rows = compared.filter { $0.reference.system == system && $0.reference.context == k.chartContext
                 && $0.reference.model == verify.first!.reference.model }
             func base(_ c: KernelCrossCheck.Comparison) -> KernelCrossCheck.Comparison? {
@@ -130,7 +131,7 @@ extension ExperimentKinds {
                 series.append(ChartSeries(title: "k = \(tokens): roofline", points: points.map { ChartPoint(x: $0.0, y: $0.2) }, dashed: true))
                 series.append(ChartSeries(title: "k = \(tokens): aiconfigurator", points: points.map { ChartPoint(x: $0.0, y: $0.3) }, style: .points))
                 if let last = points.last {
-                    notes.append(String(format: "%@, k = %d, batch %.0f: T(k)/T(1) measured kernels %.2f, roofline %.2f, aiconfigurator %.2f",
+                    context.notes.append(String(format: "%@, k = %d, batch %.0f: T(k)/T(1) measured kernels %.2f, roofline %.2f, aiconfigurator %.2f",
                                         system, tokens, last.0, last.1, last.2, last.3))
                 }
             }
@@ -138,11 +139,11 @@ extension ExperimentKinds {
             let name = "verify-cost-\(KernelCrossCheck.hardwareNames[system] ?? system)"
             try ratioTable.write(to: output.appendingPathComponent(name + ".csv"))
             files.append(name + ".csv")
-            let chart = Chart(title: "\(spec.chart.title): verify cost of k tokens per sequence, \(verify.first!.reference.model) on \(KernelCrossCheck.hardwareNames[system] ?? system)",
+            let chart = Chart(title: "\(context.chart.title): verify cost of k tokens per sequence, \(verify.first!.reference.model) on \(KernelCrossCheck.hardwareNames[system] ?? system)",
                               subtitle: "T(k, b) / T(1, b), context \(k.chartContext): measured-kernel engine, today's roofline, aiconfigurator",
                               xLabel: "batch (sequences)", yLabel: "T(k, b) / T(1, b)", series: series,
                               logScaleX: true, logBase: 2, keyPosition: .outsideRight, size: ChartSize(width: 1300, height: 700))
-            files += try draw(chart, output: output, baseName: name, plot: plot)
+            files += try context.draw(chart, output: output, baseName: name, plot: plot)
         }
 
         // Published plain-decoding step times.
@@ -157,12 +158,12 @@ extension ExperimentKinds {
             publishedTable.rows.append([p.source, p.hardware, p.model, String(p.devices), String(p.batch), String(p.context), p.runtime,
                                         CSVTable.cell(p.stepSeconds * 1e3), CSVTable.cell(prediction.targetStepSeconds * 1e3),
                                         CSVTable.cell(error), pricedBy, p.note])
-            notes.append(String(format: "published %@: %@ on %d × %@, batch %d: %.2f ms, engine %.2f ms (%+.1f%%, %@)", p.source, p.model, p.devices,
+            context.notes.append(String(format: "published %@: %@ on %d × %@, batch %d: %.2f ms, engine %.2f ms (%+.1f%%, %@)", p.source, p.model, p.devices,
                                 p.hardware, p.batch, p.stepSeconds * 1e3, prediction.targetStepSeconds * 1e3, 100 * error, pricedBy))
         }
         try publishedTable.write(to: output.appendingPathComponent("published.csv"))
         files.append("published.csv")
-        notes.append("Published plain-decode steps: " + summary(publishedErrors))
+        context.notes.append("Published plain-decode steps: " + summary(publishedErrors))
         return files
     }
 

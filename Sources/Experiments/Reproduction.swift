@@ -495,7 +495,7 @@ public enum Reproduction {
 
     /// The experiment kind: evaluates the rows and writes data.csv, table.md,
     /// the scatter chart and any curve charts.
-    static func run(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
+    static func run(chart: ChartSpec, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
         let reproduction = try loadSpec(experimentDirectory: experimentDirectory)
         let rows = try evaluate(reproduction, baseDirectory: experimentDirectory)
@@ -529,7 +529,7 @@ public enum Reproduction {
                                  to: output.appendingPathComponent("table.md"))
             files += ["data.csv", "table.md"]
             if rows.contains(where: { $0.excluded == nil }) {
-                files += try ExperimentKinds.draw(scatter(rows, chart: spec.chart), output: output, baseName: "chart", plot: plot)
+                files += try ExperimentContext.draw(scatter(rows, chart: chart), output: output, baseName: "chart", plot: plot)
             }
         }
         if let set = reproduction.curves {
@@ -538,10 +538,20 @@ public enum Reproduction {
             files.append("curves.csv")
             notes += result.notes
             for (name, chart) in result.charts {
-                files += try ExperimentKinds.draw(chart, output: output, baseName: name, plot: plot)
+                files += try ExperimentContext.draw(chart, output: output, baseName: name, plot: plot)
             }
         }
         guard !files.isEmpty else { throw AnalyticError("a reproduction experiment needs rows or curves") }
         return files
+    }
+}
+
+/// The `reproduction` kind: its rows and curves come from the experiment folder's reproduction.json.
+public struct ReproductionExperiment: ExperimentKind {
+    static let name = "reproduction"
+
+    func run(_ context: ExperimentContext) throws -> [String] {
+        try Reproduction.run(chart: context.chart, experimentDirectory: context.experimentDirectory, output: context.output,
+                             plot: context.plot, notes: &context.notes)
     }
 }

@@ -162,11 +162,8 @@ public enum StackCrossValidation {
     }
 
     /// The experiment kind.
-    static func run(_ spec: ExperimentSpec, experimentDirectory: URL, output: URL, plot: Bool,
+    static func run(_ cv: CrossValidationSpec, chart chartSpec: ChartSpec, experimentDirectory: URL, output: URL, plot: Bool,
                     notes: inout [String]) throws -> [String] {
-        guard let cv = spec.crossValidation else {
-            throw AnalyticError("a stack-crossvalidation experiment needs a \"crossValidation\" block")
-        }
         let outcome = try evaluate(cv, experimentDirectory: experimentDirectory) { message in
             if ProgressReporter.stderrIsTerminal { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
         }
@@ -234,11 +231,11 @@ public enum StackCrossValidation {
         let values = outcome.rows.flatMap { [$0.published, $0.outOfSample] }
         let range = AxisRange(lower: max(0, ((values.min() ?? 1) * 0.9 * 4).rounded(.down) / 4),
                               upper: ((values.max() ?? 2) * 1.08 * 4).rounded(.up) / 4)
-        let chart = Chart(title: spec.chart.title, subtitle: spec.chart.subtitle,
+        let chart = Chart(title: chartSpec.title, subtitle: chartSpec.subtitle,
                           xLabel: "published speedup (×)", yLabel: "predicted speedup (×), constants fitted without the row's source",
                           series: series, referenceLines: [.diagonal(title: "predicted = published")],
                           xRange: range, yRange: range, keyPosition: .outsideRight, size: ChartSize(width: 1450, height: 720))
-        return ["cv.csv", "constants.csv", "table.md"] + (try ExperimentKinds.draw(chart, output: output, baseName: "chart", plot: plot))
+        return ["cv.csv", "constants.csv", "table.md"] + (try ExperimentContext.draw(chart, output: output, baseName: "chart", plot: plot))
     }
 
     /// The qualitative facts of the serving sources, read off the out-of-sample predictions.
@@ -270,5 +267,14 @@ public enum StackCrossValidation {
             out.append("\(group): published speedup \(published) with batch, predicted \(predicted) (out of sample, \(rs.map { String(format: "%.2f", $0.outOfSample) }.joined(separator: " → "))) — \(published == predicted ? "matches" : "DIFFERS")")
         }
         return out
+    }
+}
+
+extension CrossValidationSpec: ExperimentKind {
+    static let name = "stack-crossvalidation"
+
+    func run(_ context: ExperimentContext) throws -> [String] {
+        try StackCrossValidation.run(self, chart: context.chart, experimentDirectory: context.experimentDirectory,
+                                     output: context.output, plot: context.plot, notes: &context.notes)
     }
 }

@@ -237,7 +237,7 @@ public enum ValidateRun {
                                series: speedupLines, referenceLines: [.horizontal(y: 1, title: "no speedup")],
                                logScaleX: true, logBase: 2, keyPosition: .below)
         for (chart, name) in [(scatter, "predicted-vs-measured"), (stepChart, "step-time"), (batchChart, "speedup-vs-batch")] {
-            files += try ExperimentKinds.draw(chart, output: staging, baseName: name, plot: request.plot)
+            files += try ExperimentContext.draw(chart, output: staging, baseName: name, plot: request.plot)
         }
         try notes.joined(separator: "\n").appending("\n").write(to: staging.appendingPathComponent("notes.txt"),
                                                                 atomically: true, encoding: .utf8)

@@ -194,7 +194,7 @@ struct SweepReportTests {
         #expect(!slugs.isEmpty)
         for slug in slugs {
             let spec = try paths.spec(slug)
-            #expect(ExperimentKinds.names.contains(spec.kind), "\(slug) names kind '\(spec.kind)'")
+            #expect(ExperimentBody.names.contains(spec.kind), "\(slug) names kind '\(spec.kind)'")
             #expect(FileManager.default.fileExists(atPath: paths.experimentsDirectory.appendingPathComponent(slug)
                 .appendingPathComponent("README.md").path), "\(slug) has a README")
         }

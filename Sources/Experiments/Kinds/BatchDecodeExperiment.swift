@@ -1,0 +1,88 @@
+// The `batch-decode` experiment kind (config.json's "batchDecoding" block).
+
+import Analytic
+import Charts
+import Decoding
+import Files
+import Foundation
+import LinAlg
+import Methods
+import Transformer
+import Validation
+
+extension BatchDecodeSpec: ExperimentKind {
+    static let name = "batch-decode"
+
+    func run(_ context: ExperimentContext) throws -> [String] {
+        let b = self
+        let experimentDirectory = context.experimentDirectory, output = context.output, plot = context.plot
+        let batches = b.batches.sorted()
+        guard let largest = batches.last, batches.first ?? 0 >= 1 else { throw AnalyticError("batches must be >= 1") }
+        let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        InferenceModel.productThreads = 1
+        OpenBLAS.setThreads(1)
+        let network: Network<Float>
+        if b.target.hasPrefix("preset:") {
+            network = try Network<Float>(config: try ModelConfig.preset(named: String(b.target.dropFirst("preset:".count))))
+            network.initialize(seed: 1)
+        } else {
+            network = try Checkpoint.load(from: root.appendingPathComponent(b.target))
+        }
+        let model = InferenceModel(network: network)
+        let config = network.config
+        // The engine calibrated here, in the same run, predicts every point (or a named preset, for quick checks).
+        let hardware: Hardware
+        var files = ["data.csv"]
+        if let name = b.hardware {
+            hardware = try Hardware.preset(named: name)
+        } else {
+            let calibration = try Calibration.calibrate(threads: 1)
+            context.notes += calibration.facts
+            try Calibration.write(calibration.hardware, to: output.appendingPathComponent("cpu-local.json"))
+            hardware = calibration.hardware
+            files.append("cpu-local.json")
+        }
+        let request = DecodeRequest(model: root, method: "ntp", drafter: nil, draftLength: b.draftLength, prompts: nil,
+                                    corpus: b.corpus, samples: largest, promptLength: b.promptLength, maxTokens: b.maxTokens,
+                                    settings: .greedy, seed: b.seed ?? 1, baseline: true, threads: 1, confidenceThreshold: 0)
+        let prompts = try DecodeRun.loadPrompts(request, contextLength: config.contextLength)
+        guard prompts.count >= largest else {
+            throw ModelError("corpus '\(b.corpus)' gives \(prompts.count) prompts; batch \(largest) needs as many")
+        }
+        let session = DecodeSession(model: model, prompts: prompts, maxTokens: b.maxTokens)
+        let shape = Calibration.modelShape(config)
+        var table = CSVTable(columns: ["method", "alpha", "batch", "tau", "round_tokens_per_second", "ntp_round_tokens_per_second",
+                                       "measured_decode_speedup", "predicted_speedup", "relative_error"])
+        var lines: [ChartSeries] = []
+        for method in b.methods {
+            var measuredPoints: [ChartPoint] = [], predictedPoints: [ChartPoint] = []
+            for batch in batches {
+                // Every batch size decodes the same `largest` prompts, `batch` at a time.
+                let report = try session.measure(method: method.method, drafter: nil, draftLength: b.draftLength,
+                                                 settings: .greedy, seed: b.seed ?? 1, baseline: true, batch: batch,
+                                                 oracleAlpha: method.alpha ?? 0.8)
+                guard let measured = report.decodeSpeedup else { continue }
+                let tau = report.stats.tau
+                let predicted = try OracleSpeedup.predicted(hardware: hardware, model: shape, draftLength: b.draftLength,
+                                                            batch: batch, contextTokens: b.promptLength + b.maxTokens / 2,
+                                                            tau: tau)
+                table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch), CSVTable.cell(tau),
+                                   CSVTable.cell(report.roundTokensPerSecond), CSVTable.cell(report.ntpRoundTokensPerSecond ?? .nan),
+                                   CSVTable.cell(measured), CSVTable.cell(predicted),
+                                   CSVTable.cell((predicted - measured) / measured)])
+                measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
+                predictedPoints.append(ChartPoint(x: Double(batch), y: predicted))
+            }
+            context.notes.append("\(method.title): crossover batch measured \(Crossover.batch(measuredPoints)), predicted \(Crossover.batch(predictedPoints))")
+            lines.append(ChartSeries(title: "\(method.title): measured", points: measuredPoints, style: .linesPoints))
+            lines.append(ChartSeries(title: "\(method.title): predicted", points: predictedPoints, dashed: true))
+        }
+        try table.write(to: output.appendingPathComponent("data.csv"))
+        let chart = Chart(title: context.chart.title,
+                          subtitle: "\(config.name) target, γ = \(b.draftLength), \(largest) prompts × \(b.maxTokens) tokens, greedy, 1 thread; dashed: engine calibrated in the same run",
+                          xLabel: "batch (sequences per verify forward)", yLabel: "decode-phase speedup over batched plain decoding (×)",
+                          series: lines, referenceLines: [.horizontal(y: 1, title: "no speedup")], logScaleX: true, logBase: 2,
+                          keyPosition: .below)
+        return files + (try context.draw(chart, output: output, baseName: "speedup-vs-batch", plot: plot))
+    }
+}

@@ -1,0 +1,198 @@
+// Experiment kinds: one file per kind in this folder, each a type behind the
+// `ExperimentKind` protocol; config.json's "kind" picks the case of
+// `ExperimentBody`, whose associated value carries that kind's settings.
+
+import Analytic
+import Charts
+import Decoding
+import Files
+import Foundation
+import LinAlg
+import Transformer
+
+/// What a kind's run gets: where its config lives, where to write, whether to draw; notes accumulate here.
+final class ExperimentContext {
+    let slug: String
+    let title: String
+    let chart: ChartSpec
+    /// experiments/NNN-slug/: relative paths in the config resolve against it.
+    let experimentDirectory: URL
+    /// The staging folder the run writes into (swapped into results/ whole).
+    let output: URL
+    let plot: Bool
+    var notes: [String] = []
+
+    init(slug: String, title: String, chart: ChartSpec, experimentDirectory: URL, output: URL, plot: Bool) {
+        self.slug = slug; self.title = title; self.chart = chart
+        self.experimentDirectory = experimentDirectory; self.output = output; self.plot = plot
+    }
+
+    /// Writes a chart's data and script, and draws it unless plotting is off.
+    func draw(_ chart: some ChartDocument, output: URL, baseName: String, plot: Bool) throws -> [String] {
+        try ExperimentContext.draw(chart, output: output, baseName: baseName, plot: plot)
+    }
+
+    static func draw(_ chart: some ChartDocument, output: URL, baseName: String, plot: Bool) throws -> [String] {
+        if plot {
+            let artifacts = try ChartRenderer.render(chart, directory: output, baseName: baseName)
+            return ([artifacts.dataFile, artifacts.script] + artifacts.images).map(\.lastPathComponent)
+        }
+        let artifacts = try ChartWriter.write(chart, directory: output, baseName: baseName)
+        return [artifacts.dataFile, artifacts.script].map(\.lastPathComponent)
+    }
+}
+
+/// One kind of experiment: its settings (decoded from config.json) and its run.
+protocol ExperimentKind: Decodable, Sendable {
+    /// The kind's name in config.json.
+    static var name: String { get }
+    /// Writes the kind's data and charts into `context.output`; returns the file names.
+    func run(_ context: ExperimentContext) throws -> [String]
+}
+
+/// The kind-specific part of an experiment's config.json.
+public enum ExperimentBody: Sendable {
+    case sweep(SweepExperiment)
+    case leviathan(LeviathanExperiment)
+    case stepTime(StepTimeExperiment)
+    case formulaComparison(FormulaComparisonExperiment)
+    case heatmap(HeatmapExperiment)
+    case train(TrainSpec)
+    case decode(DecodeSpec)
+    case stepTimeValidation(StepTimeValidationSpec)
+    case treeAcceptance(TreeAcceptanceSpec)
+    case acceptanceCurves(AcceptanceCurvesSpec)
+    case reproduction(ReproductionExperiment)
+    case batchDecode(BatchDecodeSpec)
+    case thresholdSweep(ThresholdSweepSpec)
+    case frontier(FrontierSpec)
+    case kernelCrossCheck(KernelCrossCheckSpec)
+    case stackCrossValidation(CrossValidationSpec)
+
+    /// Every kind a config.json may name.
+    static let kinds: [any ExperimentKind.Type] = [
+        SweepExperiment.self, LeviathanExperiment.self, StepTimeExperiment.self, FormulaComparisonExperiment.self,
+        HeatmapExperiment.self, TrainSpec.self, DecodeSpec.self, StepTimeValidationSpec.self, TreeAcceptanceSpec.self,
+        AcceptanceCurvesSpec.self, ReproductionExperiment.self, BatchDecodeSpec.self, ThresholdSweepSpec.self,
+        FrontierSpec.self, KernelCrossCheckSpec.self, CrossValidationSpec.self,
+    ]
+
+    public static var names: [String] { kinds.map { $0.name } }
+
+    /// The settings of the experiment.
+    var kind: any ExperimentKind {
+        switch self {
+        case .sweep(let k): return k
+        case .leviathan(let k): return k
+        case .stepTime(let k): return k
+        case .formulaComparison(let k): return k
+        case .heatmap(let k): return k
+        case .train(let k): return k
+        case .decode(let k): return k
+        case .stepTimeValidation(let k): return k
+        case .treeAcceptance(let k): return k
+        case .acceptanceCurves(let k): return k
+        case .reproduction(let k): return k
+        case .batchDecode(let k): return k
+        case .thresholdSweep(let k): return k
+        case .frontier(let k): return k
+        case .kernelCrossCheck(let k): return k
+        case .stackCrossValidation(let k): return k
+        }
+    }
+
+    /// Kinds whose settings sit at the top level of config.json, and those in a block of their own.
+    private enum Block: String, CodingKey {
+        case training, decoding, stepTimeValidation, treeAcceptance, acceptanceCurves, batchDecoding, thresholdSweep,
+             frontier, kernelCrossCheck, crossValidation
+    }
+
+    /// Decodes the body of kind `name` from the whole config.json.
+    init(kind name: String, from decoder: Decoder) throws {
+        let blocks = try decoder.container(keyedBy: Block.self)
+        func block<T: Decodable>(_ type: T.Type, _ key: Block) throws -> T {
+            guard let value = try blocks.decodeIfPresent(type, forKey: key) else {
+                throw AnalyticError("a\(["a", "e", "i", "o", "u"].contains(name.prefix(1)) ? "n" : "") \(name) experiment needs \"\(key.rawValue)\"")
+            }
+            return value
+        }
+        switch name {
+        case SweepExperiment.name: self = .sweep(try SweepExperiment(from: decoder))
+        case LeviathanExperiment.name: self = .leviathan(try LeviathanExperiment(from: decoder))
+        case StepTimeExperiment.name: self = .stepTime(try StepTimeExperiment(from: decoder))
+        case FormulaComparisonExperiment.name: self = .formulaComparison(try FormulaComparisonExperiment(from: decoder))
+        case HeatmapExperiment.name: self = .heatmap(try HeatmapExperiment(from: decoder))
+        case ReproductionExperiment.name: self = .reproduction(ReproductionExperiment())
+        case TrainSpec.name: self = .train(try block(TrainSpec.self, .training))
+        case DecodeSpec.name: self = .decode(try block(DecodeSpec.self, .decoding))
+        case StepTimeValidationSpec.name: self = .stepTimeValidation(try block(StepTimeValidationSpec.self, .stepTimeValidation))
+        case TreeAcceptanceSpec.name: self = .treeAcceptance(try block(TreeAcceptanceSpec.self, .treeAcceptance))
+        case AcceptanceCurvesSpec.name: self = .acceptanceCurves(try block(AcceptanceCurvesSpec.self, .acceptanceCurves))
+        case BatchDecodeSpec.name: self = .batchDecode(try block(BatchDecodeSpec.self, .batchDecoding))
+        case ThresholdSweepSpec.name: self = .thresholdSweep(try block(ThresholdSweepSpec.self, .thresholdSweep))
+        case FrontierSpec.name: self = .frontier(try block(FrontierSpec.self, .frontier))
+        case KernelCrossCheckSpec.name: self = .kernelCrossCheck(try block(KernelCrossCheckSpec.self, .kernelCrossCheck))
+        case CrossValidationSpec.name: self = .stackCrossValidation(try block(CrossValidationSpec.self, .crossValidation))
+        default:
+            throw AnalyticError("experiment kind '\(name)' is unknown; valid: \(ExperimentBody.names.joined(separator: ", "))")
+        }
+    }
+}
+
+/// A drafter trained inside an experiment: reused from the previous run of the same experiment when its
+/// spec and target are the same and its weights are present (training is deterministic), else trained;
+/// `trained` holds the names already in `output` this run (methods sharing a drafter train it once).
+func trainedDrafter(_ train: DecodeSpec.DrafterSpec, title: String, target: String, corpus: String, root: URL,
+                           experimentDirectory: URL, output: URL, trained trainedDrafters: inout Set<String>,
+                           notes: inout [String]) throws -> URL {
+    let targetURL = root.appendingPathComponent(target)
+    // One directory per distinct drafter: methods sharing a drafter (eagle1 and eagle2) train it once.
+    let name = [train.kind, train.heads.map(String.init) ?? "", String(train.steps), train.trunk ?? "frozen"]
+        .filter { !$0.isEmpty }.joined(separator: "-")
+    let directory = output.appendingPathComponent("drafter-\(name)")
+    // A drafter trained by an earlier run of this experiment from the same spec and target is reused
+    // (training is deterministic): reruns of the measurements need not retrain.
+    let previous = root.appendingPathComponent("results").appendingPathComponent(experimentDirectory.lastPathComponent)
+        .appendingPathComponent("drafter-\(name)")
+    let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
+        + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
+        + "sequence_length=\(train.sequenceLength ?? 64) target=\(target)" + (train.rank.map { " rank=\($0)" } ?? "")
+    // Only with its weights: a fresh clone has the spec and notes of a drafter but not its (ignored) weights.
+    let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
+        .contains { $0.hasSuffix(".safetensors") }
+    if !trainedDrafters.contains(name), hasWeights,
+       (try? String(contentsOf: previous.appendingPathComponent("spec.txt"), encoding: .utf8)) == specText {
+        try FileManager.default.copyItem(at: previous, to: directory)
+        notes.append("\(title): drafter reused from the previous run (same spec); its training:")
+        notes += ((try? String(contentsOf: directory.appendingPathComponent("training.txt"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+        trainedDrafters.insert(name)
+    }
+    if !trainedDrafters.contains(name) {
+        let training = TrainingSettings(steps: train.steps, batchSize: 16, sequenceLength: train.sequenceLength ?? 64,
+                                        learningRate: train.learningRate ?? 3e-3, seed: 1)
+        let lines = try DrafterTraining.run(DrafterTrainingRequest(
+            target: targetURL, kind: train.kind, heads: train.heads ?? 4, corpus: corpus, output: directory,
+            settings: training, threads: ProcessInfo.processInfo.activeProcessorCount,
+            preset: train.preset ?? "draft", trunk: train.trunk ?? "frozen", rank: train.rank ?? 8))
+        OpenBLAS.setThreads(1)
+        let kept = lines.filter {
+            $0.hasPrefix("  head") || $0.hasPrefix("  step") || $0.hasPrefix("  mask") || $0.hasPrefix("validation") || $0.hasPrefix("head 1") || $0.hasPrefix("fine-tuned")
+                || $0.hasPrefix("rank accuracies")
+        }
+        notes += ["\(title):"] + kept
+        try kept.joined(separator: "\n").write(to: directory.appendingPathComponent("training.txt"), atomically: true,
+                                               encoding: .utf8)
+        try specText.write(to: directory.appendingPathComponent("spec.txt"), atomically: true, encoding: .utf8)
+        trainedDrafters.insert(name)
+    }
+    return directory
+}
+
+func resolvedSeries(_ spec: SweepExperiment, base: URL) throws -> [(title: String, config: PredictionConfig)] {
+    let shared = spec.base ?? PredictRequest()
+    if let series = spec.series, !series.isEmpty {
+        return try series.map { ($0.title, try shared.merged(with: $0.request).resolve(baseDirectory: base)) }
+    }
+    return [("", try shared.resolve(baseDirectory: base))]
+}

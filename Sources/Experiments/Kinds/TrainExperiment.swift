@@ -1,0 +1,34 @@
+// The `train` experiment kind (config.json's "training" block).
+
+import Analytic
+import Charts
+import Decoding
+import Files
+import Foundation
+import LinAlg
+import Methods
+import Transformer
+import Validation
+
+extension TrainSpec: ExperimentKind {
+    static let name = "train"
+
+    func run(_ context: ExperimentContext) throws -> [String] {
+        let t = self
+        let output = context.output, plot = context.plot
+        let config = try ModelConfig.preset(named: t.preset)
+        let settings = TrainingSettings(steps: t.steps, batchSize: t.batchSize ?? 16,
+                                        sequenceLength: t.sequenceLength ?? min(128, config.contextLength),
+                                        learningRate: t.learningRate ?? 3e-3, seed: t.seed ?? 1)
+        let lines = try TrainingRun.run(TrainingRequest(preset: t.preset, corpus: t.corpus, output: output,
+                                                        settings: settings, threads: t.threads ?? 1, plot: plot))
+        context.notes += lines.filter { !$0.hasPrefix("checkpoint") && !$0.hasPrefix("loss curve") }
+        var sample: [UInt8] = []
+        let prompt = Array((t.samplePrompt ?? "#include <gsl/").utf8)
+        try TrainingRun.generate(model: output, prompt: prompt, maxTokens: t.sampleTokens ?? 100,
+                                 settings: .greedy, seed: 1) { sample.append($0) }
+        try AtomicFile.write(Data(sample), to: output.appendingPathComponent("sample.txt"))
+        return ["model.safetensors", "config.json", "training.csv", "loss.dat", "loss.gp"]
+            + (plot ? ["loss.png", "loss.svg"] : []) + ["sample.txt"]
+    }
+}
