@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Files"),
         .target(name: "Transformer", dependencies: ["LinAlg", "Files"], swiftSettings: optimisedInDebug),
         .target(name: "Decoding", dependencies: ["Transformer", "LinAlg", "Files"], swiftSettings: optimisedInDebug),
-        .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic", "Files"]),
+        .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic", "Files", "Methods"]),
         // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
         .target(name: "Analytic", dependencies: ["Files"], resources: [.copy("Resources/kernels")]),
         .target(name: "Charts", dependencies: ["Files"]),
@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Analytic", "Transformer"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Files", "Transformer", "Decoding", "Methods"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Files", "Transformer", "Decoding", "Methods", "Validation"]),
     ]
 )

@@ -5,6 +5,7 @@ import Foundation
 import Methods
 import Testing
 import Transformer
+import Validation
 
 /// Every method of the registry, decoded on one small random target with a random drafter of its kind:
 /// the loop's count of target forwards matches the forwards the target's weights ran, τ is the rounds'
@@ -226,5 +227,35 @@ struct MethodRegistryTests {
         #expect(none.verifyCost.seconds < all.verifyCost.seconds)
         // The threshold method itself: the parallel heads' workload with the same acceptance.
         #expect(try predict(0, method: "threshold").tau == all.tau)
+    }
+
+    @Test("every method's decode gets an engine prediction in the validation table (or the reason it has none)")
+    func validationRows() throws {
+        let (target, root) = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let measured = DecodeSession(model: InferenceModel(network: target), prompts: Array(Self.prompts.prefix(2)), maxTokens: 12)
+        let calibration = DecodeSession(model: InferenceModel(network: target), prompts: Array(Self.prompts.suffix(1)), maxTokens: 12)
+        let hardware = try Hardware.preset(named: "h100-sxm")
+        for method in MethodRegistry.all {
+            let drafter = method.drafter.kinds.first.map { root.appendingPathComponent($0) }
+            let tree = TreeSpec(shape: MethodRegistry.defaultTreeShape(method: method.name), topK: 2, depth: 2, size: 4)
+            func decode(_ session: DecodeSession, baseline: Bool) throws -> DecodeReport {
+                try session.measure(method: method.name, drafter: drafter, draftLength: 2, settings: .greedy, seed: 1,
+                                    baseline: baseline, tree: tree)
+            }
+            let report = try decode(measured, baseline: true)
+            let point = DecodeValidation.Point(
+                method: method, measured: report.stats, calibration: try decode(calibration, baseline: false).stats,
+                measuredSpeedup: report.decodeSpeedup, draftLength: 2, treeTopK: 2, beamWidth: 4, target: target.config,
+                draftModel: method.drafter.kinds.contains("draft-model") ? Calibration.modelShape(target.config) : nil,
+                contextTokens: 40)
+            let row = DecodeValidation.row(point, hardware: hardware)
+            #expect(row.note == nil, "\(method.name): \(row.note ?? "")")
+            #expect(row.predictedSpeedup.map { $0.isFinite && $0 > 0 } == true, "\(method.name)")
+            #expect(row.predictedSpeedupFromPredictedTau != nil, "\(method.name)")
+            #expect(row.predictedTau == point.calibration?.tau)
+            // Without a calibrated engine the row says so rather than leaving a blank.
+            #expect(DecodeValidation.row(point, hardware: nil).note?.contains("predict") == true)
+        }
     }
 }
