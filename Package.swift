@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "LinAlg", dependencies: ["CGSL"], swiftSettings: optimisedInDebug),
         // Output safety: atomic files and artifact folders swapped in whole (no dependencies).
         .target(name: "Files"),
-        .target(name: "Transformer", dependencies: ["LinAlg", "Files"], swiftSettings: optimisedInDebug),
+        .target(name: "Transformer", dependencies: ["CGSL", "LinAlg", "Files"], swiftSettings: optimisedInDebug),
         .target(name: "Decoding", dependencies: ["Transformer", "LinAlg", "Files"], swiftSettings: optimisedInDebug),
         .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic", "Files", "Methods"]),
         // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
@@ -41,9 +41,10 @@ let package = Package(
         // The registry of decoding methods: one descriptor per method (reference-model drafter, verifier,
         // tree, losslessness, engine workload).
         .target(name: "Methods", dependencies: ["Analytic", "Decoding", "Transformer"]),
-        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Files", "Transformer", "Decoding", "Methods", "Validation"]),
+        .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Files", "LinAlg", "Transformer", "Decoding", "Methods",
+                                                    "Validation"]),
         .executableTarget(name: "speclab", dependencies: [
-            "Analytic", "Charts", "Experiments", "Files", "LinAlg", "Transformer", "Decoding", "Methods",
+            "Analytic", "Charts", "Experiments", "Files", "Methods", "Transformer", "Validation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
