@@ -212,113 +212,21 @@ public final class DecodeSession {
                         acceptance requested: AcceptanceRule = .lossless, batch: Int = 1,
                         oracleAlpha: Double = 0.8, beamWidth: Int = 4) throws -> DecodeReport {
         let method = try MethodRegistry.method(named: name)
-        guard beamWidth >= 1, beamWidth <= model.config.vocab else {
-            throw ModelError("--beam-width must be in 1...\(model.config.vocab) (the vocabulary: a wider beam has nothing more to hold), got \(beamWidth)")
-        }
-        // Methods with a rule of their own (MTAD's joint ratio; MTJD and prefix beam search keep blocks unchecked).
-        if method.ownAcceptance != nil, requested != .lossless {
-            throw ModelError("--method \(method.name) has its own acceptance rule (\(method.verifier.rawValue)); drop --typical / --unverified")
-        }
-        let acceptance = method.ownAcceptance ?? requested
-        guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
-        guard (0...1).contains(oracleAlpha) else { throw ModelError("--oracle-alpha must be in [0, 1], got \(oracleAlpha)") }
-        try settings.validate()
-        if method.drafts {
-            guard draftLength >= 1, draftLength < model.config.contextLength else {
-                throw ModelError("--draft-length must be in 1...\(model.config.contextLength - 1) (the model's context) for \(method.name), got \(draftLength)")
-            }
-        }
-        let config = model.config
-        guard (0...1).contains(confidenceThreshold) else {
-            throw ModelError("--draft-threshold must be in [0, 1], got \(confidenceThreshold)")
-        }
-        func methodsWith(_ option: MethodOptions) -> String {
-            MethodRegistry.all.filter { $0.options.contains(option) && $0.ownAcceptance == nil }.map(\.name).joined(separator: ", ")
-        }
-        if cumulativeThreshold, !method.options.contains(.cumulativeThreshold) {
-            throw ModelError("--cumulative applies to MTP heads (--method \(methodsWith(.cumulativeThreshold))), not \(method.name)")
-        }
-        if requested == .unverified, !method.options.contains(.unverifiedChain) {
-            throw ModelError("--unverified keeps a chain of drafts unchecked; \(method.name) drafts a tree or nothing (use a chain method: \(methodsWith(.unverifiedChain)))")
-        }
-        if let reason = method.singleSequence, batch > 1 {
-            throw ModelError("--method \(method.name) decodes one sequence at a time (\(reason)); drop --batch")
-        }
-        if let reason = method.greedyOnlyReason, settings.temperature != 0 {
-            throw ModelError("--method \(method.name) runs at T = 0 only (\(reason)): use --temperature 0")
-        }
+        try check(method, draftLength: draftLength, settings: settings, confidenceThreshold: confidenceThreshold,
+                  cumulativeThreshold: cumulativeThreshold, requested: requested, batch: batch, oracleAlpha: oracleAlpha,
+                  beamWidth: beamWidth)
         let stopping = DraftStopping(threshold: confidenceThreshold, cumulative: cumulativeThreshold)
-        let context = DrafterContext(
-            target: model, draftLength: draftLength, settings: settings, stopping: stopping, tree: tree,
-            beamWidth: beamWidth, oracleAlpha: oracleAlpha, maxTokens: maxTokens,
-            drafterDirectory: { what in
-                guard let drafter else { throw ModelError("--method \(method.name) needs --drafter DIR (\(what))") }
-                try DrafterBinding.check(drafterDirectory: drafter, targetId: self.targetId, targetPath: self.modelPath ?? "the target")
-                return drafter
-            },
-            greedyContinuations: { tokens in
-                // The greedy continuations depend only on the prompts and their length: computed once per session.
-                let continuations = self.oracleContinuations[tokens]
-                    ?? OracleDrafter.continuations(model: self.model, prompts: self.prompts, tokens: tokens)
-                self.oracleContinuations[tokens] = continuations
-                return continuations
-            })
-
-        /// Stats, wall seconds (prefill included), seconds of the rounds alone, and each prompt's output.
-        func decodeAll(_ plan: DecodingPlan, lossless: Bool)
-            -> (stats: DecodeStats, seconds: Double, roundSeconds: Double, outputs: [[Int32]]) {
-            var total = DecodeStats()
-            var roundSeconds = 0.0
-            var outputs: [[Int32]] = []
-            let rule = lossless ? .lossless : acceptance
-            let start = DispatchTime.now().uptimeNanoseconds
-            switch plan {
-            case .prefixBeam(let heads):
-                // Prefix beam search runs its own loop (hypotheses with their own caches), one prompt at a time.
-                for prompt in prompts {
-                    let result = PrefixBeamSearch.generate(model: model, heads: heads, prompt: prompt, maxNewTokens: maxTokens,
-                                                           width: beamWidth, blockLengths: 1...(draftLength + 1))
-                    total.merge(result.stats)
-                    roundSeconds += result.stats.seconds
-                    outputs.append(result.tokens)
-                }
-            case .speculation(let makeDrafter):
-                // One loop at every batch size: the prompts `batch` at a time, one drafter per sequence (reset per prompt).
-                let target = TransformerTarget(model: model, sequences: min(batch, prompts.count))
-                let drafters = (0..<min(batch, prompts.count)).map { _ in makeDrafter() }
-                for first in stride(from: 0, to: prompts.count, by: batch) {
-                    let chunk = Array(prompts[first..<min(first + batch, prompts.count)])
-                    let result = SpeculativeDecoding.generate(target: target, drafters: Array(drafters.prefix(chunk.count)),
-                                                              prompts: chunk, maxNewTokens: maxTokens, settings: settings,
-                                                              seed: seed &+ UInt64(first), acceptance: rule)
-                    total.merge(result.stats)
-                    roundSeconds += result.stats.seconds
-                    outputs += result.tokens
-                }
-            }
-            return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, roundSeconds, outputs)
-        }
-        /// Mean log-likelihood per generated token (nats) of the outputs under the target, after the timing.
-        func targetLogLikelihood(_ outputs: [[Int32]]) -> Double {
-            var sum = 0.0, count = 0
-            for (prompt, output) in zip(prompts, outputs) {
-                let scored = TargetLikelihood.logLikelihood(model: model, prompt: prompt, continuation: output)
-                sum += scored.sum
-                count += scored.count
-            }
-            return count > 0 ? sum / Double(count) : .nan
-        }
-
+        let context = drafterContext(method, drafter: drafter, draftLength: draftLength, settings: settings,
+                                     stopping: stopping, tree: tree, beamWidth: beamWidth, oracleAlpha: oracleAlpha)
         // The largest verify forward a round can make, so that prompt + budget + verify fit the context.
         let verifyTokens = try method.verifyRows(draftLength: draftLength, tree: tree)
         let longestPrompt = prompts.map(\.count).max() ?? 0
-        guard longestPrompt + maxTokens + verifyTokens <= config.contextLength else {
-            throw ModelError("a prompt of \(longestPrompt) tokens + --max-tokens \(maxTokens) + a verify of \(verifyTokens) tokens exceed the model's context of \(config.contextLength); lower --max-tokens, --prompt-length or the draft")
+        guard longestPrompt + maxTokens + verifyTokens <= model.config.contextLength else {
+            throw ModelError("a prompt of \(longestPrompt) tokens + --max-tokens \(maxTokens) + a verify of \(verifyTokens) tokens exceed the model's context of \(model.config.contextLength); lower --max-tokens, --prompt-length or the draft")
         }
         let plan = try method.plan(context)
-        let run = decodeAll(plan, lossless: false)
-        // Each sequence's first token is its prefill's.
-        let roundTokens = { (stats: DecodeStats) in max(0, stats.tokensGenerated - self.prompts.count) }
+        let loop = Loop(settings: settings, seed: seed, batch: batch, draftLength: draftLength, beamWidth: beamWidth)
+        let run = decodeAll(plan, rule: method.ownAcceptance ?? requested, loop)
         // Lossless when the method is at this temperature and no lossy rule was asked for.
         let lossless = requested.isLossless && method.lossless.holds(temperature: settings.temperature)
         var report = DecodeReport(method: method.name, stats: run.stats, seconds: run.seconds, ntpTokensPerSecond: nil,
@@ -341,7 +249,7 @@ public final class DecodeSession {
         }
         if baseline {
             // Plain decoding of the same prompts (same batching) right after: the speedup is a ratio taken in one run.
-            let base = decodeAll(.speculation { NoDrafter() }, lossless: true)
+            let base = decodeAll(.speculation { NoDrafter() }, rule: .lossless, loop)
             report.ntpTokensPerSecond = Double(base.stats.tokensGenerated) / base.seconds
             report.ntpRoundTokensPerSecond = Double(roundTokens(base.stats)) / base.roundSeconds
             report.ntpTargetLogLikelihood = targetLogLikelihood(base.outputs)
@@ -349,5 +257,122 @@ public final class DecodeSession {
         }
         report.batch = batch
         return report
+    }
+
+    /// Refuses settings the method cannot take, with one line naming the flag.
+    private func check(_ method: MethodDescriptor, draftLength: Int, settings: SamplingSettings, confidenceThreshold: Double,
+                       cumulativeThreshold: Bool, requested: AcceptanceRule, batch: Int, oracleAlpha: Double,
+                       beamWidth: Int) throws {
+        guard beamWidth >= 1, beamWidth <= model.config.vocab else {
+            throw ModelError("--beam-width must be in 1...\(model.config.vocab) (the vocabulary: a wider beam has nothing more to hold), got \(beamWidth)")
+        }
+        // Methods with a rule of their own (MTAD's joint ratio; MTJD and prefix beam search keep blocks unchecked).
+        if method.ownAcceptance != nil, requested != .lossless {
+            throw ModelError("--method \(method.name) has its own acceptance rule (\(method.verifier.rawValue)); drop --typical / --unverified")
+        }
+        guard batch >= 1 else { throw ModelError("--batch must be >= 1") }
+        guard (0...1).contains(oracleAlpha) else { throw ModelError("--oracle-alpha must be in [0, 1], got \(oracleAlpha)") }
+        try settings.validate()
+        if method.drafts {
+            guard draftLength >= 1, draftLength < model.config.contextLength else {
+                throw ModelError("--draft-length must be in 1...\(model.config.contextLength - 1) (the model's context) for \(method.name), got \(draftLength)")
+            }
+        }
+        guard (0...1).contains(confidenceThreshold) else {
+            throw ModelError("--draft-threshold must be in [0, 1], got \(confidenceThreshold)")
+        }
+        func methodsWith(_ option: MethodOptions) -> String {
+            MethodRegistry.all.filter { $0.options.contains(option) && $0.ownAcceptance == nil }.map(\.name).joined(separator: ", ")
+        }
+        if cumulativeThreshold, !method.options.contains(.cumulativeThreshold) {
+            throw ModelError("--cumulative applies to MTP heads (--method \(methodsWith(.cumulativeThreshold))), not \(method.name)")
+        }
+        if requested == .unverified, !method.options.contains(.unverifiedChain) {
+            throw ModelError("--unverified keeps a chain of drafts unchecked; \(method.name) drafts a tree or nothing (use a chain method: \(methodsWith(.unverifiedChain)))")
+        }
+        if let reason = method.singleSequence, batch > 1 {
+            throw ModelError("--method \(method.name) decodes one sequence at a time (\(reason)); drop --batch")
+        }
+        if let reason = method.greedyOnlyReason, settings.temperature != 0 {
+            throw ModelError("--method \(method.name) runs at T = 0 only (\(reason)): use --temperature 0")
+        }
+    }
+
+    /// What the method's builder gets: this session's target, the settings, the drafter folder checked against
+    /// the target, and the greedy continuations (computed once per session and length).
+    private func drafterContext(_ method: MethodDescriptor, drafter: URL?, draftLength: Int, settings: SamplingSettings,
+                                stopping: DraftStopping, tree: TreeSpec, beamWidth: Int, oracleAlpha: Double) -> DrafterContext {
+        DrafterContext(
+            target: model, draftLength: draftLength, settings: settings, stopping: stopping, tree: tree,
+            beamWidth: beamWidth, oracleAlpha: oracleAlpha, maxTokens: maxTokens,
+            drafterDirectory: { what in
+                guard let drafter else { throw ModelError("--method \(method.name) needs --drafter DIR (\(what))") }
+                try DrafterBinding.check(drafterDirectory: drafter, targetId: self.targetId, targetPath: self.modelPath ?? "the target")
+                return drafter
+            },
+            greedyContinuations: { tokens in
+                let continuations = self.oracleContinuations[tokens]
+                    ?? OracleDrafter.continuations(model: self.model, prompts: self.prompts, tokens: tokens)
+                self.oracleContinuations[tokens] = continuations
+                return continuations
+            })
+    }
+
+    /// The settings every decode of one measurement shares.
+    private struct Loop {
+        let settings: SamplingSettings
+        let seed: UInt64
+        let batch: Int
+        let draftLength: Int
+        let beamWidth: Int
+    }
+
+    /// Stats, wall seconds (prefill included), seconds of the rounds alone, and each prompt's output.
+    private func decodeAll(_ plan: DecodingPlan, rule: AcceptanceRule, _ loop: Loop)
+        -> (stats: DecodeStats, seconds: Double, roundSeconds: Double, outputs: [[Int32]]) {
+        var total = DecodeStats()
+        var roundSeconds = 0.0
+        var outputs: [[Int32]] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        switch plan {
+        case .prefixBeam(let heads):
+            // Prefix beam search runs its own loop (hypotheses with their own caches), one prompt at a time.
+            for prompt in prompts {
+                let result = PrefixBeamSearch.generate(model: model, heads: heads, prompt: prompt, maxNewTokens: maxTokens,
+                                                       width: loop.beamWidth, blockLengths: 1...(loop.draftLength + 1))
+                total.merge(result.stats)
+                roundSeconds += result.stats.seconds
+                outputs.append(result.tokens)
+            }
+        case .speculation(let makeDrafter):
+            // One loop at every batch size: the prompts `batch` at a time, one drafter per sequence (reset per prompt).
+            let width = min(loop.batch, prompts.count)
+            let target = TransformerTarget(model: model, sequences: width)
+            let drafters = (0..<width).map { _ in makeDrafter() }
+            for first in stride(from: 0, to: prompts.count, by: loop.batch) {
+                let chunk = Array(prompts[first..<min(first + loop.batch, prompts.count)])
+                let result = SpeculativeDecoding.generate(target: target, drafters: Array(drafters.prefix(chunk.count)),
+                                                          prompts: chunk, maxNewTokens: maxTokens, settings: loop.settings,
+                                                          seed: loop.seed &+ UInt64(first), acceptance: rule)
+                total.merge(result.stats)
+                roundSeconds += result.stats.seconds
+                outputs += result.tokens
+            }
+        }
+        return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, roundSeconds, outputs)
+    }
+
+    /// Each sequence's first token is its prefill's: the rounds emitted the rest.
+    private func roundTokens(_ stats: DecodeStats) -> Int { max(0, stats.tokensGenerated - prompts.count) }
+
+    /// Mean log-likelihood per generated token (nats) of the outputs under the target, after the timing.
+    private func targetLogLikelihood(_ outputs: [[Int32]]) -> Double {
+        var sum = 0.0, count = 0
+        for (prompt, output) in zip(prompts, outputs) {
+            let scored = TargetLikelihood.logLikelihood(model: model, prompt: prompt, continuation: output)
+            sum += scored.sum
+            count += scored.count
+        }
+        return count > 0 ? sum / Double(count) : .nan
     }
 }
