@@ -24,15 +24,37 @@ extension KernelCrossCheckSpec: ExperimentKind {
     static let name = "kernel-crosscheck"
 
     func run(_ context: ExperimentContext) throws -> [String] {
-        let k = self, experimentDirectory = context.experimentDirectory, output = context.output, plot = context.plot
-        func records(_ name: String) throws -> [[String: String]] {
-            let table = try CSVTable.read(from: experimentDirectory.appendingPathComponent(name))
-            return table.rows.filter { $0.count == table.columns.count }.map { Dictionary(uniqueKeysWithValues: zip(table.columns, $0)) }
-        }
-        let steps = try records(k.reference).map(KernelCrossCheck.ReferenceStep.init)
-        let (compared, skipped) = try KernelCrossCheck.compare(steps, assumptions: k.assumptions)
-        var files: [String] = []
+        let steps = try records(reference, context).map(KernelCrossCheck.ReferenceStep.init)
+        let (compared, skipped) = try KernelCrossCheck.compare(steps, assumptions: assumptions)
+        var files = try writeComparison(compared, context)
+        let plain = compared.filter { $0.reference.queryTokens == 1 }
+        let verify = compared.filter { $0.reference.queryTokens > 1 }
+        let settings = Self.orderedUnique(plain.map { "\($0.reference.system) \($0.reference.framework) \($0.reference.setting)" })
+        summarize(plain: plain, verify: verify, skipped: skipped, settings: settings, context)
+        files += try drawPlain(plain, settings: settings, context)
+        files += try drawVerify(compared, verify: verify, context)
+        files += try comparePublished(context)
+        return files
+    }
 
+    /// A CSV of the experiment folder as records keyed by column.
+    func records(_ name: String, _ context: ExperimentContext) throws -> [[String: String]] {
+        let table = try CSVTable.read(from: context.experimentDirectory.appendingPathComponent(name))
+        return table.rows.filter { $0.count == table.columns.count }.map { Dictionary(uniqueKeysWithValues: zip(table.columns, $0)) }
+    }
+
+    /// Median, 90th percentile and maximum |error|, and the share within 25%.
+    func summary(_ errors: [Double]) -> String {
+        let sorted = errors.map(abs).sorted()
+        guard !sorted.isEmpty else { return "no points" }
+        let within = Double(sorted.filter { $0 <= 0.25 }.count) / Double(sorted.count)
+        return String(format: "median |error| %.1f%%, 90th percentile %.1f%%, max %.1f%%, %.0f%% of %d points within 25%%",
+                      100 * sorted[sorted.count / 2], 100 * sorted[min(sorted.count - 1, Int(0.9 * Double(sorted.count)))],
+                      100 * sorted.last!, 100 * within, sorted.count)
+    }
+
+    /// data.csv: every reference point with the engine's split beside aiconfigurator's.
+    func writeComparison(_ compared: [KernelCrossCheck.Comparison], _ context: ExperimentContext) throws -> [String] {
         // Every reference point, with the engine's split beside aiconfigurator's.
         let classes: [OperationClass] = [.gemm, .attention, .moe, .communication, .other]
         var table = CSVTable(columns: ["setting", "system", "framework", "version", "batch", "context", "query_tokens",
@@ -49,27 +71,21 @@ extension KernelCrossCheckSpec: ExperimentKind {
             row.append(CSVTable.cell(c.measured.breakdown.seconds(.runtime) * 1e3))
             table.rows.append(row)
         }
-        try table.write(to: output.appendingPathComponent("data.csv"))
-        files.append("data.csv")
+        try table.write(to: context.output.appendingPathComponent("data.csv"))
+        return ["data.csv"]
 
+    }
+
+    /// The notes: plain decode steps overall and per setting, verify forwards, skipped points.
+    func summarize(plain: [KernelCrossCheck.Comparison], verify: [KernelCrossCheck.Comparison],
+                   skipped: [(KernelCrossCheck.ReferenceStep, String)], settings: [String], _ context: ExperimentContext) {
         // Summary: the plain decoding steps (one query token) of the grid, then the verify forwards.
-        func summary(_ errors: [Double]) -> String {
-            let sorted = errors.map(abs).sorted()
-            guard !sorted.isEmpty else { return "no points" }
-            let within = Double(sorted.filter { $0 <= 0.25 }.count) / Double(sorted.count)
-            return String(format: "median |error| %.1f%%, 90th percentile %.1f%%, max %.1f%%, %.0f%% of %d points within 25%%",
-                          100 * sorted[sorted.count / 2], 100 * sorted[min(sorted.count - 1, Int(0.9 * Double(sorted.count)))],
-                          100 * sorted.last!, 100 * within, sorted.count)
-        }
-        let plain = compared.filter { $0.reference.queryTokens == 1 }
         context.notes.append("Plain decode steps vs aiconfigurator (measured kernels): " + summary(plain.map(\.relativeError)))
         context.notes.append("Plain decode steps vs aiconfigurator (roofline, same settings): " + summary(plain.map(\.rooflineRelativeError)))
-        let settings = Self.orderedUnique(plain.map { "\($0.reference.system) \($0.reference.framework) \($0.reference.setting)" })
         for setting in settings {
             let rows = plain.filter { "\($0.reference.system) \($0.reference.framework) \($0.reference.setting)" == setting }
             context.notes.append("  \(setting): " + summary(rows.map(\.relativeError)))
         }
-        let verify = compared.filter { $0.reference.queryTokens > 1 }
         if !verify.isEmpty {
             context.notes.append("Verify forwards (k = 2…8 tokens per sequence) vs aiconfigurator: " + summary(verify.map(\.relativeError))
                          + " — aiconfigurator prices k queries per sequence as k separate sequences (the KV cache read k times), the engine as one multi-query kernel reading it once")
@@ -78,6 +94,12 @@ extension KernelCrossCheckSpec: ExperimentKind {
             context.notes.append("\(skipped.count) reference points not compared (\(step.setting) on \(step.system)): \(reason)")
         }
 
+    }
+
+    /// The plain decode points: engine against aiconfigurator, and the error over batch at one context.
+    func drawPlain(_ plain: [KernelCrossCheck.Comparison], settings: [String], _ context: ExperimentContext) throws -> [String] {
+        let k = self, output = context.output, plot = context.plot
+        var files: [String] = []
         // Chart 1: engine vs aiconfigurator, every plain decode point.
         var scatter: [ChartSeries] = []
         for setting in settings {
@@ -107,6 +129,14 @@ extension KernelCrossCheckSpec: ExperimentKind {
                                logScaleX: true, logBase: 2, keyPosition: .outsideRight, size: ChartSize(width: 1300, height: 700))
         files += try context.draw(errorChart, output: output, baseName: "error-vs-batch", plot: plot)
 
+        return files
+    }
+
+    /// Verify cost T(k, b)/T(1, b) over batch, per GPU with verify points.
+    func drawVerify(_ compared: [KernelCrossCheck.Comparison], verify: [KernelCrossCheck.Comparison],
+                    _ context: ExperimentContext) throws -> [String] {
+        let k = self, output = context.output, plot = context.plot
+        var files: [String] = []
         // Chart 3: verify cost T(k, b)/T(1, b) over batch, per GPU with verify points.
         for system in Self.orderedUnique(verify.map(\.reference.system)) {
             let rows = compared.filter { $0.reference.system == system && $0.reference.context == k.chartContext
@@ -146,8 +176,14 @@ extension KernelCrossCheckSpec: ExperimentKind {
             files += try context.draw(chart, output: output, baseName: name, plot: plot)
         }
 
+        return files
+    }
+
+    /// Published plain-decoding step times against the engine.
+    func comparePublished(_ context: ExperimentContext) throws -> [String] {
+        let output = context.output
         // Published plain-decoding step times.
-        let published = try records(k.published).map(KernelCrossCheck.PublishedStep.init)
+        let published = try records(self.published, context).map(KernelCrossCheck.PublishedStep.init)
         var publishedTable = CSVTable(columns: ["source", "hardware", "model", "devices", "batch", "context", "runtime",
                                                 "published_ms", "engine_ms", "relative_error", "priced_by", "note"])
         var publishedErrors: [Double] = []
@@ -162,9 +198,8 @@ extension KernelCrossCheckSpec: ExperimentKind {
                                 p.hardware, p.batch, p.stepSeconds * 1e3, prediction.targetStepSeconds * 1e3, 100 * error, pricedBy))
         }
         try publishedTable.write(to: output.appendingPathComponent("published.csv"))
-        files.append("published.csv")
         context.notes.append("Published plain-decode steps: " + summary(publishedErrors))
-        return files
+        return ["published.csv"]
     }
 
     static func orderedUnique(_ values: [String]) -> [String] {
