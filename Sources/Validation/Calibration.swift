@@ -48,6 +48,33 @@ public enum Calibration {
         let sgemm = Probes.sgemmThroughput(size: 1024, threads: threads, repetitions: repetitions)
         facts.append(String(format: "streaming read %.2f GB/s, sgemm 1024³ %.1f GFLOP/s (%d threads)",
                             bandwidth.bytesPerSecond / 1e9, sgemm.flopsPerSecond / 1e9, threads))
+        let compute = try probeCompute(threads: threads, repetitions: repetitions, sgemm: sgemm.flopsPerSecond,
+                                       bandwidth: bandwidth.bytesPerSecond, facts: &facts)
+        let memory = probeMemory(threads: threads, repetitions: repetitions, bandwidth: bandwidth.bytesPerSecond, facts: &facts)
+        let fixed = try probeFixedCosts(repetitions: repetitions, facts: &facts)
+        let (perCycle, perDraftStep) = try probeHostCosts(repetitions: repetitions, forwardSeconds: fixed.oneLayerForward,
+                                                          facts: &facts)
+        let overhead = RuntimeOverhead(name: "cpu-local", perForwardSeconds: fixed.perForward, perLayerSeconds: fixed.perLayer,
+                                       perCycleSeconds: perCycle, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9,
+                                       perDraftStepSeconds: perDraftStep)
+        var hardware = Hardware(
+            name: "cpu-local", memoryBytes: Double(ProcessInfo.processInfo.physicalMemory),
+            memoryBytesPerSecond: bandwidth.bytesPerSecond, flopsPerSecond16: sgemm.flopsPerSecond, flopsPerSecond8: nil,
+            interconnectBytesPerSecond: bandwidth.bytesPerSecond, bandwidthEfficiency: memory.efficiency,
+            computeEfficiency: compute.efficiency, gemmTileRows: 1, overhead: overhead,
+            source: "measured by 'speclab calibrate' on \(ProcessInfo.processInfo.hostName) with \(threads) threads at \(ISO8601DateFormatter().string(from: Date())); flopsPerSecond16 holds the float32 sgemm peak")
+        if let cacheRate = memory.cacheBytesPerSecond, let cacheSize = memory.cacheBytes {
+            hardware.cacheBytes = cacheSize
+            hardware.cacheBytesPerSecond = cacheRate
+        }
+        hardware.overlapPenalty = compute.overlapPenalty
+        hardware.blockedKernel = compute.blocked
+        return Result(hardware: hardware, facts: facts)
+    }
+
+    /// Compute efficiency and overlap penalty of whole forwards, below and above the switch to sgemm.
+    static func probeCompute(threads: Int, repetitions: Int, sgemm: Double, bandwidth: Double, facts: inout [String]) throws
+        -> (efficiency: Double, overlapPenalty: Double, blocked: BlockedKernel) {
         // Memory efficiency: one large product at k = 1 (the streaming rate big weights reach).
         // Compute efficiency and overlap: whole forwards of a probe transformer whose weights lie
         // beyond the last-level cache (its products, norms, attention and dispatch, as a decoder runs
@@ -71,27 +98,33 @@ public enum Calibration {
         }
         let probeParameters = Double(probeTransformer.parameterCount)
         let fit = Self.fitProduct(ks: ks, seconds: Array(forwardTimes.prefix(ks.count)))
-        let computeEfficiency = min(1, 2 * probeParameters / fit.computeSecondsPerRow / sgemm.flopsPerSecond)
+        let computeEfficiency = min(1, 2 * probeParameters / fit.computeSecondsPerRow / sgemm)
         facts.append(String(format: "probe transformer (%.0f MB, width %d, %d layers), k = 1…%d: compute at %.2f of sgemm, overlap penalty %.2f (T = max + %.2f · min; rms log error %.3f); its memory term at %.2f of the streaming probe",
                             probeParameters * 4 / 1e6, probeShape.width, probeShape.layers, switchRows, computeEfficiency,
                             fit.overlapPenalty, fit.overlapPenalty, fit.rmsLogError,
-                            probeParameters * 4 / fit.memorySeconds / bandwidth.bytesPerSecond))
+                            probeParameters * 4 / fit.memorySeconds / bandwidth))
         // Beyond the switch every row is compute-dominated: T(k) = k·C + β·M, a line whose
         // slope gives the blocked kernel's efficiency and whose intercept, over the skinny fit's
         // memory term M, its overlap penalty.
         let blockedLine = Statistics.linearFit(x: blockedKs.map(Double.init), y: Array(forwardTimes.suffix(blockedKs.count)))
         let blocked = BlockedKernel(
             rowsAbove: Double(switchRows),
-            computeEfficiency: min(1, 2 * probeParameters / max(blockedLine.slope, 1e-12) / sgemm.flopsPerSecond),
+            computeEfficiency: min(1, 2 * probeParameters / max(blockedLine.slope, 1e-12) / sgemm),
             overlapPenalty: min(1, max(0, blockedLine.intercept / fit.memorySeconds)))
         facts.append(String(format: "probe transformer, k = %@ (beyond the switch to sgemm at %d rows): compute at %.2f of sgemm, overlap penalty %.2f",
                             blockedKs.map(String.init).joined(separator: ", "), switchRows + 1, blocked.computeEfficiency,
                             blocked.overlapPenalty))
+        return (computeEfficiency, fit.overlapPenalty, blocked)
+    }
+
+    /// Memory efficiency (one large product at k = 1 against the streaming probe) and the last-level cache's rate.
+    static func probeMemory(threads: Int, repetitions: Int, bandwidth: Double, facts: inout [String])
+        -> (efficiency: Double, cacheBytes: Double?, cacheBytesPerSecond: Double?) {
         let out = 6144, inFeatures = 4096   // 100 MB of float32
         let times = Probes.productTimes(out: out, in: inFeatures, ks: [1], path: .skinny, threads: threads,
                                         repetitions: repetitions)
         let bytes = Double(out * inFeatures * 4)
-        let bandwidthEfficiency = min(1, bytes / times[0].seconds / bandwidth.bytesPerSecond)
+        let bandwidthEfficiency = min(1, bytes / times[0].seconds / bandwidth)
         facts.append(String(format: "one skinny product on %d × %d (100 MB): k = 1 at %.2f GB/s (%.2f of the probe: the memory efficiency)",
                             out, inFeatures, bytes / times[0].seconds / 1e9, bandwidthEfficiency))
         // The last-level cache: a product whose weights fit it (an 8 MB matrix, read over and over)
@@ -108,6 +141,12 @@ public enum Calibration {
                                 cacheSize / 1_048_576, cacheRate! / 1e9, cacheRate! / (bytes / times[0].seconds),
                                 bytes / times[0].seconds / 1e9))
         }
+        return (bandwidthEfficiency, cacheRate == nil ? nil : cacheSize, cacheRate)
+    }
+
+    /// Fixed costs per forward and per layer: forwards of narrow (width 64) models with 1 and 8 layers.
+    static func probeFixedCosts(repetitions: Int, facts: inout [String]) throws
+        -> (perForward: Double, perLayer: Double, oneLayerForward: Double) {
         func forwardSeconds(layers: Int) throws -> Double {
             let config = ModelConfig(name: "probe", width: 64, layers: layers, heads: 4, kvHeads: 4, ffnHidden: 128,
                                      contextLength: 64, tiedEmbeddings: true)
@@ -124,6 +163,12 @@ public enum Calibration {
         let perForward = max(0, one - perLayer)
         facts.append(String(format: "fixed costs: %.1f µs per forward + %.1f µs per layer (width-64 models, 1 and 8 layers)",
                             perForward * 1e6, perLayer * 1e6))
+        return (perForward, perLayer, one)
+    }
+
+    /// Host time of the decoding loop per round and of drafting per drafted token, beyond their forwards.
+    static func probeHostCosts(repetitions: Int, forwardSeconds one: Double, facts: inout [String]) throws
+        -> (perCycle: Double, perDraftStep: Double) {
         // Host time of one round of the decoding loop beyond its target forward:
         // plain decoding through the loop (a round per token) minus the forwards alone.
         let probe = ModelConfig(name: "probe", width: 64, layers: 1, heads: 4, kvHeads: 4, ffnHidden: 128,
@@ -158,22 +203,7 @@ public enum Calibration {
         }
         let perDraftStep = max(0, (Statistics.median(proposeSamples) - 4 * one) / 4)
         facts.append(String(format: "drafting: %.1f µs of host time per drafted token beyond the draft forward", perDraftStep * 1e6))
-        let overhead = RuntimeOverhead(name: "cpu-local", perForwardSeconds: perForward, perLayerSeconds: perLayer,
-                                       perCycleSeconds: perCycle, perAllReduceSeconds: 0, ngramSecondsPerContextToken: 1e-9,
-                                       perDraftStepSeconds: perDraftStep)
-        var hardware = Hardware(
-            name: "cpu-local", memoryBytes: Double(ProcessInfo.processInfo.physicalMemory),
-            memoryBytesPerSecond: bandwidth.bytesPerSecond, flopsPerSecond16: sgemm.flopsPerSecond, flopsPerSecond8: nil,
-            interconnectBytesPerSecond: bandwidth.bytesPerSecond, bandwidthEfficiency: bandwidthEfficiency,
-            computeEfficiency: computeEfficiency, gemmTileRows: 1, overhead: overhead,
-            source: "measured by 'speclab calibrate' on \(ProcessInfo.processInfo.hostName) with \(threads) threads at \(ISO8601DateFormatter().string(from: Date())); flopsPerSecond16 holds the float32 sgemm peak")
-        if let cacheRate, let cacheSize {
-            hardware.cacheBytes = cacheSize
-            hardware.cacheBytesPerSecond = cacheRate
-        }
-        hardware.overlapPenalty = fit.overlapPenalty
-        hardware.blockedKernel = blocked
-        return Result(hardware: hardware, facts: facts)
+        return (perCycle, perDraftStep)
     }
 
     /// A width-512 transformer with enough layers that its weights are at least twice the last-level
