@@ -105,9 +105,28 @@ public enum ValidateRun {
     private static func measure(_ request: ValidateRequest, plan: Plan, into staging: URL,
                                 progress: (String) -> Void) throws -> ValidateResult {
         var notes: [String] = [], files: [String] = []
-
         InferenceModel.productThreads = 1
         OpenBLAS.setThreads(1)
+        let hardware = try engineHardware(request, progress: progress, notes: &notes)
+        try Calibration.write(hardware, to: staging.appendingPathComponent("hardware.json"))
+        files.append("hardware.json")
+        let step = try stepTimes(plan, hardware: hardware, progress: progress)
+        let oracle = try oracleDecodes(plan, hardware: hardware, progress: progress, notes: &notes)
+        let rows = step.rows + oracle.rows
+        let groups = plan.stepPresets.map { stepGroup($0.0) }
+            + (plan.stepGrid.isEmpty ? [] : [stepGroup(plan.stepPresets.last!.0) + " (batch, context)"]) + [tauGroup, speedupGroup]
+        files += try writeTable(rows, groups: groups, into: staging, notes: &notes)
+        files += try drawCharts(rows, groups: groups, stepLines: step.lines, speedupLines: oracle.lines, plan: plan,
+                                hardware: hardware, into: staging, plot: request.plot)
+        try notes.joined(separator: "\n").appending("\n").write(to: staging.appendingPathComponent("notes.txt"),
+                                                                atomically: true, encoding: .utf8)
+        files.append("notes.txt")
+        return ValidateResult(rows: rows, notes: notes, files: files)
+    }
+
+    /// The engine's hardware: a file, or this machine calibrated now; optionally mis-calibrated on purpose.
+    private static func engineHardware(_ request: ValidateRequest, progress: (String) -> Void,
+                                       notes: inout [String]) throws -> Hardware {
         var hardware: Hardware
         if let file = request.hardware {
             hardware = try Hardware.load(fromFile: file.path)
@@ -124,10 +143,13 @@ public enum ValidateRun {
             hardware.name += " (bandwidth × \(request.bandwidthScale))"
             notes.append("deliberately mis-calibrated: bandwidth × \(request.bandwidthScale)")
         }
-        try Calibration.write(hardware, to: staging.appendingPathComponent("hardware.json"))
-        files.append("hardware.json")
-        var rows: [ValidationRow] = []
+        return hardware
+    }
 
+    /// Step time of each preset over k, and over batch and context on the beyond-cache preset.
+    private static func stepTimes(_ plan: Plan, hardware: Hardware, progress: (String) -> Void) throws
+        -> (rows: [ValidationRow], lines: [ChartSeries]) {
+        var rows: [ValidationRow] = []
         // Step time.
         var stepLines: [ChartSeries] = []
         for (preset, ks) in plan.stepPresets {
@@ -163,6 +185,13 @@ public enum ValidateRun {
             }
         }
 
+        return (rows, stepLines)
+    }
+
+    /// The oracle drafter at each α and batch: τ against the closed form, speedup against the engine.
+    private static func oracleDecodes(_ plan: Plan, hardware: Hardware, progress: (String) -> Void,
+                                      notes: inout [String]) throws -> (rows: [ValidationRow], lines: [ChartSeries]) {
+        var rows: [ValidationRow] = []
         // Oracle drafter at each α and batch: τ and speedup.
         let network = try Network<Float>(config: plan.preset)
         network.initialize(seed: 1)
@@ -196,6 +225,12 @@ public enum ValidateRun {
             speedupLines.append(ChartSeries(title: "α = \(alpha): predicted", points: predictedPoints, dashed: true))
         }
 
+        return (rows, speedupLines)
+    }
+
+    /// validation.csv and each group's summary in the notes.
+    private static func writeTable(_ rows: [ValidationRow], groups: [String], into staging: URL,
+                                   notes: inout [String]) throws -> [String] {
         // The table and its summary.
         var table = CSVTable(columns: ["group", "setting", "predicted", "measured", "relative_error"])
         for row in rows {
@@ -203,16 +238,21 @@ public enum ValidateRun {
                                CSVTable.cell(row.relativeError)])
         }
         try table.write(to: staging.appendingPathComponent("validation.csv"))
-        files.append("validation.csv")
         let result = ValidateResult(rows: rows, notes: [], files: [])
-        let groups = plan.stepPresets.map { stepGroup($0.0) }
-            + (plan.stepGrid.isEmpty ? [] : [stepGroup(plan.stepPresets.last!.0) + " (batch, context)"]) + [tauGroup, speedupGroup]
         for group in groups {
             let errors = rows.filter { $0.group == group }.map { abs($0.relativeError) }
             notes.append(String(format: "%@: %d rows, median |error| %.1f%%, max %.1f%%", group, errors.count,
                                 100 * result.medianError(group), 100 * (errors.max() ?? .nan)))
         }
 
+        return ["validation.csv"]
+    }
+
+    /// Predicted against measured, the step-time ratios and the oracle's speedup over batch.
+    private static func drawCharts(_ rows: [ValidationRow], groups: [String], stepLines: [ChartSeries],
+                                   speedupLines: [ChartSeries], plan: Plan, hardware: Hardware, into staging: URL,
+                                   plot: Bool) throws -> [String] {
+        var files: [String] = []
         // Charts.
         let subtitle = "random weights, 1 thread; engine: \(hardware.name)"
         let scatter = Chart(title: "Predicted vs measured on this machine",
@@ -237,12 +277,9 @@ public enum ValidateRun {
                                series: speedupLines, referenceLines: [.horizontal(y: 1, title: "no speedup")],
                                logScaleX: true, logBase: 2, keyPosition: .below)
         for (chart, name) in [(scatter, "predicted-vs-measured"), (stepChart, "step-time"), (batchChart, "speedup-vs-batch")] {
-            files += try ExperimentContext.draw(chart, output: staging, baseName: name, plot: request.plot)
+            files += try ExperimentContext.draw(chart, output: staging, baseName: name, plot: plot)
         }
-        try notes.joined(separator: "\n").appending("\n").write(to: staging.appendingPathComponent("notes.txt"),
-                                                                atomically: true, encoding: .utf8)
-        files.append("notes.txt")
-        return ValidateResult(rows: rows, notes: notes, files: files)
+        return files
     }
 }
 
