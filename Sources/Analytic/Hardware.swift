@@ -295,34 +295,23 @@ public struct Hardware: Codable, Sendable, Equatable {
     public var overhead: RuntimeOverhead
     /// Where the numbers come from.
     public var source: String
-    /// A CPU's last-level cache: a forward whose weights and KV cache fit in `cacheBytes` streams them
-    /// at `cacheBytesPerSecond` (an achieved rate: no efficiency is applied). Nil on GPUs, whose
-    /// caches are far smaller than any model.
-    public var cacheBytes: Double? = nil
-    public var cacheBytesPerSecond: Double? = nil
-    /// How much of the shorter of an operation group's memory and compute times is *not* hidden
-    /// behind the longer: a group costs max + overlapPenalty · min. Nil (0) is the roofline's perfect
-    /// overlap, right for GPUs; a CPU kernel that streams and multiplies in turn pays nearly both
-    /// (calibrated from products at several k).
-    public var overlapPenalty: Double? = nil
-    /// A CPU BLAS that switches kernels with the row count: products over more rows than
-    /// `blockedKernel.rowsAbove` run a packed (blocked) GEMM with their own efficiency and overlap.
-    /// Nil on GPUs (one kernel family; tile padding is `gemmTileRows`).
-    public var blockedKernel: BlockedKernel? = nil
+    /// What a CPU host adds to the roofline (its cache, its imperfect overlap, its kernel switch); nil on
+    /// GPUs, whose caches are far smaller than any model and whose kernels overlap memory and compute.
+    public var cpu: CPUEffects? = nil
 
     /// The compute efficiency and overlap penalty of a weight product over `rows` rows: the blocked
     /// kernel's above its switch, the hardware's own otherwise (and for nil rows: attention's kernels).
     public func productKernel(rows: Double?) -> (computeEfficiency: Double, overlapPenalty: Double) {
-        if let rows, let blocked = blockedKernel, rows > blocked.rowsAbove {
+        if let rows, let blocked = cpu?.blockedKernel, rows > blocked.rowsAbove {
             return (blocked.computeEfficiency, blocked.overlapPenalty)
         }
-        return (computeEfficiency, overlapPenalty ?? 0)
+        return (computeEfficiency, cpu?.overlapPenalty ?? 0)
     }
 
     /// The rate at which a forward touching `workingSetBytes` streams them: the cache's when it fits, else
     /// the efficiency-scaled memory bandwidth.
     public func streamingBytesPerSecond(workingSetBytes: Double) -> Double {
-        if let size = cacheBytes, let rate = cacheBytesPerSecond, workingSetBytes <= size { return rate }
+        if let cache = cpu?.cache, workingSetBytes <= cache.bytes { return cache.bytesPerSecond }
         return memoryBytesPerSecond * bandwidthEfficiency
     }
 
@@ -369,13 +358,36 @@ public struct Hardware: Codable, Sendable, Equatable {
         guard gemmTileRows >= 1 else {
             throw AnalyticError("\(name).gemmTileRows must be >= 1, got \(gemmTileRows)")
         }
-        if let size = cacheBytes { try Check.positive(size, "\(name).cacheBytes") }
-        if let rate = cacheBytesPerSecond { try Check.positive(rate, "\(name).cacheBytesPerSecond") }
-        if let beta = overlapPenalty, !(0...1).contains(beta) {
-            throw AnalyticError("\(name).overlapPenalty must be in [0, 1], got \(beta)")
+        try cpu?.validate(name)
+        try overhead.validate()
+    }
+}
+
+/// The effects a CPU host adds to the roofline, each a named term of the step cost where it applies
+/// (StepCost.overlapSeconds; the cache changes the rate at which memory terms stream).
+public struct CPUEffects: Codable, Sendable, Equatable {
+    /// The last-level cache: a forward whose weights and KV cache fit in it streams them at the cache's
+    /// achieved rate (no efficiency applied).
+    public var cache: CacheLevel?
+    /// How much of the shorter of an operation group's memory and compute times is not hidden behind the
+    /// longer: a group costs max + overlapPenalty · min (a CPU kernel that streams and multiplies in turn
+    /// pays nearly both; calibrated from products at several k).
+    public var overlapPenalty: Double
+    /// A BLAS that switches kernels with the row count: products over more rows than
+    /// `blockedKernel.rowsAbove` run a packed GEMM with their own efficiency and overlap.
+    public var blockedKernel: BlockedKernel?
+
+    public init(cache: CacheLevel? = nil, overlapPenalty: Double = 0, blockedKernel: BlockedKernel? = nil) {
+        self.cache = cache; self.overlapPenalty = overlapPenalty; self.blockedKernel = blockedKernel
+    }
+
+    func validate(_ name: String) throws {
+        if let cache {
+            try Check.positive(cache.bytes, "\(name).cpu.cache.bytes")
+            try Check.positive(cache.bytesPerSecond, "\(name).cpu.cache.bytesPerSecond")
         }
-        guard (cacheBytes == nil) == (cacheBytesPerSecond == nil) else {
-            throw AnalyticError("\(name): give both cacheBytes and cacheBytesPerSecond, or neither")
+        guard (0...1).contains(overlapPenalty) else {
+            throw AnalyticError("\(name).overlapPenalty must be in [0, 1], got \(overlapPenalty)")
         }
         if let blocked = blockedKernel {
             try Check.nonNegative(blocked.rowsAbove, "\(name).blockedKernel.rowsAbove")
@@ -386,8 +398,15 @@ public struct Hardware: Codable, Sendable, Equatable {
                 throw AnalyticError("\(name).blockedKernel.overlapPenalty must be in [0, 1], got \(blocked.overlapPenalty)")
             }
         }
-        try overhead.validate()
     }
+}
+
+/// A cache level's size and the rate a working set inside it streams at.
+public struct CacheLevel: Codable, Sendable, Equatable {
+    public var bytes: Double
+    public var bytesPerSecond: Double
+
+    public init(bytes: Double, bytesPerSecond: Double) { self.bytes = bytes; self.bytesPerSecond = bytesPerSecond }
 }
 
 /// The packed GEMM a CPU BLAS runs for products over many rows (OpenBLAS sgemm here, beside the
@@ -501,7 +520,7 @@ struct HardwareFile: Decodable {
     enum Keys: String, CodingKey {
         case name, memoryBytes, memoryBytesPerSecond, flopsPerSecond16, flopsPerSecond8,
              interconnectBytesPerSecond, bandwidthEfficiency, computeEfficiency, gemmTileRows,
-             overhead, source, cacheBytes, cacheBytesPerSecond, overlapPenalty, blockedKernel
+             overhead, source, cpu, cacheBytes, cacheBytesPerSecond, overlapPenalty, blockedKernel
     }
 
     init(from decoder: Decoder) throws {
@@ -518,9 +537,21 @@ struct HardwareFile: Decodable {
             gemmTileRows: try c.decodeIfPresent(Double.self, forKey: .gemmTileRows) ?? 16,
             overhead: try c.decodeIfPresent(RuntimeOverhead.self, forKey: .overhead) ?? .compiled,
             source: try c.decodeIfPresent(String.self, forKey: .source) ?? "user file")
-        hardware.cacheBytes = try c.decodeIfPresent(Double.self, forKey: .cacheBytes)
-        hardware.cacheBytesPerSecond = try c.decodeIfPresent(Double.self, forKey: .cacheBytesPerSecond)
-        hardware.overlapPenalty = try c.decodeIfPresent(Double.self, forKey: .overlapPenalty)
-        hardware.blockedKernel = try c.decodeIfPresent(BlockedKernel.self, forKey: .blockedKernel)
+        // The CPU's effects: a "cpu" object, or (files written before it) flat keys beside the others.
+        if let cpu = try c.decodeIfPresent(CPUEffects.self, forKey: .cpu) {
+            hardware.cpu = cpu
+        } else {
+            let cacheBytes = try c.decodeIfPresent(Double.self, forKey: .cacheBytes)
+            let cacheRate = try c.decodeIfPresent(Double.self, forKey: .cacheBytesPerSecond)
+            guard (cacheBytes == nil) == (cacheRate == nil) else {
+                throw AnalyticError("give both cacheBytes and cacheBytesPerSecond, or neither")
+            }
+            let penalty = try c.decodeIfPresent(Double.self, forKey: .overlapPenalty)
+            let blocked = try c.decodeIfPresent(BlockedKernel.self, forKey: .blockedKernel)
+            if cacheBytes != nil || penalty != nil || blocked != nil {
+                hardware.cpu = CPUEffects(cache: cacheBytes.map { CacheLevel(bytes: $0, bytesPerSecond: cacheRate!) },
+                                          overlapPenalty: penalty ?? 0, blockedKernel: blocked)
+            }
+        }
     }
 }

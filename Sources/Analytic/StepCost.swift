@@ -162,6 +162,9 @@ public struct StepCost: Sendable, Equatable {
     public var computeBoundSeconds: Double
     public var overheadSeconds: Double
     public var communicationSeconds: Double
+    /// A CPU's imperfect overlap: the part of each group's shorter term (memory or compute) not hidden
+    /// behind the longer (CPUEffects.overlapPenalty; 0 on GPUs). The five terms add up to `seconds`.
+    public var overlapSeconds = 0.0
     /// Bytes read and written per device.
     public var weightBytes: Double
     public var kvCacheBytes: Double
@@ -206,7 +209,13 @@ public struct StepCost: Sendable, Equatable {
                         overheadSeconds: a.overheadSeconds + b.overheadSeconds,
                         communicationSeconds: a.communicationSeconds + b.communicationSeconds,
                         weightBytes: a.weightBytes + b.weightBytes, kvCacheBytes: a.kvCacheBytes + b.kvCacheBytes,
-                        flops: a.flops + b.flops, breakdown: breakdown)
+                        flops: a.flops + b.flops, breakdown: breakdown).with(overlap: a.overlapSeconds + b.overlapSeconds)
+    }
+
+    func with(overlap: Double) -> StepCost {
+        var out = self
+        out.overlapSeconds = overlap
+        return out
     }
 
     public static func * (a: StepCost, times: Double) -> StepCost {
@@ -217,6 +226,7 @@ public struct StepCost: Sendable, Equatable {
                         computeBoundSeconds: a.computeBoundSeconds * times, overheadSeconds: a.overheadSeconds * times,
                         communicationSeconds: a.communicationSeconds * times, weightBytes: a.weightBytes * times,
                         kvCacheBytes: a.kvCacheBytes * times, flops: a.flops * times, breakdown: breakdown)
+            .with(overlap: a.overlapSeconds * times)
     }
 }
 
@@ -282,12 +292,15 @@ public enum Roofline {
         let memorySeconds = bytes / bytesPerSecond
         let computeSeconds = paddedFlops / (context.peakFlopsPerSecond * kernel.computeEfficiency)
         // The roofline's max, plus the part of the shorter term the hardware does not overlap.
-        let seconds = max(memorySeconds, computeSeconds) + kernel.overlapPenalty * min(memorySeconds, computeSeconds)
+        let bound = max(memorySeconds, computeSeconds)
+        let overlap = kernel.overlapPenalty * min(memorySeconds, computeSeconds)
         if computeSeconds > memorySeconds {
-            cost.computeBoundSeconds += seconds
+            cost.computeBoundSeconds += bound
         } else {
-            cost.memoryBoundSeconds += seconds
+            cost.memoryBoundSeconds += bound
         }
+        cost.overlapSeconds += overlap
+        let seconds = bound + overlap
         cost.seconds += seconds
         cost.flops += flops
         return seconds

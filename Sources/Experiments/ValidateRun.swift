@@ -139,7 +139,7 @@ public enum ValidateRun {
         }
         if request.bandwidthScale != 1 {
             hardware.memoryBytesPerSecond *= request.bandwidthScale
-            hardware.cacheBytesPerSecond = hardware.cacheBytesPerSecond.map { $0 * request.bandwidthScale }
+            hardware.cpu?.cache?.bytesPerSecond *= request.bandwidthScale
             hardware.name += " (bandwidth × \(request.bandwidthScale))"
             notes.append("deliberately mis-calibrated: bandwidth × \(request.bandwidthScale)")
         }
@@ -162,7 +162,7 @@ public enum ValidateRun {
             }
             let m1 = steps.first?.measuredSeconds ?? 1, p1 = steps.first?.predictedSeconds ?? 1
             let bytes = Calibration.modelShape(preset).weightBytes
-            let regime = hardware.cacheBytes.map { bytes <= $0 ? "in cache" : "beyond cache" } ?? ""
+            let regime = hardware.cpu?.cache.map { bytes <= $0.bytes ? "in cache" : "beyond cache" } ?? ""
             stepLines.append(ChartSeries(title: "\(preset.name) (\(String(format: "%.1f", bytes / 1e6)) MB \(regime)): measured",
                                          points: steps.map { ChartPoint(x: Double($0.tokens), y: $0.measuredSeconds / m1) },
                                          style: .linesPoints))

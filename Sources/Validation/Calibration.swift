@@ -63,12 +63,9 @@ public enum Calibration {
             interconnectBytesPerSecond: bandwidth.bytesPerSecond, bandwidthEfficiency: memory.efficiency,
             computeEfficiency: compute.efficiency, gemmTileRows: 1, overhead: overhead,
             source: "measured by 'speclab calibrate' on \(ProcessInfo.processInfo.hostName) with \(threads) threads at \(ISO8601DateFormatter().string(from: Date())); flopsPerSecond16 holds the float32 sgemm peak")
-        if let cacheRate = memory.cacheBytesPerSecond, let cacheSize = memory.cacheBytes {
-            hardware.cacheBytes = cacheSize
-            hardware.cacheBytesPerSecond = cacheRate
-        }
-        hardware.overlapPenalty = compute.overlapPenalty
-        hardware.blockedKernel = compute.blocked
+        var cache: CacheLevel? = nil
+        if let bytes = memory.cacheBytes, let rate = memory.cacheBytesPerSecond { cache = CacheLevel(bytes: bytes, bytesPerSecond: rate) }
+        hardware.cpu = CPUEffects(cache: cache, overlapPenalty: compute.overlapPenalty, blockedKernel: compute.blocked)
         return Result(hardware: hardware, facts: facts)
     }
 

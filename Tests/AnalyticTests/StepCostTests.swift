@@ -300,8 +300,7 @@ struct CacheTierTests {
         var hardware = Hardware(name: "cpu-test", memoryBytes: 24e9, memoryBytesPerSecond: 30e9, flopsPerSecond16: 100e9,
                                 flopsPerSecond8: nil, interconnectBytesPerSecond: 30e9, bandwidthEfficiency: 0.8,
                                 computeEfficiency: 0.5, gemmTileRows: 1, overhead: .ideal, source: "test")
-        hardware.cacheBytes = 32 * 1_048_576
-        hardware.cacheBytesPerSecond = 90e9
+        hardware.cpu = CPUEffects(cache: CacheLevel(bytes: 32 * 1_048_576, bytesPerSecond: 90e9))
         return hardware
     }
 
@@ -319,18 +318,25 @@ struct CacheTierTests {
             #expect(abs(cost.memoryBoundSeconds - expected) <= 1e-9 * expected, "\(parameters) parameters")
         }
         // Without cache fields (every GPU preset) nothing changes.
-        #expect(Hardware.presets.allSatisfy { $0.cacheBytes == nil && $0.cacheBytesPerSecond == nil })
+        #expect(Hardware.presets.allSatisfy { $0.cpu == nil })
     }
 
-    @Test("a hardware file keeps the cache fields; one without the other is refused")
+    @Test("a hardware file keeps the CPU's effects; files with the older flat keys load the same; one cache key alone is refused")
     func fileRoundTrip() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cpu-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try JSONEncoder().encode(Self.cpu()).write(to: url)
         let loaded = try Hardware.load(fromFile: url.path)
-        #expect(loaded.cacheBytes == 32 * 1_048_576 && loaded.cacheBytesPerSecond == 90e9)
-        var half = Self.cpu()
-        half.cacheBytesPerSecond = nil
-        #expect(throws: AnalyticError.self) { try half.validate() }
+        #expect(loaded.cpu?.cache == CacheLevel(bytes: 32 * 1_048_576, bytesPerSecond: 90e9))
+        // The flat form calibrations wrote before the CPU's effects had their own object.
+        let flat = """
+        {"name": "cpu-flat", "memoryBytes": 24e9, "memoryBytesPerSecond": 30e9, "flopsPerSecond16": 100e9,
+         "cacheBytes": 33554432, "cacheBytesPerSecond": 90e9, "overlapPenalty": 0.25}
+        """
+        try flat.write(to: url, atomically: true, encoding: .utf8)
+        let old = try Hardware.load(fromFile: url.path)
+        #expect(old.cpu == CPUEffects(cache: CacheLevel(bytes: 33_554_432, bytesPerSecond: 90e9), overlapPenalty: 0.25))
+        try flat.replacingOccurrences(of: "\"cacheBytesPerSecond\": 90e9, ", with: "").write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: AnalyticError.self) { try Hardware.load(fromFile: url.path) }
     }
 }

@@ -45,7 +45,7 @@ struct ValidateTests {
         let steps = result.rows.filter { $0.group == ValidateRun.stepGroup(Self.beyondCache) }
         #expect(steps.count == 2)
         hardware.memoryBytesPerSecond *= 4
-        hardware.cacheBytesPerSecond = hardware.cacheBytesPerSecond.map { $0 * 4 }
+        hardware.cpu?.cache?.bytesPerSecond *= 4
         for (row, k) in zip(steps, [1]) {
             let wrong = StepTimeValidation.prediction(preset: Self.beyondCache, hardware: hardware, tokens: k, context: 64).seconds
             #expect(wrong < 0.5 * row.predicted, "k = \(k): bandwidth × 4 should cut the predicted time")

@@ -62,10 +62,16 @@ struct OverlapFitTests {
                               context: ExecutionContext(hardware: hardware, weightType: .fp32)).seconds
         }
         #expect(abs(seconds(1) - 0.4e-3) < 1e-12)
-        hardware.overlapPenalty = 0.5
+        hardware.cpu = CPUEffects(overlapPenalty: 0.5)
         #expect(abs(seconds(1) - (0.4e-3 + 0.5 * 0.2e-3)) < 1e-12)
         #expect(abs(seconds(4) - (0.8e-3 + 0.5 * 0.4e-3)) < 1e-12)
-        hardware.overlapPenalty = 1.5
+        // The overlap is its own named term: the terms add up to the step's time.
+        let cost = Roofline.stepCost(workload, tokensPerSequence: 4, batch: 1, contextTokens: 0,
+                                     context: ExecutionContext(hardware: hardware, weightType: .fp32))
+        #expect(abs(cost.overlapSeconds - 0.5 * 0.4e-3) < 1e-12)
+        #expect(abs(cost.memoryBoundSeconds + cost.computeBoundSeconds + cost.overheadSeconds + cost.communicationSeconds
+                    + cost.overlapSeconds - cost.seconds) < 1e-15)
+        hardware.cpu?.overlapPenalty = 1.5
         #expect(throws: AnalyticError.self) { try hardware.validate() }
     }
 
@@ -77,8 +83,8 @@ struct OverlapFitTests {
         var hardware = Hardware(name: "cpu", memoryBytes: 1e10, memoryBytesPerSecond: 1e10, flopsPerSecond16: 1e10,
                                 flopsPerSecond8: nil, interconnectBytesPerSecond: 1e10, bandwidthEfficiency: 1,
                                 computeEfficiency: 1, gemmTileRows: 1, overhead: .ideal, source: "test")
-        hardware.overlapPenalty = 0.5
-        hardware.blockedKernel = BlockedKernel(rowsAbove: 4, computeEfficiency: 0.8, overlapPenalty: 0.25)
+        hardware.cpu = CPUEffects(overlapPenalty: 0.5,
+                                  blockedKernel: BlockedKernel(rowsAbove: 4, computeEfficiency: 0.8, overlapPenalty: 0.25))
         let workload = ForwardWorkload(name: "dense", denseParameters: 1e6, attentionLayers: 0, kvValuesPerTokenPerLayer: 0,
                                        attentionFlopsPerQueryPerContextToken: 0, layers: 1, hidden: 64, bytesPerWeight: 4)
         func seconds(_ rows: Double) -> Double {
@@ -95,7 +101,7 @@ struct OverlapFitTests {
         defer { try? FileManager.default.removeItem(at: url) }
         try Calibration.write(hardware, to: url)
         #expect(try Hardware.load(fromFile: url.path) == hardware)
-        hardware.blockedKernel?.computeEfficiency = 1.2
+        hardware.cpu?.blockedKernel?.computeEfficiency = 1.2
         #expect(throws: AnalyticError.self) { try hardware.validate() }
     }
 }
