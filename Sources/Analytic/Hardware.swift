@@ -25,7 +25,7 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     public var ngramSecondsPerContextToken: Double
     /// Per drafted token (or per extra head) beyond the drafter's forward: the drafter's launch
     /// preparation, top-k or sampling over the (draft) vocabulary, synchronisation.
-    public var perDraftStepSeconds: Double
+    @Defaulted<Zero> public var perDraftStepSeconds: Double
     /// True where the per-forward and per-layer costs are host time (Python dispatch and kernel
     /// launches) spent while the device runs earlier kernels: eager PyTorch launches asynchronously,
     /// so a forward costs max(host, device) — launch-bound when the device work per layer is short,
@@ -33,72 +33,49 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
     /// they are device-side latencies (CUDA graphs, XLA) or the host computes the forward itself
     /// (a CPU): they add to the roofline. Per-cycle costs add either way (the acceptance test waits
     /// for the verify's logits).
-    public var hostOverlapsDevice: Bool
+    @Defaulted<False> public var hostOverlapsDevice: Bool
     /// True where `perLayerSeconds` stands for the device-side latency of the small kernels a roofline
     /// does not price (CUDA graphs, XLA): measured kernel tables price those kernels themselves, so
     /// with them this per-layer cost is not added again. False where it is host time (eager).
-    public var perLayerIsKernelLatency: Bool
+    @Defaulted<False> public var perLayerIsKernelLatency: Bool
     /// The draft-extend pass of EAGLE-family and MTP drafters: after every verify the drafter re-runs
     /// over the accepted tokens to refresh its features and KV cache (SGLang: draft extend after
     /// decode; vLLM: the first draft forward over the accepted tokens). Its bytes and FLOPs are priced
     /// as a drafter forward over τ tokens; this is its fixed cost beyond a draft step's (metadata for a
     /// variable number of tokens per sequence, its own launch where it is not graph-captured).
-    public var draftExtendSeconds: Double
+    @Defaulted<Zero> public var draftExtendSeconds: Double
     /// Verify in extend mode, per tree node per sequence: tree-mask and position construction and the
     /// tree-attention bookkeeping that grows with the tree (tree methods only).
-    public var treeSecondsPerNode: Double
+    @Defaulted<Zero> public var treeSecondsPerNode: Double
     /// Verify in extend mode: the extra fraction of a decode step's attention time per query token
     /// beyond the first. 0 = the k queries of a sequence share one read of its KV cache (a decode
     /// kernel with the queries packed beside the heads); 1 = each query re-reads it (a kernel that
     /// treats the k queries as k sequences).
-    public var extendAttentionRereadFraction: Double
+    @Defaulted<Zero> public var extendAttentionRereadFraction: Double
     /// Scheduler and host time per engine step (a plain step or a speculation cycle): fixed, and per
     /// sequence in the batch (request bookkeeping, detokenisation, input preparation).
-    public var schedulerSeconds: Double
-    public var schedulerSecondsPerSequence: Double
+    @Defaulted<Zero> public var schedulerSeconds: Double
+    @Defaulted<Zero> public var schedulerSecondsPerSequence: Double
     /// Whether the stack runs the scheduler for step n + 1 while the device computes step n, in plain
     /// decoding and with speculation: then a step costs max(device, scheduler) instead of their sum.
-    public var schedulerOverlapsPlainDecoding: Bool
-    public var schedulerOverlapsSpeculation: Bool
+    @Defaulted<False> public var schedulerOverlapsPlainDecoding: Bool
+    @Defaulted<False> public var schedulerOverlapsSpeculation: Bool
     /// Stacks of one family share the constants fitted from measurements (`speclab fit`, experiment
     /// 036): CUDA-graph stacks ("graph"), eager PyTorch ("eager"), T5X on TPU ("t5x").
-    public var family: String
+    @Defaulted<EmptyText> public var family: String
     /// The versions the profile holds for, and where its structure comes from.
-    public var version: String
-    public var source: String
+    @Defaulted<EmptyText> public var version: String
+    @Defaulted<EmptyText> public var source: String
 
-    enum CodingKeys: String, CodingKey {
-        case name, perForwardSeconds, perLayerSeconds, perCycleSeconds, perAllReduceSeconds,
-             ngramSecondsPerContextToken, perDraftStepSeconds, hostOverlapsDevice, perLayerIsKernelLatency,
-             draftExtendSeconds, treeSecondsPerNode, extendAttentionRereadFraction, schedulerSeconds,
-             schedulerSecondsPerSequence, schedulerOverlapsPlainDecoding, schedulerOverlapsSpeculation,
-             family, version, source
-    }
+    // JSON: `name`, `perForwardSeconds`, `perLayerSeconds`, `perCycleSeconds`, `perAllReduceSeconds` and
+    // `ngramSecondsPerContextToken` are required; every `Defaulted` field takes 0 / false / "" when missing,
+    // and an empty `family` is the name (`withFamily`).
 
-    /// JSON: `name`, `perForwardSeconds`, `perLayerSeconds`, `perCycleSeconds`, `perAllReduceSeconds` and
-    /// `ngramSecondsPerContextToken` are required; every other component defaults to 0 / false, `family`
-    /// to the name, `version` and `source` to empty.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        perForwardSeconds = try c.decode(Double.self, forKey: .perForwardSeconds)
-        perLayerSeconds = try c.decode(Double.self, forKey: .perLayerSeconds)
-        perCycleSeconds = try c.decode(Double.self, forKey: .perCycleSeconds)
-        perAllReduceSeconds = try c.decode(Double.self, forKey: .perAllReduceSeconds)
-        ngramSecondsPerContextToken = try c.decode(Double.self, forKey: .ngramSecondsPerContextToken)
-        perDraftStepSeconds = try c.decodeIfPresent(Double.self, forKey: .perDraftStepSeconds) ?? 0
-        hostOverlapsDevice = try c.decodeIfPresent(Bool.self, forKey: .hostOverlapsDevice) ?? false
-        perLayerIsKernelLatency = try c.decodeIfPresent(Bool.self, forKey: .perLayerIsKernelLatency) ?? false
-        draftExtendSeconds = try c.decodeIfPresent(Double.self, forKey: .draftExtendSeconds) ?? 0
-        treeSecondsPerNode = try c.decodeIfPresent(Double.self, forKey: .treeSecondsPerNode) ?? 0
-        extendAttentionRereadFraction = try c.decodeIfPresent(Double.self, forKey: .extendAttentionRereadFraction) ?? 0
-        schedulerSeconds = try c.decodeIfPresent(Double.self, forKey: .schedulerSeconds) ?? 0
-        schedulerSecondsPerSequence = try c.decodeIfPresent(Double.self, forKey: .schedulerSecondsPerSequence) ?? 0
-        schedulerOverlapsPlainDecoding = try c.decodeIfPresent(Bool.self, forKey: .schedulerOverlapsPlainDecoding) ?? false
-        schedulerOverlapsSpeculation = try c.decodeIfPresent(Bool.self, forKey: .schedulerOverlapsSpeculation) ?? false
-        family = try c.decodeIfPresent(String.self, forKey: .family) ?? name
-        version = try c.decodeIfPresent(String.self, forKey: .version) ?? ""
-        source = try c.decodeIfPresent(String.self, forKey: .source) ?? ""
+    /// The profile with its family filled in (the name when a file gives none).
+    public func withFamily() -> RuntimeOverhead {
+        var profile = self
+        if profile.family.isEmpty { profile.family = profile.name }
+        return profile
     }
 
     public init(name: String, perForwardSeconds: Double, perLayerSeconds: Double,
@@ -242,7 +219,7 @@ public struct RuntimeOverhead: Codable, Sendable, Equatable {
 
     /// A runtime profile from a JSON file (the fields of `RuntimeOverhead`, seconds; see `init(from:)`).
     public static func load(fromFile path: String) throws -> RuntimeOverhead {
-        let profile = try JSONFiles.decode(RuntimeOverhead.self, from: path, what: "runtime")
+        let profile = try JSONFiles.decode(RuntimeOverhead.self, from: path, what: "runtime").withFamily()
         do { try profile.validate() } catch let error as AnalyticError {
             throw AnalyticError("runtime file '\(path)': \(error.message)")
         }
@@ -535,7 +512,7 @@ struct HardwareFile: Decodable {
             bandwidthEfficiency: try c.decodeIfPresent(Double.self, forKey: .bandwidthEfficiency) ?? 0.80,
             computeEfficiency: try c.decodeIfPresent(Double.self, forKey: .computeEfficiency) ?? 0.75,
             gemmTileRows: try c.decodeIfPresent(Double.self, forKey: .gemmTileRows) ?? 16,
-            overhead: try c.decodeIfPresent(RuntimeOverhead.self, forKey: .overhead) ?? .compiled,
+            overhead: try c.decodeIfPresent(RuntimeOverhead.self, forKey: .overhead)?.withFamily() ?? .compiled,
             source: try c.decodeIfPresent(String.self, forKey: .source) ?? "user file")
         // The CPU's effects: a "cpu" object, or (files written before it) flat keys beside the others.
         if let cpu = try c.decodeIfPresent(CPUEffects.self, forKey: .cpu) {

@@ -59,3 +59,39 @@ public enum JSONFiles {
         }
     }
 }
+
+/// A default for an optional field of a JSON file (`Defaulted`).
+public protocol DefaultValue {
+    associatedtype Value: Codable & Sendable & Equatable
+    static var value: Value { get }
+}
+
+/// 0, false and "" as defaults.
+public enum Zero: DefaultValue { public static var value: Double { 0 } }
+public enum False: DefaultValue { public static var value: Bool { false } }
+public enum EmptyText: DefaultValue { public static var value: String { "" } }
+
+/// A field that takes its default when its key is missing from a JSON file. With synthesized Codable, a
+/// struct gains an optional field by declaring it with this wrapper — no decoding code to write.
+@propertyWrapper
+public struct Defaulted<Default: DefaultValue>: Codable, Sendable, Equatable {
+    public var wrappedValue: Default.Value
+
+    public init(wrappedValue: Default.Value) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: Decoder) throws {
+        wrappedValue = try decoder.singleValueContainer().decode(Default.Value.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A missing key gives the field's default (synthesized decoding calls this for `Defaulted` fields).
+    public func decode<D>(_ type: Defaulted<D>.Type, forKey key: Key) throws -> Defaulted<D> {
+        try decodeIfPresent(type, forKey: key) ?? Defaulted(wrappedValue: D.value)
+    }
+}
