@@ -176,6 +176,12 @@ public struct Prediction: Sendable, Equatable {
     public var targetStepCost: StepCost
     /// The cycle's named parts (they sum to `cycleSeconds`).
     public var components: CycleComponents
+    /// Forwards of the target per cycle: the verify, and the drafting forwards of a drafter that is the
+    /// target itself (MTJD). `tau` is tokens per cycle; per target forward it is tau / this.
+    public var targetForwardsPerCycle = 1.0
+
+    /// Tokens per forward of the target (the τ a decode measures).
+    public var tokensPerTargetForward: Double { tau / targetForwardsPerCycle }
 }
 
 /// The parts of one speculation cycle (or plain step), whole batch, seconds.
@@ -505,7 +511,8 @@ public struct Predictor: Sendable {
             speedup: tokensPerCycle * plainStep / cycle,
             tokensPerSecond: batch * tokensPerCycle / cycle, tokensPerSecondPerSequence: tokensPerCycle / cycle, bound: verify.bound,
             verifyTokensPerSequence: verifyTokens, memoryBytesPerDevice: totalBytes / Double(config.devices),
-            verifyCost: verify, targetStepCost: targetStep, components: parts)
+            verifyCost: verify, targetStepCost: targetStep, components: parts,
+            targetForwardsPerCycle: 1 + (method.drafter == .target ? forwards : 0))
     }
 
     /// The draft length in 1...maxDraftLength with the highest speedup at this

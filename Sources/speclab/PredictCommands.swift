@@ -5,6 +5,7 @@ import ArgumentParser
 import Charts
 import Experiments
 import Foundation
+import Methods
 
 /// Flags shared by every command that builds a prediction configuration.
 struct PredictOptions: ParsableArguments {
@@ -14,11 +15,12 @@ struct PredictOptions: ParsableArguments {
     @Option(name: .customLong("runtime-file"), help: "Runtime fixed-cost profile from a JSON file: name, perForwardSeconds, perLayerSeconds, perCycleSeconds, perAllReduceSeconds, ngramSecondsPerContextToken; optional perDraftStepSeconds, hostOverlapsDevice, perLayerIsKernelLatency.") var runtimeFile: String?
     @Option(help: "Target model preset.") var model: String?
     @Option(name: .customLong("model-file"), help: "Target model shape from a JSON file.") var modelFile: String?
-    @Option(help: "ntp, sd, eagle1, eagle2, eagle3, mtp, mtp-parallel, medusa, blockwise, pld.") var method: String?
+    @Option(help: "Decoding method: \(MethodRegistry.names.joined(separator: ", ")) ('speclab methods' shows what the engine prices of each).") var method: String?
+    @Option(name: .customLong("beam-width"), parsing: .unconditional, help: "mtad, mtjd, prefix-beam: beams kept per depth (default 4).") var beamWidth: Int?
     @Option(name: .customLong("draft-model"), help: "Draft model preset (method sd), or self: the target's own weights (self-speculation, usually with --draft-kv-budget).") var draftModel: String?
     @Option(name: .customLong("draft-model-file"), help: "Draft model shape from a JSON file.") var draftModelFile: String?
     @Option(name: .customLong("draft-length"), parsing: .unconditional, help: "Drafts per cycle γ (chain length, tree depth, heads).") var draftLength: Int?
-    @Option(name: .customLong("tree-size"), parsing: .unconditional, help: "Tokens verified per tree, root included (eagle1/2/3, medusa).") var treeSize: Int?
+    @Option(name: .customLong("tree-size"), parsing: .unconditional, help: "Tokens verified per tree, root included (the tree methods: eagle1/2/3, medusa1/2, hydra).") var treeSize: Int?
     @Option(name: .customLong("tree-topk"), parsing: .unconditional, help: "Dynamic-tree frontier width K (eagle2/3; default 10).") var treeTopK: Int?
     @Option(name: .customLong("draft-vocab"), parsing: .unconditional, help: "EAGLE-3 reduced draft vocabulary (default 32000).") var draftVocab: Int?
     @Option(parsing: .unconditional, help: "Sequences per verify forward (default 1).") var batch: Int?
@@ -45,7 +47,7 @@ struct PredictOptions: ParsableArguments {
         r.hardware = hardware; r.hardwareFile = hardwareFile; r.runtime = runtime; r.runtimeFile = runtimeFile
         r.model = model; r.modelFile = modelFile; r.method = method
         r.draftModel = draftModel; r.draftModelFile = draftModelFile
-        r.draftLength = draftLength; r.treeSize = treeSize; r.treeTopK = treeTopK; r.eagle3DraftVocab = draftVocab
+        r.draftLength = draftLength; r.beamWidth = beamWidth; r.treeSize = treeSize; r.treeTopK = treeTopK; r.eagle3DraftVocab = draftVocab
         r.batch = batch; r.context = context; r.sourceLength = sourceLength; r.devices = devices; r.dtype = dtype
         r.alpha = alpha; r.tau = tau; r.acceptanceFile = acceptanceFile
         r.kernels = kernels; r.kernelsFile = kernelsFile
@@ -90,6 +92,8 @@ struct Predict: ParsableCommand {
             }
             say(PredictionFields.json(p, extra: extra + [
                 ("priced_by", JSONText.string(predictor.pricedBy)),
+                ("tokens_per_target_forward", JSONText.number(p.tokensPerTargetForward)),
+                ("target_forwards_per_cycle", JSONText.number(p.targetForwardsPerCycle)),
                 ("method", JSONText.string(config.method.name)),
                 ("hardware", JSONText.string(config.hardware.name)),
                 ("model", JSONText.string(config.model.name)),
@@ -112,7 +116,10 @@ struct Predict: ParsableCommand {
         timeRow("verify (\(p.verifyTokensPerSequence) tokens/seq)", p.verifySeconds, "bound: \(p.bound.rawValue)")
         timeRow("host per cycle", p.hostSecondsPerCycle)
         timeRow("cycle", p.cycleSeconds)
-        say("  τ (tokens per target fwd)   \(format(p.tau, 3))")
+        if p.targetForwardsPerCycle > 1 {
+            say("  tokens per cycle            \(format(p.tau, 3)) over \(format(p.targetForwardsPerCycle, 1)) target forwards")
+        }
+        say("  τ (tokens per target fwd)   \(format(p.tokensPerTargetForward, 3))")
         say("  speedup                     \(format(p.speedup, 3))×")
         say("  throughput                  \(format(p.tokensPerSecond, 1)) tokens/s (\(format(p.tokensPerSecondPerSequence, 1)) per sequence)")
         say("  memory per device           \(Units.gigabytes(p.memoryBytesPerDevice)) of \(Units.gigabytes(config.hardware.memoryBytes))")
