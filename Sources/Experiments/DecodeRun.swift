@@ -305,8 +305,10 @@ public final class DecodeSession {
         DrafterContext(
             target: model, draftLength: draftLength, settings: settings, stopping: stopping, tree: tree,
             beamWidth: beamWidth, oracleAlpha: oracleAlpha, maxTokens: maxTokens,
-            drafterDirectory: { what in
-                guard let drafter else { throw ModelError("--method \(method.name) needs --drafter DIR (\(what))") }
+            drafterDirectory: {
+                guard let drafter else {
+                    throw ModelError("--method \(method.name) needs --drafter DIR (\(method.drafterHint ?? "a trained drafter"))")
+                }
                 try DrafterBinding.check(drafterDirectory: drafter, targetId: self.targetId, targetPath: self.modelPath ?? "the target")
                 return drafter
             },

@@ -106,15 +106,15 @@ public struct DrafterContext {
     public let tree: TreeSpec
     public let beamWidth: Int
     public let oracleAlpha: Double
-    /// The --drafter directory checked against the target, or one line saying what to pass.
-    public let drafterDirectory: (_ what: String) throws -> URL
+    /// The --drafter directory checked against the target, or one line saying what to pass (the method's hint).
+    public let drafterDirectory: () throws -> URL
     /// The target's greedy continuations of the prompts, `tokens` long (the oracle drafts from them).
     public let greedyContinuations: (_ tokens: Int) -> [[Int32]: [Int32]]
     public let maxTokens: Int
 
     public init(target: InferenceModel, draftLength: Int, settings: SamplingSettings, stopping: DraftStopping,
                 tree: TreeSpec, beamWidth: Int, oracleAlpha: Double, maxTokens: Int,
-                drafterDirectory: @escaping (String) throws -> URL,
+                drafterDirectory: @escaping () throws -> URL,
                 greedyContinuations: @escaping (Int) -> [[Int32]: [Int32]]) {
         self.target = target; self.draftLength = draftLength; self.settings = settings; self.stopping = stopping
         self.tree = tree; self.beamWidth = beamWidth; self.oracleAlpha = oracleAlpha; self.maxTokens = maxTokens
@@ -207,4 +207,12 @@ public struct MethodDescriptor: Sendable {
 
     /// The drafter directory's description for messages: "heads from 'speclab train-drafter --kind medusa'".
     public var drafterHint: String? { if case .trained(_, let what) = drafter { return what } else { return nil } }
+
+    /// This method under another name (a variant that differs in how its drafter was trained).
+    func variant(name: String, aliases: [String] = [], title: String, summary: String, source: String) -> MethodDescriptor {
+        MethodDescriptor(name: name, aliases: aliases, title: title, summary: summary, source: source, drafter: drafter,
+                         verifier: verifier, tree: tree, lossless: lossless, engine: engine, options: options,
+                         ownAcceptance: ownAcceptance, singleSequence: singleSequence, greedyOnlyReason: greedyOnlyReason,
+                         drafts: drafts, rows: rows, build: build)
+    }
 }

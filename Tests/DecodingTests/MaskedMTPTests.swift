@@ -104,47 +104,45 @@ struct MaskedMTPTests {
         #expect(network.gradients.allSatisfy { $0 == 0 })
     }
 
-    @Test("greedy masked decoding equals plain greedy; every round after the first offers k drafts", arguments: [1, 3])
-    func greedyEquality(k: Int) throws {
+    /// Greedy masked decoding of 60 tokens in `mode` against plain greedy decoding of the same random model.
+    func greedyDecode(k: Int, mode: MaskedDecoding) throws -> (result: DecodeResult, reference: [Int32], cacheError: Float) {
         InferenceModel.productThreads = 1
         let model = try randomModel(targetConfig, seed: 95)
         let reference = plainGreedy(model, tokens: 60)
         let weights = maskedWeights(model.config, masks: 3, rank: 4, spread: 0.05, seed: 96)
         let target = TransformerTarget(model: model)
-        let drafter = MaskedMTPDrafter(weights: weights, target: model, draftLength: k)
+        let drafter = MaskedMTPDrafter(weights: weights, target: model, draftLength: k, mode: mode)
         defer { model.adapter = nil }
         let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: 60,
                                                   settings: .greedy, seed: 1)
+        // Mask rows are never committed: the cache equals a fresh prefill of the sequence.
+        let error = cacheDifference(target.cache, model: model, tokens: Array(result.sequence.dropLast()))
+        return (result, reference, error)
+    }
+
+    @Test("greedy masked decoding equals plain greedy; every round after the first offers k drafts", arguments: [1, 3])
+    func greedyEquality(k: Int) throws {
+        let (result, reference, cacheError) = try greedyDecode(k: k, mode: .quadratic)
         #expect(result.tokens == reference)
         #expect(result.stats.tau > 1, "no draft was ever accepted: the test would not exercise acceptance")
         #expect(result.stats.drafted == k * (result.stats.rounds - 1))
-        // Mask rows are never committed: the cache equals a fresh prefill of the sequence.
-        #expect(cacheDifference(target.cache, model: model, tokens: Array(result.sequence.dropLast())) < 1e-5)
+        #expect(cacheError < 1e-5)
     }
 
     @Test("linear masked decoding equals plain greedy; a round drafts only after a fully accepted one", arguments: [1, 3])
     func linearGreedyEquality(k: Int) throws {
-        InferenceModel.productThreads = 1
-        let model = try randomModel(targetConfig, seed: 95)
-        let reference = plainGreedy(model, tokens: 60)
-        let weights = maskedWeights(model.config, masks: 3, rank: 4, spread: 0.05, seed: 96)
-        let target = TransformerTarget(model: model)
-        let drafter = MaskedMTPDrafter(weights: weights, target: model, draftLength: k, mode: .linear)
-        defer { model.adapter = nil }
-        let result = SpeculativeDecoding.generate(target: target, drafter: drafter, prompt: prompt, maxNewTokens: 60,
-                                                  settings: .greedy, seed: 1)
+        let (result, reference, cacheError) = try greedyDecode(k: k, mode: .linear)
         let s = result.stats
         #expect(result.tokens == reference)
         #expect(s.tau > 1, "no draft was ever accepted: the test would not exercise acceptance")
         // One block a round, after the last chain node: 2k + 1 rows when drafting, k + 1 when not.
-        let drafting = s.rounds - s.draftLengthHistogram[0]
-        #expect(s.verifiedRows == drafting * (2 * k + 1) + s.draftLengthHistogram[0] * (k + 1))
+        let zero = s.draftLengthHistogram[0]
+        #expect(s.verifiedRows == (s.rounds - zero) * (2 * k + 1) + zero * (k + 1))
         // Rounds without drafts: the first, and the one after each drafting round that rejected a draft
         // (all but possibly the last round): zero = 1 + (below − zero) − (0 or 1).
-        let zero = s.draftLengthHistogram[0]
         let below = s.acceptedLengthHistogram.prefix(k).reduce(0, +)
         #expect(2 * zero - 1 - below == 0 || 2 * zero - 1 - below == -1, "zero-draft rounds \(zero), rounds below k \(below)")
-        #expect(cacheDifference(target.cache, model: model, tokens: Array(result.sequence.dropLast())) < 1e-5)
+        #expect(cacheError < 1e-5)
     }
 
     @Test("sampled masked decoding (V2 on the sampler's chain) keeps the cache exact")

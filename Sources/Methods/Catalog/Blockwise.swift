@@ -14,7 +14,7 @@ extension MethodDescriptor {
         verifier: .deterministic, lossless: .lossless("the heads' argmax chain is checked by the target (V1/V3)"),
         engine: .workload { _ in .blockwise }, options: [.unverifiedChain, .typicalAcceptance],
         build: { context in
-            let directory = try context.drafterDirectory("heads from 'speclab train-drafter --kind blockwise'")
+            let directory = try context.drafterDirectory()
             let heads = try BlockwiseHeads.load(from: directory, target: context.config)
             try context.requireDraftLength(atMost: heads.heads, "heads", at: directory)
             return .speculation { BlockwiseDrafter(heads: heads, model: context.target, draftLength: context.draftLength) }

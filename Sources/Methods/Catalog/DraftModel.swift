@@ -14,7 +14,7 @@ extension MethodDescriptor {
         verifier: .chainRejection, lossless: .lossless("rejection sampling against the drafter's q keeps the target's distribution"),
         engine: .workload { _ in .sd }, options: [.confidenceThreshold, .unverifiedChain, .typicalAcceptance],
         build: { context in
-            let network = try DrafterLoading.draftModel(context, what: "a draft model checkpoint: 'speclab train --preset draft --out DIR'")
+            let network = try DrafterLoading.draftModel(context)
             guard network.config.contextLength >= context.config.contextLength else {
                 throw ModelError("the drafter's context (\(network.config.contextLength)) is shorter than the target's (\(context.config.contextLength))")
             }

@@ -15,10 +15,5 @@ extension MethodDescriptor {
         lossless: .lossless("the sampled tree is verified with V4 (V2 on a chain), greedy with V1"),
         engine: .workload { _ in .eagle1 },
         rows: { gamma, tree in try tree.tree(.staticShape, draftLength: gamma).nodes + 1 },
-        build: { context in
-            let directory = try context.drafterDirectory("a drafter from 'speclab train-drafter --kind eagle'")
-            let weights: FeatureDrafter = try EagleWeights.load(from: directory, target: context.config)
-            let shape = try context.tree.tree(.staticShape, draftLength: context.draftLength)
-            return .speculation { EagleDrafter(weights: weights, target: context.target, tree: shape, name: "eagle1") }
-        })
+        build: { try DrafterLoading.eagle($0, policy: .staticShape, fused: false, name: "eagle1") })
 }

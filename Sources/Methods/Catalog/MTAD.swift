@@ -18,7 +18,7 @@ extension MethodDescriptor {
         },
         options: [.beamWidth], ownAcceptance: .jointRatio,
         build: { context in
-            let network = try DrafterLoading.draftModel(context, what: "an auxiliary draft model checkpoint: 'speclab train-drafter --kind draft-model'")
+            let network = try DrafterLoading.draftModel(context)
             return .speculation {
                 BeamDrafter(model: InferenceModel(network: network), draftLength: context.draftLength, width: context.beamWidth,
                             capacity: context.config.contextLength)

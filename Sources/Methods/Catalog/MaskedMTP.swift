@@ -18,10 +18,5 @@ extension MethodDescriptor {
         },
         options: [.unverifiedChain, .typicalAcceptance],
         rows: { gamma, _ in (gamma + 1) * (gamma + 1) },
-        build: { context in
-            let directory = try context.drafterDirectory("mask tokens and adapter from 'speclab train-drafter --kind masked-mtp'")
-            let weights = try MaskedMTP.load(from: directory, target: context.config)
-            try context.requireDraftLength(atMost: weights.masks, "mask tokens", at: directory)
-            return .speculation { MaskedMTPDrafter(weights: weights, target: context.target, draftLength: context.draftLength) }
-        })
+        build: { try DrafterLoading.maskedMTP($0, mode: .quadratic) })
 }

@@ -6,14 +6,9 @@ import Foundation
 import Transformer
 
 extension MethodDescriptor {
-    static let medusa2 = MethodDescriptor(
-        name: "medusa2", aliases: [], title: "Medusa-2",
+    /// The same heads and sparse tree as Medusa-1; only their training differs (the target is fine-tuned with them).
+    static let medusa2 = medusa1.variant(
+        name: "medusa2", title: "Medusa-2",
         summary: "Medusa heads trained with the target jointly (the target's weights change) fill a sparse tree",
-        source: "Cai et al. 2024, Medusa (Medusa-2: heads and target trained jointly)",
-        drafter: .trained(kinds: ["medusa"], what: "heads from 'speclab train-drafter --kind medusa'"),
-        verifier: .deterministic, tree: .sparse,
-        lossless: .lossless("deterministic candidates checked by V1/V3 (lossy only with --typical, V5)"),
-        engine: .workload { _ in .medusa },
-        rows: { _, tree in tree.size + 1 },
-        build: { context in try DrafterLoading.medusa(context, conditioned: false) })
+        source: "Cai et al. 2024, Medusa (Medusa-2: heads and target trained jointly)")
 }

@@ -19,7 +19,7 @@ extension MethodDescriptor {
         engine: .workload { _ in DraftMethod(name: "threshold", heads: .parallelMTP) },
         options: [.confidenceThreshold, .cumulativeThreshold, .unverifiedChain, .typicalAcceptance],
         build: { context in
-            let directory = try context.drafterDirectory("heads from 'speclab train-drafter --kind mtp-parallel' or 'mtp-sequential'")
+            let directory = try context.drafterDirectory()
             // Whichever MTP drafter the directory holds.
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent(SequentialModules.fileName).path) {
                 let modules = try DrafterLoading.sequentialModules(context)
