@@ -115,6 +115,7 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         else { throw AnalyticError("missing --model (one of \(ModelShape.presetNames.joined(separator: ", "))) or --model-file") }
 
         let methodName = method ?? "ntp"
+        if let beamWidth { try Check.within(beamWidth, from: 1, Limits.beamWidth, "--beam-width") }
         let methodValue = try MethodRegistry.workload(named: methodName, beamWidth: beamWidth ?? 4)
         var draft: ModelShape? = nil
         let selfDraft = draftModel == "self"

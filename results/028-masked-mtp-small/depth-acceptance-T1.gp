@@ -14,7 +14,8 @@ set border lw 1.2 lc rgb '#404040'
 set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
 set tics nomirror out scale 0.7
 set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
-set bmargin 7
+set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
+set bmargin 8
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set yrange [0:1]
 set offsets graph 0.02, graph 0.02, 0, 0
@@ -23,7 +24,8 @@ set clip two
 set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'depth-acceptance-T1.png'.speclab_output_suffix
 plot \
-    'depth-acceptance-T1.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'masked MTP (k = 4 masks, LoRA r 8), quadratic (4)'
+    'depth-acceptance-T1.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'masked MTP (k = 4 masks, LoRA r 8), quadratic (4)', \
+    'depth-acceptance-T1.dat' index 1 using 1:2 with linespoints ls 2 dt 1 title 'masked MTP (k = 4 masks, LoRA r 8), linear (4)'
 
 set terminal svg size 1000,780 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'depth-acceptance-T1.svg'.speclab_output_suffix

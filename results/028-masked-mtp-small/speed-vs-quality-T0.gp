@@ -8,14 +8,15 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 set encoding utf8
 set datafile missing '?'
 set title 'small target, masked-input MTP: speed against quality, T = 0'."\n".'{/*0.8 '.'8 validation prompts × 96 bytes; quality: the target''s mean log-likelihood of the output'.'}' font ',15'
-set xlabel 'tokens per target forward (τ)' font ',12'
+set xlabel 'tokens per target forward' font ',12'
 set ylabel 'target log-likelihood of the output (nats per token)' font ',12'
 set border lw 1.2 lc rgb '#404040'
 set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'
 set tics nomirror out scale 0.7
 set style line 1 lc rgb '#0072B2' lw 2 pt 7 ps 1.3
 set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
-set bmargin 8
+set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
+set bmargin 9
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
 set clip two
@@ -24,7 +25,8 @@ set terminal pngcairo enhanced font "sans,11" size 1000,780
 set output 'speed-vs-quality-T0.png'.speclab_output_suffix
 plot \
     'speed-vs-quality-T0.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'masked MTP (k = 4 masks, LoRA r 8), quadratic', \
-    'speed-vs-quality-T0.dat' index 1 using 1:2 with points ls 2 dt 1 title 'plain decoding of the target'
+    'speed-vs-quality-T0.dat' index 1 using 1:2 with linespoints ls 2 dt 1 title 'masked MTP (k = 4 masks, LoRA r 8), linear', \
+    'speed-vs-quality-T0.dat' index 2 using 1:2 with points ls 3 dt 1 title 'plain decoding of the target'
 
 set terminal svg size 1000,780 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'speed-vs-quality-T0.svg'.speclab_output_suffix

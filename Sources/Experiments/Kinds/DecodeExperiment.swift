@@ -339,7 +339,7 @@ extension DecodeExperimentRun {
         if !unpredicted.isEmpty { context.notes.append("no speedup prediction — " + unpredicted.sorted().joined(separator: "; ")) }
         guard !validationLines.isEmpty else { return }
         let scatter = Chart(title: "\(context.chart.title): predicted vs measured decode-phase speedup",
-                            subtitle: "wall clock of the rounds (prefill excluded); engine calibrated on this machine in the same run; acceptance = the measured τ",
+                            subtitle: "decode phase (prefill excluded); engine calibrated here in the same run, at the measured τ",
                             xLabel: "measured speedup (×)", yLabel: "predicted speedup (×)", series: validationLines,
                             referenceLines: [.diagonal(title: "predicted = measured")], keyPosition: .below)
         files += try context.draw(scatter, output: context.output, baseName: "validation", plot: context.plot)

@@ -157,6 +157,8 @@ func trainedDrafter(_ train: DecodeSpec.DrafterSpec, title: String, target: Stri
     let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
         + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
         + "sequence_length=\(train.sequenceLength ?? 64) target=\(target)" + (train.rank.map { " rank=\($0)" } ?? "")
+        // The target's weights, not only its path: a retrained target needs its drafters retrained.
+        + " target_content_id=\((try? Checkpoint.contentId(at: targetURL)).flatMap { $0 } ?? "unknown")"
     // Only with its weights: a fresh clone has the spec and notes of a drafter but not its (ignored) weights.
     let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
         .contains { $0.hasSuffix(".safetensors") }
