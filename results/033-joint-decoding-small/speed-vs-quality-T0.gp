@@ -29,7 +29,7 @@ plot \
     'speed-vs-quality-T0.dat' index 0 using 1:2 with linespoints ls 1 dt 1 title 'speculative sampling, draft model', \
     'speed-vs-quality-T0.dat' index 1 using 1:2 with linespoints ls 2 dt 1 title 'MTAD, draft model, beam 1', \
     'speed-vs-quality-T0.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'MTAD, draft model, beam 4', \
-    'speed-vs-quality-T0.dat' index 3 using 1:2 with linespoints ls 4 dt 1 title 'MTJD, the target''s own beam 4 (lossy) (its beam''s forwards counted)', \
+    'speed-vs-quality-T0.dat' index 3 using 1:2 with linespoints ls 4 dt 1 title 'MTJD, the target''s own beam 4 (lossy)', \
     'speed-vs-quality-T0.dat' index 4 using 1:2 with points ls 5 dt 1 title 'plain decoding of the target'
 
 set terminal svg size 1000,780 dynamic enhanced font "sans,11" background rgb 'white'
