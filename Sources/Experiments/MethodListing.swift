@@ -45,13 +45,13 @@ public enum MethodListing {
     /// A table, then each method's summary and its engine gap where it has one.
     public static func lines() -> [String] {
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
-        var out = [pad("method", 22) + pad("drafter (train-drafter --kind)", 30) + pad("verifier at T > 0", 44)
+        var out = [pad("method", 22) + pad("drafter (train-drafter --kind)", 32) + pad("verifier at T > 0", 44)
                    + pad("tree", 24) + pad("lossless", 24) + "engine"]
         for m in MethodRegistry.all {
             let drafter = m.drafter.kinds.isEmpty ? "-" : m.drafter.kinds.joined(separator: " or ")
             let engine = m.engine.workload().map { "yes (\(rowsText($0)))" } ?? "no"
             out.append(pad(m.name + (m.aliases.isEmpty ? "" : " (\(m.aliases.joined(separator: ", ")))"), 22)
-                       + pad(drafter, 30) + pad(m.verifier.rawValue, 44) + pad(m.tree.rawValue, 24)
+                       + pad(drafter, 32) + pad(m.verifier.rawValue, 44) + pad(m.tree.rawValue, 24)
                        + pad(m.lossless.label, 24) + engine)
         }
         out.append("")

@@ -34,8 +34,8 @@ public enum SamplingVerifier: String, Sendable, Equatable {
     case jointRatio = "joint likelihood ratio (MTAD)"
     /// Nothing checks the drafts: they are kept.
     case none = "none (drafts kept unchecked)"
-    /// The method runs at T = 0 only.
-    case greedyOnly = "none (T = 0 only)"
+    /// The method runs at T = 0 only, checked by greedy matching.
+    case greedyOnly = "V1 only (runs at T = 0)"
 }
 
 /// Whether the method's output is the target's.

@@ -9,7 +9,7 @@ extension MethodDescriptor {
     static let ntp = MethodDescriptor(
         name: "ntp", title: "plain decoding",
         summary: "one target forward per token; nothing drafted",
-        source: "the baseline: the speculation cycle with draft length 0",
+        source: "The baseline of every speedup: the speculation cycle at draft length 0",
         verifier: .targetSample, lossless: .lossless("it is the target's own decoding"),
         engine: .workload { _ in .ntp }, options: [], drafts: false,
         rows: { _, _ in 1 },
