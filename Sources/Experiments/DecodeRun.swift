@@ -76,10 +76,14 @@ public struct DecodeReport: Sendable {
     /// The drafter's confidence in each draft per position, with how often each bin was reached and
     /// accepted: the threshold model's input (nil when the drafter reports no confidences).
     public var confidenceHistogram: ConfidenceHistogram? {
-        let rounds = stats.confidenceRounds
-        guard let positions = rounds.map(\.confidences.count).max(), positions > 0 else { return nil }
+        guard let positions = stats.confidenceRounds.map(\.confidences.count).max(), positions > 0 else { return nil }
+        return confidenceHistogram(positions: positions)
+    }
+
+    /// The same histogram over `positions` draft positions (later positions of longer rounds are left out).
+    public func confidenceHistogram(positions: Int) -> ConfidenceHistogram {
         var histogram = ConfidenceHistogram(positions: positions)
-        for round in rounds { histogram.record(confidences: round.confidences, accepted: round.accepted) }
+        for round in stats.confidenceRounds { histogram.record(confidences: round.confidences, accepted: round.accepted) }
         return histogram
     }
 

@@ -98,7 +98,7 @@ extension KernelCrossCheckSpec: ExperimentKind {
 
     /// The plain decode points: engine against aiconfigurator, and the error over batch at one context.
     func drawPlain(_ plain: [KernelCrossCheck.Comparison], settings: [String], _ context: ExperimentContext) throws -> [String] {
-        let k = self, output = context.output, plot = context.plot
+        let k = self
         var files: [String] = []
         // Chart 1: engine vs aiconfigurator, every plain decode point.
         var scatter: [ChartSeries] = []
@@ -112,7 +112,7 @@ extension KernelCrossCheckSpec: ExperimentKind {
                                  xLabel: "aiconfigurator's step (ms)", yLabel: "SpecLab's step (ms)", series: scatter,
                                  referenceLines: [.diagonal(title: "equal")], logScaleX: true, logScaleY: true, logBase: 10,
                                  keyPosition: .outsideRight, size: ChartSize(width: 1300, height: 700))
-        files += try context.draw(scatterChart, output: output, baseName: "scatter", plot: plot)
+        files += try context.draw(scatterChart, baseName: "scatter")
 
         // Chart 2: relative error over batch at one context, measured kernels (solid) and roofline (dashed).
         var errorSeries: [ChartSeries] = []
@@ -127,7 +127,7 @@ extension KernelCrossCheckSpec: ExperimentKind {
                                xLabel: "batch (sequences)", yLabel: "relative error (%)", series: errorSeries,
                                referenceLines: [.horizontal(y: 10, title: "±10%"), .horizontal(y: -10, title: "")],
                                logScaleX: true, logBase: 2, keyPosition: .outsideRight, size: ChartSize(width: 1300, height: 700))
-        files += try context.draw(errorChart, output: output, baseName: "error-vs-batch", plot: plot)
+        files += try context.draw(errorChart, baseName: "error-vs-batch")
 
         return files
     }
@@ -135,7 +135,7 @@ extension KernelCrossCheckSpec: ExperimentKind {
     /// Verify cost T(k, b)/T(1, b) over batch, per GPU with verify points.
     func drawVerify(_ compared: [KernelCrossCheck.Comparison], verify: [KernelCrossCheck.Comparison],
                     _ context: ExperimentContext) throws -> [String] {
-        let k = self, output = context.output, plot = context.plot
+        let k = self, output = context.output
         var files: [String] = []
         // Chart 3: verify cost T(k, b)/T(1, b) over batch, per GPU with verify points.
         for system in Self.orderedUnique(verify.map(\.reference.system)) {
@@ -173,7 +173,7 @@ extension KernelCrossCheckSpec: ExperimentKind {
                               subtitle: "T(k, b) / T(1, b), context \(k.chartContext): measured-kernel engine, today's roofline, aiconfigurator",
                               xLabel: "batch (sequences)", yLabel: "T(k, b) / T(1, b)", series: series,
                               logScaleX: true, logBase: 2, keyPosition: .outsideRight, size: ChartSize(width: 1300, height: 700))
-            files += try context.draw(chart, output: output, baseName: name, plot: plot)
+            files += try context.draw(chart, baseName: name)
         }
 
         return files

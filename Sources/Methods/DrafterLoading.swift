@@ -17,18 +17,30 @@ enum DrafterLoading {
         return network
     }
 
-    static func parallelHeads(_ context: DrafterContext) throws -> ParallelHeads {
-        let directory = try context.drafterDirectory()
+    /// Parallel MTP heads in --drafter (or in `directory`, already checked against the target).
+    static func parallelHeads(_ context: DrafterContext, in directory: URL? = nil) throws -> ParallelHeads {
+        let directory = try directory ?? context.drafterDirectory()
         let heads = try ParallelHeads.load(from: directory, target: context.config)
         try context.requireDraftLength(atMost: heads.extraHeads, "extra heads", at: directory)
         return heads
     }
 
-    static func sequentialModules(_ context: DrafterContext) throws -> SequentialModules {
-        let directory = try context.drafterDirectory()
+    /// The parallel heads drafting a chain, stopped on their confidence as the context asks.
+    static func parallelHeadsPlan(_ context: DrafterContext, in directory: URL? = nil) throws -> DecodingPlan {
+        let heads = try parallelHeads(context, in: directory)
+        return .speculation {
+            ParallelHeadsDrafter(heads: heads, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
+        }
+    }
+
+    /// Sequential MTP modules drafting a chain, stopped on their confidence as the context asks.
+    static func sequentialModulesPlan(_ context: DrafterContext, in directory: URL? = nil) throws -> DecodingPlan {
+        let directory = try directory ?? context.drafterDirectory()
         let modules = try SequentialModules.load(from: directory, target: context.config)
         try context.requireDraftLength(atMost: modules.depth, "modules", at: directory)
-        return modules
+        return .speculation {
+            SequentialMTPDrafter(modules: modules, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
+        }
     }
 
     /// Medusa (or, `conditioned`, Hydra) heads filling the sparse tree of --tree-size nodes.

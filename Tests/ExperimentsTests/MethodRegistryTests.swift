@@ -134,14 +134,22 @@ struct MethodRegistryTests {
         #expect(MethodRegistry.modelled.map(\.name) == MethodRegistry.names)
     }
 
-    /// The engine's configuration of `name` on Llama-3.1-8B / H100 at γ = 3, α = 0.7.
-    static func predict(_ name: String, beamWidth: Int = 4, tree: Int? = nil) throws -> Prediction {
+    /// `name` on Llama-3.1-8B / H100 at γ = 3, roofline-priced, with a draft model where it needs one;
+    /// `configure` adds the acceptance and anything else.
+    static func prediction(_ name: String, _ configure: (inout PredictRequest) -> Void) throws -> Prediction {
         var request = PredictRequest()
         request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = name
-        request.draftLength = 3; request.alpha = name == "mtjd" ? nil : 0.7; request.beamWidth = beamWidth
-        request.treeSize = tree; request.kernels = "roofline"
+        request.draftLength = 3; request.kernels = "roofline"
         if try MethodRegistry.workload(named: name).drafter == .draftModel { request.draftModel = "llama-3.2-1b" }
+        configure(&request)
         return try Predictor(try request.resolve()).predict()
+    }
+
+    /// The same at α = 0.7 (MTJD keeps its drafts: no acceptance).
+    static func predict(_ name: String, beamWidth: Int = 4, tree: Int? = nil) throws -> Prediction {
+        try prediction(name) { request in
+            request.alpha = name == "mtjd" ? nil : 0.7; request.beamWidth = beamWidth; request.treeSize = tree
+        }
     }
 
     @Test("every method the engine models predicts, with its verify rows and drafting structure")
@@ -171,10 +179,7 @@ struct MethodRegistryTests {
         // Masked MTP, linear mode: every round drafts when every draft is accepted (α = 1: τ = γ + 1, as the
         // quadratic mode); at α = 0 every other round is a recovery round, and each yields one token.
         func masked(_ name: String, alpha: Double) throws -> Prediction {
-            var request = PredictRequest()
-            request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = name
-            request.draftLength = 3; request.alpha = alpha; request.kernels = "roofline"
-            return try Predictor(try request.resolve()).predict()
+            try Self.prediction(name) { $0.alpha = alpha }
         }
         #expect(try masked("masked-mtp-linear", alpha: 1).tau == 4)
         #expect(try abs(masked("masked-mtp-linear", alpha: 0).tau - 1) < 1e-12)
@@ -183,11 +188,7 @@ struct MethodRegistryTests {
         #expect(try masked("masked-mtp-linear", alpha: 0.6).tau < masked("masked-mtp", alpha: 0.6).tau)
         // Prefix beam search: W hypotheses each feed their τ-token block in one forward, with their own caches.
         func beam(_ width: Int) throws -> Prediction {
-            var request = PredictRequest()
-            request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = "prefix-beam"
-            request.draftLength = 3; request.tau = 2.5; request.beamWidth = width; request.kernels = "roofline"
-            request.batch = 4
-            return try Predictor(try request.resolve()).predict()
+            try Self.prediction("prefix-beam") { $0.tau = 2.5; $0.beamWidth = width; $0.batch = 4 }
         }
         #expect(try beam(8).cycleSeconds > beam(1).cycleSeconds)
         #expect(try beam(8).memoryBytesPerDevice > beam(1).memoryBytesPerDevice)
@@ -212,10 +213,7 @@ struct MethodRegistryTests {
             let histogramText = String(decoding: written, as: UTF8.self)
             try "{\"confidence_histogram\": \(histogramText), \"policy\": \"per-token\", \"threshold\": \(theta)}"
                 .write(to: file, atomically: true, encoding: .utf8)
-            var request = PredictRequest()
-            request.hardware = "h100-sxm"; request.model = "llama-3.1-8b"; request.method = method
-            request.draftLength = 3; request.acceptanceFile = file.path; request.kernels = "roofline"
-            return try Predictor(try request.resolve()).predict()
+            return try Self.prediction(method) { $0.acceptanceFile = file.path }
         }
         let all = try predict(0), none = try predict(1)
         // θ = 0 drafts every position (the histogram's own τ); θ = 1 drafts nothing: τ = 1 and no drafting forward.

@@ -15,7 +15,7 @@ extension AcceptanceCurvesSpec: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let a = self
-        let output = context.output, plot = context.plot
+        let output = context.output
         let gamma = a.draftLength
         var table = CSVTable(columns: ["model", "position_or_length", "probability_accepted_exactly", "probability_accepted_at_least",
                                        "conditional", "tau"])
@@ -54,7 +54,7 @@ extension AcceptanceCurvesSpec: ExperimentKind {
                               xLabel: "draft position k", yLabel: "acceptance probability", series: positionLines,
                               xRange: AxisRange(lower: 0.75, upper: Double(gamma) + 0.25), yRange: AxisRange(lower: 0, upper: 1),
                               keyPosition: .below)
-        return ["data.csv"] + (try context.draw(distribution, output: output, baseName: "distribution", plot: plot))
-            + (try context.draw(positions, output: output, baseName: "per-position", plot: plot))
+        return ["data.csv"] + (try context.draw(distribution, baseName: "distribution"))
+            + (try context.draw(positions, baseName: "per-position"))
     }
 }

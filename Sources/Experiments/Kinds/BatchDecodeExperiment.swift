@@ -15,7 +15,7 @@ extension BatchDecodeSpec: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let b = self
-        let experimentDirectory = context.experimentDirectory, output = context.output, plot = context.plot
+        let experimentDirectory = context.experimentDirectory, output = context.output
         let batches = b.batches.sorted()
         guard let largest = batches.last, batches.first ?? 0 >= 1 else { throw AnalyticError("batches must be >= 1") }
         let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
@@ -83,6 +83,6 @@ extension BatchDecodeSpec: ExperimentKind {
                           xLabel: "batch (sequences per verify forward)", yLabel: "decode-phase speedup over batched plain decoding (×)",
                           series: lines, referenceLines: [.horizontal(y: 1, title: "no speedup")], logScaleX: true, logBase: 2,
                           keyPosition: .below)
-        return files + (try context.draw(chart, output: output, baseName: "speedup-vs-batch", plot: plot))
+        return files + (try context.draw(chart, baseName: "speedup-vs-batch"))
     }
 }

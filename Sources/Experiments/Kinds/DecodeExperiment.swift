@@ -85,6 +85,8 @@ final class DecodeExperimentRun {
         let session: DecodeSession
         let calibration: DecodeSession
         let lengths: [Int]
+        /// The draft model's shape, for the engine (methods that draft with a separate model).
+        let draftModel: ModelShape?
         /// A drafter trained with its own trunk decodes (and is scored by) that trunk.
         var ownTrunk: Bool { ["scratch", "joint"].contains(spec.trainDrafter?.trunk ?? "") }
     }
@@ -100,13 +102,18 @@ final class DecodeExperimentRun {
                 model = InferenceModel(network: try Checkpoint.load(from: drafter!))
             }
         }
+        let descriptor = try MethodRegistry.method(named: method.method)
+        var draftModel: ModelShape? = nil
+        if descriptor.drafter.kinds.contains("draft-model"), let drafter {
+            draftModel = Calibration.modelShape(try Checkpoint.info(at: drafter).model)
+        }
         let run = MethodRun(
-            spec: method, descriptor: try MethodRegistry.method(named: method.method), drafter: drafter,
+            spec: method, descriptor: descriptor, drafter: drafter,
             session: DecodeSession(model: model, prompts: measuredPrompts, maxTokens: spec.maxTokens),
             calibration: DecodeSession(model: model, prompts: calibrationPrompts, maxTokens: spec.maxTokens),
             lengths: try method.draftLengths.map {
                 try SweepAxis.parseValues($0, for: .draftLength).compactMap { $0.number }.map { Int($0) }
-            } ?? lengths)
+            } ?? lengths, draftModel: draftModel)
         for temperature in spec.temperatures { try measure(run, temperature: temperature) }
     }
 
@@ -179,14 +186,10 @@ final class DecodeExperimentRun {
 
     /// The validation row of one point; the (measured, predicted) speedup pair when the engine predicted it.
     func validate(_ run: MethodRun, _ point: PointResult, temperature: Double) throws -> ChartPoint? {
-        var draftModel: ModelShape? = nil
-        if run.descriptor.drafter.kinds.contains("draft-model"), let directory = run.drafter {
-            draftModel = Calibration.modelShape(try Checkpoint.info(at: directory).model)
-        }
         let row = DecodeValidation.row(DecodeValidation.Point(
             method: run.descriptor, measured: point.report.stats, calibration: point.calibration,
             measuredSpeedup: point.report.decodeSpeedup, draftLength: point.gamma, treeTopK: point.tree.topK,
-            beamWidth: run.spec.beamWidth ?? 4, target: run.session.model.config, draftModel: draftModel,
+            beamWidth: run.spec.beamWidth ?? 4, target: run.session.model.config, draftModel: run.draftModel,
             contextTokens: spec.promptLength + spec.maxTokens / 2), hardware: calibrated)
         func cell(_ value: Double?) -> String { value.map { CSVTable.cell($0) } ?? "" }
         var fromPredicted: Double? = nil
@@ -271,8 +274,7 @@ extension DecodeExperimentRun {
                               xLabel: "accepted drafts a", yLabel: "fraction of rounds", series: entry.series,
                               xRange: AxisRange(lower: -0.25, upper: Double(entry.depth) + 0.25), yRange: AxisRange(lower: 0),
                               keyPosition: .topRight)
-            files += try context.draw(chart, output: output, baseName: String(format: "histogram-%02d", index + 1),
-                                      plot: context.plot)
+            files += try context.draw(chart, baseName: String(format: "histogram-%02d", index + 1))
         }
         try writeValidation()
         return ["data.csv"] + files
@@ -280,7 +282,7 @@ extension DecodeExperimentRun {
 
     /// τ, measured speedup, speed against quality and acceptance per depth at one temperature.
     func drawCharts(temperature: Double) throws {
-        let output = context.output, plot = context.plot, title = context.chart.title
+        let title = context.chart.title
         let tall = ChartSize(width: 1000, height: 780)
         let t = CSVTable.cell(temperature)
         let subtitle = "target \(spec.target), \(spec.samples) validation prompts × \(spec.maxTokens) bytes, T = \(t)"
@@ -293,7 +295,7 @@ extension DecodeExperimentRun {
                                  subtitle: subtitle, xLabel: "drafted tokens per cycle (chain length γ or tree nodes)",
                                  yLabel: "speedup over plain decoding (×)", series: speedupLines[temperature] ?? [],
                                  referenceLines: [.horizontal(y: 1, title: "no speedup")], keyPosition: .below, size: tall)
-        files += try context.draw(tauChart, output: output, baseName: "tau-T\(t)", plot: plot)
+        files += try context.draw(tauChart, baseName: "tau-T\(t)")
         let plainPoint = plainQuality[temperature].map {
             [ChartSeries(title: "plain decoding of the target", points: [ChartPoint(x: 1, y: $0)], style: .points)]
         } ?? []
@@ -301,15 +303,15 @@ extension DecodeExperimentRun {
                                  subtitle: "\(spec.samples) validation prompts × \(spec.maxTokens) bytes; quality: the target's mean log-likelihood of the output",
                                  xLabel: "tokens per target forward", yLabel: "target log-likelihood of the output (nats per token)",
                                  series: (qualityLines[temperature] ?? []) + plainPoint, keyPosition: .below, size: tall)
-        files += try context.draw(qualityChart, output: output, baseName: "speed-vs-quality-T\(t)", plot: plot)
-        files += try context.draw(speedupChart, output: output, baseName: "speedup-T\(t)", plot: plot)
+        files += try context.draw(qualityChart, baseName: "speed-vs-quality-T\(t)")
+        files += try context.draw(speedupChart, baseName: "speedup-T\(t)")
         if let lines = depthLines[temperature], !lines.isEmpty {
             let depthChart = Chart(title: "\(title): acceptance at each depth, T = \(t)",
                                    subtitle: "T = \(t), \(spec.samples) validation prompts × \(spec.maxTokens) bytes; in brackets: the longest draft of each method",
                                    xLabel: "draft depth k (tokens after the root)",
                                    yLabel: "P(depth k accepted | depth k − 1 accepted)", series: lines,
                                    yRange: AxisRange(lower: 0, upper: 1), keyPosition: .below, size: tall)
-            files += try context.draw(depthChart, output: output, baseName: "depth-acceptance-T\(t)", plot: plot)
+            files += try context.draw(depthChart, baseName: "depth-acceptance-T\(t)")
         }
     }
 
@@ -342,6 +344,6 @@ extension DecodeExperimentRun {
                             subtitle: "decode phase (prefill excluded); engine calibrated here in the same run, at the measured τ",
                             xLabel: "measured speedup (×)", yLabel: "predicted speedup (×)", series: validationLines,
                             referenceLines: [.diagonal(title: "predicted = measured")], keyPosition: .below)
-        files += try context.draw(scatter, output: context.output, baseName: "validation", plot: context.plot)
+        files += try context.draw(scatter, baseName: "validation")
     }
 }

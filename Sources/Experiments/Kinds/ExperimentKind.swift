@@ -27,8 +27,8 @@ final class ExperimentContext {
         self.experimentDirectory = experimentDirectory; self.output = output; self.plot = plot
     }
 
-    /// Writes a chart's data and script, and draws it unless plotting is off.
-    func draw(_ chart: some ChartDocument, output: URL, baseName: String, plot: Bool) throws -> [String] {
+    /// Writes a chart's data and script into the run's output, and draws it unless plotting is off.
+    func draw(_ chart: some ChartDocument, baseName: String) throws -> [String] {
         try ExperimentContext.draw(chart, output: output, baseName: baseName, plot: plot)
     }
 

@@ -18,7 +18,7 @@ public struct FormulaComparisonExperiment: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let spec = self
-        let base = context.experimentDirectory, output = context.output, plot = context.plot
+        let base = context.experimentDirectory, output = context.output
         let batches = try (spec.axes ?? ["batch=1,64"]).map(SweepAxis.parse).first { $0.parameter == .batch }?
             .values.compactMap { $0.number }.map { Int($0) } ?? [1]
         var request = spec.base ?? PredictRequest()
@@ -50,6 +50,6 @@ public struct FormulaComparisonExperiment: ExperimentKind {
         let chart = Chart(title: s.title, subtitle: s.subtitle, xLabel: s.xLabel ?? "acceptance rate α",
                           yLabel: s.yLabel ?? "speedup over plain decoding (×)", series: lines,
                           referenceLines: s.guides, xRange: AxisRange(lower: 0, upper: 1), keyPosition: s.keyPosition)
-        return ["data.csv"] + (try context.draw(chart, output: output, baseName: "chart", plot: plot))
+        return ["data.csv"] + (try context.draw(chart, baseName: "chart"))
     }
 }

@@ -15,7 +15,7 @@ extension FrontierSpec: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let f = self
-        let experimentDirectory = context.experimentDirectory, output = context.output, plot = context.plot
+        let experimentDirectory = context.experimentDirectory, output = context.output
         guard !f.sources.isEmpty else { throw AnalyticError("a frontier experiment needs \"frontier\" with sources") }
         let root = experimentDirectory.deletingLastPathComponent().deletingLastPathComponent()
         var table = CSVTable(columns: ["source", "method", "temperature", "setting", "tokens_per_target_forward",
@@ -86,7 +86,7 @@ extension FrontierSpec: ExperimentKind {
                               xLabel: "tokens per target forward",
                               yLabel: "target log-likelihood minus plain decoding's (nats per token)",
                               series: series, keyPosition: .below, size: ChartSize(width: 1000, height: 900))
-            files += try context.draw(chart, output: output, baseName: "frontier-T\(t)", plot: plot)
+            files += try context.draw(chart, baseName: "frontier-T\(t)")
             context.notes.append("T = \(t): \(lossless.count) lossless points, \(lossy.count) lossy series")
         }
         try table.write(to: output.appendingPathComponent("data.csv"))

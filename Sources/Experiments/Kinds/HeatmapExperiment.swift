@@ -20,7 +20,7 @@ public struct HeatmapExperiment: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let spec = self
-        let base = context.experimentDirectory, output = context.output, plot = context.plot
+        let base = context.experimentDirectory, output = context.output
         let axes = try (spec.axes ?? []).map(SweepAxis.parse)
         guard axes.count == 2, axes.allSatisfy(\.parameter.isNumeric) else {
             throw AnalyticError("a heatmap experiment needs two numeric axes: x then y")
@@ -46,6 +46,6 @@ public struct HeatmapExperiment: ExperimentKind {
                           xValues: axes[0].values.compactMap(\.number), yValues: axes[1].values.compactMap(\.number),
                           values: grid, valueFormat: "%.2f",
                           palette: y == "speedup" ? .diverging(center: 1) : .viridis)
-        return ["data.csv"] + (try context.draw(map, output: output, baseName: "chart", plot: plot))
+        return ["data.csv"] + (try context.draw(map, baseName: "chart"))
     }
 }

@@ -56,6 +56,6 @@ public struct LeviathanExperiment: ExperimentKind {
                                                ? "expected tokens per target forward" : "arithmetic operations (× baseline)"),
                           series: lines, referenceLines: s.guides, logScaleY: s.logY ?? false,
                           keyPosition: s.keyPosition)
-        return ["data.csv"] + (try context.draw(chart, output: output, baseName: "chart", plot: plot))
+        return ["data.csv"] + (try context.draw(chart, baseName: "chart"))
     }
 }

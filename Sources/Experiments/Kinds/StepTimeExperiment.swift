@@ -21,7 +21,7 @@ public struct StepTimeExperiment: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let spec = self
-        let base = context.experimentDirectory, output = context.output, plot = context.plot
+        let base = context.experimentDirectory, output = context.output
         var request = spec.base ?? PredictRequest()
         let hardwareNames = spec.hardware ?? [request.hardware ?? "h100-sxm"]
         let modelNames = spec.models ?? [request.model ?? "llama-3.1-8b"]
@@ -68,6 +68,6 @@ public struct StepTimeExperiment: ExperimentKind {
                           yLabel: s.yLabel ?? (normalized ? "T(k) / T(1)" : "forward time (s)"),
                           series: lines, referenceLines: s.guides, logScaleX: s.logX ?? true, logScaleY: s.logY ?? true,
                           logBase: s.logBase ?? 2, keyPosition: s.keyPosition)
-        return ["data.csv"] + (try context.draw(chart, output: output, baseName: "chart", plot: plot))
+        return ["data.csv"] + (try context.draw(chart, baseName: "chart"))
     }
 }

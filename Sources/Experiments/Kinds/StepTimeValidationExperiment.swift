@@ -15,7 +15,7 @@ extension StepTimeValidationSpec: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let v = self
-        let output = context.output, plot = context.plot
+        let output = context.output
         let config = try ModelConfig.preset(named: v.preset)
         let ks = try SweepAxis.parseValues(v.tokens, for: .context).compactMap { $0.number }.map { Int($0) }
         let calibration = try Calibration.calibrate(threads: v.threads)
@@ -46,7 +46,7 @@ extension StepTimeValidationSpec: ExperimentKind {
                           subtitle: "\(v.threads) threads, context \(v.context); prediction from probes measured in the same run",
                           xLabel: "new tokens in one forward, k", yLabel: "forward time (ms)", series: [measured, predicted],
                           logScaleX: true, logScaleY: true, logBase: 2, keyPosition: .topLeft)
-        var files = ["data.csv", "cpu-local.json", "model.json"] + (try context.draw(chart, output: output, baseName: "chart", plot: plot))
+        var files = ["data.csv", "cpu-local.json", "model.json"] + (try context.draw(chart, baseName: "chart"))
         if tree {
             // Where verifying a tree stops being (nearly) free: its forward relative to one token's.
             let relative = [
@@ -60,7 +60,7 @@ extension StepTimeValidationSpec: ExperimentKind {
                               xLabel: "tree nodes verified in one forward, m", yLabel: "T(m) / T(1)", series: relative,
                               referenceLines: [.horizontal(y: 1.5, title: "1.5: the tree is still nearly free")],
                               logScaleX: true, logBase: 2, keyPosition: .topLeft)
-            files += try context.draw(ratio, output: output, baseName: "relative", plot: plot)
+            files += try context.draw(ratio, baseName: "relative")
             for p in points where p.tokens > 1 {
                 context.notes.append(String(format: "m = %d: measured T(m)/T(1) %.2f, predicted %.2f", p.tokens, p.measuredSeconds / m1,
                                     p.predictedSeconds / p1))

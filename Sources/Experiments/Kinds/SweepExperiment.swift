@@ -21,7 +21,7 @@ public struct SweepExperiment: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let spec = self
-        let slug = context.slug, base = context.experimentDirectory, output = context.output, plot = context.plot
+        let slug = context.slug, base = context.experimentDirectory, output = context.output
         let axes = try (spec.axes ?? []).map(SweepAxis.parse)
         guard !axes.isEmpty else { throw AnalyticError("a sweep experiment needs \"axes\"") }
         let result = try SweepResult.run(named: try resolvedSeries(spec, base: base), axes: axes,
@@ -40,6 +40,6 @@ public struct SweepExperiment: ExperimentKind {
         let chart = try result.chart(y: y, title: c.title, subtitle: c.subtitle, xLabel: c.xLabel, yLabel: c.yLabel,
                                      logX: c.logX ?? false, logY: c.logY ?? false, logBase: c.logBase ?? 10,
                                      referenceLines: c.guides, key: c.keyPosition, yScale: c.yScale ?? 1)
-        return ["data.csv"] + (try context.draw(chart, output: output, baseName: "chart", plot: plot))
+        return ["data.csv"] + (try context.draw(chart, baseName: "chart"))
     }
 }

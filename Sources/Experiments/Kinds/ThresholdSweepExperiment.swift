@@ -71,9 +71,7 @@ final class ThresholdSweepRun {
         let seed = t.seed ?? 1
         fit = try calibration.measure(method: "threshold", drafter: drafter, draftLength: t.draftLength, settings: .greedy,
                                       seed: seed, baseline: false)
-        var histogram = ConfidenceHistogram(positions: t.draftLength)
-        for round in fit.stats.confidenceRounds { histogram.record(confidences: round.confidences, accepted: round.accepted) }
-        self.histogram = histogram
+        histogram = fit.confidenceHistogram(positions: t.draftLength)
         replay = fit.stats.confidenceRounds.map { (confidences: $0.confidences, accepted: $0.accepted) }
         greedy = try measured.measure(method: "ntp", drafter: nil, draftLength: 1, settings: .greedy, seed: seed, baseline: false)
         sampled = try measured.measure(method: "ntp", drafter: nil, draftLength: 1, settings: SamplingSettings(temperature: 1),
@@ -139,7 +137,7 @@ final class ThresholdSweepRun {
 
     /// data.csv, the models' errors in the notes, and the charts.
     func write() throws -> [String] {
-        let output = context.output, plot = context.plot
+        let output = context.output
         frontier.append(ChartSeries(title: "plain decoding, greedy", points: [ChartPoint(x: 1, y: greedy.targetLogLikelihood)], style: .points))
         frontier.append(ChartSeries(title: "plain decoding, sampled at T = 1", points: [ChartPoint(x: 1, y: sampled.targetLogLikelihood)],
                                     style: .points))
@@ -157,12 +155,12 @@ final class ThresholdSweepRun {
                               xLabel: "threshold θ on the heads' top probability (per-token) or its running product (cumulative)",
                               yLabel: "tokens per target forward", series: sweepLines[verified] ?? [], keyPosition: .below,
                               size: ChartSize(width: 1000, height: 720))
-            files += try context.draw(sweep, output: output, baseName: "tokens-vs-threshold-\(verified ? "verified" : "unverified")", plot: plot)
+            files += try context.draw(sweep, baseName: "tokens-vs-threshold-\(verified ? "verified" : "unverified")")
         }
         let quality = Chart(title: "\(context.chart.title): speed against quality",
                             subtitle: subtitle + "; verified runs output the greedy text",
                             xLabel: "tokens per target forward", yLabel: "target log-likelihood of the output (nats per token)",
                             series: frontier, keyPosition: .below, size: ChartSize(width: 1000, height: 760))
-        return files + (try context.draw(quality, output: output, baseName: "speed-vs-quality", plot: plot))
+        return files + (try context.draw(quality, baseName: "speed-vs-quality"))
     }
 }

@@ -15,7 +15,7 @@ extension TreeAcceptanceSpec: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let t = self
-        let output = context.output, plot = context.plot
+        let output = context.output
         var table = CSVTable(columns: ["decay", "width", "tree_nodes", "tau"])
         var lines: [ChartSeries] = []
         let chain = try RankAcceptance.geometric(topOne: t.topOne, ranks: 1, decay: 0)
@@ -45,6 +45,6 @@ extension TreeAcceptanceSpec: ExperimentKind {
         let chart = Chart(title: c.title, subtitle: c.subtitle, xLabel: c.xLabel ?? "draft nodes verified (root excluded)",
                           yLabel: c.yLabel ?? "τ, expected tokens per target forward", series: lines,
                           logScaleX: c.logX ?? true, logBase: c.logBase ?? 2, keyPosition: .topLeft)
-        return ["data.csv"] + (try context.draw(chart, output: output, baseName: "chart", plot: plot))
+        return ["data.csv"] + (try context.draw(chart, baseName: "chart"))
     }
 }

@@ -14,10 +14,5 @@ extension MethodDescriptor {
         verifier: .chainRejection, lossless: .lossless("the heads' chain is verified with its q (V1/V2)"),
         engine: .workload { _ in .mtpParallel },
         options: [.confidenceThreshold, .cumulativeThreshold, .unverifiedChain, .typicalAcceptance],
-        build: { context in
-            let heads = try DrafterLoading.parallelHeads(context)
-            return .speculation {
-                ParallelHeadsDrafter(heads: heads, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
-            }
-        })
+        build: { try DrafterLoading.parallelHeadsPlan($0) })
 }

@@ -14,10 +14,5 @@ extension MethodDescriptor {
         verifier: .chainRejection, lossless: .lossless("the modules' chain is verified with its q (V1/V2)"),
         engine: .workload { _ in .mtp },
         options: [.confidenceThreshold, .cumulativeThreshold, .unverifiedChain, .typicalAcceptance],
-        build: { context in
-            let modules = try DrafterLoading.sequentialModules(context)
-            return .speculation {
-                SequentialMTPDrafter(modules: modules, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
-            }
-        })
+        build: { try DrafterLoading.sequentialModulesPlan($0) })
 }

@@ -22,14 +22,8 @@ extension MethodDescriptor {
             let directory = try context.drafterDirectory()
             // Whichever MTP drafter the directory holds.
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent(SequentialModules.fileName).path) {
-                let modules = try DrafterLoading.sequentialModules(context)
-                return .speculation {
-                    SequentialMTPDrafter(modules: modules, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
-                }
+                return try DrafterLoading.sequentialModulesPlan(context, in: directory)
             }
-            let heads = try DrafterLoading.parallelHeads(context)
-            return .speculation {
-                ParallelHeadsDrafter(heads: heads, target: context.target, draftLength: context.draftLength, stopping: context.stopping)
-            }
+            return try DrafterLoading.parallelHeadsPlan(context, in: directory)
         })
 }
