@@ -1,10 +1,12 @@
 // swift-tools-version:6.0
 // SpecLab: analytic model and reference simulator of speculative decoding and
-// multi-token prediction. Module graph (one-way):
-//   CGSL -> LinAlg -> Transformer -> Decoding -> Validation   (numerics; the reference model; decoding; calibration)
-//   Validation also uses Analytic (it writes the analytic engine's presets)
-//   Analytic, Charts          (pure Swift, Foundation only)
-//   Analytic + Charts -> Experiments -> speclab (CLI, no logic)
+// multi-token prediction. Module graph (one-way; each target's list below is exactly what it imports):
+//   Files                                        (atomic outputs, checked inputs, CSV)
+//   CGSL -> LinAlg -> Transformer -> Decoding    (numerics; the reference model; decoding)
+//   Files -> Analytic, Charts                    (the engine; gnuplot charts)
+//   Analytic + Decoding -> Methods -> Requests   (the method registry; user requests resolved for the engine)
+//   Methods + Requests -> Validation             (calibration; predicted against measured)
+//   all of them -> Experiments -> speclab        (experiment kinds and runs; the CLI, no logic)
 import PackageDescription
 
 let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -34,17 +36,20 @@ let package = Package(
         .target(name: "Files"),
         .target(name: "Transformer", dependencies: ["CGSL", "LinAlg", "Files"], swiftSettings: optimisedInDebug),
         .target(name: "Decoding", dependencies: ["Transformer", "LinAlg", "Files"], swiftSettings: optimisedInDebug),
-        .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic", "Files", "Methods"]),
+        .target(name: "Validation", dependencies: ["Decoding", "Transformer", "LinAlg", "Analytic", "Files", "Methods",
+                                                   "Requests"]),
         // Measured GPU kernel tables (tools/aiconfigurator/convert_kernels.py) ship as resources.
         .target(name: "Analytic", dependencies: ["Files"], resources: [.copy("Resources/kernels")]),
         .target(name: "Charts", dependencies: ["Files"]),
         // The registry of decoding methods: one descriptor per method (reference-model drafter, verifier,
-        // tree, losslessness, engine workload).
-        .target(name: "Methods", dependencies: ["Analytic", "Decoding", "Transformer"]),
+        // tree, losslessness, engine workload), and decoding a prompt set with a method named there.
+        .target(name: "Methods", dependencies: ["Analytic", "Decoding", "Files", "LinAlg", "Transformer"]),
+        // A prediction request (flags or config.json) resolved into the engine's configuration.
+        .target(name: "Requests", dependencies: ["Analytic", "Files", "Methods"]),
         .target(name: "Experiments", dependencies: ["Analytic", "Charts", "Files", "LinAlg", "Transformer", "Decoding", "Methods",
-                                                    "Validation"]),
+                                                    "Requests", "Validation"]),
         .executableTarget(name: "speclab", dependencies: [
-            "Analytic", "Charts", "Experiments", "Files", "Methods", "Transformer", "Validation",
+            "Analytic", "Charts", "Experiments", "Files", "Methods", "Requests", "Transformer", "Validation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
@@ -54,6 +59,6 @@ let package = Package(
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Analytic", "Transformer"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Files"]),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Files", "Transformer", "Decoding", "Methods", "Validation"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Analytic", "Charts", "Files", "Transformer", "Decoding", "Methods", "Requests", "Validation"]),
     ]
 )

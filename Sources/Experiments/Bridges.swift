@@ -4,6 +4,7 @@
 // `recommend` only parse flags and print what these functions return.
 
 import Analytic
+import Files
 import Foundation
 import Methods
 

@@ -9,6 +9,7 @@ import Charts
 import Files
 import Foundation
 import Methods
+import Requests
 
 /// Chart options of an experiment's config.json.
 public struct ChartSpec: Codable, Sendable {

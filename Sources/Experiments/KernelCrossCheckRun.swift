@@ -5,6 +5,7 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 import Validation
 

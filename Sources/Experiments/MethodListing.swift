@@ -1,6 +1,7 @@
 // `speclab methods`: the method registry as text and JSON.
 
 import Analytic
+import Files
 import Foundation
 import Methods
 

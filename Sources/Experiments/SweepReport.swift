@@ -2,8 +2,10 @@
 
 import Analytic
 import Charts
+import Files
 import Foundation
 import Methods
+import Requests
 
 /// The points of one or more sweeps over the same axes, grouped in named series.
 public struct SweepResult: Sendable {

@@ -15,6 +15,7 @@ import Decoding
 import Files
 import Foundation
 import LinAlg
+import Methods
 import Transformer
 import Validation
 
@@ -32,25 +33,13 @@ public struct ValidateRequest: Sendable {
     }
 }
 
-/// One predicted-vs-measured comparison.
-public struct ValidationRow: Sendable {
-    public var group: String
-    public var setting: String
-    public var predicted: Double
-    public var measured: Double
-    public var relativeError: Double { (predicted - measured) / measured }
-}
-
 public struct ValidateResult: Sendable {
     public var rows: [ValidationRow]
     public var notes: [String]
     public var files: [String]
 
     /// Median |relative error| of a group.
-    public func medianError(_ group: String) -> Double {
-        let errors = rows.filter { $0.group == group }.map { abs($0.relativeError) }.sorted()
-        return errors.isEmpty ? .nan : errors[errors.count / 2]
-    }
+    public func medianError(_ group: String) -> Double { ValidationRow.medianAbsoluteError(rows, group: group) }
 }
 
 public enum ValidateRun {
@@ -204,25 +193,27 @@ public enum ValidateRun {
         let shape = Calibration.modelShape(plan.preset)
         var speedupLines: [ChartSeries] = []
         for alpha in plan.alphas {
-            var measuredPoints: [ChartPoint] = [], predictedPoints: [ChartPoint] = []
+            var measured: [(batch: Int, speedup: Double)] = [], predicted: [(batch: Int, speedup: Double)] = []
             for batch in plan.batches {
                 progress("oracle drafter α \(alpha), batch \(batch)")
-                let report = try session.measure(method: "oracle", drafter: nil, draftLength: plan.draftLength, settings: .greedy,
-                                                 seed: 1, baseline: true, batch: batch, oracleAlpha: alpha)
+                let point = try BatchSpeedupValidation.point(session, method: "oracle", alpha: alpha,
+                                                             draftLength: plan.draftLength, batch: batch, seed: 1,
+                                                             hardware: hardware, model: shape,
+                                                             contextTokens: 32 + plan.maxTokens / 2)
                 let setting = "α \(alpha), γ \(plan.draftLength), batch \(batch)"
-                let tau = report.stats.tau
                 let closedForm = try AcceptanceModel.iid(alpha: alpha).distribution(draftLength: plan.draftLength).tau
-                rows.append(ValidationRow(group: tauGroup, setting: setting, predicted: closedForm, measured: tau))
-                guard let measured = report.decodeSpeedup else { continue }
-                let predicted = try OracleSpeedup.predicted(hardware: hardware, model: shape, draftLength: plan.draftLength,
-                                                            batch: batch, contextTokens: 32 + plan.maxTokens / 2, tau: tau)
-                rows.append(ValidationRow(group: speedupGroup, setting: setting, predicted: predicted, measured: measured))
-                measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
-                predictedPoints.append(ChartPoint(x: Double(batch), y: predicted))
+                rows.append(ValidationRow(group: tauGroup, setting: setting, predicted: closedForm, measured: point.tau))
+                guard let speedup = point.measuredSpeedup else { continue }
+                rows.append(ValidationRow(group: speedupGroup, setting: setting, predicted: point.predictedSpeedup,
+                                          measured: speedup))
+                measured.append((batch, speedup))
+                predicted.append((batch, point.predictedSpeedup))
             }
-            notes.append("α \(alpha): crossover batch measured \(Crossover.batch(measuredPoints)), predicted \(Crossover.batch(predictedPoints))")
-            speedupLines.append(ChartSeries(title: "α = \(alpha): measured", points: measuredPoints, style: .linesPoints))
-            speedupLines.append(ChartSeries(title: "α = \(alpha): predicted", points: predictedPoints, dashed: true))
+            notes.append("α \(alpha): crossover batch measured \(BatchSpeedupValidation.crossoverBatch(measured)), predicted \(BatchSpeedupValidation.crossoverBatch(predicted))")
+            speedupLines.append(ChartSeries(title: "α = \(alpha): measured", points: measured.map {
+                ChartPoint(x: Double($0.batch), y: $0.speedup) }, style: .linesPoints))
+            speedupLines.append(ChartSeries(title: "α = \(alpha): predicted", points: predicted.map {
+                ChartPoint(x: Double($0.batch), y: $0.speedup) }, dashed: true))
         }
 
         return (rows, speedupLines)
@@ -280,29 +271,5 @@ public enum ValidateRun {
             files += try ExperimentContext.draw(chart, output: staging, baseName: name, plot: plot)
         }
         return files
-    }
-}
-
-/// The engine's speedup for the oracle drafter: free drafting (the n-gram method's zero-cost drafter),
-/// acceptance given as the measured τ (clamped to 1…γ + 1).
-enum OracleSpeedup {
-    static func predicted(hardware: Hardware, model: ModelShape, draftLength: Int, batch: Int, contextTokens: Int,
-                          tau: Double) throws -> Double {
-        try Predictor(PredictionConfig(
-            hardware: hardware, model: model, method: .pld, draftLength: draftLength, batch: batch, contextTokens: contextTokens,
-            acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(draftLength + 1))))).predict().speedup
-    }
-}
-
-/// The batch at which a speedup curve crosses 1 (geometric interpolation between the two batch sizes around it).
-enum Crossover {
-    static func batch(_ points: [ChartPoint]) -> String {
-        guard let first = points.first else { return "?" }
-        guard first.y >= 1 else { return "below 1 from batch \(Int(first.x))" }
-        for (a, c) in zip(points, points.dropFirst()) where a.y >= 1 && c.y < 1 {
-            let t = (a.y - 1) / (a.y - c.y)
-            return String(format: "%.1f", Foundation.exp(Foundation.log(a.x) + t * (Foundation.log(c.x) - Foundation.log(a.x))))
-        }
-        return "beyond \(Int(points.last!.x))"
     }
 }

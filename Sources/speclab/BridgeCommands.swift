@@ -4,6 +4,7 @@
 import Analytic
 import ArgumentParser
 import Experiments
+import Files
 import Foundation
 import Methods
 

@@ -3,6 +3,7 @@
 import Analytic
 import ArgumentParser
 import Experiments
+import Files
 import Foundation
 
 struct Speedup: ParsableCommand {

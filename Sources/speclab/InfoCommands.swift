@@ -3,7 +3,9 @@
 import Analytic
 import ArgumentParser
 import Experiments
+import Files
 import Foundation
+import Requests
 
 /// Pads text to a column width (String(format:) ignores widths for %@ on Linux).
 func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

@@ -4,8 +4,10 @@ import Analytic
 import ArgumentParser
 import Charts
 import Experiments
+import Files
 import Foundation
 import Methods
+import Requests
 
 /// Flags shared by every command that builds a prediction configuration.
 struct PredictOptions: ParsableArguments {

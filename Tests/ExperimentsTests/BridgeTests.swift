@@ -1,5 +1,6 @@
 import Analytic
 import Foundation
+import Requests
 import Testing
 @testable import Experiments
 

@@ -1,6 +1,8 @@
 import Analytic
 import Charts
+import Files
 import Foundation
+import Requests
 import Testing
 @testable import Experiments
 
@@ -227,23 +229,5 @@ struct BatchDecodeExperimentTests {
             #expect(measured != nil && measured! > 0 && measured!.isFinite, "\(row)")
             #expect(predicted != nil && predicted! > 0 && predicted!.isFinite, "\(row)")
         }
-    }
-}
-
-@Suite("CSV tables")
-struct CSVReadTests {
-    /// Fields with commas, quotes and an empty cell come back as written; a missing file is one clear error.
-    @Test("a written table reads back field for field; a missing file is an error")
-    func roundTrip() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let table = CSVTable(columns: ["title", "tau", "note"],
-                             rows: [["blockwise heads (3, frozen)", "2.74", ""], ["say \"hi\", twice", "1", "x"]])
-        let url = directory.appendingPathComponent("t.csv")
-        try table.write(to: url)
-        let back = try CSVTable.read(from: url)
-        #expect(back.columns == table.columns && back.rows == table.rows)
-        #expect(back.column("tau") == ["2.74", "1"] && back.column("missing") == nil)
-        #expect(throws: AnalyticError.self) { try CSVTable.read(from: directory.appendingPathComponent("none.csv")) }
     }
 }

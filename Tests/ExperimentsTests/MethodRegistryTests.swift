@@ -3,6 +3,7 @@ import Decoding
 import Experiments
 import Foundation
 import Methods
+import Requests
 import Testing
 import Transformer
 import Validation

@@ -1,7 +1,9 @@
 import Analytic
 import Foundation
+import Requests
 import Testing
 @testable import Experiments
+import Validation
 
 private func scratchDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("speclab-repro-\(UUID().uuidString)")

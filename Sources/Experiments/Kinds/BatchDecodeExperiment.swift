@@ -55,27 +55,27 @@ extension BatchDecodeSpec: ExperimentKind {
                                        "measured_decode_speedup", "predicted_speedup", "relative_error"])
         var lines: [ChartSeries] = []
         for method in b.methods {
-            var measuredPoints: [ChartPoint] = [], predictedPoints: [ChartPoint] = []
+            var points: [BatchSpeedupPoint] = []
             for batch in batches {
                 // Every batch size decodes the same `largest` prompts, `batch` at a time.
-                let report = try session.measure(method: method.method, drafter: nil, draftLength: b.draftLength,
-                                                 settings: .greedy, seed: b.seed ?? 1, baseline: true, batch: batch,
-                                                 oracleAlpha: method.alpha ?? 0.8)
-                guard let measured = report.decodeSpeedup else { continue }
-                let tau = report.stats.tau
-                let predicted = try OracleSpeedup.predicted(hardware: hardware, model: shape, draftLength: b.draftLength,
-                                                            batch: batch, contextTokens: b.promptLength + b.maxTokens / 2,
-                                                            tau: tau)
-                table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch), CSVTable.cell(tau),
-                                   CSVTable.cell(report.roundTokensPerSecond), CSVTable.cell(report.ntpRoundTokensPerSecond ?? .nan),
-                                   CSVTable.cell(measured), CSVTable.cell(predicted),
-                                   CSVTable.cell((predicted - measured) / measured)])
-                measuredPoints.append(ChartPoint(x: Double(batch), y: measured))
-                predictedPoints.append(ChartPoint(x: Double(batch), y: predicted))
+                let point = try BatchSpeedupValidation.point(
+                    session, method: method.method, alpha: method.alpha ?? 0.8, draftLength: b.draftLength, batch: batch,
+                    seed: b.seed ?? 1, hardware: hardware, model: shape, contextTokens: b.promptLength + b.maxTokens / 2)
+                guard let measured = point.measuredSpeedup else { continue }
+                points.append(point)
+                table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch),
+                                   CSVTable.cell(point.tau), CSVTable.cell(point.report.roundTokensPerSecond),
+                                   CSVTable.cell(point.report.ntpRoundTokensPerSecond ?? .nan), CSVTable.cell(measured),
+                                   CSVTable.cell(point.predictedSpeedup),
+                                   CSVTable.cell((point.predictedSpeedup - measured) / measured)])
             }
-            context.notes.append("\(method.title): crossover batch measured \(Crossover.batch(measuredPoints)), predicted \(Crossover.batch(predictedPoints))")
-            lines.append(ChartSeries(title: "\(method.title): measured", points: measuredPoints, style: .linesPoints))
-            lines.append(ChartSeries(title: "\(method.title): predicted", points: predictedPoints, dashed: true))
+            let measured = points.map { (batch: $0.batch, speedup: $0.measuredSpeedup!) }
+            let predicted = points.map { (batch: $0.batch, speedup: $0.predictedSpeedup) }
+            context.notes.append("\(method.title): crossover batch measured \(BatchSpeedupValidation.crossoverBatch(measured)), predicted \(BatchSpeedupValidation.crossoverBatch(predicted))")
+            lines.append(ChartSeries(title: "\(method.title): measured", points: measured.map {
+                ChartPoint(x: Double($0.batch), y: $0.speedup) }, style: .linesPoints))
+            lines.append(ChartSeries(title: "\(method.title): predicted", points: predicted.map {
+                ChartPoint(x: Double($0.batch), y: $0.speedup) }, dashed: true))
         }
         try table.write(to: output.appendingPathComponent("data.csv"))
         let chart = Chart(title: context.chart.title,

@@ -8,7 +8,9 @@ import Decoding
 import Files
 import Foundation
 import LinAlg
+import Requests
 import Transformer
+import Validation
 
 /// What a kind's run gets: where its config lives, where to write, whether to draw; notes accumulate here.
 final class ExperimentContext {

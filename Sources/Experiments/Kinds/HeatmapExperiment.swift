@@ -7,6 +7,7 @@ import Files
 import Foundation
 import LinAlg
 import Methods
+import Requests
 import Transformer
 import Validation
 

@@ -20,7 +20,7 @@ public struct LeviathanExperiment: ExperimentKind {
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let spec = self
-        let output = context.output, plot = context.plot
+        let output = context.output
         let alphas = spec.alphas ?? [0.5, 0.6, 0.7, 0.8, 0.9]
         let gammas = try SweepAxis.parseValues(spec.gammas ?? "0:10", for: .draftLength).compactMap { $0.number }.map { Int($0) }
         let c = spec.c ?? 0

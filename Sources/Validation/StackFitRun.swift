@@ -9,10 +9,10 @@
 // rows (leave one out): that column, not the in-sample one, says how far the fitted stack can be trusted.
 
 import Analytic
-import Charts
+import Files
 import Foundation
 import LinAlg
-import Validation
+import Requests
 
 public struct StackMeasurement: Sendable {
     public enum Quantity: String, Sendable { case tpotMilliseconds = "tpot_ms", speedup }

@@ -1,8 +1,6 @@
-// CSV tables written atomically.
+// CSV tables written atomically (RFC 4180 quoting), and read back through the same input checks as any
+// file the user names.
 
-import Analytic
-import Charts
-import Files
 import Foundation
 
 public struct CSVTable: Sendable {
@@ -38,8 +36,8 @@ public struct CSVTable: Sendable {
     /// Reads a table this type wrote (RFC 4180 quoting: fields with commas, quotes or newlines in quotes,
     /// quotes doubled).
     public static func read(from url: URL) throws -> CSVTable {
-        guard let text = String(data: try JSONFiles.read(url.path, what: "CSV file"), encoding: .utf8) else {
-            throw AnalyticError("CSV file '\(url.path)': it is not UTF-8 text")
+        guard let text = String(data: try InputFile.read(url.path, what: "CSV file"), encoding: .utf8) else {
+            throw InputError("CSV file", url.path, "it is not UTF-8 text")
         }
         var records: [[String]] = [], record: [String] = [], field = "", quoted = false
         var characters = Array(text)[...]
@@ -62,7 +60,7 @@ public struct CSVTable: Sendable {
             }
         }
         if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
-        guard let header = records.first else { throw AnalyticError("the CSV file '\(url.path)' is empty") }
+        guard let header = records.first else { throw InputError("CSV file", url.path, "it is empty") }
         return CSVTable(columns: header, rows: Array(records.dropFirst()))
     }
 

@@ -6,7 +6,6 @@ import Decoding
 import Files
 import Foundation
 import LinAlg
-import Methods
 import Transformer
 
 public struct DecodeRequest: Sendable {
@@ -150,7 +149,7 @@ public enum DecodeRun {
     }
 
     /// Prompts: lines of a file, or windows of the corpus's validation split (unseen text).
-    static func loadPrompts(_ request: DecodeRequest, contextLength: Int) throws -> [[Int32]] {
+    public static func loadPrompts(_ request: DecodeRequest, contextLength: Int) throws -> [[Int32]] {
         let room = contextLength - request.maxTokens - 16
         guard room >= 1 else {
             throw ModelError("--max-tokens \(request.maxTokens) leaves no room for a prompt in the model's context of \(contextLength)")

@@ -1,8 +1,9 @@
-// Experiments: turns requests (CLI flags, experiment config.json) into engine
-// configurations, runs sweeps and experiments, writes CSV, run.json and charts.
-// Depends on Analytic and Charts; nothing here is imported by them.
+// Requests: what a user asks the engine, as CLI flags or an experiment's config.json (preset names or
+// files, a method of the registry, one acceptance source), resolved into a validated `PredictionConfig`;
+// and the fixed key order in which predictions are printed and tabulated.
 
 import Analytic
+import Files
 import Foundation
 import Methods
 
@@ -232,31 +233,5 @@ public enum PredictionFields {
         }
         for (key, value) in extra { lines.append("  \"\(key)\": \(value)") }
         return "{\n" + lines.joined(separator: ",\n") + "\n}"
-    }
-}
-
-/// Minimal JSON text helpers (stable key order, finite numbers only).
-public enum JSONText {
-    public static func number(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
-        return String(format: "%.10g", value)
-    }
-    public static func string(_ text: String) -> String {
-        var escaped = ""
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\t": escaped += "\\t"
-            default:
-                if ch.value < 0x20 { escaped += String(format: "\\u%04x", ch.value) } else { escaped.unicodeScalars.append(ch) }
-            }
-        }
-        return "\"" + escaped + "\""
-    }
-    public static func numbers(_ values: [Double]) -> String {
-        "[" + values.map(number).joined(separator: ", ") + "]"
     }
 }
