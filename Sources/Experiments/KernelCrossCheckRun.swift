@@ -23,6 +23,7 @@ public struct KernelCrossCheckSpec: Codable, Sendable {
 
 extension KernelCrossCheckSpec: ExperimentKind {
     static let name = "kernel-crosscheck"
+    static let block: String? = "kernelCrossCheck"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let steps = try records(reference, context).map(KernelCrossCheck.ReferenceStep.init)

@@ -159,14 +159,14 @@ public struct MethodOptions: OptionSet, Sendable {
 /// One decoding method.
 public struct MethodDescriptor: Sendable {
     /// The name `--method` takes.
-    public let name: String
+    public private(set) var name: String
     /// Other names it answers to (the engine's, the papers').
-    public let aliases: [String]
-    public let title: String
+    public private(set) var aliases: [String]
+    public private(set) var title: String
     /// One line: what drafts and how it is checked.
-    public let summary: String
+    public private(set) var summary: String
     /// The paper (or the project's article) the method follows.
-    public let source: String
+    public private(set) var source: String
     public let drafter: DrafterNeed
     public let verifier: SamplingVerifier
     public let tree: TreePolicy
@@ -210,9 +210,8 @@ public struct MethodDescriptor: Sendable {
 
     /// This method under another name (a variant that differs in how its drafter was trained).
     func variant(name: String, aliases: [String] = [], title: String, summary: String, source: String) -> MethodDescriptor {
-        MethodDescriptor(name: name, aliases: aliases, title: title, summary: summary, source: source, drafter: drafter,
-                         verifier: verifier, tree: tree, lossless: lossless, engine: engine, options: options,
-                         ownAcceptance: ownAcceptance, singleSequence: singleSequence, greedyOnlyReason: greedyOnlyReason,
-                         drafts: drafts, rows: rows, build: build)
+        var copy = self
+        copy.name = name; copy.aliases = aliases; copy.title = title; copy.summary = summary; copy.source = source
+        return copy
     }
 }

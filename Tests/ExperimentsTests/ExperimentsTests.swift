@@ -187,6 +187,21 @@ struct SweepReportTests {
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
+    @Test("a config without its kind's block, or naming no kind there is, is one line saying which")
+    func configErrors() throws {
+        func message(_ json: String) -> String {
+            do { _ = try JSONDecoder().decode(ExperimentSpec.self, from: Data(json.utf8)); return "decoded" }
+            catch { return "\(error)" }
+        }
+        let chart = #""chart": {"title": "t"}"#
+        #expect(message(#"{"kind": "decode", "title": "t", \#(chart)}"#).contains(#"a decode experiment needs "decoding""#))
+        #expect(message(#"{"kind": "frontier", "title": "t", \#(chart)}"#).contains(#"a frontier experiment needs "frontier""#))
+        let unknown = message(#"{"kind": "decoding", "title": "t", \#(chart)}"#)
+        #expect(unknown.contains("experiment kind 'decoding' is unknown; valid: sweep, leviathan"))
+        // Kinds with a block of their own name it (a block declared with the wrong type would fall back to none).
+        #expect(ExperimentBody.kinds.filter { $0.block != nil }.count == 10)
+    }
+
     @Test("every experiment config in the repository decodes and names a known kind")
     func repositoryExperimentsDecode() throws {
         let root = Repository.root

@@ -12,6 +12,7 @@ import Validation
 
 extension AcceptanceCurvesSpec: ExperimentKind {
     static let name = "acceptance-curves"
+    static let block: String? = "acceptanceCurves"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let a = self

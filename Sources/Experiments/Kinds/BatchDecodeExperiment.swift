@@ -12,6 +12,7 @@ import Validation
 
 extension BatchDecodeSpec: ExperimentKind {
     static let name = "batch-decode"
+    static let block: String? = "batchDecoding"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let b = self

@@ -15,6 +15,7 @@ import Validation
 
 extension DecodeSpec: ExperimentKind {
     static let name = "decode"
+    static let block: String? = "decoding"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let run = try DecodeExperimentRun(spec: self, context: context)

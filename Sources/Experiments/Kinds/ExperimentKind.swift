@@ -48,29 +48,38 @@ final class ExperimentContext {
 protocol ExperimentKind: Decodable, Sendable {
     /// The kind's name in config.json.
     static var name: String { get }
+    /// The config.json key of the kind's settings block; nil when they sit at the top level.
+    static var block: String? { get }
     /// Writes the kind's data and charts into `context.output`; returns the file names.
     func run(_ context: ExperimentContext) throws -> [String]
 }
 
-/// The kind-specific part of an experiment's config.json.
-public enum ExperimentBody: Sendable {
-    case sweep(SweepExperiment)
-    case leviathan(LeviathanExperiment)
-    case stepTime(StepTimeExperiment)
-    case formulaComparison(FormulaComparisonExperiment)
-    case heatmap(HeatmapExperiment)
-    case train(TrainSpec)
-    case decode(DecodeSpec)
-    case stepTimeValidation(StepTimeValidationSpec)
-    case treeAcceptance(TreeAcceptanceSpec)
-    case acceptanceCurves(AcceptanceCurvesSpec)
-    case reproduction(ReproductionExperiment)
-    case batchDecode(BatchDecodeSpec)
-    case thresholdSweep(ThresholdSweepSpec)
-    case frontier(FrontierSpec)
-    case kernelCrossCheck(KernelCrossCheckSpec)
-    case stackCrossValidation(CrossValidationSpec)
+extension ExperimentKind {
+    static var block: String? { nil }
 
+    /// The kind's settings from the whole config.json: the top level, or the kind's block.
+    static func settings(from decoder: Decoder) throws -> any ExperimentKind {
+        guard let block else { return try Self(from: decoder) }
+        let container = try decoder.container(keyedBy: ConfigKey.self)
+        guard let value = try container.decodeIfPresent(Self.self, forKey: ConfigKey(stringValue: block)) else {
+            let article = ["a", "e", "i", "o", "u"].contains(name.prefix(1)) ? "an" : "a"
+            throw AnalyticError("\(article) \(name) experiment needs \"\(block)\"")
+        }
+        return value
+    }
+}
+
+/// A key of config.json by name.
+private struct ConfigKey: CodingKey {
+    var stringValue: String
+    init(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+}
+
+/// The kind-specific part of an experiment's config.json: the settings of the kind it names.
+/// Adding a kind is its file (a type conforming to `ExperimentKind`) and one entry in `kinds`.
+public struct ExperimentBody: Sendable {
     /// Every kind a config.json may name.
     static let kinds: [any ExperimentKind.Type] = [
         SweepExperiment.self, LeviathanExperiment.self, StepTimeExperiment.self, FormulaComparisonExperiment.self,
@@ -82,62 +91,14 @@ public enum ExperimentBody: Sendable {
     public static var names: [String] { kinds.map { $0.name } }
 
     /// The settings of the experiment.
-    var kind: any ExperimentKind {
-        switch self {
-        case .sweep(let k): return k
-        case .leviathan(let k): return k
-        case .stepTime(let k): return k
-        case .formulaComparison(let k): return k
-        case .heatmap(let k): return k
-        case .train(let k): return k
-        case .decode(let k): return k
-        case .stepTimeValidation(let k): return k
-        case .treeAcceptance(let k): return k
-        case .acceptanceCurves(let k): return k
-        case .reproduction(let k): return k
-        case .batchDecode(let k): return k
-        case .thresholdSweep(let k): return k
-        case .frontier(let k): return k
-        case .kernelCrossCheck(let k): return k
-        case .stackCrossValidation(let k): return k
-        }
-    }
-
-    /// Kinds whose settings sit at the top level of config.json, and those in a block of their own.
-    private enum Block: String, CodingKey {
-        case training, decoding, stepTimeValidation, treeAcceptance, acceptanceCurves, batchDecoding, thresholdSweep,
-             frontier, kernelCrossCheck, crossValidation
-    }
+    let kind: any ExperimentKind
 
     /// Decodes the body of kind `name` from the whole config.json.
     init(kind name: String, from decoder: Decoder) throws {
-        let blocks = try decoder.container(keyedBy: Block.self)
-        func block<T: Decodable>(_ type: T.Type, _ key: Block) throws -> T {
-            guard let value = try blocks.decodeIfPresent(type, forKey: key) else {
-                throw AnalyticError("a\(["a", "e", "i", "o", "u"].contains(name.prefix(1)) ? "n" : "") \(name) experiment needs \"\(key.rawValue)\"")
-            }
-            return value
-        }
-        switch name {
-        case SweepExperiment.name: self = .sweep(try SweepExperiment(from: decoder))
-        case LeviathanExperiment.name: self = .leviathan(try LeviathanExperiment(from: decoder))
-        case StepTimeExperiment.name: self = .stepTime(try StepTimeExperiment(from: decoder))
-        case FormulaComparisonExperiment.name: self = .formulaComparison(try FormulaComparisonExperiment(from: decoder))
-        case HeatmapExperiment.name: self = .heatmap(try HeatmapExperiment(from: decoder))
-        case ReproductionExperiment.name: self = .reproduction(ReproductionExperiment())
-        case TrainSpec.name: self = .train(try block(TrainSpec.self, .training))
-        case DecodeSpec.name: self = .decode(try block(DecodeSpec.self, .decoding))
-        case StepTimeValidationSpec.name: self = .stepTimeValidation(try block(StepTimeValidationSpec.self, .stepTimeValidation))
-        case TreeAcceptanceSpec.name: self = .treeAcceptance(try block(TreeAcceptanceSpec.self, .treeAcceptance))
-        case AcceptanceCurvesSpec.name: self = .acceptanceCurves(try block(AcceptanceCurvesSpec.self, .acceptanceCurves))
-        case BatchDecodeSpec.name: self = .batchDecode(try block(BatchDecodeSpec.self, .batchDecoding))
-        case ThresholdSweepSpec.name: self = .thresholdSweep(try block(ThresholdSweepSpec.self, .thresholdSweep))
-        case FrontierSpec.name: self = .frontier(try block(FrontierSpec.self, .frontier))
-        case KernelCrossCheckSpec.name: self = .kernelCrossCheck(try block(KernelCrossCheckSpec.self, .kernelCrossCheck))
-        case CrossValidationSpec.name: self = .stackCrossValidation(try block(CrossValidationSpec.self, .crossValidation))
-        default:
+        guard let type = Self.kinds.first(where: { $0.name == name }) else {
             throw AnalyticError("experiment kind '\(name)' is unknown; valid: \(ExperimentBody.names.joined(separator: ", "))")
         }
+        kind = try type.settings(from: decoder)
     }
 }
 

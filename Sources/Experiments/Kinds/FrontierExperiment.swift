@@ -12,6 +12,7 @@ import Validation
 
 extension FrontierSpec: ExperimentKind {
     static let name = "frontier"
+    static let block: String? = "frontier"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let f = self

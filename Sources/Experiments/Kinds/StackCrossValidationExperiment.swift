@@ -127,6 +127,7 @@ extension StackCrossValidation {
 
 extension CrossValidationSpec: ExperimentKind {
     static let name = "stack-crossvalidation"
+    static let block: String? = "crossValidation"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         try StackCrossValidation.run(self, chart: context.chart, experimentDirectory: context.experimentDirectory,

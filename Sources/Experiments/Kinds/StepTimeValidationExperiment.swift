@@ -12,6 +12,7 @@ import Validation
 
 extension StepTimeValidationSpec: ExperimentKind {
     static let name = "step-time-validation"
+    static let block: String? = "stepTimeValidation"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let v = self

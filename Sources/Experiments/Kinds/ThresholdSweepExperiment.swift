@@ -12,6 +12,7 @@ import Validation
 
 extension ThresholdSweepSpec: ExperimentKind {
     static let name = "threshold-sweep"
+    static let block: String? = "thresholdSweep"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let run = try ThresholdSweepRun(spec: self, context: context)

@@ -12,6 +12,7 @@ import Validation
 
 extension TrainSpec: ExperimentKind {
     static let name = "train"
+    static let block: String? = "training"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let t = self

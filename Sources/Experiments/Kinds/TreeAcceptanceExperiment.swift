@@ -12,6 +12,7 @@ import Validation
 
 extension TreeAcceptanceSpec: ExperimentKind {
     static let name = "tree-acceptance"
+    static let block: String? = "treeAcceptance"
 
     func run(_ context: ExperimentContext) throws -> [String] {
         let t = self
