@@ -1,10 +1,6 @@
-// Validation: the analytic engine's predictions against the reference
-// transformer's measurements. This file calibrates the engine to this
-// machine: a `cpu-local` hardware preset from probes measured here, and the
-// reference model's shape as an analytic-engine model.
-//
-// Depends on Decoding, Transformer, LinAlg and Analytic; nothing depends on it
-// but Experiments and the CLI.
+// The engine calibrated to this machine: a `cpu-local` hardware preset from
+// probes measured here, and the reference model's shape as an analytic-engine
+// model (the Validation catalog's overview lists what else the module holds).
 
 import Analytic
 import Decoding
