@@ -80,6 +80,8 @@ public enum Limits {
     public static let treeSize = Limit(maximum: 65_536, meaning: "verified tokens per sequence")
     /// Beam width of the beam methods (rows per depth).
     public static let beamWidth = Limit(maximum: 65_536, meaning: "beams per depth, more than any vocabulary ranks usefully")
+    /// Lookahead decoding's n-gram length N.
+    public static let lookaheadNgram = Limit(maximum: 64, meaning: "n-grams longer than any pool keeps")
     /// Sequences per batch.
     public static let batch = Limit(maximum: 1 << 20, meaning: "over a million sequences in one batch")
     /// Context tokens (16 M).

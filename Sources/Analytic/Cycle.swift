@@ -109,6 +109,12 @@ public struct PredictionConfig: Sendable, Equatable {
         }
         try Check.atLeast(treeTopK, 1, "--tree-topk")
         try Check.within(method.beamWidth, from: 1, Limits.beamWidth, "--beam-width")
+        if case .lookahead(let shape) = method.rows {
+            try Check.within(shape.ngram, from: 2, Limits.lookaheadNgram, "--lookahead-ngram")
+            try Check.within(shape.levels, 1...(shape.ngram - 1), "--lookahead-levels",
+                             "a window has N − 1 levels, N = \(shape.ngram)")
+            if let guesses = shape.guesses { try Check.within(guesses, from: 0, Limits.treeSize, "--lookahead-guesses") }
+        }
         guard routingSkew.isFinite, routingSkew >= 0 else {
             throw AnalyticError("--routing-skew must be 0 (balanced) or a power-law exponent > 0, got \(routingSkew)")
         }

@@ -3,6 +3,35 @@
 
 import Foundation
 
+/// Lookahead decoding's forward (Fu et al. 2024 §3): a 2-D window of W guesses per level, `levels` of its
+/// Jacobi levels fed in every forward (N − 1 in the paper, whose levels are the trajectory the pool's
+/// n-grams are read from), and up to G n-grams of N − 1 tokens from the pool verified in the same forward.
+/// The window W is the draft length γ.
+public struct LookaheadShape: Sendable, Hashable, Codable {
+    /// N: the n-gram length (first token + N − 1 continuation tokens).
+    public var ngram: Int
+    /// Jacobi levels of the window in each forward.
+    public var levels: Int
+    /// G: pool n-grams verified per forward; nil = W, as in the paper's settings.
+    public var guesses: Int?
+
+    /// `levels` nil = N − 1 (the paper's).
+    public init(ngram: Int, levels: Int? = nil, guesses: Int? = nil) {
+        self.ngram = ngram; self.levels = levels ?? max(ngram - 1, 1); self.guesses = guesses
+    }
+
+    /// The authors' example configuration (hao-ai-lab/LookaheadDecoding README: LEVEL 5, WINDOW_SIZE 7,
+    /// GUESS_SET_SIZE 7; the window is the draft length): N = 5, four levels, G = W.
+    public static let paper = LookaheadShape(ngram: 5)
+
+    /// Rows per sequence of one forward with a window of `window` tokens.
+    public func rows(window: Int) -> Int { 1 + window * levels + (guesses ?? window) * (ngram - 1) }
+
+    public var description: String {
+        "N \(ngram), \(levels) level\(levels == 1 ? "" : "s"), G \(guesses.map(String.init) ?? "= W")"
+    }
+}
+
 /// What the engine prices of a decoding method: the structure of its cycle, as
 /// one value of general parts (ALGORITHMS.md §0): the network that drafts and
 /// how its forwards are scheduled, heads computed inside the verify forward,
@@ -55,9 +84,10 @@ public struct DraftMethod: Sendable, Hashable {
         case chain
         /// A token tree of --tree-size nodes, root included; `dynamic`: EAGLE-2's top-K expansion.
         case tree(dynamic: Bool)
-        /// Lookahead decoding's verification branch: the Jacobi window W = γ plus G = W pool n-grams of
-        /// N − 1 tokens each, after the root: 1 + W + W·(N − 1) (Fu et al. 2024 §3).
-        case lookahead(ngram: Int)
+        /// Lookahead decoding: the root, the lookahead branch (`levels` Jacobi levels of the window,
+        /// W = γ tokens each) and the verification branch (G pool n-grams of N − 1 tokens each):
+        /// 1 + W·levels + G·(N − 1) (Fu et al. 2024 §3; `LookaheadShape`).
+        case lookahead(LookaheadShape)
         /// Masked-input MTP's quadratic decoding: the chain and a block of γ masks after every chain
         /// node, (γ + 1)² (Samragh et al. 2025 §3.3).
         case maskedQuadratic
@@ -130,7 +160,7 @@ public struct DraftMethod: Sendable, Hashable {
         if self == .ntp { return 1 }
         switch rows {
         case .chain, .tree: return treeSize.map { max($0, gamma + 1) } ?? (gamma + 1)
-        case .lookahead(let ngram): return 1 + gamma + gamma * (ngram - 1)
+        case .lookahead(let shape): return shape.rows(window: gamma)
         case .maskedQuadratic: return (gamma + 1) * (gamma + 1)
         case .maskedLinear: return 2 * gamma + 1
         case .beamSearch: return gamma + 1

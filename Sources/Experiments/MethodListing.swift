@@ -24,7 +24,7 @@ public enum MethodListing {
             ]
             switch m.engine {
             case .workload(let make):
-                let w = make(4)
+                let w = make(EngineOptions())
                 fields.append(("engine_workload", "{" + [
                     ("name", JSONText.string(w.name)),
                     ("drafter", w.drafter.map { JSONText.string($0.rawValue) } ?? "null"),
@@ -68,7 +68,7 @@ public enum MethodListing {
         switch w.rows {
         case .chain: return w == .ntp ? "1 row" : "γ + 1 rows"
         case .tree(let dynamic): return dynamic ? "dynamic tree of --tree-size" : "static tree of --tree-size"
-        case .lookahead(let n): return "1 + γ + γ·\(n - 1) rows"
+        case .lookahead(let shape): return "1 + γ·\(shape.levels) + G·\(shape.ngram - 1) rows (\(shape.description))"
         case .maskedQuadratic: return "(γ + 1)² rows"
         case .maskedLinear: return "2γ + 1 rows, γ + 1 after a rejection"
         case .beamSearch: return "W hypotheses × τ rows"

@@ -85,15 +85,32 @@ public enum TreePolicy: String, Sendable, Equatable {
     case layout = "fixed layout"
 }
 
+/// What a request sets of a method's engine workload.
+public struct EngineOptions: Sendable {
+    /// What is priced: the method as its paper runs it, or as the reference model implements it here
+    /// (the two differ where the reference model simplifies: lookahead feeds one Jacobi level per forward).
+    public enum Implementation: Sendable { case paper, referenceModel }
+
+    public var implementation: Implementation
+    /// Beam methods (MTAD, MTJD, prefix beam search): beams per depth (--beam-width).
+    public var beamWidth: Int
+    /// Lookahead decoding's N, levels and G (nil: the implementation's own).
+    public var lookahead: LookaheadShape?
+
+    public init(implementation: Implementation = .paper, beamWidth: Int = 4, lookahead: LookaheadShape? = nil) {
+        self.implementation = implementation; self.beamWidth = beamWidth; self.lookahead = lookahead
+    }
+}
+
 /// What the analytic engine prices of a method.
 public enum EngineModel: Sendable {
-    /// The cycle's workload; the beam width is the decode's --beam-width (beam methods).
-    case workload(@Sendable (_ beamWidth: Int) -> DraftMethod)
+    /// The cycle's workload for the request's options.
+    case workload(@Sendable (EngineOptions) -> DraftMethod)
     /// No engine workload, and why.
     case none(String)
 
-    public func workload(beamWidth: Int = 4) -> DraftMethod? {
-        if case .workload(let make) = self { return make(beamWidth) } else { return nil }
+    public func workload(_ options: EngineOptions = EngineOptions()) -> DraftMethod? {
+        if case .workload(let make) = self { return make(options) } else { return nil }
     }
 }
 

@@ -34,10 +34,10 @@ public enum MethodRegistry {
 
     /// The engine's workload of the method `name` (for predict, sweeps and reproductions), or one line
     /// saying why it has none.
-    public static func workload(named name: String, beamWidth: Int = 4) throws -> DraftMethod {
+    public static func workload(named name: String, _ options: EngineOptions = EngineOptions()) throws -> DraftMethod {
         guard let method = lookup(name) else { throw AnalyticError(unknown(name)) }
         switch method.engine {
-        case .workload(let make): return make(beamWidth)
+        case .workload(let make): return make(options)
         case .none(let reason): throw AnalyticError("--method \(method.name) has no engine workload: \(reason)")
         }
     }

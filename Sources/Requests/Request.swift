@@ -24,6 +24,10 @@ public struct PredictRequest: Codable, Sendable, Equatable {
     public var draftLength: Int?
     /// Beam methods (mtad, mtjd): rows per depth of the beam.
     public var beamWidth: Int?
+    /// Lookahead decoding: n-gram length N, Jacobi levels per forward, pool n-grams G per forward.
+    public var lookaheadNgram: Int?
+    public var lookaheadLevels: Int?
+    public var lookaheadGuesses: Int?
     public var treeSize: Int?
     public var treeTopK: Int?
     public var eagle3DraftVocab: Int?
@@ -65,6 +69,7 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         if other.runtimeFile != nil { result.runtime = nil }
         if other.runtime != nil { result.runtimeFile = nil }
         take(\.method); take(\.draftModel); take(\.draftModelFile); take(\.draftLength); take(\.beamWidth); take(\.treeSize)
+        take(\.lookaheadNgram); take(\.lookaheadLevels); take(\.lookaheadGuesses)
         take(\.treeTopK); take(\.eagle3DraftVocab); take(\.batch); take(\.context); take(\.sourceLength)
         take(\.devices); take(\.dtype); take(\.kernels); take(\.kernelsFile)
         take(\.expertParallel); take(\.routingSkew); take(\.kvDtype); take(\.draftKVBudget); take(\.draftDevices)
@@ -117,7 +122,16 @@ public struct PredictRequest: Codable, Sendable, Equatable {
 
         let methodName = method ?? "ntp"
         if let beamWidth { try Check.within(beamWidth, from: 1, Limits.beamWidth, "--beam-width") }
-        let methodValue = try MethodRegistry.workload(named: methodName, beamWidth: beamWidth ?? 4)
+        var lookahead: LookaheadShape? = nil
+        if lookaheadNgram != nil || lookaheadLevels != nil || lookaheadGuesses != nil {
+            lookahead = LookaheadShape(ngram: lookaheadNgram ?? LookaheadShape.paper.ngram, levels: lookaheadLevels,
+                                       guesses: lookaheadGuesses)
+        }
+        let methodValue = try MethodRegistry.workload(named: methodName,
+                                                      EngineOptions(beamWidth: beamWidth ?? 4, lookahead: lookahead))
+        if lookahead != nil, case .lookahead = methodValue.rows {} else if lookahead != nil {
+            throw AnalyticError("--lookahead-ngram, --lookahead-levels and --lookahead-guesses apply to --method lookahead, not \(methodName)")
+        }
         var draft: ModelShape? = nil
         let selfDraft = draftModel == "self"
         if let file = draftModelFile { draft = try ModelShape.load(fromFile: path(file)) }

@@ -58,7 +58,7 @@ public enum BatchSpeedupValidation {
     public static func predictedSpeedup(method: String, hardware: Hardware, model: ModelShape, draftLength: Int,
                                         batch: Int, contextTokens: Int, tau: Double) throws -> Double {
         try Predictor(PredictionConfig(
-            hardware: hardware, model: model, method: try MethodRegistry.workload(named: method), draftLength: draftLength,
+            hardware: hardware, model: model, method: try MethodRegistry.workload(named: method, EngineOptions(implementation: .referenceModel)), draftLength: draftLength,
             batch: batch, contextTokens: contextTokens,
             acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(draftLength + 1))))).predict().speedup
     }

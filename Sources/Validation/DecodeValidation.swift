@@ -55,7 +55,8 @@ public enum DecodeValidation {
 
     /// The engine's configuration of a measured point at acceptance τ, or nil with the method's engine gap.
     public static func config(_ point: Point, hardware: Hardware, tau: Double) throws -> PredictionConfig {
-        let workload = try MethodRegistry.workload(named: point.method.name, beamWidth: point.beamWidth)
+        let workload = try MethodRegistry.workload(named: point.method.name,
+                                                      EngineOptions(implementation: .referenceModel, beamWidth: point.beamWidth))
         let s = point.measured
         // Trees: depth = the deepest draft, verify tokens = the mean nodes per round (root included).
         let isTree = workload.supportsTree && (s.drafted != s.maxDraftDepth * s.rounds)

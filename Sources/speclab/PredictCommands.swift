@@ -19,6 +19,9 @@ struct PredictOptions: ParsableArguments {
     @Option(name: .customLong("model-file"), help: "Target model shape from a JSON file.") var modelFile: String?
     @Option(help: "Decoding method: \(MethodRegistry.names.joined(separator: ", ")) ('speclab methods' shows what the engine prices of each).") var method: String?
     @Option(name: .customLong("beam-width"), parsing: .unconditional, help: "mtad, mtjd, prefix-beam: beams kept per depth (default 4).") var beamWidth: Int?
+    @Option(name: .customLong("lookahead-ngram"), parsing: .unconditional, help: "lookahead: n-gram length N of the pool (default 5, the authors' example).") var lookaheadNgram: Int?
+    @Option(name: .customLong("lookahead-levels"), parsing: .unconditional, help: "lookahead: Jacobi levels of the window fed per forward (default N − 1, as in the paper; 1 as the reference model runs it).") var lookaheadLevels: Int?
+    @Option(name: .customLong("lookahead-guesses"), parsing: .unconditional, help: "lookahead: pool n-grams G verified per forward (default: the window, --draft-length).") var lookaheadGuesses: Int?
     @Option(name: .customLong("draft-model"), help: "Draft model preset (method sd), or self: the target's own weights (self-speculation, usually with --draft-kv-budget).") var draftModel: String?
     @Option(name: .customLong("draft-model-file"), help: "Draft model shape from a JSON file.") var draftModelFile: String?
     @Option(name: .customLong("draft-length"), parsing: .unconditional, help: "Drafts per cycle γ (chain length, tree depth, heads).") var draftLength: Int?
@@ -49,6 +52,7 @@ struct PredictOptions: ParsableArguments {
         r.hardware = hardware; r.hardwareFile = hardwareFile; r.runtime = runtime; r.runtimeFile = runtimeFile
         r.model = model; r.modelFile = modelFile; r.method = method
         r.draftModel = draftModel; r.draftModelFile = draftModelFile
+        r.lookaheadNgram = lookaheadNgram; r.lookaheadLevels = lookaheadLevels; r.lookaheadGuesses = lookaheadGuesses
         r.draftLength = draftLength; r.beamWidth = beamWidth; r.treeSize = treeSize; r.treeTopK = treeTopK; r.eagle3DraftVocab = draftVocab
         r.batch = batch; r.context = context; r.sourceLength = sourceLength; r.devices = devices; r.dtype = dtype
         r.alpha = alpha; r.tau = tau; r.acceptanceFile = acceptanceFile

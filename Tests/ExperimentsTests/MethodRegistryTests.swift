@@ -161,9 +161,19 @@ struct MethodRegistryTests {
             #expect(p.speedup.isFinite && p.speedup > 0, "\(method.name)")
             #expect(p.cycleSeconds > p.targetStepSeconds, "\(method.name): a cycle verifies more than one token")
         }
-        // Verify rows from the methods' papers: lookahead 1 + W + G(N − 1) with G = W = 3, N = 3; masked
-        // quadratic (γ + 1)²; a chain γ + 1.
-        #expect(try Self.predict("lookahead").verifyTokensPerSequence == 10)
+        // Verify rows from the methods' papers: lookahead 1 + W·L + G(N − 1) — as Fu et al. run it, N = 5,
+        // L = N − 1 = 4 levels, G = W = 3: 1 + 12 + 12 = 25; as the reference model runs it (N = 3, one
+        // level): 1 + 3 + 6 = 10; N 4, L 2, G 7: 1 + 6 + 21 = 28; masked quadratic (γ + 1)²; a chain γ + 1.
+        #expect(try Self.predict("lookahead").verifyTokensPerSequence == 25)
+        #expect(try MethodRegistry.workload(named: "lookahead", EngineOptions(implementation: .referenceModel))
+            .verifyRows(draftLength: 3, treeSize: nil) == 10)
+        #expect(try Self.prediction("lookahead") { $0.alpha = 0.7; $0.lookaheadNgram = 4; $0.lookaheadLevels = 2; $0.lookaheadGuesses = 7 }
+            .verifyTokensPerSequence == 28)
+        for bad: (inout PredictRequest) -> Void in [{ $0.lookaheadLevels = 5 }, { $0.lookaheadNgram = 1 }, { $0.method = "pld" }] {
+            #expect(throws: AnalyticError.self) {
+                try Self.prediction("lookahead") { $0.alpha = 0.7; $0.lookaheadGuesses = 3; bad(&$0) }
+            }
+        }
         #expect(try Self.predict("masked-mtp").verifyTokensPerSequence == 16)
         #expect(try Self.predict("jacobi").verifyTokensPerSequence == 4)
         // Jacobi and lookahead draft nothing on the device: no drafting time.

@@ -20,6 +20,8 @@ set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
 set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
 set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
 set style line 7 lc rgb '#000000' lw 2 pt 6 ps 1.3
+set style line 8 lc rgb '#F0E442' lw 2 pt 4 ps 1.3
+set style line 9 lc rgb '#0072B2' lw 2 pt 8 ps 1.3
 set style line 101 lc rgb '#4d4d4d' lw 1.5 dt 2
 set key inside top left Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set xrange [1:5.5]
@@ -34,10 +36,12 @@ plot \
     'chart.dat' index 1 using 1:2 with points ls 2 dt 1 title 'PLD, T=0', \
     'chart.dat' index 2 using 1:2 with points ls 3 dt 1 title 'EAGLE, T=0', \
     'chart.dat' index 3 using 1:2 with points ls 4 dt 1 title 'EAGLE-2, T=0', \
-    'chart.dat' index 4 using 1:2 with points ls 5 dt 1 title 'SpS, T=1', \
-    'chart.dat' index 5 using 1:2 with points ls 6 dt 1 title 'EAGLE, T=1', \
-    'chart.dat' index 6 using 1:2 with points ls 7 dt 1 title 'EAGLE-2, T=1', \
-    'chart.dat' index 7 using 1:2 with lines ls 101 title 'predicted = published'
+    'chart.dat' index 4 using 1:2 with points ls 5 dt 1 title 'Lookahead, T=0', \
+    'chart.dat' index 5 using 1:2 with points ls 6 dt 1 title 'Hydra, T=0', \
+    'chart.dat' index 6 using 1:2 with points ls 7 dt 1 title 'SpS, T=1', \
+    'chart.dat' index 7 using 1:2 with points ls 8 dt 1 title 'EAGLE, T=1', \
+    'chart.dat' index 8 using 1:2 with points ls 9 dt 1 title 'EAGLE-2, T=1', \
+    'chart.dat' index 9 using 1:2 with lines ls 101 title 'predicted = published'
 
 set terminal svg size 1000,650 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'chart.svg'.speclab_output_suffix

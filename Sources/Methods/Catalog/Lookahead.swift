@@ -6,20 +6,24 @@ import Foundation
 import Transformer
 
 extension MethodDescriptor {
-    /// N = 3 and G = W = the draft length: the CPU settings Fu et al. suggest.
-    static let lookaheadNgram = 3
+    /// The reference model's lookahead: N = 3 and G = W = the draft length (the CPU settings Fu et al.
+    /// suggest), one Jacobi level per forward (its simplification: `LookaheadDrafter`).
+    static let lookaheadReference = LookaheadShape(ngram: 3, levels: 1)
 
     static let lookahead = MethodDescriptor(
         name: "lookahead", title: "lookahead decoding",
-        summary: "a Jacobi window of W = γ guesses plus G = W pool n-grams (N = 3) verified in one forward",
+        summary: "a Jacobi window of W = γ guesses plus G = W pool n-grams of N − 1 tokens verified in one forward (the engine: N − 1 window levels per forward as in the paper, N = 5 unless --lookahead-ngram; the reference model: one level, N = 3)",
         source: "Fu et al. 2024, lookahead decoding",
         verifier: .deterministic, tree: .layout,
         lossless: .lossless("every candidate is checked by the target (V1/V3)"),
-        engine: .workload { _ in DraftMethod(name: "lookahead", rows: .lookahead(ngram: lookaheadNgram)) },
-        rows: { gamma, _ in 1 + gamma + gamma * (lookaheadNgram - 1) },
+        engine: .workload { options in
+            let own = options.implementation == .referenceModel ? lookaheadReference : LookaheadShape.paper
+            return DraftMethod(name: "lookahead", rows: .lookahead(options.lookahead ?? own))
+        },
+        rows: { gamma, _ in lookaheadReference.rows(window: gamma) },
         build: { context in
             .speculation {
-                LookaheadDrafter(target: context.target, window: context.draftLength, ngram: lookaheadNgram,
+                LookaheadDrafter(target: context.target, window: context.draftLength, ngram: lookaheadReference.ngram,
                                  candidates: context.draftLength)
             }
         })

@@ -13,8 +13,8 @@ extension MethodDescriptor {
         drafter: .trained(kinds: ["draft-model"], what: "an auxiliary draft model checkpoint: 'speclab train-drafter --kind draft-model'"),
         verifier: .jointRatio,
         lossless: .greedyOnly("at T = 0 the ratio rule is greedy matching; at T > 0 it targets the joint distribution, not the target's token-wise one"),
-        engine: .workload { width in
-            DraftMethod(name: "mtad", drafter: .draftModel, schedule: .extendThenDepths, beamWidth: width)
+        engine: .workload { options in
+            DraftMethod(name: "mtad", drafter: .draftModel, schedule: .extendThenDepths, beamWidth: options.beamWidth)
         },
         options: [.beamWidth], ownAcceptance: .jointRatio,
         build: { context in

@@ -12,8 +12,8 @@ extension MethodDescriptor {
         source: "Qin et al. 2025, multi-token joint decoding (MTJD)",
         verifier: .none,
         lossless: .lossy("the block maximises the joint likelihood, which is not token-by-token greedy or sampling"),
-        engine: .workload { width in
-            DraftMethod(name: "mtjd", drafter: .target, schedule: .extendThenDepths, beamWidth: width, verified: false)
+        engine: .workload { options in
+            DraftMethod(name: "mtjd", drafter: .target, schedule: .extendThenDepths, beamWidth: options.beamWidth, verified: false)
         },
         options: [.beamWidth], ownAcceptance: .unverified,
         build: { context in

@@ -15,8 +15,8 @@ extension MethodDescriptor {
         lossless: .lossy("the output is the beam's best hypothesis under the heads' factorised joint, not the target's"),
         // One forward a step feeds every hypothesis's newest block (τ tokens, from --tau: what the search
         // yields per step) through the target and its parallel heads; W hypotheses, each with its own cache.
-        engine: .workload { width in
-            DraftMethod(name: "prefix-beam", heads: .parallelMTP, rows: .beamSearch, beamWidth: width)
+        engine: .workload { options in
+            DraftMethod(name: "prefix-beam", heads: .parallelMTP, rows: .beamSearch, beamWidth: options.beamWidth)
         },
         options: [.beamWidth], ownAcceptance: .unverified,
         singleSequence: "it runs its own loop over hypotheses, one sequence at a time",
