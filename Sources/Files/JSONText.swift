@@ -9,6 +9,8 @@ public enum JSONText {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
         return String(format: "%.10g", value)
     }
+    /// A JSON string literal (RFC 8259 §7): quote, backslash and control characters escaped; everything
+    /// else as it is (UTF-8 when written).
     public static func string(_ text: String) -> String {
         var escaped = ""
         for ch in text.unicodeScalars {

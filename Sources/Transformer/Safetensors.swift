@@ -110,7 +110,7 @@ public struct SafetensorsFile: Sendable {
         var entries: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                .map { "\(Self.jsonString($0)):\(Self.jsonString(metadata[$0]!))" }
+                .map { "\(JSONText.string($0)):\(JSONText.string(metadata[$0]!))" }
             entries.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
@@ -131,7 +131,7 @@ public struct SafetensorsFile: Sendable {
             }
             let end = offset + 4 * elements
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append("\(Self.jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append("\(JSONText.string(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         json += entries.joined(separator: ",") + "}"
@@ -358,26 +358,6 @@ public struct SafetensorsFile: Sendable {
     }
 
     // MARK: - Helpers
-
-    /// A JSON string literal (RFC 8259 §7): quote, backslash and control
-    /// characters escaped; everything else as UTF-8.
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
 
     static func littleEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
