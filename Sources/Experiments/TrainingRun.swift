@@ -15,21 +15,25 @@ public struct TrainingRequest: Sendable {
     public var settings: TrainingSettings
     public var threads: Int
     public var plot: Bool
+    /// Continue the run whose checkpoint is in `output` from its last evaluation.
+    public var resume: Bool
 
-    public init(preset: String, corpus: String, output: URL, settings: TrainingSettings, threads: Int, plot: Bool) {
+    public init(preset: String, corpus: String, output: URL, settings: TrainingSettings, threads: Int, plot: Bool,
+                resume: Bool = false) {
         self.preset = preset
         self.corpus = corpus
         self.output = output
         self.settings = settings
         self.threads = threads
         self.plot = plot
+        self.resume = resume
     }
 }
 
 public enum TrainingRun {
-    /// Trains a preset on a corpus; writes the checkpoint (at every evaluation:
-    /// the last good weights survive a later divergence), training.csv and
-    /// loss.png/svg into the output directory. Returns lines to print.
+    /// Trains a preset on a corpus; writes the checkpoint, the optimizer state and training.csv at every
+    /// evaluation (the last good weights survive a later divergence, and an interrupted run continues
+    /// from there with `resume`), then loss.png/svg into the output directory. Returns lines to print.
     public static func run(_ request: TrainingRequest) throws -> [String] {
         try ThreadCount.check(request.threads)
         let config = try ModelConfig.preset(named: request.preset)
@@ -38,8 +42,7 @@ public enum TrainingRun {
         try ArtifactDirectory.checkFolder(request.output, for: "checkpoint")
         let corpus = try Corpus.load(request.corpus)
         OpenBLAS.setThreads(request.threads)
-        let network = try Network<Float>(config: config)
-        network.initialize(seed: request.settings.seed)
+        let (network, resume) = try start(request, config: config, corpus: corpus.name)
         let objective = NextTokenObjective(network: network)
         let progress = ProgressReporter(label: "train \(config.name)", total: request.settings.steps)
         var lastLoss = 0.0
@@ -49,23 +52,20 @@ public enum TrainingRun {
              "date": ISO8601DateFormatter().string(from: Date()), "threads": String(request.threads)]
         }
         let report = try Trainer.train(
-            objective: objective, config: config, corpus: corpus, settings: request.settings,
+            objective: objective, config: config, corpus: corpus, settings: request.settings, resume: resume,
             onStep: { point in
                 lastLoss = point.trainLoss
                 progress.update(point.step, detail: String(format: "loss %.3f  %.0f tok/s", point.trainLoss, point.tokensPerSecond))
             },
             onEvaluation: { point in
                 try Checkpoint.save(network, to: request.output, metadata: metadata(point))
+            },
+            onCheckpoint: { state in
+                try TrainingStateFile.save(state, settings: request.settings, corpus: corpus.name, threads: request.threads,
+                                           contentId: Checkpoint.contentId(of: network), to: request.output)
             })
         progress.finish()
-        var table = CSVTable(columns: ["step", "train_loss_nats", "train_bits_per_byte", "validation_bits_per_byte",
-                                       "learning_rate", "gradient_norm", "tokens_per_second"])
-        for p in report.points {
-            table.rows.append([String(p.step), CSVTable.cell(p.trainLoss), CSVTable.cell(p.trainLoss / log(2.0)),
-                               p.validationBitsPerByte.map(CSVTable.cell) ?? "", CSVTable.cell(p.learningRate),
-                               CSVTable.cell(p.gradientNorm), CSVTable.cell(p.tokensPerSecond)])
-        }
-        try table.write(to: request.output.appendingPathComponent("training.csv"))
+        try TrainingStateFile.log(report.points).write(to: request.output.appendingPathComponent(TrainingStateFile.logFile))
         let train = ChartSeries(title: "train (batch)", points: report.points.map {
             ChartPoint(x: Double($0.step), y: $0.trainLoss / log(2.0)) }, style: .lines)
         let validation = ChartSeries(title: "validation", points: report.points.compactMap { p in
@@ -76,8 +76,9 @@ public enum TrainingRun {
                           xRange: AxisRange(lower: 0), keyPosition: .topRight)
         var lines = [
             "\(config.name): \(network.parameterCount) parameters, corpus \(corpus.name) (\(corpus.train.count) train / \(corpus.validation.count) validation bytes)",
-            String(format: "%d steps in %.1f s, %.0f tokens/s, %.2f GFLOP/s (6·N·tokens); last train loss %.3f nats",
-                   request.settings.steps, report.seconds, Double(report.tokens) / report.seconds,
+            String(format: "%d steps in %.1f s%@, %.0f tokens/s, %.2f GFLOP/s (6·N·tokens); last train loss %.3f nats",
+                   request.settings.steps - (resume?.step ?? 0), report.seconds,
+                   resume.map { " (resumed at step \($0.step))" } ?? "", Double(report.tokens) / report.seconds,
                    report.flopsPerSecond / 1e9, lastLoss),
             String(format: "validation: %.4f bits per byte", report.finalValidationBitsPerByte),
             "checkpoint: \(request.output.path)/{\(Checkpoint.weightsFile),\(Checkpoint.configFile)}, training.csv",
@@ -94,6 +95,26 @@ public enum TrainingRun {
             try ChartWriter.write(chart, directory: request.output, baseName: "loss")
         }
         return lines
+    }
+
+    /// The network to train: fresh from the seed, or, resuming, the checkpoint in the output folder with
+    /// the optimizer state and log saved beside it.
+    static func start(_ request: TrainingRequest, config: ModelConfig, corpus: String) throws -> (Network<Float>, TrainingResume?) {
+        guard request.resume else {
+            let network = try Network<Float>(config: config)
+            network.initialize(seed: request.settings.seed)
+            return (network, nil)
+        }
+        guard FileManager.default.fileExists(atPath: request.output.appendingPathComponent(Checkpoint.configFile).path) else {
+            throw ModelError("--resume: '\(request.output.path)' holds no checkpoint to continue; run without --resume")
+        }
+        let network = try Checkpoint.load(from: request.output)
+        guard network.config == config else {
+            throw ModelError("--resume: the checkpoint in '\(request.output.path)' is a \(network.config.name) model, not \(config.name); give its --preset")
+        }
+        let resume = try TrainingStateFile.load(from: request.output, settings: request.settings, corpus: corpus,
+                                                threads: request.threads, contentId: Checkpoint.contentId(of: network))
+        return (network, resume)
     }
 
     /// Generates from a checkpoint; streams bytes through `onByte`.

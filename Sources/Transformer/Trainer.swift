@@ -130,12 +130,18 @@ public struct TrainingReport: Sendable {
 public enum Trainer {
     /// Trains `objective` on `corpus`. `onStep` sees every step (for progress);
     /// `onEvaluation` every validation point (e.g. to checkpoint the last good
-    /// weights). A non-finite loss or gradient stops training with an error
-    /// naming the step; parameters are left as they were before that step.
+    /// weights), and `onCheckpoint` right after it the state a later run needs
+    /// to continue from there (`resume`): the steps taken, the optimizers and
+    /// the points so far. Resumed, the run replays the batch sampler to the
+    /// step it stopped at and continues bit for bit as if it had not stopped
+    /// (at the same thread count). A non-finite loss or gradient stops
+    /// training with an error naming the step; parameters are left as they
+    /// were before that step.
     public static func train(objective: TrainingObjective, config: ModelConfig, corpus: Corpus,
-                             settings: TrainingSettings,
+                             settings: TrainingSettings, resume: TrainingResume? = nil,
                              onStep: ((TrainingPoint) -> Void)? = nil,
-                             onEvaluation: ((TrainingPoint) throws -> Void)? = nil) throws -> TrainingReport {
+                             onEvaluation: ((TrainingPoint) throws -> Void)? = nil,
+                             onCheckpoint: ((TrainingResume) throws -> Void)? = nil) throws -> TrainingReport {
         try settings.validate(for: config)
         guard corpus.train.count > settings.sequenceLength + 1 else {
             throw ModelError("corpus '\(corpus.name)' has \(corpus.train.count) training bytes; at least \(settings.sequenceLength + 2) are needed")
@@ -149,12 +155,21 @@ public enum Trainer {
             AdamW(parameterCount: $0.parameters.count,
                   config: AdamWConfig(learningRate: settings.learningRate, weightDecay: settings.weightDecay))
         }
-        let parameterCount = objective.trainables.reduce(0) { $0 + $1.parameters.count }
         var points: [TrainingPoint] = []
+        var firstStep = 0
+        if let resume {
+            try resume.check(against: objective, settings: settings)
+            // The batches of the steps already taken, drawn and dropped: the sampler continues where it was.
+            for _ in 0..<resume.step { _ = sampler.next() }
+            optimizers = resume.optimizers
+            points = resume.points
+            firstStep = resume.step
+        }
+        let parameterCount = objective.trainables.reduce(0) { $0 + $1.parameters.count }
         let start = Date()
         var windowStart = Date(), windowTokens = 0
         var lastValidation = Double.nan
-        for step in 0..<settings.steps {
+        for step in firstStep..<settings.steps {
             let batch = sampler.next()
             let losses = objective.step(inputs: batch.inputs, targets: batch.targets, state: state)
             let loss = losses["loss"] ?? .nan
@@ -180,17 +195,21 @@ public enum Trainer {
                                       learningRate: Double(rate), gradientNorm: norm,
                                       tokensPerSecond: Double(windowTokens) / max(elapsed, 1e-9))
             if elapsed > 2 { windowStart = Date(); windowTokens = 0 }
-            if (step + 1) % settings.evaluationInterval == 0 || step + 1 == settings.steps {
+            let evaluates = (step + 1) % settings.evaluationInterval == 0 || step + 1 == settings.steps
+            if evaluates {
                 lastValidation = try validationBitsPerByte(objective: objective, config: config, corpus: corpus,
                                                            settings: settings)
                 point.validationBitsPerByte = lastValidation
-                try onEvaluation?(point)
             }
             points.append(point)
+            if evaluates {
+                try onEvaluation?(point)
+                try onCheckpoint?(TrainingResume(step: step + 1, optimizers: optimizers, points: points))
+            }
             onStep?(point)
         }
         let seconds = Date().timeIntervalSince(start)
-        let tokens = settings.steps * settings.batchSize * settings.sequenceLength
+        let tokens = (settings.steps - firstStep) * settings.batchSize * settings.sequenceLength
         let attentionFlops = 6.0 * Double(config.layers * config.width * settings.sequenceLength)
         let flops = (6 * Double(parameterCount) + attentionFlops) * Double(tokens) / seconds
         return TrainingReport(points: points, finalValidationBitsPerByte: lastValidation, seconds: seconds,

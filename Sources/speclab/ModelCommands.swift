@@ -22,6 +22,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Peak AdamW learning rate.") var learningRate: Float = 3e-3
     @Option(help: "BLAS threads (results are bitwise reproducible at a fixed count).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-plot"), help: "Write the loss data and gnuplot script without running gnuplot.") var noPlot = false
+    @Flag(help: "Continue the interrupted run in --out from its last evaluation (same settings and --threads): the weights come out as if it had not stopped.") var resume = false
 
     func run() throws {
         let config = try ModelConfig.preset(named: preset)
@@ -29,7 +30,8 @@ struct Train: ParsableCommand {
                                         sequenceLength: sequenceLength ?? min(128, config.contextLength),
                                         learningRate: learningRate, seed: seed)
         let lines = try TrainingRun.run(TrainingRequest(preset: preset, corpus: corpus, output: URL(fileURLWithPath: out),
-                                                        settings: settings, threads: threads, plot: !noPlot))
+                                                        settings: settings, threads: threads, plot: !noPlot,
+                                                        resume: resume))
         for line in lines { say(line) }
     }
 }

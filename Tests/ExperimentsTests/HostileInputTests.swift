@@ -242,11 +242,12 @@ struct KilledRunTests {
         }
     }
 
-    @Test("Ctrl-C (SIGINT) at spread-out points of a training run: exit 130, no partial or temporary file left, the checkpoint loads")
+    @Test("Ctrl-C (SIGINT) at spread-out points of a training run: exit 130, no partial or temporary file left, the checkpoint loads, and --resume ends with the uninterrupted run's weights")
     func interrupted() throws {
         let (scratch, checkpoint, train, seconds) = try Self.trainedCheckpoint()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        var interrupted = 0
+        let uninterrupted = try #require(try Checkpoint.contentId(at: checkpoint))
+        var interrupted = 0, resumed = 0
         for delay in Self.delays(over: seconds, count: HostileInput.full ? 20 : 6) {
             let status = try Self.killed(train, in: scratch, after: delay, signal: SIGINT)
             #expect(status == 0 || status == 130, "exit \(status) after SIGINT at \(delay) s")
@@ -254,8 +255,20 @@ struct KilledRunTests {
             let hidden = try FileManager.default.contentsOfDirectory(atPath: checkpoint.path).filter { $0.contains(".tmp") }
             #expect(hidden.isEmpty, "left behind: \(hidden)")
             #expect(try Checkpoint.load(from: checkpoint).config.name == "tiny")
+            guard status == 130 else { continue }
+            // Continued from the last evaluation it saved: the same weights as the run never stopped; or, where
+            // nothing of this run was saved yet or it stopped between two of its saves, one line saying so.
+            let resume = try HostileInput.run(train + ["--resume"], in: scratch, limit: 300)
+            if resume.status == 0 {
+                resumed += 1
+                #expect(try Checkpoint.contentId(at: checkpoint) == uninterrupted, "resumed after SIGINT at \(delay) s")
+            } else {
+                #expect(resume.stderr.contains("nothing to resume") || resume.stderr.contains("--resume:"), "\(resume.stderr)")
+                #expect(resume.stderr.split(separator: "\n").count == 1, "\(resume.stderr)")
+            }
         }
         #expect(interrupted >= 1, "no interrupt landed while the run was working")
+        #expect(resumed >= 1, "no interrupted run could be resumed")
     }
 
     @Test("SIGKILL at spread-out points of an experiment rerun: its previous results are still there (or put back)")

@@ -44,6 +44,50 @@ struct TrainingTests {
         #expect(try run() == run())
     }
 
+    @Test("a run stopped at an evaluation and resumed from its saved state ends with the weights of a run never stopped")
+    func resumedBitForBit() throws {
+        OpenBLAS.setThreads(1)
+        let corpus = try Corpus.load("gsl")
+        let settings = TrainingSettings(steps: 8, batchSize: 2, sequenceLength: 32, seed: 4, evaluationInterval: 3,
+                                        evaluationWindows: 2)
+        struct Stop: Error {}
+        func fresh() throws -> Network<Float> {
+            let network = try Network<Float>(config: .tiny)
+            network.initialize(seed: 3)
+            return network
+        }
+        let straight = try fresh()
+        _ = try Trainer.train(objective: NextTokenObjective(network: straight), config: .tiny, corpus: corpus, settings: settings)
+
+        // Stopped at the evaluation after step 6: its weights and state, as a checkpoint would keep them.
+        let stopped = try fresh()
+        var saved: (weights: [Float], state: TrainingResume)?
+        #expect(throws: Stop.self) {
+            try Trainer.train(objective: NextTokenObjective(network: stopped), config: .tiny, corpus: corpus, settings: settings,
+                              onCheckpoint: { state in
+                                  guard state.step == 6 else { return }
+                                  saved = (Array(stopped.parameters), state)
+                                  throw Stop()
+                              })
+        }
+        let state = try #require(saved)
+        #expect(state.state.points.map(\.step) == Array(1...6))
+        let resumed = try fresh()
+        _ = resumed.parameters.initialize(from: state.weights)
+        let report = try Trainer.train(objective: NextTokenObjective(network: resumed), config: .tiny, corpus: corpus,
+                                       settings: settings, resume: state.state)
+        #expect(Array(resumed.parameters) == Array(straight.parameters))
+        #expect(report.points.map(\.step) == Array(1...8))
+
+        // A state that cannot continue this run is refused before any step.
+        var finished = state.state
+        finished.step = 8
+        #expect(throws: ModelError.self) {
+            try Trainer.train(objective: NextTokenObjective(network: resumed), config: .tiny, corpus: corpus,
+                              settings: settings, resume: finished)
+        }
+    }
+
     @Test("a checkpoint round-trips every tensor exactly, and a damaged one is refused by name")
     func checkpointRoundTrip() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
