@@ -8,7 +8,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 set encoding utf8
 set datafile missing '?'
 set title 'small target, EAGLE-3 vs EAGLE-1: speed against quality, T = 1'."\n".'{/*0.8 '.'8 validation prompts × 96 bytes; quality: the target''s mean log-likelihood of the output'.'}' font ',15'
-set xlabel 'tokens per target forward (τ)' font ',12'
+set xlabel 'tokens per target forward' font ',12'
 set ylabel 'target log-likelihood of the output (nats per token)' font ',12'
 set border lw 1.2 lc rgb '#404040'
 set grid xtics ytics lt 1 lw 1 lc rgb '#dcdcdc'

@@ -7,7 +7,7 @@ if (!exists("speclab_output_suffix")) speclab_output_suffix = ''
 
 set encoding utf8
 set datafile missing '?'
-set title 'small target, EAGLE-3 vs EAGLE-1: predicted vs measured decode-phase speedup'."\n".'{/*0.8 '.'wall clock of the rounds (prefill excluded); engine calibrated on this machine in the same run; acceptance = the measured τ'.'}' font ',15'
+set title 'small target, EAGLE-3 vs EAGLE-1: predicted vs measured decode-phase speedup'."\n".'{/*0.8 '.'decode phase (prefill excluded); engine calibrated here in the same run, at the measured τ'.'}' font ',15'
 set xlabel 'measured speedup (×)' font ',12'
 set ylabel 'predicted speedup (×)' font ',12'
 set border lw 1.2 lc rgb '#404040'

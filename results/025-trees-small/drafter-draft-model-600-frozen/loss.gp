@@ -18,6 +18,7 @@ set style line 2 lc rgb '#D55E00' lw 2 pt 5 ps 1.3
 set key inside top right Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1 height 0.6
 set xrange [0:*]
 set offsets 0, 0, graph 0.04, graph 0.04
+set clip two
 
 set terminal pngcairo enhanced font "sans,11" size 1000,650
 set output 'loss.png'.speclab_output_suffix
