@@ -19,7 +19,8 @@ set style line 3 lc rgb '#009E73' lw 2 pt 9 ps 1.3
 set style line 4 lc rgb '#CC79A7' lw 2 pt 11 ps 1.3
 set style line 5 lc rgb '#E69F00' lw 2 pt 13 ps 1.3
 set style line 6 lc rgb '#56B4E9' lw 2 pt 15 ps 1.3
-set bmargin 13
+set style line 7 lc rgb '#000000' lw 2 pt 6 ps 1.3
+set bmargin 15
 set key at screen 0.5, 0.01 center bottom vertical Left reverse box lw 1 lc rgb '#a0a0a0' opaque samplen 3 spacing 1.2 width 1
 set offsets graph 0.02, graph 0.02, graph 0.04, graph 0.04
 set clip two
@@ -29,10 +30,11 @@ set output 'frontier-T0.png'.speclab_output_suffix
 plot \
     'frontier-T0.dat' index 0 using 1:2 with points ls 1 dt 1 title 'lossless methods (the target''s own output law)', \
     'frontier-T0.dat' index 1 using 1:2 with points ls 2 dt 1 title 'Medusa-1, typical acceptance (lossy) (025)', \
-    'frontier-T0.dat' index 2 using 1:2 with linespoints ls 3 dt 1 title 'prefix beam search, widths 1–8 (032)', \
-    'frontier-T0.dat' index 3 using 1:2 with linespoints ls 4 dt 1 title 'threshold cumulative, unverified, θ 0–0.95 (032)', \
-    'frontier-T0.dat' index 4 using 1:2 with linespoints ls 5 dt 1 title 'threshold per-token, unverified, θ 0–0.95 (032)', \
-    'frontier-T0.dat' index 5 using 1:2 with points ls 6 dt 1 title 'plain decoding'
+    'frontier-T0.dat' index 2 using 1:2 with points ls 3 dt 1 title 'MTJD, the target''s own beam 4 (033)', \
+    'frontier-T0.dat' index 3 using 1:2 with linespoints ls 4 dt 1 title 'prefix beam search, widths 1–8 (032)', \
+    'frontier-T0.dat' index 4 using 1:2 with linespoints ls 5 dt 1 title 'threshold cumulative, unverified, θ 0–0.95 (032)', \
+    'frontier-T0.dat' index 5 using 1:2 with linespoints ls 6 dt 1 title 'threshold per-token, unverified, θ 0–0.95 (032)', \
+    'frontier-T0.dat' index 6 using 1:2 with points ls 7 dt 1 title 'plain decoding'
 
 set terminal svg size 1000,900 dynamic enhanced font "sans,11" background rgb 'white'
 set output 'frontier-T0.svg'.speclab_output_suffix

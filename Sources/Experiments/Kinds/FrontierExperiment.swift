@@ -29,12 +29,11 @@ extension FrontierSpec: ExperimentKind {
                 let name = URL(fileURLWithPath: source).lastPathComponent
                 if let titles = data.column("title"), let temperatures = data.column("temperature"), let taus = data.column("tau"),
                    let qualities = data.column("target_log_likelihood"), let flags = data.column("lossless"),
-                   let methods = data.column("method"), let lengths = data.column("draft_length") {
-                    // A decode experiment: each method at its fastest setting (largest τ). MTJD is left out: its
-                    // τ counts verify forwards only, while its beam runs on the target too.
+                   let lengths = data.column("draft_length") {
+                    // A decode experiment: each method at its fastest setting (largest τ: round tokens per target
+                    // forward, the target's forwards inside a drafter — MTJD's beam — counted).
                     var best: [String: Int] = [:]
-                    for i in titles.indices where Double(temperatures[i]) == temperature && methods[i] != "mtjd"
-                        && Double(qualities[i]) != nil {
+                    for i in titles.indices where Double(temperatures[i]) == temperature && Double(qualities[i]) != nil {
                         if let j = best[titles[i]], (Double(taus[j]) ?? 0) >= (Double(taus[i]) ?? 0) { continue }
                         best[titles[i]] = i
                     }
