@@ -210,10 +210,7 @@ public enum ValidateRun {
                 predicted.append((batch, point.predictedSpeedup))
             }
             notes.append("α \(alpha): crossover batch measured \(BatchSpeedupValidation.crossoverBatch(measured)), predicted \(BatchSpeedupValidation.crossoverBatch(predicted))")
-            speedupLines.append(ChartSeries(title: "α = \(alpha): measured", points: measured.map {
-                ChartPoint(x: Double($0.batch), y: $0.speedup) }, style: .linesPoints))
-            speedupLines.append(ChartSeries(title: "α = \(alpha): predicted", points: predicted.map {
-                ChartPoint(x: Double($0.batch), y: $0.speedup) }, dashed: true))
+            speedupLines += speedupOverBatch("α = \(alpha)", measured: measured, predicted: predicted)
         }
 
         return (rows, speedupLines)
@@ -272,4 +269,14 @@ public enum ValidateRun {
         }
         return files
     }
+}
+
+/// A measured curve of speedup over batch (solid, with points) and the engine's (dashed).
+func speedupOverBatch(_ title: String, measured: [(batch: Int, speedup: Double)],
+                      predicted: [(batch: Int, speedup: Double)]) -> [ChartSeries] {
+    func points(_ curve: [(batch: Int, speedup: Double)]) -> [ChartPoint] {
+        curve.map { ChartPoint(x: Double($0.batch), y: $0.speedup) }
+    }
+    return [ChartSeries(title: "\(title): measured", points: points(measured), style: .linesPoints),
+            ChartSeries(title: "\(title): predicted", points: points(predicted), dashed: true)]
 }

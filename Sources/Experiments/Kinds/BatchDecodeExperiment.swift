@@ -73,10 +73,7 @@ extension BatchDecodeSpec: ExperimentKind {
             let measured = points.map { (batch: $0.batch, speedup: $0.measuredSpeedup!) }
             let predicted = points.map { (batch: $0.batch, speedup: $0.predictedSpeedup) }
             context.notes.append("\(method.title): crossover batch measured \(BatchSpeedupValidation.crossoverBatch(measured)), predicted \(BatchSpeedupValidation.crossoverBatch(predicted))")
-            lines.append(ChartSeries(title: "\(method.title): measured", points: measured.map {
-                ChartPoint(x: Double($0.batch), y: $0.speedup) }, style: .linesPoints))
-            lines.append(ChartSeries(title: "\(method.title): predicted", points: predicted.map {
-                ChartPoint(x: Double($0.batch), y: $0.speedup) }, dashed: true))
+            lines += speedupOverBatch(method.title, measured: measured, predicted: predicted)
         }
         try table.write(to: output.appendingPathComponent("data.csv"))
         let chart = Chart(title: context.chart.title,
