@@ -46,6 +46,7 @@ public enum TrainingRun {
         let objective = NextTokenObjective(network: network)
         let progress = ProgressReporter(label: "train \(config.name)", total: request.settings.steps)
         var lastLoss = 0.0
+        var savedId = ""
         let metadata: (TrainingPoint) -> [String: String] = { point in
             ["corpus": corpus.name, "steps": String(point.step), "seed": String(request.settings.seed),
              "validation_bits_per_byte": String(format: "%.4f", point.validationBitsPerByte ?? .nan),
@@ -58,14 +59,14 @@ public enum TrainingRun {
                 progress.update(point.step, detail: String(format: "loss %.3f  %.0f tok/s", point.trainLoss, point.tokensPerSecond))
             },
             onEvaluation: { point in
-                try Checkpoint.save(network, to: request.output, metadata: metadata(point))
+                savedId = try Checkpoint.save(network, to: request.output, metadata: metadata(point))
             },
+            // Also writes training.csv: the last step always evaluates, so its save holds the whole log.
             onCheckpoint: { state in
                 try TrainingStateFile.save(state, settings: request.settings, corpus: corpus.name, threads: request.threads,
-                                           contentId: Checkpoint.contentId(of: network), to: request.output)
+                                           contentId: savedId, to: request.output)
             })
         progress.finish()
-        try TrainingStateFile.log(report.points).write(to: request.output.appendingPathComponent(TrainingStateFile.logFile))
         let train = ChartSeries(title: "train (batch)", points: report.points.map {
             ChartPoint(x: Double($0.step), y: $0.trainLoss / log(2.0)) }, style: .lines)
         let validation = ChartSeries(title: "validation", points: report.points.compactMap { p in

@@ -193,7 +193,7 @@ public enum ValidateRun {
         let shape = Calibration.modelShape(plan.preset)
         var speedupLines: [ChartSeries] = []
         for alpha in plan.alphas {
-            var measured: [(batch: Int, speedup: Double)] = [], predicted: [(batch: Int, speedup: Double)] = []
+            var points: [BatchSpeedupPoint] = []
             for batch in plan.batches {
                 progress("oracle drafter α \(alpha), batch \(batch)")
                 let point = try BatchSpeedupValidation.point(session, method: "oracle", alpha: alpha,
@@ -206,11 +206,11 @@ public enum ValidateRun {
                 guard let speedup = point.measuredSpeedup else { continue }
                 rows.append(ValidationRow(group: speedupGroup, setting: setting, predicted: point.predictedSpeedup,
                                           measured: speedup))
-                measured.append((batch, speedup))
-                predicted.append((batch, point.predictedSpeedup))
+                points.append(point)
             }
-            notes.append("α \(alpha): crossover batch measured \(BatchSpeedupValidation.crossoverBatch(measured)), predicted \(BatchSpeedupValidation.crossoverBatch(predicted))")
-            speedupLines += speedupOverBatch("α = \(alpha)", measured: measured, predicted: predicted)
+            let curves = speedupOverBatch("α = \(alpha)", points)
+            notes.append("α \(alpha): \(curves.crossover)")
+            speedupLines += curves.lines
         }
 
         return (rows, speedupLines)
@@ -271,12 +271,15 @@ public enum ValidateRun {
     }
 }
 
-/// A measured curve of speedup over batch (solid, with points) and the engine's (dashed).
-func speedupOverBatch(_ title: String, measured: [(batch: Int, speedup: Double)],
-                      predicted: [(batch: Int, speedup: Double)]) -> [ChartSeries] {
-    func points(_ curve: [(batch: Int, speedup: Double)]) -> [ChartPoint] {
+/// The measured (solid) and predicted (dashed) speedup-over-batch curves of the points that have a measured
+/// speedup, and where each crosses 1.
+func speedupOverBatch(_ title: String, _ points: [BatchSpeedupPoint]) -> (lines: [ChartSeries], crossover: String) {
+    let measured = points.compactMap { p in p.measuredSpeedup.map { (batch: p.batch, speedup: $0) } }
+    let predicted = points.filter { $0.measuredSpeedup != nil }.map { (batch: $0.batch, speedup: $0.predictedSpeedup) }
+    func chartPoints(_ curve: [(batch: Int, speedup: Double)]) -> [ChartPoint] {
         curve.map { ChartPoint(x: Double($0.batch), y: $0.speedup) }
     }
-    return [ChartSeries(title: "\(title): measured", points: points(measured), style: .linesPoints),
-            ChartSeries(title: "\(title): predicted", points: points(predicted), dashed: true)]
+    let lines = [ChartSeries(title: "\(title): measured", points: chartPoints(measured), style: .linesPoints),
+                 ChartSeries(title: "\(title): predicted", points: chartPoints(predicted), dashed: true)]
+    return (lines, "crossover batch measured \(BatchSpeedupValidation.crossoverBatch(measured)), predicted \(BatchSpeedupValidation.crossoverBatch(predicted))")
 }

@@ -129,8 +129,10 @@ public struct PredictRequest: Codable, Sendable, Equatable {
         }
         let methodValue = try MethodRegistry.workload(named: methodName,
                                                       EngineOptions(beamWidth: beamWidth ?? 4, lookahead: lookahead))
-        if lookahead != nil, case .lookahead = methodValue.rows {} else if lookahead != nil {
-            throw AnalyticError("--lookahead-ngram, --lookahead-levels and --lookahead-guesses apply to --method lookahead, not \(methodName)")
+        if lookahead != nil {
+            guard case .lookahead = methodValue.rows else {
+                throw AnalyticError("--lookahead-ngram, --lookahead-levels and --lookahead-guesses apply to --method lookahead, not \(methodName)")
+            }
         }
         var draft: ModelShape? = nil
         let selfDraft = draftModel == "self"

@@ -53,10 +53,13 @@ public enum Checkpoint {
     public static let contentIdKey = "content_id"
     static let previousWeightsFile = ".model.safetensors.previous"
 
-    public static func save<T: Real>(_ network: Network<T>, to directory: URL, metadata: [String: String] = [:]) throws {
+    /// Saves `network` into `directory`; returns the content id that binds its two files.
+    @discardableResult
+    public static func save<T: Real>(_ network: Network<T>, to directory: URL, metadata: [String: String] = [:]) throws -> String {
         try ArtifactDirectory.prepareFolder(directory, for: "checkpoint")
         var stamped = metadata
-        stamped[contentIdKey] = contentId(of: network)
+        let id = contentId(of: network)
+        stamped[contentIdKey] = id
         var file = SafetensorsFile(metadata: stamped.merging(["format": "speclab-v1"]) { a, _ in a })
         for entry in network.layout.entries {
             let values = (0..<entry.count).map { Float(network.parameters[entry.offset + $0]) }
@@ -73,6 +76,7 @@ public enum Checkpoint {
         let data = try encoder.encode(CheckpointInfo(model: network.config, metadata: stamped))
         try AtomicFile.write(data, to: directory.appendingPathComponent(configFile))
         unlink(previous.path)
+        return id
     }
 
     /// The content id of a network's weights as a save would record it.

@@ -70,10 +70,9 @@ extension BatchDecodeSpec: ExperimentKind {
                                    CSVTable.cell(point.predictedSpeedup),
                                    CSVTable.cell((point.predictedSpeedup - measured) / measured)])
             }
-            let measured = points.map { (batch: $0.batch, speedup: $0.measuredSpeedup!) }
-            let predicted = points.map { (batch: $0.batch, speedup: $0.predictedSpeedup) }
-            context.notes.append("\(method.title): crossover batch measured \(BatchSpeedupValidation.crossoverBatch(measured)), predicted \(BatchSpeedupValidation.crossoverBatch(predicted))")
-            lines += speedupOverBatch(method.title, measured: measured, predicted: predicted)
+            let curves = speedupOverBatch(method.title, points)
+            context.notes.append("\(method.title): \(curves.crossover)")
+            lines += curves.lines
         }
         try table.write(to: output.appendingPathComponent("data.csv"))
         let chart = Chart(title: context.chart.title,
