@@ -253,6 +253,11 @@ public struct ExperimentPaths: Sendable {
                                resultsDirectory: cwd.appendingPathComponent("results"))
     }
 
+    /// Where a run of `slug` keeps what must outlive an interruption (`.work-SLUG` beside the results).
+    public func workDirectory(_ slug: String) -> URL {
+        resultsDirectory.appendingPathComponent(".work-\(slug)", isDirectory: true)
+    }
+
     /// Experiment slugs (directories with a config.json), sorted.
     public func slugs() throws -> [String] {
         var isFolder: ObjCBool = false
@@ -291,10 +296,12 @@ public enum ExperimentRunner {
         let spec = try paths.spec(slug)
         let experimentDirectory = paths.experimentsDirectory.appendingPathComponent(slug)
         let final = paths.resultsDirectory.appendingPathComponent(slug)
+        let work = paths.workDirectory(slug)
         var notes: [String] = []
         let artifacts = try ArtifactDirectory.write(to: final, kind: "experiment result", recognisedBy: ["run.json"]) { staging in
             let context = ExperimentContext(slug: slug, title: spec.title, chart: spec.chart,
-                                            experimentDirectory: experimentDirectory, output: staging, plot: plot)
+                                            experimentDirectory: experimentDirectory, output: staging,
+                                            workDirectory: work, plot: plot)
             let artifacts = try spec.body.kind.run(context)
             notes = context.notes
             let configText = (try? String(contentsOf: experimentDirectory.appendingPathComponent("config.json"), encoding: .utf8)) ?? "{}"
@@ -302,6 +309,8 @@ public enum ExperimentRunner {
                                  to: staging.appendingPathComponent("run.json"))
             return artifacts
         }
+        // The results are in place: what the run kept for a restart is no longer needed.
+        if FileManager.default.fileExists(atPath: work.path) { try? FileManager.default.removeItem(at: work) }
         return ExperimentOutcome(slug: slug, directory: final, files: artifacts + ["run.json"], notes: notes)
     }
 

@@ -67,14 +67,6 @@ public enum TrainingRun {
                                            contentId: savedId, to: request.output)
             })
         progress.finish()
-        let train = ChartSeries(title: "train (batch)", points: report.points.map {
-            ChartPoint(x: Double($0.step), y: $0.trainLoss / log(2.0)) }, style: .lines)
-        let validation = ChartSeries(title: "validation", points: report.points.compactMap { p in
-            p.validationBitsPerByte.map { ChartPoint(x: Double(p.step), y: $0) } })
-        let chart = Chart(title: "Training loss: \(config.name) on \(corpus.name)",
-                          subtitle: "\(network.parameterCount) parameters, batch \(request.settings.batchSize) × \(request.settings.sequenceLength) bytes, seed \(request.settings.seed)",
-                          xLabel: "step", yLabel: "loss (bits per byte)", series: [train, validation],
-                          xRange: AxisRange(lower: 0), keyPosition: .topRight)
         var lines = [
             "\(config.name): \(network.parameterCount) parameters, corpus \(corpus.name) (\(corpus.train.count) train / \(corpus.validation.count) validation bytes)",
             String(format: "%d steps in %.1f s%@, %.0f tokens/s, %.2f GFLOP/s (6·N·tokens); last train loss %.3f nats",
@@ -84,18 +76,50 @@ public enum TrainingRun {
             String(format: "validation: %.4f bits per byte", report.finalValidationBitsPerByte),
             "checkpoint: \(request.output.path)/{\(Checkpoint.weightsFile),\(Checkpoint.configFile)}, training.csv",
         ]
-        if request.plot {
-            do {
-                try ChartRenderer.render(chart, directory: request.output, baseName: "loss")
-                lines.append("loss curve: \(request.output.path)/loss.png")
-            } catch let error as ChartError {
-                try ChartWriter.write(chart, directory: request.output, baseName: "loss")
-                lines.append("loss curve not drawn: \(error.description)")
-            }
-        } else {
-            try ChartWriter.write(chart, directory: request.output, baseName: "loss")
-        }
+        lines += try drawLoss(report.points, network: network, corpus: corpus.name, request: request)
         return lines
+    }
+
+    /// The summary of a run that already took all its steps in `request.output` (an earlier, interrupted
+    /// process finished training there), its loss chart drawn; nil when the run there is not finished.
+    public static func finished(_ request: TrainingRequest) throws -> [String]? {
+        let config = try ModelConfig.preset(named: request.preset)
+        guard FileManager.default.fileExists(atPath: request.output.appendingPathComponent(TrainingStateFile.optimizerFile).path),
+              let network = try? Checkpoint.load(from: request.output), network.config == config else { return nil }
+        let corpus = try Corpus.load(request.corpus)
+        let state = try TrainingStateFile.load(from: request.output, settings: request.settings, corpus: corpus.name,
+                                               threads: request.threads, contentId: Checkpoint.contentId(of: network))
+        guard state.step == request.settings.steps, let last = state.points.last else { return nil }
+        return [
+            "\(config.name): \(network.parameterCount) parameters, corpus \(corpus.name) (\(corpus.train.count) train / \(corpus.validation.count) validation bytes)",
+            String(format: "%d steps, finished by an earlier run that stopped before its results were written; last train loss %.3f nats",
+                   state.step, last.trainLoss),
+            String(format: "validation: %.4f bits per byte", last.validationBitsPerByte ?? .nan),
+        ] + (try drawLoss(state.points, network: network, corpus: corpus.name, request: request))
+    }
+
+    /// loss.dat/.gp (and .png/.svg when plotting) in the output folder.
+    static func drawLoss(_ points: [TrainingPoint], network: Network<Float>, corpus: String,
+                         request: TrainingRequest) throws -> [String] {
+        let train = ChartSeries(title: "train (batch)", points: points.map {
+            ChartPoint(x: Double($0.step), y: $0.trainLoss / log(2.0)) }, style: .lines)
+        let validation = ChartSeries(title: "validation", points: points.compactMap { p in
+            p.validationBitsPerByte.map { ChartPoint(x: Double(p.step), y: $0) } })
+        let chart = Chart(title: "Training loss: \(network.config.name) on \(corpus)",
+                          subtitle: "\(network.parameterCount) parameters, batch \(request.settings.batchSize) × \(request.settings.sequenceLength) bytes, seed \(request.settings.seed)",
+                          xLabel: "step", yLabel: "loss (bits per byte)", series: [train, validation],
+                          xRange: AxisRange(lower: 0), keyPosition: .topRight)
+        guard request.plot else {
+            try ChartWriter.write(chart, directory: request.output, baseName: "loss")
+            return []
+        }
+        do {
+            try ChartRenderer.render(chart, directory: request.output, baseName: "loss")
+            return ["loss curve: \(request.output.path)/loss.png"]
+        } catch let error as ChartError {
+            try ChartWriter.write(chart, directory: request.output, baseName: "loss")
+            return ["loss curve not drawn: \(error.description)"]
+        }
     }
 
     /// The network to train: fresh from the seed, or, resuming, the checkpoint in the output folder with

@@ -3,7 +3,8 @@
 //
 // Built-in corpora exist on every machine after `make deps` (libgsl-dev,
 // fortunes): "gsl" (C headers) and "prose" (English fortunes); any file or
-// directory works too (`--corpus PATH`). Depends on Foundation (file reading)
+// directory works too (`--corpus PATH`), and corpora join with "+"
+// ("gsl+prose": each part split on its own, the splits concatenated). Depends on Foundation (file reading)
 // and LinAlg (the seeded RandomSource) only.
 
 import Files
@@ -29,7 +30,7 @@ public enum CorpusError: Error, Equatable, Sendable, CustomStringConvertible, Lo
         case .missingDirectory(let corpus, let path):
             return "corpus '\(corpus)': directory \(path) not found; run 'make deps' (installs libgsl-dev and fortunes)"
         case .pathNotFound(let path):
-            return "corpus path \(path) does not exist; pass an existing file or directory, or 'gsl' / 'prose'"
+            return "corpus path \(path) does not exist; pass an existing file or directory, or 'gsl' / 'prose' (join corpora with '+', as gsl+prose)"
         case .unreadable(let path, let reason):
             return "corpus path \(path) cannot be read (\(reason)); check its permissions"
         case .empty(let corpus, let path):
@@ -75,6 +76,17 @@ public struct Corpus: Sendable {
     public let validation: [UInt8]
     /// Chunk size of the split.
     public let chunkBytes: Int
+    /// The corpora a joined corpus ("gsl+prose") is made of, in order, with
+    /// where each one's validation bytes lie in `validation`; one part, the
+    /// corpus itself, otherwise.
+    public let parts: [Part]
+
+    /// One corpus of a joined corpus.
+    public struct Part: Sendable, Equatable {
+        public let name: String
+        /// Its validation split's bytes within the joined `validation`.
+        public let validationRange: Range<Int>
+    }
 
     /// A corpus from bytes already in memory; throws `tooSmall` below
     /// `minimumBytes(chunkBytes:)` and `empty` for no bytes.
@@ -92,6 +104,31 @@ public struct Corpus: Sendable {
         self.bytes = bytes
         self.chunkBytes = chunkBytes
         (self.train, self.validation) = Corpus.split(bytes, chunkBytes: chunkBytes)
+        self.parts = [Part(name: name, validationRange: 0..<validation.count)]
+    }
+
+    /// Corpora joined in order: bytes, training and validation splits are the
+    /// parts' own, concatenated, so each part keeps exactly the split it has
+    /// alone and its validation bytes can still be scored on their own.
+    public init(joining parts: [Corpus]) {
+        precondition(!parts.isEmpty, "Corpus(joining:): no parts")
+        name = parts.map(\.name).joined(separator: "+")
+        files = parts.flatMap(\.files)
+        bytes = parts.flatMap(\.bytes)
+        train = parts.flatMap(\.train)
+        validation = parts.flatMap(\.validation)
+        chunkBytes = parts[0].chunkBytes
+        var start = 0, joined: [Part] = []
+        for part in parts {
+            joined.append(Part(name: part.name, validationRange: start..<(start + part.validation.count)))
+            start += part.validation.count
+        }
+        self.parts = joined
+    }
+
+    /// The validation bytes of the part named `name` (the whole validation split for a single corpus).
+    public func validation(of name: String) -> ArraySlice<UInt8>? {
+        parts.first { $0.name == name }.map { validation[$0.validationRange] }
     }
 
     /// The smallest corpus the split accepts: 10 chunks.
@@ -119,9 +156,16 @@ public struct Corpus: Sendable {
         return (train, validation)
     }
 
-    /// Loads "gsl", "prose", or a file / directory path. A relative path that
-    /// happens to be named `gsl` or `prose` must be written `./gsl`.
+    /// Loads "gsl", "prose", or a file / directory path; several joined by "+"
+    /// ("gsl+prose") load as one corpus (`init(joining:)`). A relative path
+    /// that happens to be named `gsl` or `prose` must be written `./gsl`; a
+    /// path whose name holds "+" is taken whole when it exists.
     public static func load(_ spec: String, chunkBytes: Int = Corpus.defaultChunkBytes) throws -> Corpus {
+        let pieces = spec.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+        if pieces.count > 1, fileKind((spec as NSString).expandingTildeInPath) == .missing {
+            guard !pieces.contains(where: \.isEmpty) else { throw CorpusError.pathNotFound(path: spec) }
+            return Corpus(joining: try pieces.map { try load($0, chunkBytes: chunkBytes) })
+        }
         switch spec {
         case "gsl": return try gsl(chunkBytes: chunkBytes)
         case "prose": return try prose(chunkBytes: chunkBytes)

@@ -10,7 +10,7 @@ import Transformer
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a reference-model preset on a corpus; writes a checkpoint, training.csv and a loss chart.",
-        discussion: "Presets: \(ModelConfig.presets.map(\.name).joined(separator: ", ")). Corpora: gsl (the GSL headers, C), prose (fortunes), or a file/directory path.")
+        discussion: "Presets: \(ModelConfig.presets.map(\.name).joined(separator: ", ")). Corpora: gsl (the GSL headers, C), prose (fortunes), a file/directory path, or several joined by + (gsl+prose).")
 
     @Option(help: "Model preset.") var preset = "tiny"
     @Option(help: "gsl, prose, or a path to a file or directory of text.") var corpus = "gsl"

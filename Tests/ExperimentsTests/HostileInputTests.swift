@@ -271,6 +271,49 @@ struct KilledRunTests {
         #expect(resumed >= 1, "no interrupted run could be resumed")
     }
 
+    @Test("a train experiment killed part-way continues from its last evaluation when run again: the same weights as a run never stopped, and no work folder left")
+    func killedTrainExperiment() throws {
+        let scratch = try HostileInput.scratch("killed-train")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let experiments = scratch.appendingPathComponent("experiments"), slug = "900-train-tiny"
+        try FileManager.default.createDirectory(at: experiments.appendingPathComponent(slug), withIntermediateDirectories: true)
+        try Data("""
+        {"kind": "train", "title": "tiny", "training": {"preset": "tiny", "corpus": "gsl", "steps": 20, "batchSize": 2,
+         "sequenceLength": 16, "seed": 1, "threads": 1, "sampleTokens": 4}, "chart": {"title": "unused"}}
+        """.utf8).write(to: experiments.appendingPathComponent(slug).appendingPathComponent("config.json"))
+        func run(_ results: String) -> [String] {
+            ["experiment", "run", slug, "--experiments-dir", experiments.path, "--results-dir", scratch.appendingPathComponent(results).path, "--no-plot"]
+        }
+        let start = Date()
+        let whole = try HostileInput.run(run("whole"), in: scratch, limit: 300)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let seconds = Date().timeIntervalSince(start)
+        let uninterrupted = try #require(try Checkpoint.contentId(at: scratch.appendingPathComponent("whole/\(slug)")))
+        var continued = 0
+        for (index, delay) in Self.delays(over: seconds, count: HostileInput.full ? 10 : 4).enumerated() {
+            let results = "stopped-\(index)"
+            try Self.killed(run(results), in: scratch, after: delay)
+            let work = scratch.appendingPathComponent("\(results)/.work-\(slug)")
+            let kept = FileManager.default.fileExists(atPath: work.appendingPathComponent(TrainingStateFile.optimizerFile).path)
+            let again = try HostileInput.run(run(results), in: scratch, limit: 300)
+            // Killed while saving, the kept state may not match its checkpoint: then one line naming the folder.
+            guard again.status == 0 else {
+                #expect(again.stderr.contains(".work-\(slug)") && again.stderr.split(separator: "\n").count == 1, "\(again.stderr)")
+                continue
+            }
+            let provenance = try String(contentsOf: scratch.appendingPathComponent("\(results)/\(slug)/run.json"), encoding: .utf8)
+            if kept {
+                continued += 1
+                // It continued, not started over.
+                #expect(provenance.contains("resumed at step") || provenance.contains("finished by an earlier run"), "\(provenance)")
+            }
+            #expect(try Checkpoint.contentId(at: scratch.appendingPathComponent("\(results)/\(slug)")) == uninterrupted,
+                    "rerun after a kill at \(delay) s")
+            #expect(!FileManager.default.fileExists(atPath: work.path), "the work folder outlived the finished run")
+        }
+        #expect(continued >= 1, "no kill landed after the first evaluation")
+    }
+
     @Test("SIGKILL at spread-out points of an experiment rerun: its previous results are still there (or put back)")
     func killedExperiment() throws {
         let scratch = try HostileInput.scratch("killed")

@@ -115,6 +115,33 @@ struct CorpusTests {
         #expect(single.bytes == a && single.validation == Array(a[90..<100]))
     }
 
+    @Test("joined with '+': each part keeps its own split, the splits concatenated; each part's validation bytes findable")
+    func joinedCorpus() throws {
+        let root = try makeTemporaryDirectory("corpus-joined")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // 50 and 60 bytes in 5-byte chunks: alone, each validates its chunk 9 (its bytes 45..<50).
+        let a = (0..<50).map { UInt8($0) }, b = (100..<160).map { UInt8($0) }
+        let pathA = root.appendingPathComponent("a.txt").path, pathB = root.appendingPathComponent("b.txt").path
+        try Data(a).write(to: URL(fileURLWithPath: pathA))
+        try Data(b).write(to: URL(fileURLWithPath: pathB))
+        let joined = try Corpus.load(pathA + "+" + pathB, chunkBytes: 5)
+        #expect(joined.name == pathA + "+" + pathB)
+        #expect(joined.bytes == a + b)
+        // Alone: a validates bytes 45..<50; b validates its bytes 45..<50 (values 145...149).
+        #expect(joined.validation == [45, 46, 47, 48, 49, 145, 146, 147, 148, 149])
+        #expect(joined.train == Array(a[0..<45]) + Array(b[0..<45]) + Array(b[50..<60]))
+        #expect(joined.parts.map(\.name) == [pathA, pathB])
+        #expect(joined.validation(of: pathB).map(Array.init) == [145, 146, 147, 148, 149])
+        #expect(joined.validation(of: "nothing") == nil)
+        // A single corpus is its own one part.
+        let single = try Corpus.load(pathA, chunkBytes: 5)
+        #expect(single.parts.map(\.name) == [pathA] && single.validation(of: pathA).map(Array.init) == [45, 46, 47, 48, 49])
+        // An empty piece is refused, naming the whole spec.
+        #expect(throws: CorpusError.pathNotFound(path: pathA + "++" + pathB)) {
+            try Corpus.load(pathA + "++" + pathB, chunkBytes: 5)
+        }
+    }
+
     @Test("errors: missing path, missing built-in directory, empty file, too small; one line naming the path")
     func loadErrors() throws {
         let root = try makeTemporaryDirectory("corpus-errors")

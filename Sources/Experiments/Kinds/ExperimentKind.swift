@@ -21,12 +21,17 @@ final class ExperimentContext {
     let experimentDirectory: URL
     /// The staging folder the run writes into (swapped into results/ whole).
     let output: URL
+    /// A folder beside the results that outlives an interrupted run (a long training keeps its
+    /// checkpoints there and continues from them); removed once the results are in place.
+    let workDirectory: URL
     let plot: Bool
     var notes: [String] = []
 
-    init(slug: String, title: String, chart: ChartSpec, experimentDirectory: URL, output: URL, plot: Bool) {
+    init(slug: String, title: String, chart: ChartSpec, experimentDirectory: URL, output: URL, workDirectory: URL,
+         plot: Bool) {
         self.slug = slug; self.title = title; self.chart = chart
-        self.experimentDirectory = experimentDirectory; self.output = output; self.plot = plot
+        self.experimentDirectory = experimentDirectory; self.output = output; self.workDirectory = workDirectory
+        self.plot = plot
     }
 
     /// Writes a chart's data and script into the run's output, and draws it unless plotting is off.

@@ -21,8 +21,24 @@ extension TrainSpec: ExperimentKind {
         let settings = TrainingSettings(steps: t.steps, batchSize: t.batchSize ?? 16,
                                         sequenceLength: t.sequenceLength ?? min(128, config.contextLength),
                                         learningRate: t.learningRate ?? 3e-3, seed: t.seed ?? 1)
-        let lines = try TrainingRun.run(TrainingRequest(preset: t.preset, corpus: t.corpus, output: output,
-                                                        settings: settings, threads: t.threads ?? 1, plot: plot))
+        // Training runs in the work folder, checkpointing at every evaluation: a run stopped part-way
+        // continues from its last evaluation when the experiment is run again (bit for bit, as
+        // `train --resume`); the files move into the results when it has finished.
+        let work = context.workDirectory
+        let resumable = FileManager.default.fileExists(atPath: work.appendingPathComponent(TrainingStateFile.optimizerFile).path)
+        let request = TrainingRequest(preset: t.preset, corpus: t.corpus, output: work, settings: settings,
+                                      threads: t.threads ?? 1, plot: plot, resume: resumable)
+        let lines: [String]
+        do {
+            lines = try (resumable ? TrainingRun.finished(request) : nil) ?? TrainingRun.run(request)
+        } catch let error as ModelError where resumable {
+            throw ModelError("experiment \(context.slug) cannot continue the stopped run kept in '\(work.path)' (\(error.description)); remove that folder to train from the start")
+        }
+        let produced = [Checkpoint.weightsFile, Checkpoint.configFile, "training.csv", "loss.dat", "loss.gp"]
+            + (plot ? ["loss.png", "loss.svg"] : [])
+        for name in produced {
+            try FileManager.default.copyItem(at: work.appendingPathComponent(name), to: output.appendingPathComponent(name))
+        }
         context.notes += lines.filter { !$0.hasPrefix("checkpoint") && !$0.hasPrefix("loss curve") }
         var sample: [UInt8] = []
         let prompt = Array((t.samplePrompt ?? "#include <gsl/").utf8)
