@@ -1,6 +1,6 @@
 // Statistics: summary statistics of [Double] samples (gsl_stats_*), used to
-// report medians and spreads of timing repetitions and acceptance rates.
-// Depends on CGSL only; no I/O.
+// report medians and spreads of timing repetitions and acceptance rates, and
+// bootstrap intervals over prompts. Depends on CGSL (and RandomSource); no I/O.
 
 import CGSL
 
@@ -57,6 +57,29 @@ public enum Statistics {
             }
         }
         return (c0, c1)
+    }
+
+    /// Percentile bootstrap interval of a statistic over `units` independent units (Efron & Tibshirani,
+    /// *An Introduction to the Bootstrap*, 1993, §13.3): `statistic` is evaluated on `resamples` draws of
+    /// `units` indices with replacement (GSL mt19937 seeded with `seed`, so the interval is reproducible)
+    /// and the (1 − level)/2 and (1 + level)/2 percentiles of its values are returned. A statistic that
+    /// pairs two measurements of the same unit (a method and plain decoding on the same prompts) is
+    /// resampled by unit, so the pairing is kept. Non-finite values (a resample with no tokens) are dropped.
+    public static func bootstrapInterval(units: Int, level: Double = 0.95, resamples: Int = 2000, seed: UInt64 = 1,
+                                         statistic: ([Int]) -> Double) -> ClosedRange<Double>? {
+        precondition(units >= 1 && resamples >= 1, "Statistics.bootstrapInterval: needs a unit and a resample")
+        precondition(level > 0 && level < 1, "Statistics.bootstrapInterval: level \(level) not in (0, 1)")
+        let random = RandomSource(seed: seed)
+        var values: [Double] = []
+        values.reserveCapacity(resamples)
+        var indices = [Int](repeating: 0, count: units)
+        for _ in 0..<resamples {
+            for i in 0..<units { indices[i] = random.uniformInt(below: units) }
+            let value = statistic(indices)
+            if value.isFinite { values.append(value) }
+        }
+        guard !values.isEmpty else { return nil }
+        return percentile(values, percent: 50 * (1 - level))...percentile(values, percent: 50 * (1 + level))
     }
 
     private static func sortedCopy(_ values: [Double], caller: String) -> [Double] {

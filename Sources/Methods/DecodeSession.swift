@@ -48,6 +48,25 @@ public struct DecodeRequest: Sendable {
     }
 }
 
+/// The rounds of one group of prompts decoded together: tokens they emitted, their seconds, and τ's parts.
+public struct RoundSample: Sendable, Equatable {
+    public var roundTokens: Int
+    public var roundSeconds: Double
+    /// Accepted drafts plus one per round (τ's numerator) and the target forwards (its denominator).
+    public var emitted: Int
+    public var targetForwards: Int
+
+    public init(roundTokens: Int, roundSeconds: Double, emitted: Int, targetForwards: Int) {
+        self.roundTokens = roundTokens; self.roundSeconds = roundSeconds
+        self.emitted = emitted; self.targetForwards = targetForwards
+    }
+
+    /// Tokens per second over the samples together (a ratio of sums, as the report's rate).
+    static func rate(_ samples: [RoundSample]) -> Double {
+        Double(samples.reduce(0) { $0 + $1.roundTokens }) / samples.reduce(0) { $0 + $1.roundSeconds }
+    }
+}
+
 public struct DecodeReport: Sendable {
     public var method: String
     public var stats: DecodeStats
@@ -67,6 +86,10 @@ public struct DecodeReport: Sendable {
     public var roundTokens = 0
     /// Plain decoding's rate over its rounds alone.
     public var ntpRoundTokensPerSecond: Double? = nil
+    /// The rounds of each group of prompts decoded together (one prompt at batch 1), for this method and
+    /// (with the baseline) plain decoding of the same groups: the units the intervals resample.
+    public var groups: [RoundSample] = []
+    public var ntpGroups: [RoundSample]? = nil
     /// Quality as the target scores it: mean log p_target per generated token (nats), of this method's
     /// output and (with the baseline) of plain decoding's at the same settings.
     public var targetLogLikelihood = Double.nan
@@ -93,6 +116,24 @@ public struct DecodeReport: Sendable {
     public var roundTokensPerSecond: Double { Double(roundTokens) / roundSeconds }
     public var decodeSpeedup: Double? { ntpRoundTokensPerSecond.map { roundTokensPerSecond / $0 } }
 
+    /// 95% bootstrap interval of the decode-phase speedup over the prompt groups, each resampled with its
+    /// plain-decoding pair (nil without the baseline or with one group).
+    public var decodeSpeedupInterval: ClosedRange<Double>? {
+        guard let base = ntpGroups, base.count == groups.count, groups.count >= 2 else { return nil }
+        return Statistics.bootstrapInterval(units: groups.count) { picks in
+            RoundSample.rate(picks.map { groups[$0] }) / RoundSample.rate(picks.map { base[$0] })
+        }
+    }
+
+    /// 95% bootstrap interval of τ (tokens per target forward) over the prompt groups (nil with one group).
+    public var tauInterval: ClosedRange<Double>? {
+        guard groups.count >= 2 else { return nil }
+        return Statistics.bootstrapInterval(units: groups.count) { picks in
+            let chosen = picks.map { groups[$0] }
+            return Double(chosen.reduce(0) { $0 + $1.emitted }) / Double(chosen.reduce(0) { $0 + $1.targetForwards })
+        }
+    }
+
     public var json: String {
         var fields = [
             "\"method\": \(JSONText.string(method))",
@@ -103,6 +144,7 @@ public struct DecodeReport: Sendable {
             "\"target_forwards\": \(stats.targetForwards)",
             "\"drafter_forwards\": \(stats.drafterForwards)",
             "\"tau\": \(JSONText.number(stats.tau))",
+            "\"tau_interval_95\": \(JSONText.numbers(tauInterval.map { [$0.lowerBound, $0.upperBound] } ?? []))",
             "\"accepted_length_histogram\": [\(stats.acceptedLengthHistogram.map(String.init).joined(separator: ", "))]",
             "\"per_position_acceptance\": \(JSONText.numbers(stats.perPositionAcceptance))",
             "\"drafted\": \(stats.drafted)",
@@ -131,6 +173,9 @@ public struct DecodeReport: Sendable {
         if let ntp = ntpRoundTokensPerSecond, let decodeSpeedup {
             fields.append("\"ntp_round_tokens_per_second\": \(JSONText.number(ntp))")
             fields.append("\"decode_speedup\": \(JSONText.number(decodeSpeedup))")
+            if let interval = decodeSpeedupInterval {
+                fields.append("\"decode_speedup_interval_95\": \(JSONText.numbers([interval.lowerBound, interval.upperBound]))")
+            }
         }
         return "{\n  " + fields.joined(separator: ",\n  ") + "\n}"
     }
@@ -244,6 +289,7 @@ public final class DecodeSession {
         report.outputs = run.outputs
         report.roundSeconds = run.roundSeconds
         report.roundTokens = roundTokens(run.stats)
+        report.groups = run.groups
         report.targetLogLikelihood = targetLogLikelihood(run.outputs)
         // Finite weights (checked at load) can still overflow float32 in a forward: then every number of
         // the run is meaningless, so it stops rather than reporting them.
@@ -255,6 +301,7 @@ public final class DecodeSession {
             let base = decodeAll(.speculation { NoDrafter() }, rule: .lossless, loop)
             report.ntpTokensPerSecond = Double(base.stats.tokensGenerated) / base.seconds
             report.ntpRoundTokensPerSecond = Double(roundTokens(base.stats)) / base.roundSeconds
+            report.ntpGroups = base.groups
             report.ntpTargetLogLikelihood = targetLogLikelihood(base.outputs)
             report.ntpOutputs = base.outputs
         }
@@ -334,10 +381,15 @@ public final class DecodeSession {
 
     /// Stats, wall seconds (prefill included), seconds of the rounds alone, and each prompt's output.
     private func decodeAll(_ plan: DecodingPlan, rule: AcceptanceRule, _ loop: Loop)
-        -> (stats: DecodeStats, seconds: Double, roundSeconds: Double, outputs: [[Int32]]) {
+        -> (stats: DecodeStats, seconds: Double, roundSeconds: Double, outputs: [[Int32]], groups: [RoundSample]) {
         var total = DecodeStats()
         var roundSeconds = 0.0
         var outputs: [[Int32]] = []
+        var groups: [RoundSample] = []
+        func record(_ stats: DecodeStats, sequences: Int) {
+            groups.append(RoundSample(roundTokens: max(0, stats.tokensGenerated - sequences), roundSeconds: stats.seconds,
+                                      emitted: stats.accepted + stats.rounds, targetForwards: stats.targetForwards))
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         switch plan {
         case .prefixBeam(let heads):
@@ -347,6 +399,7 @@ public final class DecodeSession {
                                                        width: loop.beamWidth, blockLengths: 1...(loop.draftLength + 1))
                 total.merge(result.stats)
                 roundSeconds += result.stats.seconds
+                record(result.stats, sequences: 1)
                 outputs.append(result.tokens)
             }
         case .speculation(let makeDrafter):
@@ -361,10 +414,11 @@ public final class DecodeSession {
                                                           seed: loop.seed &+ UInt64(first), acceptance: rule)
                 total.merge(result.stats)
                 roundSeconds += result.stats.seconds
+                record(result.stats, sequences: chunk.count)
                 outputs += result.tokens
             }
         }
-        return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, roundSeconds, outputs)
+        return (total, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, roundSeconds, outputs, groups)
     }
 
     /// Each sequence's first token is its prefill's: the rounds emitted the rest.

@@ -140,7 +140,8 @@ struct Decode: ParsableCommand {
             + (report.ntpTargetLogLikelihood.map { String(format: " (plain decoding: %.4f)", $0) } ?? ""))
         if let ntp = report.ntpRoundTokensPerSecond, let speedup = report.decodeSpeedup {
             say(String(format: "decode phase alone: %.1f against %.1f tokens/s → speedup %.3f× (what the engine's cycle predicts)",
-                       report.roundTokensPerSecond, ntp, speedup))
+                       report.roundTokensPerSecond, ntp, speedup)
+                + (report.decodeSpeedupInterval.map { String(format: "; 95%% interval over the prompts %.3f–%.3f", $0.lowerBound, $0.upperBound) } ?? ""))
         }
     }
 }

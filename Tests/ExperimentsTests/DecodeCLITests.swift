@@ -110,6 +110,13 @@ struct DecodeCLITests {
                 #expect(object?[key] != nil, "\(method): \(key) missing")
             }
             #expect((object?["tokens_generated"] as? Int) == 24)
+            // Two prompts: 95% bootstrap intervals over them, around the point estimates.
+            let speedup = object?["decode_speedup"] as? Double ?? .nan, tau = object?["tau"] as? Double ?? .nan
+            let speedupInterval = object?["decode_speedup_interval_95"] as? [Double] ?? []
+            let tauInterval = object?["tau_interval_95"] as? [Double] ?? []
+            #expect(speedupInterval.count == 2 && speedupInterval[0] <= speedup && speedup <= speedupInterval[1],
+                    "\(method): speedup \(speedup) outside \(speedupInterval)")
+            #expect(tauInterval.count == 2 && tauInterval[0] <= tau && tau <= tauInterval[1], "\(method): τ \(tau) outside \(tauInterval)")
             // The decode phase excludes the prefills: its rate is above the end-to-end rate.
             let rate = object?["tokens_per_second"] as? Double ?? .nan, roundRate = object?["round_tokens_per_second"] as? Double ?? .nan
             #expect(roundRate.isFinite && roundRate * 24 / 22 > rate, "\(method): decode-phase rate \(roundRate), overall \(rate)")

@@ -46,4 +46,28 @@ struct StatisticsTests {
         let exact = Statistics.linearFit(x: [41, 64, 128], y: [41 * 0.5 + 6, 64 * 0.5 + 6, 128 * 0.5 + 6])
         #expect(abs(exact.slope - 0.5) < 1e-12 && abs(exact.intercept - 6) < 1e-9)
     }
+
+    /// Two units with values 0 and 1: a resample's mean is 0, ½ or 1 with probabilities ¼, ½, ¼, so a 95%
+    /// interval spans [0, 1] and a 40% one (percentiles 30 and 70, inside the ½ mass) is the single point ½.
+    /// Identical units give a point interval; the same seed, the same interval.
+    @Test("bootstrap intervals: hand-worked resampling distributions, reproducible for a seed")
+    func bootstrap() throws {
+        let values: [Double] = [0, 1]
+        let mean: ([Int]) -> Double = { picks in picks.reduce(0) { $0 + values[$1] } / Double(picks.count) }
+        let wide = try #require(Statistics.bootstrapInterval(units: 2, level: 0.95, resamples: 4000, statistic: mean))
+        #expect(wide == 0...1)
+        let narrow = try #require(Statistics.bootstrapInterval(units: 2, level: 0.4, resamples: 4000, statistic: mean))
+        #expect(narrow == 0.5...0.5)
+        let same = try #require(Statistics.bootstrapInterval(units: 5, statistic: { _ in 3.25 }))
+        #expect(same == 3.25...3.25)
+        let sample = self.sample
+        let sampleMean: ([Int]) -> Double = { picks in picks.reduce(0) { $0 + sample[$1] } / Double(picks.count) }
+        let first = Statistics.bootstrapInterval(units: sample.count, seed: 7, statistic: sampleMean)
+        #expect(first == Statistics.bootstrapInterval(units: sample.count, seed: 7, statistic: sampleMean))
+        // The sample mean (5) lies inside, and the interval inside the sample's range [2, 9].
+        let interval = try #require(first)
+        #expect(interval.contains(5) && interval.lowerBound >= 2 && interval.upperBound <= 9)
+        // A statistic that is never finite has no interval.
+        #expect(Statistics.bootstrapInterval(units: 3, statistic: { _ in .nan }) == nil)
+    }
 }

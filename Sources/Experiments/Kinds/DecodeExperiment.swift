@@ -39,7 +39,9 @@ final class DecodeExperimentRun {
     var table = CSVTable(columns: ["title", "method", "temperature", "draft_length", "tau", "tokens_per_second",
                                    "ntp_tokens_per_second", "speedup", "decode_speedup", "target_forwards", "tokens_generated",
                                    "per_position_acceptance", "accepted_length_histogram", "lossless",
-                                   "target_log_likelihood", "ntp_target_log_likelihood"])
+                                   "target_log_likelihood", "ntp_target_log_likelihood",
+                                   // 95% bootstrap intervals over the prompts (paired with plain decoding for the speedup).
+                                   "tau_low_95", "tau_high_95", "decode_speedup_low_95", "decode_speedup_high_95", "prompts"])
     var histogramTable = CSVTable(columns: ["title", "method", "draft_length", "accepted", "measured", "iid_calibrated",
                                             "per_position_calibrated", "empirical_calibrated"])
     var validation = CSVTable(columns: ["title", "method", "temperature", "draft_length", "measured_tau",
@@ -158,7 +160,10 @@ final class DecodeExperimentRun {
                                s.perPositionAcceptance.map { String(format: "%.4f", $0) }.joined(separator: " "),
                                s.acceptedLengthHistogram.map(String.init).joined(separator: " "),
                                String(report.lossless), CSVTable.cell(report.targetLogLikelihood),
-                               CSVTable.cell(report.ntpTargetLogLikelihood ?? .nan)])
+                               CSVTable.cell(report.ntpTargetLogLikelihood ?? .nan),
+                               CSVTable.cell(report.tauInterval?.lowerBound ?? .nan), CSVTable.cell(report.tauInterval?.upperBound ?? .nan),
+                               CSVTable.cell(report.decodeSpeedupInterval?.lowerBound ?? .nan),
+                               CSVTable.cell(report.decodeSpeedupInterval?.upperBound ?? .nan), String(report.samples)])
             tauPoints.append(ChartPoint(x: Double(gamma), y: s.tau))
             qualityPoints.append(ChartPoint(x: s.tau, y: report.targetLogLikelihood))
             speedupPoints.append(ChartPoint(x: Double(gamma), y: report.speedup ?? .nan))

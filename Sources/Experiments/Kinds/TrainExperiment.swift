@@ -40,6 +40,16 @@ extension TrainSpec: ExperimentKind {
             try FileManager.default.copyItem(at: work.appendingPathComponent(name), to: output.appendingPathComponent(name))
         }
         context.notes += lines.filter { !$0.hasPrefix("checkpoint") && !$0.hasPrefix("loss curve") }
+        // A joined corpus: each part's validation text scored alone, as its own corpus would be.
+        let parts = try Corpus.load(t.corpus).parts
+        if parts.count > 1 {
+            let objective = NextTokenObjective(network: try Checkpoint.load(from: work))
+            for part in parts {
+                let bits = try Trainer.validationBitsPerByte(objective: objective, config: config,
+                                                             corpus: try Corpus.load(part.name), settings: settings)
+                context.notes.append(String(format: "validation on %@ alone: %.4f bits per byte", part.name, bits))
+            }
+        }
         var sample: [UInt8] = []
         let prompt = Array((t.samplePrompt ?? "#include <gsl/").utf8)
         try TrainingRun.generate(model: output, prompt: prompt, maxTokens: t.sampleTokens ?? 100,
