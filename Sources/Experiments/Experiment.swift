@@ -98,10 +98,16 @@ public struct BatchDecodeSpec: Codable, Sendable {
 
     public struct Method: Codable, Sendable {
         public var title: String
-        /// "oracle" (the target's greedy continuation, each draft corrupted with probability 1 − alpha) or
-        /// "pld"; decoded greedily.
+        /// Any batchable method of the registry, decoded greedily: "oracle" (the target's greedy continuation,
+        /// each draft corrupted with probability 1 − alpha), "pld", or one with a trained drafter.
         public var method: String
         public var alpha: Double?
+        /// The drafter to train for the target (as in a decode experiment; reused when its spec is unchanged).
+        public var trainDrafter: DecodeSpec.DrafterSpec?
+        /// Tree methods: the tree (a dynamic tree's size is its `size`).
+        public var tree: TreeSpec?
+        /// Its own draft length (the experiment's otherwise).
+        public var draftLength: Int?
     }
 }
 

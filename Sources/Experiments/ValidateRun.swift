@@ -190,16 +190,14 @@ public enum ValidateRun {
             prompts.append((0..<32).map { (i: Int) -> Int32 in Int32((i * 37 + b * 101 + 11) % 256) })
         }
         let session = DecodeSession(model: model, prompts: prompts, maxTokens: plan.maxTokens)
-        let shape = Calibration.modelShape(plan.preset)
         var speedupLines: [ChartSeries] = []
         for alpha in plan.alphas {
             var points: [BatchSpeedupPoint] = []
             for batch in plan.batches {
                 progress("oracle drafter α \(alpha), batch \(batch)")
-                let point = try BatchSpeedupValidation.point(session, method: "oracle", alpha: alpha,
-                                                             draftLength: plan.draftLength, batch: batch, seed: 1,
-                                                             hardware: hardware, model: shape,
-                                                             contextTokens: 32 + plan.maxTokens / 2)
+                let point = try BatchSpeedupValidation.point(
+                    session, .init(method: "oracle", draftLength: plan.draftLength, oracleAlpha: alpha), batch: batch,
+                    seed: 1, hardware: hardware, contextTokens: 32 + plan.maxTokens / 2)
                 let setting = "α \(alpha), γ \(plan.draftLength), batch \(batch)"
                 let closedForm = try AcceptanceModel.iid(alpha: alpha).distribution(draftLength: plan.draftLength).tau
                 rows.append(ValidationRow(group: tauGroup, setting: setting, predicted: closedForm, measured: point.tau))

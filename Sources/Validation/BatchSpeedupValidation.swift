@@ -1,9 +1,10 @@
 // Decode-phase speedup over batch, measured on the reference model and predicted by the engine: the
 // comparison behind `speclab validate`'s oracle rows and experiment 026 (the batch effect).
 //
-// A drafter with a known acceptance (the oracle: the target's greedy continuation, each draft corrupted
-// with probability 1 − α) decodes the same prompts `batch` at a time and plainly right after; the engine,
-// given the measured τ, prices the method's registry workload at that batch. The crossover batch (where
+// A drafter — one with a known acceptance (the oracle: the target's greedy continuation, each draft
+// corrupted with probability 1 − α) or a trained one — decodes the same prompts `batch` at a time and
+// plainly right after; the engine, given the measured τ, prices the method's registry workload at that
+// batch through the same configuration as a decode experiment's validation. The crossover batch (where
 // speculation stops paying) is read off both curves the same way.
 
 import Analytic
@@ -41,26 +42,39 @@ public struct BatchSpeedupPoint: Sendable {
 }
 
 public enum BatchSpeedupValidation {
-    /// Decodes `session`'s prompts with `method` at `batch` (greedy, with the plain baseline) and predicts
-    /// the speedup for the same batch and mean context.
-    public static func point(_ session: DecodeSession, method: String, alpha: Double, draftLength: Int, batch: Int,
-                             seed: UInt64, hardware: Hardware, model: ModelShape, contextTokens: Int) throws
-        -> BatchSpeedupPoint {
-        let report = try session.measure(method: method, drafter: nil, draftLength: draftLength, settings: .greedy,
-                                         seed: seed, baseline: true, batch: batch, oracleAlpha: alpha)
-        let predicted = try predictedSpeedup(method: method, hardware: hardware, model: model, draftLength: draftLength,
-                                             batch: batch, contextTokens: contextTokens, tau: report.stats.tau)
-        return BatchSpeedupPoint(batch: batch, report: report, predictedSpeedup: predicted)
+    /// What decodes at each batch: the method, its drafter (nil: none, or the oracle), tree and draft length.
+    public struct Decoder: Sendable {
+        public var method: String
+        public var drafter: URL?
+        public var tree: TreeSpec
+        public var draftLength: Int
+        /// The oracle's acceptance (its drafts corrupted with probability 1 − α).
+        public var oracleAlpha: Double
+        /// The draft model's shape (methods that draft with a separate model).
+        public var draftModel: ModelShape?
+
+        public init(method: String, drafter: URL? = nil, tree: TreeSpec = TreeSpec(), draftLength: Int,
+                    oracleAlpha: Double = 0.8, draftModel: ModelShape? = nil) {
+            self.method = method; self.drafter = drafter; self.tree = tree; self.draftLength = draftLength
+            self.oracleAlpha = oracleAlpha; self.draftModel = draftModel
+        }
     }
 
-    /// The engine's speedup for `method`'s registry workload, acceptance given as the measured τ
-    /// (clamped to 1…γ + 1, the range a chain of γ drafts can produce).
-    public static func predictedSpeedup(method: String, hardware: Hardware, model: ModelShape, draftLength: Int,
-                                        batch: Int, contextTokens: Int, tau: Double) throws -> Double {
-        try Predictor(PredictionConfig(
-            hardware: hardware, model: model, method: try MethodRegistry.workload(named: method, EngineOptions(implementation: .referenceModel)), draftLength: draftLength,
-            batch: batch, contextTokens: contextTokens,
-            acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(draftLength + 1))))).predict().speedup
+    /// Decodes `session`'s prompts with `decoder` at `batch` (greedy, with the plain baseline) and predicts the
+    /// speedup for the same batch and mean context, as a decode experiment's validation does (the method's
+    /// reference-model workload, trees sized as measured), at the measured τ.
+    public static func point(_ session: DecodeSession, _ decoder: Decoder, batch: Int, seed: UInt64, hardware: Hardware,
+                             contextTokens: Int) throws -> BatchSpeedupPoint {
+        let report = try session.measure(method: decoder.method, drafter: decoder.drafter, draftLength: decoder.draftLength,
+                                         settings: .greedy, seed: seed, baseline: true, tree: decoder.tree, batch: batch,
+                                         oracleAlpha: decoder.oracleAlpha)
+        let point = DecodeValidation.Point(
+            method: try MethodRegistry.method(named: decoder.method), measured: report.stats, calibration: nil,
+            measuredSpeedup: report.decodeSpeedup, draftLength: decoder.draftLength, treeTopK: decoder.tree.topK,
+            beamWidth: 4, target: session.model.config, draftModel: decoder.draftModel, contextTokens: contextTokens,
+            batch: batch)
+        let predicted = try Predictor(DecodeValidation.config(point, hardware: hardware, tau: report.stats.tau)).predict().speedup
+        return BatchSpeedupPoint(batch: batch, report: report, predictedSpeedup: predicted)
     }
 
     /// The batch at which a speedup curve (batch, speedup), batches ascending, crosses 1: geometric

@@ -28,13 +28,16 @@ public enum DecodeValidation {
         public var draftModel: ModelShape?
         /// Cached tokens at the middle of the generation (prompt + half the budget).
         public var contextTokens: Int
+        /// Sequences decoded together (each verify forward carries one draft per sequence).
+        public var batch: Int
 
         public init(method: MethodDescriptor, measured: DecodeStats, calibration: DecodeStats?, measuredSpeedup: Double?,
                     draftLength: Int, treeTopK: Int, beamWidth: Int, target: ModelConfig, draftModel: ModelShape?,
-                    contextTokens: Int) {
+                    contextTokens: Int, batch: Int = 1) {
             self.method = method; self.measured = measured; self.calibration = calibration
             self.measuredSpeedup = measuredSpeedup; self.draftLength = draftLength; self.treeTopK = treeTopK
             self.beamWidth = beamWidth; self.target = target; self.draftModel = draftModel; self.contextTokens = contextTokens
+            self.batch = batch
         }
     }
 
@@ -65,7 +68,7 @@ public enum DecodeValidation {
         return PredictionConfig(
             hardware: hardware, model: Calibration.modelShape(point.target), method: workload,
             draftModel: workload.drafter == .draftModel ? point.draftModel : nil, draftLength: depth,
-            treeSize: isTree ? max(nodes, depth + 1) : nil, treeTopK: point.treeTopK, batch: 1,
+            treeSize: isTree ? max(nodes, depth + 1) : nil, treeTopK: point.treeTopK, batch: point.batch,
             contextTokens: point.contextTokens, acceptance: .meanAcceptedLength(tau: min(max(tau, 1), Double(depth + 1))))
     }
 

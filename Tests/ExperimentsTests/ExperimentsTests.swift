@@ -2,6 +2,7 @@ import Analytic
 import Charts
 import Files
 import Foundation
+import Transformer
 import Requests
 import Testing
 @testable import Experiments
@@ -240,9 +241,49 @@ struct BatchDecodeExperimentTests {
         let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         #expect(rows.count == 4)
         for row in rows {
-            let measured = Double(row[6]), predicted = Double(row[7])
+            let measured = Double(row[7]), predicted = Double(row[8])
             #expect(measured != nil && measured! > 0 && measured!.isFinite, "\(row)")
             #expect(predicted != nil && predicted! > 0 && predicted!.isFinite, "\(row)")
         }
+    }
+
+    @Test("trained drafters over batch: MTP heads (chain) and EAGLE-2 (dynamic tree) measured with intervals and predicted at every batch")
+    func trainedDrafters() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("batch-trained-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let paths = ExperimentPaths(experimentsDirectory: root.appendingPathComponent("experiments"),
+                                    resultsDirectory: root.appendingPathComponent("results"))
+        let experiment = paths.experimentsDirectory.appendingPathComponent("001-batch")
+        try FileManager.default.createDirectory(at: experiment, withIntermediateDirectories: true)
+        let network = try Network<Float>(config: .tiny)
+        network.initialize(seed: 1)
+        try Checkpoint.save(network, to: root.appendingPathComponent("target"))
+        try """
+        {"kind": "batch-decode", "title": "t", "suites": ["quick"],
+         "batchDecoding": {"target": "target", "corpus": "gsl", "draftLength": 2, "batches": [1, 2],
+                           "promptLength": 16, "maxTokens": 6, "seed": 1, "hardware": "h100-sxm",
+                           "methods": [{"title": "MTP", "method": "mtp-parallel", "trainDrafter": {"kind": "mtp-parallel", "heads": 2, "steps": 2}},
+                                       {"title": "EAGLE-2", "method": "eagle2", "tree": {"topK": 2, "depth": 2, "size": 4},
+                                        "trainDrafter": {"kind": "eagle", "steps": 2}}]},
+         "chart": {"title": "t"}}
+        """.write(to: experiment.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        _ = try ExperimentRunner.run(slug: "001-batch", paths: paths, plot: false)
+        let table = try CSVTable.read(from: paths.resultsDirectory.appendingPathComponent("001-batch/data.csv"))
+        let titles = try #require(table.column("title")), measured = try #require(table.column("measured_decode_speedup"))
+        let predicted = try #require(table.column("predicted_speedup"))
+        let low = try #require(table.column("decode_speedup_low_95")), high = try #require(table.column("decode_speedup_high_95"))
+        #expect(titles == ["MTP", "MTP", "EAGLE-2", "EAGLE-2"])
+        for i in titles.indices {
+            let m = try #require(Double(measured[i])), p = try #require(Double(predicted[i]))
+            #expect(m > 0 && m.isFinite && p > 0 && p.isFinite, "row \(i)")
+            // Two prompts at batch 1 (an interval over them); one group of two at batch 2 (none).
+            if i % 2 == 0 {
+                let l = try #require(Double(low[i])), h = try #require(Double(high[i]))
+                #expect(l <= m && m <= h, "row \(i): \(m) outside \(l)–\(h)")
+            }
+        }
+        // The drafters sit beside the results, bound to the target.
+        let files = try FileManager.default.contentsOfDirectory(atPath: paths.resultsDirectory.appendingPathComponent("001-batch").path)
+        #expect(files.contains { $0.hasPrefix("drafter-mtp-parallel") } && files.contains { $0.hasPrefix("drafter-eagle") })
     }
 }

@@ -51,24 +51,42 @@ extension BatchDecodeSpec: ExperimentKind {
             throw ModelError("corpus '\(b.corpus)' gives \(prompts.count) prompts; batch \(largest) needs as many")
         }
         let session = DecodeSession(model: model, prompts: prompts, maxTokens: b.maxTokens)
-        let shape = Calibration.modelShape(config)
-        var table = CSVTable(columns: ["method", "alpha", "batch", "tau", "round_tokens_per_second", "ntp_round_tokens_per_second",
-                                       "measured_decode_speedup", "predicted_speedup", "relative_error"])
+        var trained: Set<String> = []
+        var table = CSVTable(columns: ["title", "method", "alpha", "batch", "tau", "round_tokens_per_second", "ntp_round_tokens_per_second",
+                                       "measured_decode_speedup", "predicted_speedup", "relative_error",
+                                       "decode_speedup_low_95", "decode_speedup_high_95"])
         var lines: [ChartSeries] = []
         for method in b.methods {
+            var decoder = BatchSpeedupValidation.Decoder(method: method.method, tree: method.tree ?? TreeSpec(),
+                                                         draftLength: method.draftLength ?? b.draftLength,
+                                                         oracleAlpha: method.alpha ?? 0.8)
+            if let train = method.trainDrafter {
+                guard !b.target.hasPrefix("preset:") else {
+                    throw AnalyticError("\(method.title): a drafter is trained for a trained target; \(b.target) has random weights (give a checkpoint directory as target)")
+                }
+                let drafter = try trainedDrafter(train, title: method.title, target: b.target, corpus: b.corpus, root: root,
+                                                 experimentDirectory: experimentDirectory, output: output,
+                                                 trained: &trained, notes: &context.notes)
+                decoder.drafter = drafter
+                if try MethodRegistry.method(named: method.method).drafter.kinds.contains("draft-model") {
+                    decoder.draftModel = Calibration.modelShape(try Checkpoint.info(at: drafter).model)
+                }
+                files.append(drafter.lastPathComponent)
+            }
             var points: [BatchSpeedupPoint] = []
             for batch in batches {
                 // Every batch size decodes the same `largest` prompts, `batch` at a time.
-                let point = try BatchSpeedupValidation.point(
-                    session, method: method.method, alpha: method.alpha ?? 0.8, draftLength: b.draftLength, batch: batch,
-                    seed: b.seed ?? 1, hardware: hardware, model: shape, contextTokens: b.promptLength + b.maxTokens / 2)
+                let point = try BatchSpeedupValidation.point(session, decoder, batch: batch, seed: b.seed ?? 1,
+                                                             hardware: hardware, contextTokens: b.promptLength + b.maxTokens / 2)
                 guard let measured = point.measuredSpeedup else { continue }
                 points.append(point)
-                table.rows.append([method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch),
+                let interval = point.report.decodeSpeedupInterval
+                table.rows.append([method.title, method.method, method.alpha.map { CSVTable.cell($0) } ?? "", String(batch),
                                    CSVTable.cell(point.tau), CSVTable.cell(point.report.roundTokensPerSecond),
                                    CSVTable.cell(point.report.ntpRoundTokensPerSecond ?? .nan), CSVTable.cell(measured),
                                    CSVTable.cell(point.predictedSpeedup),
-                                   CSVTable.cell((point.predictedSpeedup - measured) / measured)])
+                                   CSVTable.cell((point.predictedSpeedup - measured) / measured),
+                                   CSVTable.cell(interval?.lowerBound ?? .nan), CSVTable.cell(interval?.upperBound ?? .nan)])
             }
             let curves = speedupOverBatch(method.title, points)
             context.notes.append("\(method.title): \(curves.crossover)")

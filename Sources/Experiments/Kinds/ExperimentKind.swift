@@ -107,8 +107,9 @@ public struct ExperimentBody: Sendable {
     }
 }
 
-/// A drafter trained inside an experiment: reused from the previous run of the same experiment when its
-/// spec and target are the same and its weights are present (training is deterministic), else trained;
+/// A drafter trained inside an experiment: reused from the previous run of the same experiment, or from
+/// another experiment's results, when its spec, corpus and target are the same and its weights are present
+/// (training is deterministic), else trained;
 /// `trained` holds the names already in `output` this run (methods sharing a drafter train it once).
 func trainedDrafter(_ train: DecodeSpec.DrafterSpec, title: String, target: String, corpus: String, root: URL,
                            experimentDirectory: URL, output: URL, trained trainedDrafters: inout Set<String>,
@@ -118,22 +119,31 @@ func trainedDrafter(_ train: DecodeSpec.DrafterSpec, title: String, target: Stri
     let name = [train.kind, train.heads.map(String.init) ?? "", String(train.steps), train.trunk ?? "frozen"]
         .filter { !$0.isEmpty }.joined(separator: "-")
     let directory = output.appendingPathComponent("drafter-\(name)")
-    // A drafter trained by an earlier run of this experiment from the same spec and target is reused
-    // (training is deterministic): reruns of the measurements need not retrain.
-    let previous = root.appendingPathComponent("results").appendingPathComponent(experimentDirectory.lastPathComponent)
-        .appendingPathComponent("drafter-\(name)")
+    // A drafter trained by an earlier run from the same spec and target — of this experiment, or of another
+    // that trains the same drafter for the same target — is reused (training is deterministic): reruns of
+    // the measurements need not retrain.
     let specText = "kind=\(train.kind) heads=\(train.heads ?? 4) preset=\(train.preset ?? "draft") steps=\(train.steps) "
         + "learning_rate=\(train.learningRate.map { String($0) } ?? "default") trunk=\(train.trunk ?? "frozen") "
         + "sequence_length=\(train.sequenceLength ?? 64) target=\(target)" + (train.rank.map { " rank=\($0)" } ?? "")
         // The target's weights, not only its path: a retrained target needs its drafters retrained.
         + " target_content_id=\((try? Checkpoint.contentId(at: targetURL)).flatMap { $0 } ?? "unknown")"
+        + (corpus == "gsl" ? "" : " corpus=\(corpus)")
+    let results = root.appendingPathComponent("results")
+    let others = ((try? FileManager.default.contentsOfDirectory(atPath: results.path)) ?? []).sorted()
+        .filter { $0 != experimentDirectory.lastPathComponent }
+    let candidates = ([experimentDirectory.lastPathComponent] + others).map {
+        results.appendingPathComponent($0).appendingPathComponent("drafter-\(name)")
+    }
     // Only with its weights: a fresh clone has the spec and notes of a drafter but not its (ignored) weights.
-    let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
-        .contains { $0.hasSuffix(".safetensors") }
-    if !trainedDrafters.contains(name), hasWeights,
-       (try? String(contentsOf: previous.appendingPathComponent("spec.txt"), encoding: .utf8)) == specText {
+    func reusable(_ previous: URL) -> Bool {
+        let hasWeights = ((try? FileManager.default.contentsOfDirectory(atPath: previous.path)) ?? [])
+            .contains { $0.hasSuffix(".safetensors") }
+        return hasWeights && (try? String(contentsOf: previous.appendingPathComponent("spec.txt"), encoding: .utf8)) == specText
+    }
+    if !trainedDrafters.contains(name), let previous = candidates.first(where: reusable) {
         try FileManager.default.copyItem(at: previous, to: directory)
-        notes.append("\(title): drafter reused from the previous run (same spec); its training:")
+        let source = previous.deletingLastPathComponent().lastPathComponent
+        notes.append("\(title): drafter reused from \(source == experimentDirectory.lastPathComponent ? "the previous run" : "results/\(source)") (same spec and target); its training:")
         notes += ((try? String(contentsOf: directory.appendingPathComponent("training.txt"), encoding: .utf8)) ?? "")
             .split(separator: "\n").map(String.init)
         trainedDrafters.insert(name)
