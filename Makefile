@@ -34,8 +34,8 @@ run: build
 # The validate suite times the reference model against probes it measures itself: it runs on its own,
 # after the others, so that their work on the two cores does not land between its probe and its timings.
 test: deps
-	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --skip ValidateTests
-	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --filter ValidateTests
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test $(CPU_FLAGS) --skip ValidateTests
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test $(CPU_FLAGS) --filter ValidateTests
 
 # The full hostile-input suite (make test runs its quick set): every option of every command, the
 # reference-model ones included, with fourteen hostile values each.

@@ -23,11 +23,14 @@
 // - X is first packed so that a vector pair's 8-float chunks are adjacent:
 //   rows of X (and W) lie a multiple of 4 KiB apart and would otherwise
 //   fall into the same L1 set.
-// - `a += w * x` on SIMD8<Float>: a multiply and an add, never a fused
-//   multiply-add (Swift does not contract them), so a portable build and a
-//   `-target-cpu haswell` build round identically; with AVX2 they issue on
-//   Zen's separate multiply and add pipes at FMA-like throughput.
-//   Unaligned raw-pointer loads; scalar tails for in mod 8.
+// - `a = a.addingProduct(w, x)` on SIMD8<Float> (and on Float in the
+//   tails): a fused multiply-add, one rounding per term. With `-target-cpu
+//   haswell` (the Makefile's builds on a CPU with AVX2 and FMA) it is one
+//   vfmadd per 8 terms, half the instructions of a multiply and an add, which
+//   is what lets a product over 8 vectors stay near the bandwidth plateau; a
+//   portable build computes the same fused result through the C library's
+//   fmaf (bit-identical, only slower). Unaligned raw-pointer loads; scalar
+//   tails for in mod 8.
 // - Rows are split across threads in chunks of whole blocks claimed in
 //   order (a helper thread that wakes late just takes fewer chunks).
 // The micro-kernels `kernelRxV` at the end are written out from one
@@ -474,21 +477,21 @@ public enum SkinnyProduct {
             let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0; a01 += r0 * v1
+            a00 = a00.addingProduct(r0, v0); a01 = a01.addingProduct(r0, v1)
             let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a10 += r1 * v0; a11 += r1 * v1
+            a10 = a10.addingProduct(r1, v0); a11 = a11.addingProduct(r1, v1)
             let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a20 += r2 * v0; a21 += r2 * v1
+            a20 = a20.addingProduct(r2, v0); a21 = a21.addingProduct(r2, v1)
             let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a30 += r3 * v0; a31 += r3 * v1
+            a30 = a30.addingProduct(r3, v0); a31 = a31.addingProduct(r3, v1)
             let r4 = w4.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a40 += r4 * v0; a41 += r4 * v1
+            a40 = a40.addingProduct(r4, v0); a41 = a41.addingProduct(r4, v1)
             let r5 = w5.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a50 += r5 * v0; a51 += r5 * v1
+            a50 = a50.addingProduct(r5, v0); a51 = a51.addingProduct(r5, v1)
             let r6 = w6.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a60 += r6 * v0; a61 += r6 * v1
+            a60 = a60.addingProduct(r6, v0); a61 = a61.addingProduct(r6, v1)
             let r7 = w7.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a70 += r7 * v0; a71 += r7 * v1
+            a70 = a70.addingProduct(r7, v0); a71 = a71.addingProduct(r7, v1)
             offset &+= 32
             packedOffset &+= 64
         }
@@ -518,21 +521,21 @@ public enum SkinnyProduct {
             let v0 = x[i]
             let v1 = x[1 * count + i]
             let r0 = w[i]
-            s00 += r0 * v0; s01 += r0 * v1
+            s00 = s00.addingProduct(r0, v0); s01 = s01.addingProduct(r0, v1)
             let r1 = w[1 * count + i]
-            s10 += r1 * v0; s11 += r1 * v1
+            s10 = s10.addingProduct(r1, v0); s11 = s11.addingProduct(r1, v1)
             let r2 = w[2 * count + i]
-            s20 += r2 * v0; s21 += r2 * v1
+            s20 = s20.addingProduct(r2, v0); s21 = s21.addingProduct(r2, v1)
             let r3 = w[3 * count + i]
-            s30 += r3 * v0; s31 += r3 * v1
+            s30 = s30.addingProduct(r3, v0); s31 = s31.addingProduct(r3, v1)
             let r4 = w[4 * count + i]
-            s40 += r4 * v0; s41 += r4 * v1
+            s40 = s40.addingProduct(r4, v0); s41 = s41.addingProduct(r4, v1)
             let r5 = w[5 * count + i]
-            s50 += r5 * v0; s51 += r5 * v1
+            s50 = s50.addingProduct(r5, v0); s51 = s51.addingProduct(r5, v1)
             let r6 = w[6 * count + i]
-            s60 += r6 * v0; s61 += r6 * v1
+            s60 = s60.addingProduct(r6, v0); s61 = s61.addingProduct(r6, v1)
             let r7 = w[7 * count + i]
-            s70 += r7 * v0; s71 += r7 * v1
+            s70 = s70.addingProduct(r7, v0); s71 = s71.addingProduct(r7, v1)
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
@@ -580,21 +583,21 @@ public enum SkinnyProduct {
         while offset < endBytes {
             let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0
+            a00 = a00.addingProduct(r0, v0)
             let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a10 += r1 * v0
+            a10 = a10.addingProduct(r1, v0)
             let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a20 += r2 * v0
+            a20 = a20.addingProduct(r2, v0)
             let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a30 += r3 * v0
+            a30 = a30.addingProduct(r3, v0)
             let r4 = w4.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a40 += r4 * v0
+            a40 = a40.addingProduct(r4, v0)
             let r5 = w5.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a50 += r5 * v0
+            a50 = a50.addingProduct(r5, v0)
             let r6 = w6.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a60 += r6 * v0
+            a60 = a60.addingProduct(r6, v0)
             let r7 = w7.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a70 += r7 * v0
+            a70 = a70.addingProduct(r7, v0)
             offset &+= 32
             packedOffset &+= 32
         }
@@ -615,21 +618,21 @@ public enum SkinnyProduct {
         while i < count {
             let v0 = x[i]
             let r0 = w[i]
-            s00 += r0 * v0
+            s00 = s00.addingProduct(r0, v0)
             let r1 = w[1 * count + i]
-            s10 += r1 * v0
+            s10 = s10.addingProduct(r1, v0)
             let r2 = w[2 * count + i]
-            s20 += r2 * v0
+            s20 = s20.addingProduct(r2, v0)
             let r3 = w[3 * count + i]
-            s30 += r3 * v0
+            s30 = s30.addingProduct(r3, v0)
             let r4 = w[4 * count + i]
-            s40 += r4 * v0
+            s40 = s40.addingProduct(r4, v0)
             let r5 = w[5 * count + i]
-            s50 += r5 * v0
+            s50 = s50.addingProduct(r5, v0)
             let r6 = w[6 * count + i]
-            s60 += r6 * v0
+            s60 = s60.addingProduct(r6, v0)
             let r7 = w[7 * count + i]
-            s70 += r7 * v0
+            s70 = s70.addingProduct(r7, v0)
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
@@ -666,13 +669,13 @@ public enum SkinnyProduct {
             let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0; a01 += r0 * v1
+            a00 = a00.addingProduct(r0, v0); a01 = a01.addingProduct(r0, v1)
             let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a10 += r1 * v0; a11 += r1 * v1
+            a10 = a10.addingProduct(r1, v0); a11 = a11.addingProduct(r1, v1)
             let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a20 += r2 * v0; a21 += r2 * v1
+            a20 = a20.addingProduct(r2, v0); a21 = a21.addingProduct(r2, v1)
             let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a30 += r3 * v0; a31 += r3 * v1
+            a30 = a30.addingProduct(r3, v0); a31 = a31.addingProduct(r3, v1)
             offset &+= 32
             packedOffset &+= 64
         }
@@ -694,13 +697,13 @@ public enum SkinnyProduct {
             let v0 = x[i]
             let v1 = x[1 * count + i]
             let r0 = w[i]
-            s00 += r0 * v0; s01 += r0 * v1
+            s00 = s00.addingProduct(r0, v0); s01 = s01.addingProduct(r0, v1)
             let r1 = w[1 * count + i]
-            s10 += r1 * v0; s11 += r1 * v1
+            s10 = s10.addingProduct(r1, v0); s11 = s11.addingProduct(r1, v1)
             let r2 = w[2 * count + i]
-            s20 += r2 * v0; s21 += r2 * v1
+            s20 = s20.addingProduct(r2, v0); s21 = s21.addingProduct(r2, v1)
             let r3 = w[3 * count + i]
-            s30 += r3 * v0; s31 += r3 * v1
+            s30 = s30.addingProduct(r3, v0); s31 = s31.addingProduct(r3, v1)
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
@@ -732,13 +735,13 @@ public enum SkinnyProduct {
         while offset < endBytes {
             let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0
+            a00 = a00.addingProduct(r0, v0)
             let r1 = w1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a10 += r1 * v0
+            a10 = a10.addingProduct(r1, v0)
             let r2 = w2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a20 += r2 * v0
+            a20 = a20.addingProduct(r2, v0)
             let r3 = w3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a30 += r3 * v0
+            a30 = a30.addingProduct(r3, v0)
             offset &+= 32
             packedOffset &+= 32
         }
@@ -755,13 +758,13 @@ public enum SkinnyProduct {
         while i < count {
             let v0 = x[i]
             let r0 = w[i]
-            s00 += r0 * v0
+            s00 = s00.addingProduct(r0, v0)
             let r1 = w[1 * count + i]
-            s10 += r1 * v0
+            s10 = s10.addingProduct(r1, v0)
             let r2 = w[2 * count + i]
-            s20 += r2 * v0
+            s20 = s20.addingProduct(r2, v0)
             let r3 = w[3 * count + i]
-            s30 += r3 * v0
+            s30 = s30.addingProduct(r3, v0)
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
@@ -785,7 +788,7 @@ public enum SkinnyProduct {
             let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let v1 = xp.loadUnaligned(fromByteOffset: packedOffset &+ 32, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0; a01 += r0 * v1
+            a00 = a00.addingProduct(r0, v0); a01 = a01.addingProduct(r0, v1)
             offset &+= 32
             packedOffset &+= 64
         }
@@ -801,7 +804,7 @@ public enum SkinnyProduct {
             let v0 = x[i]
             let v1 = x[1 * count + i]
             let r0 = w[i]
-            s00 += r0 * v0; s01 += r0 * v1
+            s00 = s00.addingProduct(r0, v0); s01 = s01.addingProduct(r0, v1)
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)
@@ -821,7 +824,7 @@ public enum SkinnyProduct {
         while offset < endBytes {
             let v0 = xp.loadUnaligned(fromByteOffset: packedOffset, as: SIMD8<Float>.self)
             let r0 = w0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            a00 += r0 * v0
+            a00 = a00.addingProduct(r0, v0)
             offset &+= 32
             packedOffset &+= 32
         }
@@ -835,7 +838,7 @@ public enum SkinnyProduct {
         while i < count {
             let v0 = x[i]
             let r0 = w[i]
-            s00 += r0 * v0
+            s00 = s00.addingProduct(r0, v0)
             i &+= 1
         }
         store(s00, y + (0 * t.outStride + 0), t.bias, 0, t.accumulate)

@@ -139,6 +139,43 @@ struct SkinnyProductTests {
         }
     }
 
+    /// Every row count a verify can send to the kernel, 1…64, against OpenBLAS's sgemm (and both against the
+    /// Double reference): within the sum of the two rounding bounds.
+    @Test("every k in 1…64 matches OpenBLAS sgemm to float tolerance")
+    func everyRowCount() {
+        for k in 1...64 {
+            let p = randomProblem(out: 37, in: 131, k: k, seed: UInt64(500 + k))
+            var skinny = Matrix(rows: k, cols: 37, repeating: .nan)
+            SkinnyProduct.multiply(p.inputs, weights: p.weights, into: &skinny, threads: 1 + k % 2)
+            var blas = [Float](repeating: .nan, count: k * 37)
+            p.weights.values.withUnsafeBufferPointer { w in
+                p.inputs.values.withUnsafeBufferPointer { x in
+                    blas.withUnsafeMutableBufferPointer { y in
+                        SkinnyProduct.openBLASProduct(weights: w.baseAddress!, outFeatures: 37, inFeatures: 131,
+                                                      inputs: x.baseAddress!, vectors: k, outputs: y.baseAddress!)
+                    }
+                }
+            }
+            let exact = reference(weights: p.weights, inputs: p.inputs, bias: nil, initial: nil)
+            let m = roundings(inFeatures: 131, skinny: true) + roundings(inFeatures: 131, skinny: false)
+            expectClose(skinny, (blas.map(Double.init), exact.scale), roundings: m, "k \(k) against sgemm")
+            expectClose(skinny, exact, roundings: roundings(inFeatures: 131, skinny: true), "k \(k) against Double")
+        }
+    }
+
+    /// Lane 0 sees −1·1 at i = 0, then (1 + 2⁻¹³)(1 − 2⁻¹³) = 1 − 2⁻²⁶ at i = 8. Fused, the lane holds
+    /// −1 + (1 − 2⁻²⁶) = −2⁻²⁶ exactly; a rounded product (1 − 2⁻²⁶ rounds to 1) would leave 0.
+    @Test("each term is a fused multiply-add: one rounding per term")
+    func fusedTerms() {
+        var w = [Float](repeating: 0, count: 16), x = [Float](repeating: 0, count: 16)
+        w[0] = 1; x[0] = -1
+        w[8] = 1 + 0x1p-13; x[8] = 1 - 0x1p-13
+        var y = Matrix(rows: 1, cols: 1)
+        SkinnyProduct.multiply(Matrix(rows: 1, cols: 16, values: x), weights: Matrix(rows: 1, cols: 16, values: w),
+                               into: &y, threads: 1)
+        #expect(y.values == [-0x1p-26])
+    }
+
     /// Row j of a k-vector product equals the product of x[j] alone bit for
     /// bit: verifying k draft tokens gives the logits of decoding them one by one.
     @Test("row j of a k-vector product equals the 1-vector product, bitwise")
