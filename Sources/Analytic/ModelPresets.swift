@@ -101,8 +101,12 @@ extension ModelShape {
     /// A user-defined shape from JSON. Required: name, layers, hidden, heads,
     /// ffnSize, vocab. Defaults: kvHeads = heads, headDim = hidden / heads,
     /// ffnKind swiglu, untied, rmsnorm, no biases, no MoE/MLA/encoder, bf16.
+    /// A Hugging Face `config.json` (top-level `architectures` or `model_type`) is read by `HuggingFaceConfig`.
     public static func load(fromFile path: String) throws -> ModelShape {
-        let shape = try JSONFiles.decode(ModelFile.self, from: path, what: "model").shape
+        let data = try JSONFiles.read(path, what: "model file")
+        let shape = HuggingFaceConfig.isHuggingFaceConfig(data)
+            ? try HuggingFaceConfig.shape(from: data, path: path)
+            : try JSONFiles.decode(ModelFile.self, from: data, source: "model file '\(path)'").shape
         do { try shape.validate() } catch let error as AnalyticError {
             throw AnalyticError("model file '\(path)': \(error.message)")
         }
