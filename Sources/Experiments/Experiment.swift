@@ -311,7 +311,7 @@ public enum ExperimentRunner {
             let artifacts = try spec.body.kind.run(context)
             notes = context.notes
             let configText = (try? String(contentsOf: experimentDirectory.appendingPathComponent("config.json"), encoding: .utf8)) ?? "{}"
-            try AtomicFile.write(Provenance.runJSON(slug: slug, configJSON: configText, notes: notes),
+            try AtomicFile.write(Provenance.runJSON(slug: slug, configJSON: configText, notes: notes, kind: spec.body.kind),
                                  to: staging.appendingPathComponent("run.json"))
             return artifacts
         }
@@ -335,7 +335,7 @@ public enum ExperimentRunner {
 
 /// run.json: the config, the code version and the machine.
 enum Provenance {
-    static func runJSON(slug: String, configJSON: String, notes: [String]) -> String {
+    static func runJSON(slug: String, configJSON: String, notes: [String], kind: any ExperimentKind) -> String {
         let info = ProcessInfo.processInfo
         let date = ISO8601DateFormatter().string(from: Date())
         var uts = utsname()
@@ -346,9 +346,10 @@ enum Provenance {
           "experiment": \(JSONText.string(slug)),
           "date": \(JSONText.string(date)),
           "git_commit": \(JSONText.string(gitCommit())),
+          "source_modified": \(sourceModified().map { $0 ? "true" : "false" } ?? "null"),
           "host": {"os": \(JSONText.string(info.operatingSystemVersionString)), "machine": \(JSONText.string(machine)), "cores": \(info.processorCount), "memory_bytes": \(info.physicalMemory)},
-          "seed": null,
-          "deterministic": true,
+          "seed": \(kind.randomSeed.map(String.init) ?? "null"),
+          \(reproducibility(type(of: kind).reproducibility))
           "notes": [\(notes.map(JSONText.string).joined(separator: ", "))],
           "config": \(configJSON.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -356,17 +357,36 @@ enum Provenance {
         """
     }
 
+    /// "deterministic": true, or false with what varies between reruns.
+    static func reproducibility(_ value: Reproducibility) -> String {
+        switch value {
+        case .deterministic: return "\"deterministic\": true,"
+        case .timed(let what): return "\"deterministic\": false,\n  \"not_reproduced\": \(JSONText.string(what)),"
+        }
+    }
+
+    /// Whether the code or experiment configs differ from the commit (tracked files under Sources,
+    /// experiments or Package.swift modified); nil outside a git checkout.
+    static func sourceModified() -> Bool? {
+        git(["status", "--porcelain", "--untracked-files=no", "--", "Sources", "experiments", "Package.swift"]).map { !$0.isEmpty }
+    }
+
     static func gitCommit() -> String {
+        git(["rev-parse", "--short", "HEAD"]).flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+    }
+
+    /// A git command's trimmed output, nil when git is missing or fails.
+    static func git(_ arguments: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        process.arguments = ["git"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "unknown" }
+        guard (try? process.run()) != nil else { return nil }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+        return process.terminationStatus == 0 ? text : nil
     }
 }

@@ -178,6 +178,8 @@ struct SweepReportTests {
         let runJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: result.appendingPathComponent("run.json"))) as? [String: Any]
         #expect(runJSON?["experiment"] as? String == "001-test")
         #expect((runJSON?["config"] as? [String: Any])?["kind"] as? String == "sweep")
+        // An analytic sweep draws nothing at random and reruns identically.
+        #expect(runJSON?["seed"] is NSNull && runJSON?["deterministic"] as? Bool == true && runJSON?["not_reproduced"] == nil)
 
         // Break the config: the run fails and the previous result stays complete.
         try config.replacingOccurrences(of: "h100-sxm", with: "h999")
@@ -237,6 +239,10 @@ struct BatchDecodeExperimentTests {
          "chart": {"title": "t"}}
         """.write(to: experiment.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         _ = try ExperimentRunner.run(slug: "001-batch", paths: paths, plot: false)
+        // A timing run: its seed recorded, and what a rerun does not reproduce said.
+        let runJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: paths.resultsDirectory.appendingPathComponent("001-batch/run.json"))) as? [String: Any]
+        #expect(runJSON?["seed"] as? Int == 1 && runJSON?["deterministic"] as? Bool == false)
+        #expect((runJSON?["not_reproduced"] as? String)?.contains("timings of this machine") == true)
         let csv = try String(contentsOf: paths.resultsDirectory.appendingPathComponent("001-batch/data.csv"), encoding: .utf8)
         let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         #expect(rows.count == 4)

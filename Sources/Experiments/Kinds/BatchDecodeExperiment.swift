@@ -12,6 +12,8 @@ import Validation
 
 extension BatchDecodeSpec: ExperimentKind {
     static let name = "batch-decode"
+    var randomSeed: UInt64? { seed ?? 1 }
+    static let reproducibility = Reproducibility.timed(what: "decode-phase speedups and rates are timings of this machine; τ and the outputs are fixed by the seed")
     static let block: String? = "batchDecoding"
 
     func run(_ context: ExperimentContext) throws -> [String] {

@@ -15,6 +15,8 @@ import Validation
 
 extension DecodeSpec: ExperimentKind {
     static let name = "decode"
+    var randomSeed: UInt64? { seed ?? 1 }
+    static let reproducibility = Reproducibility.timed(what: "speedups, rates and the calibrated predictions are timings of this machine; τ, acceptance and outputs are fixed by the seed (drafters at a fixed thread count)")
     static let block: String? = "decoding"
 
     func run(_ context: ExperimentContext) throws -> [String] {

@@ -57,10 +57,24 @@ protocol ExperimentKind: Decodable, Sendable {
     static var block: String? { get }
     /// Writes the kind's data and charts into `context.output`; returns the file names.
     func run(_ context: ExperimentContext) throws -> [String]
+    /// What of its output a rerun at the same commit reproduces (run.json records it).
+    static var reproducibility: Reproducibility { get }
+    /// The seed its random draws start from, defaults applied (nil: it draws nothing at random).
+    var randomSeed: UInt64? { get }
+}
+
+/// Whether a rerun at the same commit, on the same machine, writes the same data.
+enum Reproducibility: Sendable {
+    /// Every number is a function of the config and the code (and of inputs already in the repository).
+    case deterministic
+    /// Some figures are wall-clock measurements of this machine; `what` names them and what stays fixed.
+    case timed(what: String)
 }
 
 extension ExperimentKind {
     static var block: String? { nil }
+    static var reproducibility: Reproducibility { .deterministic }
+    var randomSeed: UInt64? { nil }
 
     /// The kind's settings from the whole config.json: the top level, or the kind's block.
     static func settings(from decoder: Decoder) throws -> any ExperimentKind {

@@ -12,6 +12,7 @@ import Validation
 
 extension StepTimeValidationSpec: ExperimentKind {
     static let name = "step-time-validation"
+    static let reproducibility = Reproducibility.timed(what: "step times and the calibration are timings of this machine")
     static let block: String? = "stepTimeValidation"
 
     func run(_ context: ExperimentContext) throws -> [String] {

@@ -12,6 +12,8 @@ import Validation
 
 extension ThresholdSweepSpec: ExperimentKind {
     static let name = "threshold-sweep"
+    var randomSeed: UInt64? { seed ?? 1 }
+    static let reproducibility = Reproducibility.timed(what: "speedups are timings of this machine; τ and outputs are fixed by the seed")
     static let block: String? = "thresholdSweep"
 
     func run(_ context: ExperimentContext) throws -> [String] {

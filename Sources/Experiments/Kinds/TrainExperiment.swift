@@ -12,6 +12,8 @@ import Validation
 
 extension TrainSpec: ExperimentKind {
     static let name = "train"
+    var randomSeed: UInt64? { seed ?? 1 }
+    static let reproducibility = Reproducibility.timed(what: "training time and throughput are timings of this machine; the weights are fixed by the seed at the configured thread count")
     static let block: String? = "training"
 
     func run(_ context: ExperimentContext) throws -> [String] {
