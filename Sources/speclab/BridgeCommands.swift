@@ -102,6 +102,9 @@ struct Recommend: ParsableCommand {
         say("  best draft length   \(r.draftLength)   (of 1...\(r.speedupByDraftLength.last?.draftLength ?? r.maxDraftLength))")
         say("  predicted speedup   \(format(r.prediction.speedup, 3))×   τ \(format(r.prediction.tau, 3))   \(format(r.prediction.tokensPerSecond, 1)) tokens/s")
         say("  speedup by draft length: " + r.speedupByDraftLength.map { "\($0.draftLength): \(format($0.speedup, 3))" }.joined(separator: "  "))
+        if r.prediction.speedup <= 1 {
+            say("  recommendation      plain decoding: no draft length of \(c.method.name) beats it here")
+        }
         say("vLLM:")
         if r.vllm.supported { say("  vllm serve <target model> \(r.vllm.commandLine)") }
         if let note = r.vllm.note { say("  note: \(note)") }

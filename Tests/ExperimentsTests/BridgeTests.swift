@@ -190,4 +190,18 @@ struct BridgeRecommendTests {
         #expect(Dictionary(uniqueKeysWithValues: pld.sglang.fields)["--speculative-algorithm"] == "NGRAM")
         #expect(throws: AnalyticError.self) { try Bridges.recommend(config(method: "ntp"), maxDraftLength: 8) }
     }
+
+    /// Drafts that are almost never accepted cannot pay for themselves: every draft length predicts a
+    /// slowdown, and recommend says to serve without speculation, to the engines and on the terminal.
+    @Test("when no draft length beats plain decoding, recommend answers plain decoding")
+    func plainDecoding() throws {
+        let r = try Bridges.recommend(config(method: "sd", alpha: 0.05, draftModel: "llama-3.2-1b"), maxDraftLength: 8)
+        #expect(r.speedupByDraftLength.allSatisfy { $0.speedup < 1 })
+        #expect(!r.vllm.supported && !r.sglang.supported && r.vllm.note?.contains("serve without speculative decoding") == true)
+        guard CLI.available else { return }
+        let run = try CLI.run(["recommend", "--hardware", "h100-sxm", "--model", "llama-3.1-8b", "--method", "sd",
+                               "--draft-model", "llama-3.2-1b", "--alpha", "0.05"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("recommendation      plain decoding"), "\(run.stdout)")
+    }
 }
